@@ -1,0 +1,77 @@
+package telemetry
+
+// Attributes is an ordered list of attributes as they were on the wire. Keys are unique in
+// well-formed input; when a key repeats, Get returns the first occurrence and the others are
+// kept for re-encoding.
+type Attributes []KeyValue
+
+// Get returns the value of key and whether it is present.
+func (a Attributes) Get(key string) (Value, bool) {
+	for i := range a {
+		if a[i].Key == key {
+			return a[i].Value, true
+		}
+	}
+	return Value{}, false
+}
+
+// Index returns the position of key, or -1.
+func (a Attributes) Index(key string) int {
+	for i := range a {
+		if a[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Has reports whether key is present.
+func (a Attributes) Has(key string) bool { return a.Index(key) >= 0 }
+
+// Set replaces the value of key in place, keeping its position, or appends it.
+func (a *Attributes) Set(key string, v Value) {
+	if i := a.Index(key); i >= 0 {
+		(*a)[i].Value = v
+		return
+	}
+	*a = append(*a, KeyValue{Key: key, Value: v})
+}
+
+// Delete removes every occurrence of key and reports whether there was one.
+func (a *Attributes) Delete(key string) bool {
+	s := *a
+	n := 0
+	for i := range s {
+		if s[i].Key != key {
+			s[n] = s[i]
+			n++
+		}
+	}
+	if n == len(s) {
+		return false
+	}
+	clear(s[n:])
+	*a = s[:n]
+	return true
+}
+
+// Clone returns a deep-enough copy: the list is copied; values are immutable and shared.
+func (a Attributes) Clone() Attributes {
+	if a == nil {
+		return nil
+	}
+	return append(Attributes(make([]KeyValue, 0, len(a))), a...)
+}
+
+// Equal reports whether both lists hold the same keys and values in the same order.
+func (a Attributes) Equal(b Attributes) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || !a[i].Value.Equal(b[i].Value) {
+			return false
+		}
+	}
+	return true
+}

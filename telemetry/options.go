@@ -1,0 +1,48 @@
+package telemetry
+
+// Defaults for [DecodeOptions].
+const (
+	DefaultMaxBytes = 64 << 20 // 64 MiB
+	DefaultMaxDepth = 32
+)
+
+// DecodeOptions configures decoding. The zero value is ready to use and safe on hostile input:
+// inputs over [DefaultMaxBytes] and values nested deeper than [DefaultMaxDepth] are refused,
+// unknown fields are skipped.
+//
+// Decoded strings share one copy of the input, so a retained event keeps its whole request's
+// bytes alive; the input itself may be reused as soon as the decoder returns.
+type DecodeOptions struct {
+	// MaxBytes is the largest input accepted; 0 means DefaultMaxBytes, negative means no limit.
+	MaxBytes int
+	// MaxDepth is the deepest nesting of array and map values accepted; 0 means DefaultMaxDepth.
+	MaxDepth int
+	// DisallowUnknownFields makes an unknown JSON field an error (ErrUnknownField) instead of
+	// skipping it. Protobuf unknown fields are always skipped, as the protobuf rules require.
+	DisallowUnknownFields bool
+}
+
+func (o DecodeOptions) maxBytes() int {
+	switch {
+	case o.MaxBytes == 0:
+		return DefaultMaxBytes
+	case o.MaxBytes < 0:
+		return int(^uint(0) >> 1)
+	}
+	return o.MaxBytes
+}
+
+func (o DecodeOptions) maxDepth() int {
+	if o.MaxDepth <= 0 {
+		return DefaultMaxDepth
+	}
+	return o.MaxDepth
+}
+
+// EncodeOptions configures encoding. The zero value writes what Claude Code writes: in JSON,
+// intValue as a JSON number and the *UnixNano timestamps as strings.
+type EncodeOptions struct {
+	// IntAsString writes JSON intValue as a string ("15"), the proto3 JSON mapping's form,
+	// instead of a number as Claude Code does.
+	IntAsString bool
+}

@@ -1,0 +1,453 @@
+package telemetry
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// DecodeLogsProto decodes an OTLP ExportLogsServiceRequest in protobuf with the default
+// [DecodeOptions]. See [DecodeOptions.DecodeLogsProto].
+func DecodeLogsProto(b []byte) (*Logs, error) { return DecodeOptions{}.DecodeLogsProto(b) }
+
+// DecodeLogsProto decodes an OTLP ExportLogsServiceRequest in protobuf into typed events.
+// A malformed log record is reported as a [*DecodeError] and skipped; its neighbours are still
+// returned. The result is never nil, even with an error.
+func (o DecodeOptions) DecodeLogsProto(b []byte) (*Logs, error) {
+	logs := &Logs{}
+	if len(b) > o.maxBytes() {
+		return logs, &DecodeError{Record: -1, Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), o.maxBytes())}
+	}
+	d := protoDecoder{src: string(b), maxDepth: o.maxDepth()}
+	d.decodeRequest(logs)
+	return logs, errors.Join(d.errs...)
+}
+
+type protoDecoder struct {
+	src      string // the whole input; decoded strings are substrings of it
+	maxDepth int
+	errs     []error
+	record   int        // index of the next log record in the request
+	scratch  []KeyValue // attributes of the record being decoded
+	slab     []KeyValue // storage handed out to records
+}
+
+var errTruncated = fmt.Errorf("%w: truncated field", ErrMalformed)
+
+// field reads one tag at off within end. It returns the field number, wire type, the value's
+// bounds for bytes fields (start, stop), the scalar for varint/fixed fields, and the next offset.
+func (d *protoDecoder) field(off, end int) (num protowire.Number, typ protowire.Type, start, stop int, scalar uint64, next int, err error) {
+	b := d.src[off:end]
+	n, t, l := consumeTag(b)
+	if l < 0 {
+		return 0, 0, 0, 0, 0, 0, errTruncated
+	}
+	if n <= 0 {
+		return 0, 0, 0, 0, 0, 0, fmt.Errorf("%w: invalid field number", ErrMalformed)
+	}
+	off += l
+	b = b[l:]
+	switch t {
+	case protowire.VarintType:
+		v, m := consumeVarint(b)
+		if m < 0 {
+			return 0, 0, 0, 0, 0, 0, errTruncated
+		}
+		return n, t, 0, 0, v, off + m, nil
+	case protowire.Fixed64Type:
+		if len(b) < 8 {
+			return 0, 0, 0, 0, 0, 0, errTruncated
+		}
+		return n, t, 0, 0, le64(b), off + 8, nil
+	case protowire.Fixed32Type:
+		if len(b) < 4 {
+			return 0, 0, 0, 0, 0, 0, errTruncated
+		}
+		return n, t, 0, 0, uint64(le32(b)), off + 4, nil
+	case protowire.BytesType:
+		v, m := consumeVarint(b)
+		if m < 0 || v > uint64(len(b)-m) {
+			return 0, 0, 0, 0, 0, 0, errTruncated
+		}
+		start = off + m
+		return n, t, start, start + int(v), 0, start + int(v), nil
+	case protowire.StartGroupType:
+		m := protowire.ConsumeFieldValue(n, t, []byte(b)) // rare: groups are not used by OTLP
+		if m < 0 {
+			return 0, 0, 0, 0, 0, 0, errTruncated
+		}
+		return n, t, 0, 0, 0, off + m, nil
+	}
+	return 0, 0, 0, 0, 0, 0, fmt.Errorf("%w: wire type %d", ErrMalformed, t)
+}
+
+func (d *protoDecoder) fail(record int, path string, off int, err error) {
+	d.errs = append(d.errs, &DecodeError{Record: record, Path: path, Offset: off, Err: err})
+}
+
+func (d *protoDecoder) decodeRequest(logs *Logs) {
+	off, end := 0, len(d.src)
+	for off < end {
+		num, typ, s, e, _, next, err := d.field(off, end)
+		if err != nil {
+			d.fail(-1, "", off, err)
+			return
+		}
+		if num == 1 && typ == protowire.BytesType {
+			i := len(logs.ResourceLogs)
+			logs.ResourceLogs = append(logs.ResourceLogs, ResourceLogs{})
+			if !d.decodeResourceLogs(&logs.ResourceLogs[i], i, s, e) {
+				return
+			}
+		}
+		off = next
+	}
+}
+
+func (d *protoDecoder) decodeResourceLogs(rl *ResourceLogs, ri int, off, end int) bool {
+	rl.Resource = &Resource{}
+	var scopes [][2]int
+	for off < end {
+		num, typ, s, e, _, next, err := d.field(off, end)
+		if err != nil {
+			d.fail(-1, "resourceLogs["+strconv.Itoa(ri)+"]", off, err)
+			return false
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			if err := d.decodeResource(rl.Resource, s, e); err != nil {
+				d.fail(-1, "resourceLogs["+strconv.Itoa(ri)+"].resource", s, err)
+			}
+		case num == 2 && typ == protowire.BytesType:
+			scopes = append(scopes, [2]int{s, e}) // decoded after the resource, which may follow
+		case num == 3 && typ == protowire.BytesType:
+			rl.SchemaURL = d.src[s:e]
+		}
+		off = next
+	}
+	rl.ScopeLogs = make([]ScopeLogs, len(scopes))
+	for si, sc := range scopes {
+		if !d.decodeScopeLogs(&rl.ScopeLogs[si], rl.Resource, ri, si, sc[0], sc[1]) {
+			rl.ScopeLogs = rl.ScopeLogs[:si+1]
+			return false
+		}
+	}
+	return true
+}
+
+func (d *protoDecoder) decodeResource(r *Resource, off, end int) error {
+	for off < end {
+		num, typ, s, e, v, next, err := d.field(off, end)
+		if err != nil {
+			return err
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			kv, err := d.decodeKeyValue(s, e, 0)
+			if err != nil {
+				return err
+			}
+			r.Attrs = append(r.Attrs, kv)
+		case num == 2 && typ == protowire.VarintType:
+			r.DroppedAttributesCount = uint32(v)
+		}
+		off = next
+	}
+	r.Refresh()
+	return nil
+}
+
+func (d *protoDecoder) decodeScope(sc *Scope, off, end int) error {
+	for off < end {
+		num, typ, s, e, v, next, err := d.field(off, end)
+		if err != nil {
+			return err
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			if sc.Name, err = d.str(s, e); err != nil {
+				return err
+			}
+		case num == 2 && typ == protowire.BytesType:
+			if sc.Version, err = d.str(s, e); err != nil {
+				return err
+			}
+		case num == 3 && typ == protowire.BytesType:
+			kv, err := d.decodeKeyValue(s, e, 0)
+			if err != nil {
+				return err
+			}
+			sc.Attrs = append(sc.Attrs, kv)
+		case num == 4 && typ == protowire.VarintType:
+			sc.DroppedAttributesCount = uint32(v)
+		}
+		off = next
+	}
+	return nil
+}
+
+func (d *protoDecoder) decodeScopeLogs(sl *ScopeLogs, res *Resource, ri, si int, off, end int) bool {
+	sl.Scope = &Scope{}
+	var recs [][2]int
+	path := func() string { return "resourceLogs[" + strconv.Itoa(ri) + "].scopeLogs[" + strconv.Itoa(si) + "]" }
+	for off < end {
+		num, typ, s, e, _, next, err := d.field(off, end)
+		if err != nil {
+			d.fail(-1, path(), off, err)
+			return false
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			if err := d.decodeScope(sl.Scope, s, e); err != nil {
+				d.fail(-1, path()+".scope", s, err)
+			}
+		case num == 2 && typ == protowire.BytesType:
+			recs = append(recs, [2]int{s, e})
+		case num == 3 && typ == protowire.BytesType:
+			sl.SchemaURL = d.src[s:e]
+		}
+		off = next
+	}
+	sl.Events = make([]Event, 0, len(recs))
+	for li, rc := range recs {
+		idx := d.record
+		d.record++
+		var r Record
+		if at, err := d.decodeLogRecord(&r, rc[0], rc[1]); err != nil {
+			d.fail(idx, path()+".logRecords["+strconv.Itoa(li)+"]", at, err)
+			continue
+		}
+		r.Resource, r.Scope = res, sl.Scope
+		sl.Events = append(sl.Events, newFromRecord(&r))
+	}
+	return true
+}
+
+// decodeLogRecord fills r; on error it returns the offset of the problem.
+func (d *protoDecoder) decodeLogRecord(r *Record, off, end int) (int, error) {
+	d.scratch = d.scratch[:0]
+	for off < end {
+		num, typ, s, e, v, next, err := d.field(off, end)
+		if err != nil {
+			return off, err
+		}
+		switch num {
+		case 1:
+			if typ != protowire.Fixed64Type {
+				return off, fmt.Errorf("%w: time_unix_nano wire type %d", ErrMalformed, typ)
+			}
+			r.TimeUnixNano = v
+		case 11:
+			if typ != protowire.Fixed64Type {
+				return off, fmt.Errorf("%w: observed_time_unix_nano wire type %d", ErrMalformed, typ)
+			}
+			r.ObservedTimeUnixNano = v
+		case 2:
+			r.SeverityNumber = int32(v)
+		case 3:
+			if r.SeverityText, err = d.str(s, e); err != nil {
+				return s, err
+			}
+		case 5:
+			if typ != protowire.BytesType {
+				return off, fmt.Errorf("%w: body wire type %d", ErrMalformed, typ)
+			}
+			if r.Body, err = d.decodeAnyValue(s, e, 0); err != nil {
+				return s, err
+			}
+		case 6:
+			if typ != protowire.BytesType {
+				return off, fmt.Errorf("%w: attribute wire type %d", ErrMalformed, typ)
+			}
+			kv, err := d.decodeKeyValue(s, e, 0)
+			if err != nil {
+				return s, err
+			}
+			d.scratch = append(d.scratch, kv)
+		case 7:
+			r.DroppedAttributesCount = uint32(v)
+		case 8:
+			r.Flags = uint32(v)
+		case 9:
+			if typ == protowire.BytesType && e-s == 16 {
+				copy(r.TraceID[:], d.src[s:e])
+			} else if typ == protowire.BytesType && e != s {
+				return s, fmt.Errorf("%w: trace_id of %d bytes", ErrMalformed, e-s)
+			}
+		case 10:
+			if typ == protowire.BytesType && e-s == 8 {
+				copy(r.SpanID[:], d.src[s:e])
+			} else if typ == protowire.BytesType && e != s {
+				return s, fmt.Errorf("%w: span_id of %d bytes", ErrMalformed, e-s)
+			}
+		case 12:
+			if r.WireEventName, err = d.str(s, e); err != nil {
+				return s, err
+			}
+		}
+		off = next
+	}
+	r.Attrs = d.take(d.scratch)
+	return 0, nil
+}
+
+// take copies kvs into slab storage shared by the batch, capped so appends reallocate.
+func (d *protoDecoder) take(kvs []KeyValue) Attributes {
+	n := len(kvs)
+	if n == 0 {
+		return nil
+	}
+	if len(d.slab) < n {
+		size := 512
+		if n > size {
+			size = n
+		}
+		d.slab = make([]KeyValue, size)
+	}
+	out := d.slab[:n:n]
+	copy(out, kvs)
+	d.slab = d.slab[n:]
+	return Attributes(out)
+}
+
+func (d *protoDecoder) str(s, e int) (string, error) {
+	v := d.src[s:e]
+	if !utf8.ValidString(v) {
+		return "", fmt.Errorf("%w: invalid UTF-8 in string", ErrMalformed)
+	}
+	return v, nil
+}
+
+func (d *protoDecoder) decodeKeyValue(off, end, depth int) (KeyValue, error) {
+	var kv KeyValue
+	for off < end {
+		num, typ, s, e, _, next, err := d.field(off, end)
+		if err != nil {
+			return kv, err
+		}
+		if typ == protowire.BytesType {
+			switch num {
+			case 1:
+				if kv.Key, err = d.str(s, e); err != nil {
+					return kv, err
+				}
+			case 2:
+				if kv.Value, err = d.decodeAnyValue(s, e, depth); err != nil {
+					return kv, err
+				}
+			}
+		}
+		off = next
+	}
+	return kv, nil
+}
+
+func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
+	var v Value
+	for off < end {
+		num, typ, s, e, x, next, err := d.field(off, end)
+		if err != nil {
+			return v, err
+		}
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			str, err := d.str(s, e)
+			if err != nil {
+				return v, err
+			}
+			v = Value{kind: ValueString, str: str}
+		case num == 2 && typ == protowire.VarintType:
+			v = Bool(x != 0)
+		case num == 3 && typ == protowire.VarintType:
+			v = Value{kind: ValueInt, num: x}
+		case num == 4 && typ == protowire.Fixed64Type:
+			v = Value{kind: ValueDouble, num: x}
+		case (num == 5 || num == 6) && typ == protowire.BytesType:
+			if depth+1 > d.maxDepth {
+				return v, ErrTooDeep
+			}
+			if num == 5 {
+				var vs []Value
+				for o := s; o < e; {
+					n2, t2, s2, e2, _, nx, err := d.field(o, e)
+					if err != nil {
+						return v, err
+					}
+					if n2 == 1 && t2 == protowire.BytesType {
+						ev, err := d.decodeAnyValue(s2, e2, depth+1)
+						if err != nil {
+							return v, err
+						}
+						vs = append(vs, ev)
+					}
+					o = nx
+				}
+				v = Array(vs...)
+			} else {
+				var kvs []KeyValue
+				for o := s; o < e; {
+					n2, t2, s2, e2, _, nx, err := d.field(o, e)
+					if err != nil {
+						return v, err
+					}
+					if n2 == 1 && t2 == protowire.BytesType {
+						kv, err := d.decodeKeyValue(s2, e2, depth+1)
+						if err != nil {
+							return v, err
+						}
+						kvs = append(kvs, kv)
+					}
+					o = nx
+				}
+				v = Map(kvs...)
+			}
+		case num == 7 && typ == protowire.BytesType:
+			v = Value{kind: ValueBytes, str: d.src[s:e]}
+		}
+		off = next
+	}
+	return v, nil
+}
+
+// consumeTag and consumeVarint work on strings to avoid converting the input back to bytes.
+func consumeTag(b string) (protowire.Number, protowire.Type, int) {
+	v, n := consumeVarint(b)
+	if n < 0 {
+		return 0, 0, -1
+	}
+	if v>>3 > uint64(math.MaxInt32) {
+		return -1, 0, n
+	}
+	return protowire.Number(v >> 3), protowire.Type(v & 7), n
+}
+
+func consumeVarint(b string) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	var v uint64
+	for i := 0; i < 10 && i < len(b); i++ {
+		c := b[i]
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			if i == 9 && c > 1 {
+				return 0, -1
+			}
+			return v, i + 1
+		}
+	}
+	return 0, -1
+}
+
+func le64(b string) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func le32(b string) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}

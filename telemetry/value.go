@@ -1,0 +1,296 @@
+package telemetry
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ValueKind is the OTLP wire type of a [Value]. The zero value, ValueEmpty, is an unset value.
+type ValueKind uint8
+
+// The OTLP AnyValue kinds.
+const (
+	ValueEmpty ValueKind = iota
+	ValueString
+	ValueBool
+	ValueInt
+	ValueDouble
+	ValueArray
+	ValueMap
+	ValueBytes
+)
+
+var kindNames = [...]string{"empty", "string", "bool", "int", "double", "array", "map", "bytes"}
+
+// String returns the kind's lower-case name ("string", "int", …).
+func (k ValueKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is an OTLP attribute value that remembers its wire type: a number sent as the string
+// "49" stays a string on re-encode, while [Value.AsInt] still reads 49. The zero Value is empty.
+// Values are immutable once built; slices returned by Array and Map must not be modified.
+type Value struct {
+	kind ValueKind
+	num  uint64 // int, bool (0/1) or the bits of a double
+	str  string // string or bytes
+	ext  any    // []Value for arrays, []KeyValue for maps
+}
+
+// KeyValue is one attribute: a key and its value.
+type KeyValue struct {
+	Key   string
+	Value Value
+}
+
+// String returns a string Value.
+func String(s string) Value { return Value{kind: ValueString, str: s} }
+
+// Int returns an int Value.
+func Int(n int64) Value { return Value{kind: ValueInt, num: uint64(n)} }
+
+// Double returns a double Value.
+func Double(f float64) Value { return Value{kind: ValueDouble, num: math.Float64bits(f)} }
+
+// Bool returns a bool Value.
+func Bool(b bool) Value {
+	var n uint64
+	if b {
+		n = 1
+	}
+	return Value{kind: ValueBool, num: n}
+}
+
+// Bytes returns a bytes Value. The bytes are copied.
+func Bytes(b []byte) Value { return Value{kind: ValueBytes, str: string(b)} }
+
+// Array returns an array Value holding vs (not copied).
+func Array(vs ...Value) Value {
+	if vs == nil {
+		vs = []Value{}
+	}
+	return Value{kind: ValueArray, ext: vs}
+}
+
+// Strings returns an array Value of string Values.
+func Strings(ss ...string) Value {
+	vs := make([]Value, len(ss))
+	for i, s := range ss {
+		vs[i] = String(s)
+	}
+	return Array(vs...)
+}
+
+// Map returns a map (kvlist) Value holding kvs (not copied), in order.
+func Map(kvs ...KeyValue) Value {
+	if kvs == nil {
+		kvs = []KeyValue{}
+	}
+	return Value{kind: ValueMap, ext: kvs}
+}
+
+// Kind returns the wire type.
+func (v Value) Kind() ValueKind { return v.kind }
+
+// IsEmpty reports whether the value is unset.
+func (v Value) IsEmpty() bool { return v.kind == ValueEmpty }
+
+// Str returns the string of a string or bytes value, and "" otherwise. See [Value.Text] for a
+// rendering of any scalar.
+func (v Value) Str() string {
+	if v.kind == ValueString || v.kind == ValueBytes {
+		return v.str
+	}
+	return ""
+}
+
+// Text renders a scalar as text whatever its wire type: strings as they are, ints in decimal,
+// doubles in the shortest form that round-trips, booleans as "true"/"false". Arrays and maps
+// render as "".
+func (v Value) Text() string {
+	switch v.kind {
+	case ValueString, ValueBytes:
+		return v.str
+	case ValueInt:
+		return strconv.FormatInt(int64(v.num), 10)
+	case ValueDouble:
+		return strconv.FormatFloat(math.Float64frombits(v.num), 'g', -1, 64)
+	case ValueBool:
+		if v.num != 0 {
+			return "true"
+		}
+		return "false"
+	}
+	return ""
+}
+
+// IntRaw returns the int of an int value, without conversion.
+func (v Value) IntRaw() int64 { return int64(v.num) }
+
+// DoubleRaw returns the float of a double value, without conversion.
+func (v Value) DoubleRaw() float64 { return math.Float64frombits(v.num) }
+
+// BoolRaw returns the bool of a bool value, without conversion.
+func (v Value) BoolRaw() bool { return v.num != 0 }
+
+// AsInt reads the value leniently as an integer: an int, a double with no fraction, or a string
+// holding a decimal integer (surrounding spaces allowed). ok is false for anything else.
+func (v Value) AsInt() (n int64, ok bool) {
+	switch v.kind {
+	case ValueInt:
+		return int64(v.num), true
+	case ValueDouble:
+		f := math.Float64frombits(v.num)
+		if f == math.Trunc(f) && f >= math.MinInt64 && f <= math.MaxInt64 {
+			return int64(f), true
+		}
+	case ValueString:
+		s := strings.TrimSpace(v.str)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, true
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && !math.IsInf(f, 0) {
+			return int64(f), true
+		}
+	}
+	return 0, false
+}
+
+// AsFloat reads the value leniently as a float: a double, an int, or a numeric string.
+func (v Value) AsFloat() (f float64, ok bool) {
+	switch v.kind {
+	case ValueDouble:
+		return math.Float64frombits(v.num), true
+	case ValueInt:
+		return float64(int64(v.num)), true
+	case ValueString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.str), 64)
+		if err == nil {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// AsBool reads the value leniently as a boolean: a bool, or the strings "true"/"false" (any
+// case, surrounding spaces allowed), or an int 0/1.
+func (v Value) AsBool() (b bool, ok bool) {
+	switch v.kind {
+	case ValueBool:
+		return v.num != 0, true
+	case ValueString:
+		s := strings.TrimSpace(v.str)
+		switch {
+		case strings.EqualFold(s, "true"):
+			return true, true
+		case strings.EqualFold(s, "false"):
+			return false, true
+		}
+	case ValueInt:
+		switch v.num {
+		case 0:
+			return false, true
+		case 1:
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// Array returns the elements of an array value, or nil.
+func (v Value) Array() []Value {
+	if v.kind == ValueArray {
+		vs, _ := v.ext.([]Value)
+		return vs
+	}
+	return nil
+}
+
+// Map returns the entries of a map value, or nil.
+func (v Value) Map() []KeyValue {
+	if v.kind == ValueMap {
+		kvs, _ := v.ext.([]KeyValue)
+		return kvs
+	}
+	return nil
+}
+
+// AsStrings returns the elements of an array as text (see [Value.Text]); a scalar string is a
+// one-element list. Other kinds give nil.
+func (v Value) AsStrings() []string {
+	switch v.kind {
+	case ValueArray:
+		arr := v.Array()
+		out := make([]string, len(arr))
+		for i, e := range arr {
+			out[i] = e.Text()
+		}
+		return out
+	case ValueString:
+		return []string{v.str}
+	}
+	return nil
+}
+
+// Equal reports whether two values have the same kind and contents. Doubles compare by bits, so
+// NaN equals NaN.
+func (v Value) Equal(w Value) bool {
+	if v.kind != w.kind || v.num != w.num || v.str != w.str {
+		return false
+	}
+	switch v.kind {
+	case ValueArray:
+		a, b := v.Array(), w.Array()
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !a[i].Equal(b[i]) {
+				return false
+			}
+		}
+	case ValueMap:
+		return Attributes(v.Map()).Equal(Attributes(w.Map()))
+	}
+	return true
+}
+
+// String renders the value for debugging: scalars as [Value.Text] with their kind, e.g.
+// `int(15)`, `string("49")`. Values of sensitive keys should not be printed.
+func (v Value) String() string {
+	switch v.kind {
+	case ValueString:
+		return "string(" + strconv.Quote(v.str) + ")"
+	case ValueBytes:
+		return "bytes(" + strconv.Itoa(len(v.str)) + ")"
+	case ValueArray:
+		var b strings.Builder
+		b.WriteString("array[")
+		for i, e := range v.Array() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(e.String())
+		}
+		b.WriteString("]")
+		return b.String()
+	case ValueMap:
+		var b strings.Builder
+		b.WriteString("map{")
+		for i, kv := range v.Map() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(kv.Key + ": " + kv.Value.String())
+		}
+		b.WriteString("}")
+		return b.String()
+	case ValueEmpty:
+		return "empty"
+	}
+	return v.kind.String() + "(" + v.Text() + ")"
+}
