@@ -20,7 +20,7 @@ var schema string
 
 type field struct {
 	Go, Key, Type, Wire, Const, Doc string
-	Always                           bool
+	Always                          bool
 }
 
 type event struct {
