@@ -103,7 +103,9 @@ func ParseToolInput(s string) (ToolInput, error) {
 }
 
 // Parameters parses the event's ToolParameters.
-func (e *ToolResult) Parameters() (ToolParameters, error) { return ParseToolParameters(e.ToolParameters) }
+func (e *ToolResult) Parameters() (ToolParameters, error) {
+	return ParseToolParameters(e.ToolParameters)
+}
 
 // Input parses the event's ToolInput.
 func (e *ToolResult) Input() (ToolInput, error) { return ParseToolInput(e.ToolInput) }
