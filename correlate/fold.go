@@ -1,0 +1,594 @@
+package correlate
+
+import (
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// entry is one buffered event with the keys the assembler orders and de-duplicates on.
+type entry struct {
+	ev   telemetry.Event
+	ts   int64  // event.timestamp in Unix ns, else timeUnixNano
+	tun  uint64 // timeUnixNano
+	seq  int64  // event.sequence
+	fp   uint64 // fingerprint of the dedup key
+	size int32  // estimated bytes of the event
+}
+
+var fpSeed = maphash.MakeSeed()
+
+// EventKey is the natural key retried exports repeat byte for byte: (session.id, event.name,
+// event.sequence, timeUnixNano). [Fold] and the [Assembler] keep one event per key. An event
+// without event.sequence is keyed on a hash of its attributes instead (HasSequence false).
+type EventKey struct {
+	SessionID    string
+	Name         string
+	Sequence     int64
+	TimeUnixNano uint64
+	HasSequence  bool
+	ContentHash  uint64
+}
+
+// KeyOf returns ev's [EventKey].
+func KeyOf(ev telemetry.Event) EventKey {
+	r := ev.EventRecord()
+	k := EventKey{SessionID: r.SessionID, Name: ev.Name(), Sequence: r.Sequence, TimeUnixNano: r.TimeUnixNano, HasSequence: true}
+	if r.Sequence == 0 && !telemetry.AttributesOf(ev).Has(telemetry.KeySequence) {
+		k.HasSequence = false
+		k.ContentHash = contentHash(ev)
+	}
+	return k
+}
+
+func newEntry(ev telemetry.Event) entry {
+	r := ev.EventRecord()
+	e := entry{ev: ev, tun: r.TimeUnixNano, seq: r.Sequence}
+	if !r.Timestamp.IsZero() {
+		e.ts = r.Timestamp.UnixNano()
+	} else {
+		e.ts = int64(r.TimeUnixNano)
+	}
+	var h maphash.Hash
+	h.SetSeed(fpSeed)
+	h.WriteString(ev.Name())
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], uint64(r.Sequence))
+	binary.LittleEndian.PutUint64(b[8:], r.TimeUnixNano)
+	h.Write(b[:])
+	if r.Sequence == 0 && !telemetry.AttributesOf(ev).Has(telemetry.KeySequence) {
+		binary.LittleEndian.PutUint64(b[:8], contentHash(ev))
+		h.Write(b[:8])
+	}
+	e.fp = h.Sum64()
+	e.size = int32(eventSize(ev))
+	return e
+}
+
+// contentHash hashes an event's attributes sorted by key, so the same content in another
+// attribute order gives the same hash (Jaeger's lesson: canonicalise, then hash).
+func contentHash(ev telemetry.Event) uint64 {
+	attrs := telemetry.AttributesOf(ev)
+	idx := make([]int, len(attrs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(attrs[a].Key, attrs[b].Key) })
+	var h maphash.Hash
+	h.SetSeed(fpSeed)
+	h.WriteString(ev.Name())
+	for _, i := range idx {
+		h.WriteString(attrs[i].Key)
+		h.WriteByte(0)
+		h.WriteString(attrs[i].Value.Kind().String())
+		h.WriteString(attrs[i].Value.Text())
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// eventSize estimates the bytes an event holds: its struct, attribute list and strings.
+func eventSize(ev telemetry.Event) int {
+	n := 320 // the typed struct and its Record
+	for _, kv := range ev.EventRecord().Attrs {
+		n += 48 + len(kv.Key) + len(kv.Value.Text())
+	}
+	return n
+}
+
+// compareEntries orders events: event.timestamp, then timeUnixNano, then event.sequence; the
+// name and fingerprint break the remaining ties so the order is total.
+func compareEntries(a, b *entry) int {
+	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.tun, b.tun); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.seq, b.seq); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ev.Name(), b.ev.Name()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.fp, b.fp)
+}
+
+// sortEntries sorts in event order and drops duplicates (equal fingerprints), returning the
+// shortened slice and the number dropped.
+func sortEntries(es []entry) ([]entry, int) {
+	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
+	out := es[:0]
+	dups := 0
+	for i := range es {
+		if len(out) > 0 && isDup(out, es[i].fp, es[i].ts) {
+			dups++
+			continue
+		}
+		out = append(out, es[i])
+	}
+	clear(es[len(out):])
+	return out, dups
+}
+
+// isDup reports whether a sorted, de-duplicated prefix already holds fingerprint fp; equal
+// keys sort next to each other unless timestamps differ, so it scans back over equal ts.
+func isDup(sorted []entry, fp uint64, ts int64) bool {
+	for i := len(sorted) - 1; i >= 0 && sorted[i].ts == ts; i-- {
+		if sorted[i].fp == fp {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionInfo is what a chain's fold needs from the rest of its session: which sequence numbers
+// the session stream holds, which prompt each subagent ran under, and when the latest prompt
+// started. The assembler keeps one per live session; Fold builds one per session.
+type sessionInfo struct {
+	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
+	agents       map[string]string // agent_id → prompt.id of the chain it ran in
+	lastPromptTS int64             // latest user_prompt time with a prompt.id
+}
+
+const maxTrackedSeq = 1 << 22
+
+func (s *sessionInfo) observe(e *entry) {
+	r := e.ev.EventRecord()
+	if q := e.seq; q >= 0 && q < maxTrackedSeq {
+		w := int(q >> 6)
+		if w >= len(s.seqs) {
+			s.seqs = slices.Grow(s.seqs, w+1-len(s.seqs))[:w+1]
+		}
+		s.seqs[w] |= 1 << (uint(q) & 63)
+	}
+	if r.PromptID == "" {
+		return
+	}
+	switch ev := e.ev.(type) {
+	case *telemetry.UserPrompt:
+		if e.ts > s.lastPromptTS {
+			s.lastPromptTS = e.ts
+		}
+	case *telemetry.APIRequest:
+		s.agent(ev.AgentID, r.PromptID)
+	case *telemetry.AssistantResponse:
+		s.agent(ev.AgentID, r.PromptID)
+	case *telemetry.SubagentCompleted:
+		s.agent(ev.AgentID, r.PromptID)
+	case *telemetry.APIError:
+		s.agent(ev.AgentID, r.PromptID)
+	}
+}
+
+func (s *sessionInfo) agent(id, prompt string) {
+	if id == "" {
+		return
+	}
+	if s.agents == nil {
+		s.agents = map[string]string{}
+	}
+	if _, ok := s.agents[id]; !ok {
+		s.agents[id] = prompt
+	}
+}
+
+func (s *sessionInfo) hasSeq(q int64) bool {
+	if q < 0 || q >= maxTrackedSeq {
+		return true
+	}
+	w := int(q >> 6)
+	return w < len(s.seqs) && s.seqs[w]&(1<<(uint(q)&63)) != 0
+}
+
+// gap reports whether a sequence number in [lo, hi] is missing from the session stream.
+func (s *sessionInfo) gap(lo, hi int64) bool {
+	for q := lo; q <= hi; q++ {
+		if !s.hasSeq(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// parentOf finds the prompt whose chain started the subagent a task notification reports on:
+// by the prompt's agent_id attribute, else by a known agent id inside the prompt text.
+func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
+	if len(s.agents) == 0 {
+		return ""
+	}
+	if v, ok := telemetry.AttributesOf(p).Get(telemetry.KeyAgentID); ok {
+		if parent := s.agents[v.Text()]; parent != "" && parent != self {
+			return parent
+		}
+	}
+	text := p.Prompt
+	if !strings.Contains(text, telemetry.TaskNotificationPrefix) {
+		text = p.PromptText
+	}
+	ids := make([]string, 0, len(s.agents))
+	for id := range s.agents {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if s.agents[id] != self && strings.Contains(text, id) {
+			return s.agents[id]
+		}
+	}
+	return ""
+}
+
+// fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
+func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
+	c := &Chain{
+		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
+		APICalls: []APICall{}, APIErrors: []APIError{}, Tools: []ToolCall{},
+		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
+		Subagents: []Subagent{}, Files: []FileTouch{}, Reasons: []Reason{},
+		EventCount: len(es), Events: make([]telemetry.Event, len(es)),
+	}
+	terminal := false
+	agentCalls := 0
+	var promptTS int64
+	minSeq, maxSeq := int64(-1), int64(-1)
+	for i := range es {
+		e := &es[i]
+		c.Events[i] = e.ev
+		r := e.ev.EventRecord()
+		if i == 0 {
+			c.StartedAt = r.Time()
+		}
+		c.EndedAt = r.Time()
+		if minSeq < 0 || e.seq < minSeq {
+			minSeq = e.seq
+		}
+		if e.seq > maxSeq {
+			maxSeq = e.seq
+		}
+		fillUser(&c.User, r)
+		if c.Product == "" && r.Resource != nil {
+			c.Product = r.Resource.ServiceName
+		}
+		switch ev := e.ev.(type) {
+		case *telemetry.UserPrompt:
+			if c.Prompt == nil {
+				text := ev.Prompt
+				if text == "" {
+					text = ev.PromptText
+				}
+				c.Prompt = &Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
+					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
+				promptTS = e.ts
+				if c.Prompt.TaskNotification && si != nil {
+					c.ParentPromptID = si.parentOf(ev, prompt)
+				}
+			}
+		case *telemetry.APIRequest:
+			a := APICall{Sequence: r.Sequence, At: r.Time(), Model: ev.Model, RequestID: ev.RequestID,
+				InputTokens: ev.InputTokens, OutputTokens: ev.OutputTokens, CacheReadTokens: ev.CacheReadTokens,
+				CacheCreationTokens: ev.CacheCreationTokens, CostUSD: ev.CostUSD, CostUSDMicros: ev.CostUSDMicros,
+				DurationMS: ev.DurationMS, TTFTMS: ev.TTFTMS, QuerySource: ev.QuerySource, AgentID: ev.AgentID,
+				Skill: ev.SkillName, Plugin: ev.PluginName, MCPServer: ev.MCPServerName, MCPTool: ev.MCPToolName}
+			if v, ok := telemetry.AttributesOf(ev).Get(telemetry.KeyAttempt); ok {
+				a.Attempt, _ = v.AsInt()
+			}
+			c.APICalls = append(c.APICalls, a)
+			t := &c.Totals
+			t.APIRequests++
+			t.CostUSD += ev.CostUSD
+			t.CostUSDMicros += ev.CostUSDMicros
+			t.InputTokens += ev.InputTokens
+			t.OutputTokens += ev.OutputTokens
+			t.CacheReadTokens += ev.CacheReadTokens
+			t.CacheCreationTokens += ev.CacheCreationTokens
+			c.Skills = addName(c.Skills, ev.SkillName)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+			c.MCPServers = addName(c.MCPServers, ev.MCPServerName)
+			c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
+		case *telemetry.APIError:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, DurationMS: ev.DurationMS,
+				Attempt: ev.Attempt, RequestID: ev.RequestID, AgentID: ev.AgentID})
+			c.Totals.APIErrors++
+			c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
+			if ev.AgentID == "" {
+				terminal = true
+			}
+		case *telemetry.APIRetriesExhausted:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, Attempt: ev.TotalAttempts})
+			terminal = true
+		case *telemetry.APIRefusal:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Attempt: ev.Attempt, RequestID: ev.RequestID})
+			c.Totals.APIErrors++
+			if !ev.ServerFallbackHop {
+				terminal = true
+			}
+		case *telemetry.ToolDecision:
+			tc := c.tool(ev.ToolUseID, ev.ToolName, r)
+			if tc.DecisionSequence < 0 {
+				tc.DecisionSequence = r.Sequence
+				tc.Decision = rawText(ev, telemetry.KeyDecision, ev.Decision.String())
+				tc.DecisionSource = rawText(ev, telemetry.KeySource, ev.Source.String())
+				c.toolParams(tc, ev.ToolName, ev.ToolParameters)
+			}
+		case *telemetry.ToolResult:
+			tc := c.tool(ev.ToolUseID, ev.ToolName, r)
+			if tc.ResultSequence < 0 {
+				tc.ResultSequence = r.Sequence
+				tc.HasResult = true
+				ok := ev.Success
+				tc.Success = &ok
+				tc.DurationMS, tc.ErrorType, tc.Error = ev.DurationMS, ev.ErrorType, ev.Error
+				if tc.Decision == "" {
+					tc.Decision = rawText(ev, telemetry.KeyDecisionType, ev.DecisionType.String())
+				}
+				if tc.DecisionSource == "" {
+					tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
+				}
+				c.toolParams(tc, ev.ToolName, ev.ToolParameters)
+				if tc.Skill == "" && ev.ToolName == "Skill" {
+					if in, err := ev.Input(); err == nil {
+						tc.Skill = in.Skill
+					}
+				}
+				for _, fa := range ev.FileAccess() {
+					c.Files = append(c.Files, FileTouch{Path: fa.Path, Operation: fa.Op.String(), Tool: fa.Tool,
+						Pattern: fa.Pattern, ToolUseID: ev.ToolUseID})
+				}
+				if !ok {
+					c.Totals.Failed++
+				}
+			}
+		case *telemetry.SkillActivated:
+			c.Skills = addName(c.Skills, ev.SkillName)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		case *telemetry.SubagentCompleted:
+			s := c.addSubagent(ev.AgentID, ev.AgentType)
+			s.Completed, s.Async, s.DurationMS = true, ev.IsAsync, ev.DurationMS
+			s.TotalTokens, s.TotalToolUses = ev.TotalTokens, ev.TotalToolUses
+			s.Model = cmp.Or(ev.FinalModel, ev.Model)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		case *telemetry.AssistantResponse:
+			if ev.AgentID == "" {
+				c.Response = &Response{Text: ev.Response, Length: ev.ResponseLength, Model: ev.Model, At: r.Time()}
+				terminal = true
+			} else {
+				c.addSubagent(ev.AgentID, agentType("", ev.QuerySource))
+			}
+		case *telemetry.MCPServerConnection:
+			c.MCPServers = addName(c.MCPServers, ev.ServerName)
+		case *telemetry.PluginLoaded:
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		}
+	}
+	for i := range c.Tools {
+		tc := &c.Tools[i]
+		c.Totals.ToolCalls++
+		if tc.Rejected() {
+			c.Totals.Rejected++
+		}
+		if tc.Name == "Agent" || tc.Name == "Task" {
+			if !tc.Rejected() {
+				agentCalls++
+			}
+		}
+	}
+	if !c.StartedAt.IsZero() {
+		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
+	}
+	slices.Sort(c.MCPServers)
+	slices.Sort(c.Skills)
+	slices.Sort(c.Plugins)
+
+	if prompt != "" {
+		if c.Prompt == nil {
+			c.Reasons = append(c.Reasons, ReasonNoPrompt)
+		}
+		followed := si != nil && c.Prompt != nil && si.lastPromptTS > promptTS
+		if !terminal && !followed {
+			c.Reasons = append(c.Reasons, ReasonNoTerminal)
+		}
+		for i := range c.Tools {
+			if tc := &c.Tools[i]; !tc.HasResult && !tc.Rejected() {
+				c.Reasons = append(c.Reasons, ReasonUnpairedDecision)
+				break
+			}
+		}
+		done := 0
+		for _, s := range c.Subagents {
+			if s.Completed {
+				done++
+			}
+		}
+		if agentCalls > done {
+			c.Reasons = append(c.Reasons, ReasonAwaitingSubagent)
+		}
+	}
+	if si != nil && minSeq >= 0 && si.gap(minSeq, maxSeq) {
+		c.Reasons = append(c.Reasons, ReasonSequenceGap)
+	}
+	c.Complete = len(c.Reasons) == 0
+	return c
+}
+
+// withTrigger records how the chain closed and adds the reasons a trigger implies.
+func (c *Chain) withTrigger(t Trigger, version int, partial bool) {
+	c.ClosedBy, c.Version = t, version
+	switch t {
+	case TriggerMaxEvents:
+		c.Reasons = append(c.Reasons, ReasonMaxEvents)
+	case TriggerMaxBytes:
+		c.Reasons = append(c.Reasons, ReasonMaxBytes)
+	case TriggerEvicted:
+		c.Reasons = append(c.Reasons, ReasonEvicted)
+	}
+	if partial {
+		c.Reasons = append(c.Reasons, ReasonPartial)
+	}
+	c.Complete = len(c.Reasons) == 0
+}
+
+// pending reports whether a chain's events still wait for more: an accepted call without its
+// result, or an Agent call without subagent_completed. The assembler waits for the idle
+// timeout rather than the quiet period while something is pending.
+func pending(es []entry) bool {
+	open := 0
+	agents := 0
+	for i := range es {
+		switch ev := es[i].ev.(type) {
+		case *telemetry.ToolDecision:
+			if ev.Decision == telemetry.DecisionAccept {
+				open++
+			}
+			if ev.Decision != telemetry.DecisionReject && (ev.ToolName == "Agent" || ev.ToolName == "Task") {
+				agents++
+			}
+		case *telemetry.ToolResult:
+			open--
+		case *telemetry.SubagentCompleted:
+			agents--
+		}
+	}
+	return open > 0 || agents > 0
+}
+
+// terminalHint reports whether an event ends its prompt's main thread.
+func terminalHint(ev telemetry.Event) bool {
+	switch ev := ev.(type) {
+	case *telemetry.AssistantResponse:
+		return ev.AgentID == ""
+	case *telemetry.APIError:
+		return ev.AgentID == ""
+	case *telemetry.APIRetriesExhausted:
+		return true
+	case *telemetry.APIRefusal:
+		return !ev.ServerFallbackHop
+	}
+	return false
+}
+
+func (c *Chain) tool(id, name string, r *telemetry.Record) *ToolCall {
+	if id != "" {
+		for i := range c.Tools {
+			if c.Tools[i].ToolUseID == id {
+				if c.Tools[i].Name == "" {
+					c.Tools[i].Name = name
+				}
+				return &c.Tools[i]
+			}
+		}
+	}
+	c.Tools = append(c.Tools, ToolCall{ToolUseID: id, Name: name, At: r.Time(), DecisionSequence: -1, ResultSequence: -1})
+	return &c.Tools[len(c.Tools)-1]
+}
+
+func (c *Chain) toolParams(tc *ToolCall, name, params string) {
+	if mcp, ok := mcpOf(name, params); ok {
+		tc.MCPServer = cmp.Or(tc.MCPServer, mcp.Server)
+		tc.MCPTool = cmp.Or(tc.MCPTool, mcp.Tool)
+		c.MCPServers = addName(c.MCPServers, mcp.Server)
+	}
+	if params == "" {
+		return
+	}
+	p, err := telemetry.ParseToolParameters(params)
+	if err != nil {
+		return
+	}
+	tc.Command = cmp.Or(tc.Command, p.FullCommand)
+	tc.Skill = cmp.Or(tc.Skill, p.SkillName)
+	tc.Subagent = cmp.Or(tc.Subagent, p.SubagentType)
+	c.Skills = addName(c.Skills, p.SkillName)
+}
+
+func mcpOf(name, params string) (telemetry.MCPCall, bool) {
+	d := telemetry.ToolDecision{ToolName: name, ToolParameters: params}
+	return d.MCP()
+}
+
+func (c *Chain) addSubagent(id, typ string) *Subagent {
+	if id == "" && typ == "" {
+		return &Subagent{}
+	}
+	for i := range c.Subagents {
+		s := &c.Subagents[i]
+		if (id != "" && s.AgentID == id) || (id == "" && s.AgentID == "" && s.Type == typ) {
+			if s.Type == "" {
+				s.Type = typ
+			}
+			return s
+		}
+	}
+	c.Subagents = append(c.Subagents, Subagent{AgentID: id, Type: typ})
+	return &c.Subagents[len(c.Subagents)-1]
+}
+
+func agentType(name, querySource string) string {
+	if name != "" {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(querySource, "agent:"); ok {
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+			return rest[i+1:]
+		}
+		return rest
+	}
+	return ""
+}
+
+func fillUser(u *User, r *telemetry.Record) {
+	u.AccountUUID = cmp.Or(u.AccountUUID, r.AccountUUID)
+	u.AccountID = cmp.Or(u.AccountID, r.AccountID)
+	u.Email = cmp.Or(u.Email, r.UserEmail)
+	u.UserID = cmp.Or(u.UserID, r.UserID)
+	u.OrganizationID = cmp.Or(u.OrganizationID, r.OrganizationID)
+}
+
+// rawText returns the wire text of key (keeping values this version does not know), else def.
+func rawText(ev telemetry.Event, key, def string) string {
+	if def != "" {
+		return def
+	}
+	if v, ok := telemetry.AttributesOf(ev).Get(key); ok {
+		return v.Text()
+	}
+	return ""
+}
+
+func addName(set []string, name string) []string {
+	if name == "" || slices.Contains(set, name) {
+		return set
+	}
+	return append(set, name)
+}
+
+// timeOf converts an entry time to time.Time (UTC).
+func timeOf(ns int64) time.Time { return time.Unix(0, ns).UTC() }
