@@ -268,6 +268,36 @@ func generate(events []*event, enums []*enum) []byte {
 		p("return a\n}\n\n")
 	}
 
+	// The validation table.
+	enumByName := map[string]*enum{}
+	for _, en := range enums {
+		enumByName[en.Go] = en
+	}
+	p("// eventSpecs lists each event's attributes with their CLI wire type, for Validate.\n")
+	p("var eventSpecs = map[string][]fieldSpec{\n")
+	for _, ev := range events {
+		name := ev.Name
+		if name == "-" {
+			name = ""
+		}
+		p("%q: {\n", name)
+		for _, f := range ev.Fields {
+			var vals []string
+			if en, ok := enumByName[f.Type]; ok {
+				for _, v := range en.Values {
+					vals = append(vals, fmt.Sprintf("%q", v.Wire))
+				}
+			}
+			enumLit := "nil"
+			if len(vals) > 0 {
+				enumLit = "[]string{" + strings.Join(vals, ", ") + "}"
+			}
+			p("{key: %s, wire: %q, required: %v, enum: %s},\n", f.Const, f.Wire, f.Always, enumLit)
+		}
+		p("},\n")
+	}
+	p("}\n\n")
+
 	// Enums.
 	for _, en := range enums {
 		p("// %s\n// Its zero value, %sUnknown, stands for a value this version does not know; the wire\n// value stays in the event's attributes.\ntype %s uint8\n\n", en.Doc, en.Go, en.Go)
