@@ -64,6 +64,15 @@ var builtin = []Scenario{
 		{"Skill", `{"skill": "ci-report", "args": "Globex"}`},
 		{"Bash", `{"command": "ls @W@", "description": "List"}`},
 	}},
+	// agent starts a background subagent whose own conversation runs the subagent scenario
+	// (its prompt names it), then lists the workdir itself.
+	{Name: "agent", AllowedTools: []string{"Agent"}, Steps: []Step{
+		{"Agent", `{"description": "Research Globex", "prompt": "scenario:subagent workdir:@W@ Research the competitor Globex.", "subagent_type": "general-purpose", "run_in_background": true}`},
+		{"Bash", `{"command": "ls @W@", "description": "List"}`},
+	}},
+	{Name: "subagent", Steps: []Step{
+		{"Bash", `{"command": "echo globex", "description": "Research"}`},
+	}},
 	// leak is named in record.sh (user and --mcp-config) but has no steps in the mock: the
 	// model answers at once.
 	{Name: "leak", MCP: true},
