@@ -385,7 +385,9 @@ func pointJSON(s *jsonScanner, p *Point) error {
 }
 
 // EncodeMetricsProto encodes m as an OTLP ExportMetricsServiceRequest in protobuf.
-func EncodeMetricsProto(m *Metrics) ([]byte, error) { return EncodeOptions{}.AppendMetricsProto(nil, m) }
+func EncodeMetricsProto(m *Metrics) ([]byte, error) {
+	return EncodeOptions{}.AppendMetricsProto(nil, m)
+}
 
 // EncodeMetricsJSON encodes m as OTLP/JSON the way Claude Code writes it.
 func EncodeMetricsJSON(m *Metrics) ([]byte, error) { return EncodeOptions{}.AppendMetricsJSON(nil, m) }
