@@ -1,0 +1,196 @@
+package plugins
+
+import (
+	"fmt"
+	"strings"
+)
+
+// BaseSource says where a plugin's org-wide level came from. The zero value, [BaseNone],
+// means nowhere: the plugin fails closed as not_available.
+type BaseSource uint8
+
+// Base sources, in precedence order.
+const (
+	BaseNone        BaseSource = iota // no setting anywhere: not_available
+	BaseOrgSetting                    // an installation setting targeting the organization
+	BasePlugin                        // the plugin's own organization_installation_preference
+	BaseMarketplace                   // the marketplace's default_installation_preference
+)
+
+var baseSourceNames = [...]string{"none", "organization setting", "plugin setting", "marketplace default"}
+
+// String names the source.
+func (b BaseSource) String() string {
+	if int(b) < len(baseSourceNames) {
+		return baseSourceNames[b]
+	}
+	return "none"
+}
+
+// Blocker says which prerequisite hid every plugin from a member. The zero value,
+// [NotBlocked], means none did.
+type Blocker uint8
+
+// Blockers.
+const (
+	NotBlocked      Blocker = iota // Cowork and Skills are on
+	BlockedByCowork                // Cowork is off for the member
+	BlockedBySkills                // Skills is off for the organization
+)
+
+var blockerNames = [...]string{"not blocked", "cowork is off", "skills is off"}
+
+// String describes the blocker.
+func (b Blocker) String() string {
+	if int(b) < len(blockerNames) {
+		return blockerNames[b]
+	}
+	return "unknown"
+}
+
+// Overlay says how the member's own actions changed the policy result. The zero value,
+// [OverlayNone], means they did not.
+type Overlay uint8
+
+// Overlays.
+const (
+	OverlayNone           Overlay = iota // no member action applies
+	OverlayOptedOut                      // auto_install, and the member uninstalled it
+	OverlaySelfInstalled                 // available, and the member installed it
+	OverlayOptOutIgnored                 // the member uninstalled it, but it is required
+	OverlayInstallRemoved                // the member installed it, but it is not available: removed
+	OverlayNotApplicable                 // a recorded action has no effect at this level
+)
+
+var overlayNames = [...]string{"none", "uninstalled by the member", "installed by the member",
+	"member's uninstall ignored: required", "member's install removed: not available", "member action has no effect at this level"}
+
+// String describes the overlay.
+func (o Overlay) String() string {
+	if int(o) < len(overlayNames) {
+		return overlayNames[o]
+	}
+	return "unknown"
+}
+
+// GroupValue is one of the member's groups that holds a setting for a plugin.
+type GroupValue struct {
+	// Group is the group ID.
+	Group string
+	// Level is the group's setting as stored (possibly unknown).
+	Level Level
+	// Winner marks the group(s) whose value the combinator chose.
+	Winner bool
+}
+
+// Explanation says why a member has a plugin's result: the gates, the base level and where
+// it came from, each of the member's groups with its value, the combinator, the winner and
+// the member's own actions.
+type Explanation struct {
+	// Revision is the snapshot revision the decision came from.
+	Revision string
+	// Blocked says whether Cowork or Skills hid the plugin.
+	Blocked Blocker
+	// Base is the org-wide level as stored; BaseSource says where it came from.
+	Base       Level
+	BaseSource BaseSource
+	// MemberGroups lists all the member's groups (sorted); those not in Groups hold no
+	// setting for this plugin. Shared between the decisions of one [Result]: read only.
+	MemberGroups []string
+	// Groups lists the member's groups that hold a setting for the plugin, in ranking order.
+	Groups []GroupValue
+	// GroupsIgnored is set on Team plans: group settings exist but do not apply.
+	GroupsIgnored bool
+	// Combinator is the rule that combined the group values.
+	Combinator Combinator
+	// Winner is the policy level before the member's own actions (unknown already mapped to
+	// not_available); FromGroups says whether it came from group settings or the base.
+	Winner     Level
+	FromGroups bool
+	// Overlay is the effect of the member's own actions.
+	Overlay Overlay
+	// Notes are warnings about this decision: unknown levels, ignored settings.
+	Notes []string
+}
+
+// Decision is the effective state of one plugin for one member.
+type Decision struct {
+	// Plugin is the plugin ID; Name its name; Marketplace its marketplace ID.
+	Plugin, Name, Marketplace string
+	// Level is the effective policy level (after combination, before member actions).
+	Level Level
+	// Visible: the member sees the plugin. Installed: it is installed for them.
+	Visible, Installed bool
+	// CanInstall and CanUninstall say what the member may do now.
+	CanInstall, CanUninstall bool
+	// Editable is always false: members cannot edit organization-managed plugins.
+	Editable bool
+	// Why explains the decision.
+	Why Explanation
+}
+
+// String renders the decision and its explanation as indented text.
+func (d Decision) String() string {
+	var b strings.Builder
+	d.write(&b, "")
+	return b.String()
+}
+
+func yes(b bool, t, f string) string {
+	if b {
+		return t
+	}
+	return f
+}
+
+func (d Decision) write(b *strings.Builder, indent string) {
+	e := &d.Why
+	name := d.Plugin
+	if d.Name != "" {
+		name = d.Name + " (" + d.Plugin + ")"
+	}
+	fmt.Fprintf(b, "%s%s: %s\n", indent, name, d.Level)
+	fmt.Fprintf(b, "%s  state: %s, %s, %s, %s, %s\n", indent,
+		yes(d.Visible, "visible", "hidden"), yes(d.Installed, "installed", "not installed"),
+		yes(d.CanInstall, "can install", "cannot install"), yes(d.CanUninstall, "can uninstall", "cannot uninstall"),
+		yes(d.Editable, "editable", "not editable (org-managed)"))
+	if e.Blocked != NotBlocked {
+		fmt.Fprintf(b, "%s  gate: %s\n", indent, e.Blocked)
+	} else {
+		fmt.Fprintf(b, "%s  gate: cowork on, skills on\n", indent)
+	}
+	fmt.Fprintf(b, "%s  base: %s from %s\n", indent, e.Base, e.BaseSource)
+	for _, g := range e.MemberGroups {
+		found := false
+		for _, v := range e.Groups {
+			if v.Group == g {
+				mark := ""
+				if v.Winner && e.FromGroups {
+					mark = "  <- winner"
+				}
+				if e.GroupsIgnored {
+					mark = "  (ignored: team plan)"
+				}
+				fmt.Fprintf(b, "%s  group %s: %s%s\n", indent, g, v.Level, mark)
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(b, "%s  group %s: no setting\n", indent, g)
+		}
+	}
+	if len(e.MemberGroups) == 0 {
+		fmt.Fprintf(b, "%s  groups: none\n", indent)
+	}
+	from := "base"
+	if e.FromGroups {
+		from = "group settings"
+	}
+	fmt.Fprintf(b, "%s  combinator: %s -> %s from %s\n", indent, e.Combinator, e.Winner, from)
+	if e.Overlay != OverlayNone {
+		fmt.Fprintf(b, "%s  member: %s\n", indent, e.Overlay)
+	}
+	for _, n := range e.Notes {
+		fmt.Fprintf(b, "%s  warning: %s\n", indent, n)
+	}
+}

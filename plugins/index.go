@@ -1,0 +1,223 @@
+package plugins
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"github.com/coworkgov/cowork/policy"
+)
+
+// index is the compiled form of a snapshot: everything per-member resolution needs, so
+// that resolving one member is a walk over plugins with a group bitset and no map lookups.
+type index struct {
+	revision   string
+	enterprise bool
+	combinator Combinator // effective: never CombinatorUnknown
+	combNote   string     // why the effective combinator differs from the stored one
+	ngroups    int
+	groupIDs   []string // by group position in policy.Snapshot.Groups
+	rank       []int32  // by group position: ranked priority, lower wins
+	plugins    []pluginIx
+	pluginPos  map[string]int32
+	states     map[string]*stateIx
+}
+
+type setting struct {
+	group int32
+	level Level // as stored (may be unknown)
+}
+
+type pluginIx struct {
+	id, name, marketplace string
+	base                  Level // as stored (may be unknown)
+	baseSource            BaseSource
+	settings              []setting // group settings, sorted by rank then group ID
+	hasGroupSettings      bool
+	notes                 []string
+}
+
+type stateIx struct {
+	uninstalled, installed []int32 // plugin positions, sorted
+}
+
+func (s *Snapshot) index() *index {
+	s.once.Do(func() { s.idx = s.build() })
+	return s.idx
+}
+
+func (s *Snapshot) build() *index {
+	pol := &s.Snapshot
+	ix := &index{
+		enterprise: pol.Plan.Enterprise(),
+		combinator: s.Combinator,
+		ngroups:    len(pol.Groups),
+		pluginPos:  make(map[string]int32, len(s.Plugins)),
+		states:     map[string]*stateIx{},
+	}
+	if ix.combinator == CombinatorUnknown {
+		ix.combinator = StrongestWins
+		if raw := s.src["combinator"].Raw; raw != "" {
+			ix.combinator = DenyOverrides
+			ix.combNote = "unknown combinator " + strconv.Quote(raw) + ": fails closed as deny-overrides"
+		}
+	}
+	ix.groupIDs = make([]string, len(pol.Groups))
+	for i, g := range pol.Groups {
+		ix.groupIDs[i] = g.ID
+	}
+	// Ranks: the admin's ranking first, then every other group in ID order.
+	ix.rank = make([]int32, len(pol.Groups))
+	ranked := map[string]int32{}
+	for i, g := range s.GroupRanking {
+		if _, dup := ranked[g]; !dup {
+			ranked[g] = int32(i)
+		}
+	}
+	order := make([]int, len(pol.Groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pol.Groups[a].ID, pol.Groups[b].ID) })
+	for pos, gi := range order {
+		if r, ok := ranked[pol.Groups[gi].ID]; ok {
+			ix.rank[gi] = r
+		} else {
+			ix.rank[gi] = int32(len(s.GroupRanking) + pos)
+		}
+	}
+
+	markets := map[string]*Marketplace{}
+	for i := range s.Marketplaces {
+		if _, dup := markets[s.Marketplaces[i].ID]; !dup {
+			markets[s.Marketplaces[i].ID] = &s.Marketplaces[i]
+		}
+	}
+	order = order[:0]
+	for i := range s.Plugins {
+		order = append(order, i)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.Plugins[a].ID, s.Plugins[b].ID) })
+	for _, pi := range order {
+		p := &s.Plugins[pi]
+		if _, dup := ix.pluginPos[p.ID]; dup || p.ID == "" {
+			continue
+		}
+		ix.pluginPos[p.ID] = int32(len(ix.plugins))
+		px := pluginIx{id: p.ID, name: p.Name, marketplace: p.MarketplaceID}
+		mk := markets[p.MarketplaceID]
+		switch {
+		case p.OrganizationInstallationPreference != nil && !p.OrganizationInstallationPreferenceInherited:
+			px.base, px.baseSource = *p.OrganizationInstallationPreference, BasePlugin
+		case mk != nil && mk.DefaultInstallationPreference != nil:
+			px.base, px.baseSource = *mk.DefaultInstallationPreference, BaseMarketplace
+		case p.OrganizationInstallationPreference != nil:
+			px.base, px.baseSource = *p.OrganizationInstallationPreference, BaseMarketplace
+			px.notes = append(px.notes, "marketplace "+strconv.Quote(p.MarketplaceID)+" is not in the snapshot; using the inherited value reported on the plugin")
+		default:
+			px.base, px.baseSource = LevelNotAvailable, BaseNone
+			px.notes = append(px.notes, "no org-wide setting and no marketplace default: fails closed as not_available")
+		}
+		ix.plugins = append(ix.plugins, px)
+	}
+
+	// Installation settings. Duplicates for one target keep the most restrictive value.
+	orgSet := map[int32]Level{}
+	type key struct{ plugin, group int32 }
+	groupSet := map[key]Level{}
+	for _, st := range s.InstallationSettings {
+		pi, ok := ix.pluginPos[st.PluginID]
+		if !ok {
+			continue
+		}
+		switch st.Target.Type {
+		case TargetOrganization:
+			if old, dup := orgSet[pi]; !dup || restrictive(st.InstallationPreference, old) {
+				orgSet[pi] = st.InstallationPreference
+			}
+		case TargetRBACGroup:
+			gi, ok := pol.GroupIndex(st.Target.RBACGroupID)
+			if !ok {
+				continue
+			}
+			k := key{pi, int32(gi)}
+			if old, dup := groupSet[k]; !dup || restrictive(st.InstallationPreference, old) {
+				groupSet[k] = st.InstallationPreference
+			}
+		}
+	}
+	for pi, l := range orgSet {
+		p := &ix.plugins[pi]
+		p.base, p.baseSource = l, BaseOrgSetting
+	}
+	for k, l := range groupSet {
+		p := &ix.plugins[k.plugin]
+		p.settings = append(p.settings, setting{group: k.group, level: l})
+		p.hasGroupSettings = true
+	}
+	for i := range ix.plugins {
+		p := &ix.plugins[i]
+		slices.SortFunc(p.settings, func(a, b setting) int { return cmp.Compare(ix.rank[a.group], ix.rank[b.group]) })
+		if !p.base.Known() {
+			p.notes = append(p.notes, "unknown org-wide level: fails closed as not_available")
+		}
+	}
+
+	for _, ms := range s.MemberStates {
+		st := ix.states[ms.Member]
+		if st == nil {
+			st = &stateIx{}
+			ix.states[ms.Member] = st
+		}
+		for _, id := range ms.Uninstalled {
+			if pi, ok := ix.pluginPos[id]; ok {
+				st.uninstalled = append(st.uninstalled, pi)
+			}
+		}
+		for _, id := range ms.Installed {
+			if pi, ok := ix.pluginPos[id]; ok {
+				st.installed = append(st.installed, pi)
+			}
+		}
+	}
+	for _, st := range ix.states {
+		slices.Sort(st.uninstalled)
+		st.uninstalled = slices.Compact(st.uninstalled)
+		slices.Sort(st.installed)
+		st.installed = slices.Compact(st.installed)
+	}
+	ix.revision = s.computeRevision()
+	return ix
+}
+
+// restrictive reports whether a is more restrictive than b (unknown counts as not_available).
+func restrictive(a, b Level) bool {
+	if a.effective() != b.effective() {
+		return a.effective() < b.effective()
+	}
+	return !a.Known() && b.Known()
+}
+
+// memberBits returns the member's groups as a bitset over group positions, and their IDs
+// sorted (unknown groups are dropped).
+func (ix *index) memberBits(pol *policy.Snapshot, m *policy.Member) ([]uint64, []string) {
+	bits := make([]uint64, (ix.ngroups+63)/64)
+	var ids []string
+	for _, g := range m.Groups {
+		gi, ok := pol.GroupIndex(g)
+		if !ok || bits[gi/64]&(1<<(gi%64)) != 0 {
+			continue
+		}
+		bits[gi/64] |= 1 << (gi % 64)
+		ids = append(ids, g)
+	}
+	slices.Sort(ids)
+	return bits, ids
+}
+
+func has(bits []uint64, g int32) bool { return bits[g/64]&(1<<(g%64)) != 0 }
+
+func contains(xs []int32, x int32) bool {
+	_, ok := slices.BinarySearch(xs, x)
+	return ok
+}
