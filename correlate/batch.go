@@ -49,7 +49,7 @@ func Fold(events []telemetry.Event) []*Chain {
 	out := make([]*Chain, 0, len(keys))
 	for _, k := range keys {
 		es := groups[k]
-		c := fold(k.session, k.prompt, es, sessions[k.session])
+		c := fold(k.session, k.prompt, es, sessions[k.session].facts(k.prompt, es))
 		t := TriggerIdle
 		if k.prompt != "" && hasTerminal(es) && !pending(es) {
 			t = TriggerTerminal

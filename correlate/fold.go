@@ -149,7 +149,8 @@ func isDup(sorted []entry, fp uint64, ts int64) bool {
 
 // sessionInfo is what a chain's fold needs from the rest of its session: which sequence numbers
 // the session stream holds, which prompt each subagent ran under, and when the latest prompt
-// started. The assembler keeps one per live session; Fold builds one per session.
+// started (task notifications excluded: they follow a prompt without ending it). The assembler
+// keeps one per live session; Fold builds one per session.
 type sessionInfo struct {
 	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
 	agents       map[string]string // agent_id → prompt.id of the chain it ran in
@@ -172,7 +173,7 @@ func (s *sessionInfo) observe(e *entry) {
 	}
 	switch ev := e.ev.(type) {
 	case *telemetry.UserPrompt:
-		if e.ts > s.lastPromptTS {
+		if e.ts > s.lastPromptTS && !ev.IsTaskNotification() {
 			s.lastPromptTS = e.ts
 		}
 	case *telemetry.APIRequest:
@@ -244,8 +245,38 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 	return ""
 }
 
+// sessionFacts is what a chain's fold learns from its session, taken under the session's lock.
+type sessionFacts struct {
+	gap          bool   // a sequence number in the chain's range is missing from the session
+	parent       string // the prompt that started the subagent this chain's notification reports on
+	lastPromptTS int64  // latest prompt start in the session
+}
+
+// facts computes the session facts for the chain prompt with events es.
+func (s *sessionInfo) facts(prompt string, es []entry) sessionFacts {
+	var f sessionFacts
+	f.lastPromptTS = s.lastPromptTS
+	lo, hi := int64(-1), int64(-1)
+	for i := range es {
+		q := es[i].seq
+		if lo < 0 || q < lo {
+			lo = q
+		}
+		if q > hi {
+			hi = q
+		}
+		if up, ok := es[i].ev.(*telemetry.UserPrompt); ok && f.parent == "" && prompt != "" && up.IsTaskNotification() {
+			f.parent = s.parentOf(up, prompt)
+		}
+	}
+	if lo >= 0 {
+		f.gap = s.gap(lo, hi)
+	}
+	return f
+}
+
 // fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
-func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
+func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	c := &Chain{
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
 		APICalls: []APICall{}, APIErrors: []APIError{}, Tools: []ToolCall{},
@@ -256,7 +287,6 @@ func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
-	minSeq, maxSeq := int64(-1), int64(-1)
 	for i := range es {
 		e := &es[i]
 		c.Events[i] = e.ev
@@ -265,12 +295,6 @@ func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
 			c.StartedAt = r.Time()
 		}
 		c.EndedAt = r.Time()
-		if minSeq < 0 || e.seq < minSeq {
-			minSeq = e.seq
-		}
-		if e.seq > maxSeq {
-			maxSeq = e.seq
-		}
 		fillUser(&c.User, r)
 		if c.Product == "" && r.Resource != nil {
 			c.Product = r.Resource.ServiceName
@@ -285,8 +309,8 @@ func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
 				c.Prompt = &Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
 					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
 				promptTS = e.ts
-				if c.Prompt.TaskNotification && si != nil {
-					c.ParentPromptID = si.parentOf(ev, prompt)
+				if c.Prompt.TaskNotification {
+					c.ParentPromptID = sf.parent
 				}
 			}
 		case *telemetry.APIRequest:
@@ -412,7 +436,7 @@ func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
 		if c.Prompt == nil {
 			c.Reasons = append(c.Reasons, ReasonNoPrompt)
 		}
-		followed := si != nil && c.Prompt != nil && si.lastPromptTS > promptTS
+		followed := c.Prompt != nil && sf.lastPromptTS > promptTS
 		if !terminal && !followed {
 			c.Reasons = append(c.Reasons, ReasonNoTerminal)
 		}
@@ -432,7 +456,7 @@ func fold(session, prompt string, es []entry, si *sessionInfo) *Chain {
 			c.Reasons = append(c.Reasons, ReasonAwaitingSubagent)
 		}
 	}
-	if si != nil && minSeq >= 0 && si.gap(minSeq, maxSeq) {
+	if sf.gap {
 		c.Reasons = append(c.Reasons, ReasonSequenceGap)
 	}
 	c.Complete = len(c.Reasons) == 0

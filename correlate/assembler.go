@@ -1,0 +1,634 @@
+package correlate
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// Consumer receives the chains an [Assembler] emits. Chain is called once per emitted version,
+// from whichever goroutine closed the chain (Add, Sweep, Run, Flush or Close), possibly from
+// several goroutines at once: it must be safe for concurrent use. It may block (that is
+// back-pressure on the caller) and should honour ctx. An error is counted in
+// [Stats].ConsumerErrors and returned, wrapped in a [*ConsumerError], from the call that
+// emitted the chain; the assembler does not retry, so a consumer that needs durability must
+// keep the chain before returning nil. The chain must not be modified.
+type Consumer interface {
+	Chain(ctx context.Context, c *Chain) error
+}
+
+// ConsumerFunc adapts a function to [Consumer].
+type ConsumerFunc func(ctx context.Context, c *Chain) error
+
+// Chain calls f(ctx, c).
+func (f ConsumerFunc) Chain(ctx context.Context, c *Chain) error { return f(ctx, c) }
+
+var _ Consumer = ConsumerFunc(nil)
+
+// Assembler folds a stream of events into chains: the streaming form of [Fold]. Add events in
+// any order, from many sessions and goroutines; each chain closes on the first of
+//
+//   - a terminal event (main-thread assistant_response, final api_error, api_retries_exhausted,
+//     api_refusal, or a later prompt in the same session) with nothing pending (every accepted
+//     call has its result, every Agent call its subagent_completed) and then the quiet period
+//     without events;
+//   - the idle timeout without events;
+//   - the maximum age since the chain's first event;
+//   - the chain's maximum events or bytes;
+//   - eviction at the assembler's memory limit (with [OverflowEvict]);
+//
+// and is emitted to the [Consumer] with the trigger in ClosedBy. Time-based closing happens in
+// [Assembler.Sweep], which [Assembler.Run] calls periodically; with an injected [Clock], tests
+// call Sweep after moving the clock.
+//
+// A late event for a closed chain reopens it as version N+1 with the earlier events (kept for
+// the last WithRetainClosed chains; beyond that the version is marked partial), never as an
+// unrelated chain. Duplicate events (same [EventKey]) are dropped and counted, also against
+// recently closed chains. Memory is bounded by WithMaxChains and WithMaxBytes.
+//
+// An Assembler must be created with [New]. It is safe for concurrent use. Events passed to Add
+// are kept until their chain is released and are handed to the consumer in Chain.Events: do
+// not modify them after Add.
+type Assembler struct {
+	cfg      config
+	consumer Consumer
+	shards   []shard
+	mask     uint64
+	seed     maphash.Seed
+	closed   atomic.Bool
+
+	inFlight  atomic.Int64
+	bytesHeld atomic.Int64
+	eventsIn  atomic.Int64
+	st        counters
+
+	spaceMu sync.Mutex
+	space   chan struct{}
+	waiters atomic.Int32
+}
+
+type counters struct {
+	added, emitted, amended, late, duplicates, evicted, consumerErrors, retained atomic.Int64
+	incomplete                                                                   [numReasons]atomic.Int64
+	byTrigger                                                                    [numTriggers]atomic.Int64
+}
+
+type shard struct {
+	mu       sync.Mutex
+	chains   map[chainKey]*pendingChain
+	head     *pendingChain // oldest
+	tail     *pendingChain
+	sessions map[string]*liveSession
+	closed   map[chainKey]*closedChain
+	cHead    *closedChain // least recently closed
+	cTail    *closedChain
+	retained int // closed chains that still hold events
+	_        [40]byte
+}
+
+type pendingChain struct {
+	key        chainKey
+	entries    []entry
+	index      map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
+	prior      []uint64            // sorted fingerprints of a partial amendment's forgotten events
+	bytes      int64
+	created    int64
+	last       int64
+	hinted     bool
+	version    int
+	partial    bool
+	sess       *liveSession
+	prev, next *pendingChain
+}
+
+type closedChain struct {
+	key        chainKey
+	version    int
+	entries    []entry  // nil once released
+	fps        []uint64 // sorted fingerprints, once entries are released
+	bytes      int64
+	prev, next *closedChain
+}
+
+type liveSession struct {
+	info sessionInfo
+	open []*pendingChain
+	last int64
+}
+
+const linearDedupMax = 48
+
+// New returns an assembler that emits chains to consumer.
+func New(consumer Consumer, opts ...Option) (*Assembler, error) {
+	if consumer == nil {
+		return nil, errors.Join(ErrInvalidOption, errors.New("correlate: nil consumer"))
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	a := &Assembler{cfg: cfg, consumer: consumer, seed: maphash.MakeSeed(), space: make(chan struct{})}
+	a.shards = make([]shard, cfg.shards)
+	a.mask = uint64(cfg.shards - 1)
+	for i := range a.shards {
+		a.shards[i].chains = map[chainKey]*pendingChain{}
+		a.shards[i].sessions = map[string]*liveSession{}
+		a.shards[i].closed = map[chainKey]*closedChain{}
+	}
+	return a, nil
+}
+
+// closing is a chain taken out of the assembler, to be folded and emitted outside the locks.
+type closing struct {
+	key     chainKey
+	entries []entry
+	facts   sessionFacts
+	trigger Trigger
+	version int
+	partial bool
+}
+
+// Add adds events. Each event goes to the chain of its (session.id, prompt.id); a duplicate is
+// dropped and counted. Add emits the chains its events close (limits, eviction) before it
+// returns, and returns the consumer's errors for them joined. With [OverflowBlock], Add waits
+// for room and returns ctx's error if ctx ends first (events before the one that waited are
+// kept). After Close, Add returns [ErrClosed].
+func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
+	if a.closed.Load() {
+		return ErrClosed
+	}
+	now := a.cfg.clock.Now().UnixNano()
+	var out []closing
+	var errs []error
+	for _, ev := range events {
+		if ev == nil {
+			continue
+		}
+		if a.cfg.overflow == OverflowBlock {
+			if err := a.waitRoom(ctx); err != nil {
+				errs = append(errs, a.emit(ctx, out)...)
+				return errors.Join(append(errs, err)...)
+			}
+		}
+		out = a.add(ev, now, out)
+		if a.cfg.overflow == OverflowEvict && a.overLimit() {
+			out = a.evict(out)
+		}
+		if len(out) > 0 {
+			errs = append(errs, a.emit(ctx, out)...)
+			out = out[:0]
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AddLogs adds every event of a decoded request; see [Assembler.Add].
+func (a *Assembler) AddLogs(ctx context.Context, l *telemetry.Logs) error {
+	if l == nil {
+		return nil
+	}
+	return a.Add(ctx, l.Events()...)
+}
+
+func (a *Assembler) shardOf(session string) *shard {
+	return &a.shards[maphash.String(a.seed, session)&a.mask]
+}
+
+func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing {
+	r := ev.EventRecord()
+	k := chainKey{r.SessionID, r.PromptID}
+	e := newEntry(ev)
+	s := a.shardOf(k.session)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a.eventsIn.Add(1)
+	p := s.chains[k]
+	if p == nil {
+		version, partial := 1, false
+		var prior []entry
+		var priorFPs []uint64
+		if cc := s.closed[k]; cc != nil {
+			if cc.has(e.fp) {
+				a.st.duplicates.Add(1)
+				return out
+			}
+			a.st.late.Add(1)
+			version = cc.version + 1
+			if cc.entries != nil {
+				prior = slices.Clone(cc.entries)
+			} else {
+				partial, priorFPs = true, cc.fps
+			}
+			s.dropClosed(a, cc)
+		}
+		sess := s.sessions[k.session]
+		if sess == nil {
+			sess = &liveSession{}
+			s.sessions[k.session] = sess
+		}
+		p = &pendingChain{key: k, created: now, version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		for i := range prior {
+			p.bytes += int64(prior[i].size)
+			sess.info.observe(&prior[i])
+			if terminalHint(prior[i].ev) {
+				p.hinted = true
+			}
+		}
+		if len(prior) > linearDedupMax {
+			p.buildIndex()
+		}
+		a.bytesHeld.Add(p.bytes)
+		s.chains[k] = p
+		s.pushPending(p)
+		sess.open = append(sess.open, p)
+		a.inFlight.Add(1)
+	} else if p.has(e.fp) {
+		a.st.duplicates.Add(1)
+		return out
+	}
+	a.st.added.Add(1)
+	p.entries = append(p.entries, e)
+	if p.index != nil {
+		p.index[e.fp] = struct{}{}
+	} else if len(p.entries) > linearDedupMax {
+		p.buildIndex()
+	}
+	p.bytes += int64(e.size)
+	a.bytesHeld.Add(int64(e.size))
+	p.last = now
+	p.sess.last = now
+	p.sess.info.observe(&p.entries[len(p.entries)-1])
+	if terminalHint(ev) {
+		p.hinted = true
+	}
+	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" {
+		// A later prompt ends the session's earlier prompts.
+		for _, o := range p.sess.open {
+			if o != p && o.key.prompt != "" && o.promptTS() < e.ts && !up.IsTaskNotification() {
+				o.hinted = true
+			}
+		}
+	}
+	switch {
+	case len(p.entries) >= a.cfg.maxChainEvents:
+		out = append(out, s.take(a, p, TriggerMaxEvents))
+	case p.bytes >= a.cfg.maxChainBytes:
+		out = append(out, s.take(a, p, TriggerMaxBytes))
+	}
+	return out
+}
+
+func (p *pendingChain) promptTS() int64 {
+	for i := range p.entries {
+		if _, ok := p.entries[i].ev.(*telemetry.UserPrompt); ok {
+			return p.entries[i].ts
+		}
+	}
+	return p.entries[0].ts
+}
+
+func (p *pendingChain) buildIndex() {
+	p.index = make(map[uint64]struct{}, len(p.entries)*2)
+	for i := range p.entries {
+		p.index[p.entries[i].fp] = struct{}{}
+	}
+}
+
+func (p *pendingChain) has(fp uint64) bool {
+	if p.index != nil {
+		_, ok := p.index[fp]
+		return ok
+	}
+	for i := range p.entries {
+		if p.entries[i].fp == fp {
+			return true
+		}
+	}
+	if p.prior != nil {
+		_, ok := slices.BinarySearch(p.prior, fp)
+		return ok
+	}
+	return false
+}
+
+func (c *closedChain) has(fp uint64) bool {
+	if c.entries != nil {
+		for i := range c.entries {
+			if c.entries[i].fp == fp {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := slices.BinarySearch(c.fps, fp)
+	return ok
+}
+
+// take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
+func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
+	delete(s.chains, p.key)
+	s.unlinkPending(p)
+	a.inFlight.Add(-1)
+	es, _ := sortEntries(p.entries)
+	facts := p.sess.info.facts(p.key.prompt, es)
+	if i := slices.Index(p.sess.open, p); i >= 0 {
+		p.sess.open = slices.Delete(p.sess.open, i, i+1)
+	}
+	// Keep the closed chain for late events: with its events while retention allows.
+	cc := &closedChain{key: p.key, version: p.version, entries: es, bytes: p.bytes}
+	if p.partial {
+		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
+		cc.entries = nil
+		cc.fps = mergeFPs(p.prior, es)
+		a.bytesHeld.Add(-p.bytes)
+		cc.bytes = 0
+	} else {
+		s.retained++
+		a.st.retained.Add(1)
+	}
+	s.pushClosed(cc)
+	s.closed[p.key] = cc
+	s.trimClosed(a)
+	a.signalRoom()
+	return closing{key: p.key, entries: es, facts: facts, trigger: t, version: p.version, partial: p.partial}
+}
+
+func mergeFPs(prior []uint64, es []entry) []uint64 {
+	fps := make([]uint64, 0, len(prior)+len(es))
+	fps = append(fps, prior...)
+	for i := range es {
+		fps = append(fps, es[i].fp)
+	}
+	slices.Sort(fps)
+	return slices.Compact(fps)
+}
+
+// release drops a closed chain's events, keeping its fingerprints.
+func (s *shard) release(a *Assembler, cc *closedChain) {
+	if cc.entries == nil {
+		return
+	}
+	cc.fps = mergeFPs(nil, cc.entries)
+	cc.entries = nil
+	a.bytesHeld.Add(-cc.bytes)
+	cc.bytes = 0
+	s.retained--
+	a.st.retained.Add(-1)
+}
+
+func (s *shard) dropClosed(a *Assembler, cc *closedChain) {
+	s.release(a, cc)
+	delete(s.closed, cc.key)
+	if cc.prev != nil {
+		cc.prev.next = cc.next
+	} else {
+		s.cHead = cc.next
+	}
+	if cc.next != nil {
+		cc.next.prev = cc.prev
+	} else {
+		s.cTail = cc.prev
+	}
+	cc.prev, cc.next = nil, nil
+}
+
+// trimClosed keeps the closed set within its per-shard share of the retention limits.
+func (s *shard) trimClosed(a *Assembler) {
+	n := len(a.shards)
+	retain := (a.cfg.retainClosed + n - 1) / n
+	remember := (a.cfg.rememberClosed + n - 1) / n
+	for cc := s.cHead; cc != nil && s.retained > retain; cc = cc.next {
+		s.release(a, cc)
+	}
+	for len(s.closed) > remember && s.cHead != nil {
+		s.dropClosed(a, s.cHead)
+	}
+}
+
+func (s *shard) pushPending(p *pendingChain) {
+	p.prev = s.tail
+	if s.tail != nil {
+		s.tail.next = p
+	} else {
+		s.head = p
+	}
+	s.tail = p
+}
+
+func (s *shard) unlinkPending(p *pendingChain) {
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		s.head = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	} else {
+		s.tail = p.prev
+	}
+	p.prev, p.next = nil, nil
+}
+
+func (s *shard) pushClosed(cc *closedChain) {
+	cc.prev = s.cTail
+	if s.cTail != nil {
+		s.cTail.next = cc
+	} else {
+		s.cHead = cc
+	}
+	s.cTail = cc
+}
+
+func (a *Assembler) overLimit() bool {
+	return a.inFlight.Load() > int64(a.cfg.maxChains) || a.bytesHeld.Load() > a.cfg.maxBytes
+}
+
+// evict frees memory: first the events of retained closed chains, then the oldest in-flight
+// chains, until the assembler is within its limits.
+func (a *Assembler) evict(out []closing) []closing {
+	for i := range a.shards {
+		if a.bytesHeld.Load() <= a.cfg.maxBytes {
+			break
+		}
+		s := &a.shards[i]
+		s.mu.Lock()
+		for cc := s.cHead; cc != nil && a.bytesHeld.Load() > a.cfg.maxBytes; cc = cc.next {
+			s.release(a, cc)
+		}
+		s.mu.Unlock()
+	}
+	for a.overLimit() {
+		// The oldest chain among the shards' oldest.
+		var victim *shard
+		var oldest int64
+		for i := range a.shards {
+			s := &a.shards[i]
+			s.mu.Lock()
+			if s.head != nil && (victim == nil || s.head.created < oldest) {
+				victim, oldest = s, s.head.created
+			}
+			s.mu.Unlock()
+		}
+		if victim == nil {
+			return out
+		}
+		victim.mu.Lock()
+		if p := victim.head; p != nil {
+			out = append(out, victim.take(a, p, TriggerEvicted))
+			a.st.evicted.Add(1)
+			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", len(p.entries))
+		}
+		victim.mu.Unlock()
+	}
+	return out
+}
+
+func (a *Assembler) waitRoom(ctx context.Context) error {
+	for a.overLimit() {
+		a.spaceMu.Lock()
+		ch := a.space
+		a.waiters.Add(1)
+		a.spaceMu.Unlock()
+		if !a.overLimit() {
+			a.waiters.Add(-1)
+			return nil
+		}
+		select {
+		case <-ch:
+			a.waiters.Add(-1)
+		case <-ctx.Done():
+			a.waiters.Add(-1)
+			return ctx.Err()
+		}
+		if a.closed.Load() {
+			return ErrClosed
+		}
+	}
+	return nil
+}
+
+func (a *Assembler) signalRoom() {
+	if a.waiters.Load() == 0 {
+		return
+	}
+	a.spaceMu.Lock()
+	close(a.space)
+	a.space = make(chan struct{})
+	a.spaceMu.Unlock()
+}
+
+// emit folds and hands chains to the consumer, in order.
+func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
+	var errs []error
+	for _, cl := range cs {
+		c := fold(cl.key.session, cl.key.prompt, cl.entries, cl.facts)
+		c.withTrigger(cl.trigger, cl.version, cl.partial)
+		a.st.emitted.Add(1)
+		a.st.byTrigger[cl.trigger].Add(1)
+		if cl.version > 1 {
+			a.st.amended.Add(1)
+		}
+		for _, r := range c.Reasons {
+			a.st.incomplete[r].Add(1)
+		}
+		if err := a.consumer.Chain(ctx, c); err != nil {
+			a.st.consumerErrors.Add(1)
+			a.cfg.logger.Error("correlate: consumer failed", "chain_id", c.ID, "version", c.Version)
+			errs = append(errs, &ConsumerError{ChainID: c.ID, Version: c.Version, Err: err})
+		}
+	}
+	return errs
+}
+
+// Sweep closes and emits every chain whose quiet period, idle timeout or maximum age has
+// passed at the clock's current time, and forgets sessions idle for longer than the idle
+// timeout plus the maximum age. It returns the consumer's errors joined.
+func (a *Assembler) Sweep(ctx context.Context) error {
+	now := a.cfg.clock.Now().UnixNano()
+	quiet, idle, maxAge := int64(a.cfg.quiet), int64(a.cfg.idle), int64(a.cfg.maxAge)
+	var out []closing
+	for i := range a.shards {
+		s := &a.shards[i]
+		s.mu.Lock()
+		for p := s.head; p != nil; {
+			next := p.next
+			switch {
+			case now-p.created >= maxAge:
+				out = append(out, s.take(a, p, TriggerMaxAge))
+			case now-p.last >= idle:
+				out = append(out, s.take(a, p, TriggerIdle))
+			case p.hinted && now-p.last >= quiet && !pending(p.entries):
+				out = append(out, s.take(a, p, TriggerTerminal))
+			}
+			p = next
+		}
+		for id, sess := range s.sessions {
+			if len(sess.open) == 0 && now-sess.last >= idle+maxAge {
+				delete(s.sessions, id)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return errors.Join(a.emit(ctx, out)...)
+}
+
+// Flush emits every in-flight chain now, with ClosedBy [TriggerFlush], and returns the
+// consumer's errors joined, or ctx's error if it ends first (chains not yet emitted stay in
+// flight).
+func (a *Assembler) Flush(ctx context.Context) error {
+	var errs []error
+	for i := range a.shards {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		s := &a.shards[i]
+		s.mu.Lock()
+		var out []closing
+		for p := s.head; p != nil; {
+			next := p.next
+			out = append(out, s.take(a, p, TriggerFlush))
+			p = next
+		}
+		s.mu.Unlock()
+		errs = append(errs, a.emit(ctx, out)...)
+	}
+	return errors.Join(errs...)
+}
+
+// Run sweeps every sweep interval (see [WithSweepInterval]) until ctx ends or the assembler
+// is closed. Consumer errors are counted and logged, not returned; Run returns ctx's error or
+// nil after Close.
+func (a *Assembler) Run(ctx context.Context) error {
+	t := time.NewTicker(a.cfg.sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if a.closed.Load() {
+				return nil
+			}
+			_ = a.Sweep(ctx)
+		}
+	}
+}
+
+// Close stops accepting events (Add returns [ErrClosed]), wakes blocked adders, and flushes
+// every in-flight chain; see [Assembler.Flush]. Close may be called more than once.
+func (a *Assembler) Close(ctx context.Context) error {
+	a.closed.Store(true)
+	a.spaceMu.Lock()
+	close(a.space)
+	a.space = make(chan struct{})
+	a.spaceMu.Unlock()
+	return a.Flush(ctx)
+}

@@ -1,0 +1,348 @@
+package correlate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+func newTestAssembler(t *testing.T, opts ...Option) (*Assembler, *collector, *fakeClock) {
+	t.Helper()
+	clk := newFakeClock()
+	col := &collector{}
+	a, err := New(col, append([]Option{WithClock(clk)}, opts...)...)
+	require.NoError(t, err)
+	return a, col, clk
+}
+
+func TestAssemblerCorpusMatchesFold(t *testing.T) {
+	ctx := context.Background()
+	a, col, clk := newTestAssembler(t)
+	evs := allCorpusEvents(t)
+	require.NoError(t, a.Add(ctx, evs...))
+	assert.Empty(t, col.latest(), "nothing closes before the quiet period")
+
+	clk.Advance(6 * time.Second)
+	require.NoError(t, a.Sweep(ctx))
+	terminal := col.latest()
+	for _, c := range terminal {
+		assert.Equal(t, TriggerTerminal, c.ClosedBy, c.PromptID)
+		assert.False(t, c.IsPreamble())
+	}
+	assert.Len(t, terminal, 7, "one prompt chain per scenario closed by its terminal event")
+
+	clk.Advance(2 * time.Minute)
+	require.NoError(t, a.Sweep(ctx))
+	got := col.latest()
+	want := Fold(allCorpusEvents(t))
+	assert.Equal(t, exactJSON(t, want), exactJSON(t, got), "the stream and the batch fold agree byte for byte")
+	st := a.Stats()
+	assert.Zero(t, st.InFlight)
+	assert.Equal(t, int64(len(want)), st.Emitted)
+	assert.Equal(t, int64(len(evs)), st.Added)
+}
+
+func TestAssemblerTimingRules(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		opts    []Option
+		events  []telemetry.Event
+		advance []time.Duration // sweep after each
+		trigger Trigger
+		reasons []Reason
+	}{
+		{
+			name: "terminal plus quiet",
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+				ev("assistant_response", "s", "p", 2, t0),
+			},
+			advance: []time.Duration{4 * time.Second, 2 * time.Second},
+			trigger: TriggerTerminal,
+		},
+		{
+			name: "idle without terminal",
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+				ev("api_request", "s", "p", 2, t0),
+			},
+			advance: []time.Duration{time.Minute, time.Minute},
+			trigger: TriggerIdle,
+			reasons: []Reason{ReasonNoTerminal},
+		},
+		{
+			name: "terminal waits for unpaired decision until idle",
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+				ev("tool_decision", "s", "p", 2, t0, "tool_name", "Bash", "tool_use_id", "t1", "decision", "accept", "source", "config"),
+				ev("assistant_response", "s", "p", 3, t0),
+			},
+			advance: []time.Duration{10 * time.Second, 2 * time.Minute},
+			trigger: TriggerIdle,
+			reasons: []Reason{ReasonUnpairedDecision},
+		},
+		{
+			name: "max age",
+			opts: []Option{WithMaxAge(time.Minute), WithIdleTimeout(time.Hour)},
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+			},
+			advance: []time.Duration{30 * time.Second, 30 * time.Second},
+			trigger: TriggerMaxAge,
+			reasons: []Reason{ReasonNoTerminal},
+		},
+		{
+			name: "max events",
+			opts: []Option{WithMaxChainEvents(2)},
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+				ev("api_request", "s", "p", 2, t0),
+			},
+			trigger: TriggerMaxEvents,
+			reasons: []Reason{ReasonNoTerminal, ReasonMaxEvents},
+		},
+		{
+			name: "max bytes",
+			opts: []Option{WithMaxChainBytes(100)},
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+			},
+			trigger: TriggerMaxBytes,
+			reasons: []Reason{ReasonNoTerminal, ReasonMaxBytes},
+		},
+		{
+			name: "sequence gap",
+			events: []telemetry.Event{
+				ev("user_prompt", "s", "p", 1, t0),
+				ev("assistant_response", "s", "p", 3, t0),
+			},
+			advance: []time.Duration{6 * time.Second},
+			trigger: TriggerTerminal,
+			reasons: []Reason{ReasonSequenceGap},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, col, clk := newTestAssembler(t, tt.opts...)
+			require.NoError(t, a.Add(ctx, tt.events...))
+			for i, d := range tt.advance {
+				if i == len(tt.advance)-1 || len(tt.advance) == 1 {
+					// Before the last step nothing may have closed.
+					assert.Empty(t, col.latest(), "closed too early")
+				}
+				clk.Advance(d)
+				require.NoError(t, a.Sweep(ctx))
+			}
+			got := col.latest()
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.trigger, got[0].ClosedBy)
+			want := tt.reasons
+			if want == nil {
+				want = []Reason{}
+			}
+			assert.Equal(t, want, got[0].Reasons)
+			assert.Equal(t, len(tt.reasons) == 0, got[0].Complete)
+		})
+	}
+}
+
+func TestAssemblerLateEventsAndDuplicates(t *testing.T) {
+	ctx := context.Background()
+	a, col, clk := newTestAssembler(t)
+	evs := corpusEvents(t, "mcp")
+	// Hold back the MCP disconnect (last event) and send everything twice.
+	last := evs[len(evs)-1]
+	require.NoError(t, a.Add(ctx, evs[:len(evs)-1]...))
+	require.NoError(t, a.Add(ctx, corpusEvents(t, "mcp")[:len(evs)-1]...))
+	assert.Equal(t, int64(len(evs)-1), a.Stats().Duplicates)
+
+	clk.Advance(6 * time.Second)
+	require.NoError(t, a.Sweep(ctx))
+	v1 := col.latest()
+	require.Len(t, v1, 1)
+	assert.Equal(t, 1, v1[0].Version)
+	assert.Equal(t, len(evs)-1-6, v1[0].EventCount) // 6 preamble events
+
+	// The late event reopens the chain; a re-sent copy of an emitted event is still a duplicate.
+	require.NoError(t, a.Add(ctx, last, corpusEvents(t, "mcp")[7]))
+	st := a.Stats()
+	assert.Equal(t, int64(1), st.Late)
+	assert.Equal(t, int64(len(evs)), st.Duplicates)
+	clk.Advance(6 * time.Second)
+	require.NoError(t, a.Sweep(ctx))
+	clk.Advance(2 * time.Minute)
+	require.NoError(t, a.Sweep(ctx))
+
+	got := col.latest()
+	want := Fold(corpusEvents(t, "mcp"))
+	require.Len(t, got, 2)
+	assert.Equal(t, 2, got[1].Version, "the late event emits version 2 of the same chain")
+	assert.Equal(t, v1[0].ID, got[1].ID)
+	assert.Equal(t, chainJSON(t, want), chainJSON(t, got))
+	assert.Equal(t, int64(1), a.Stats().Amended)
+}
+
+func TestAssemblerPartialAmendment(t *testing.T) {
+	ctx := context.Background()
+	a, col, clk := newTestAssembler(t, WithRetainClosed(0), WithShards(1))
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s", "p", 1, t0), ev("assistant_response", "s", "p", 2, t0)))
+	clk.Advance(6 * time.Second)
+	require.NoError(t, a.Sweep(ctx))
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s", "p", 1, t0))) // duplicate of a released event
+	assert.Equal(t, int64(1), a.Stats().Duplicates)
+	require.NoError(t, a.Add(ctx, ev("mcp_server_connection", "s", "p", 3, t0, "status", "disconnected")))
+	require.NoError(t, a.Flush(ctx))
+	require.Len(t, col.chains, 2)
+	v2 := col.chains[1]
+	assert.Equal(t, 2, v2.Version)
+	assert.Contains(t, v2.Reasons, ReasonPartial)
+	assert.Equal(t, 1, v2.EventCount)
+	assert.Equal(t, TriggerFlush, v2.ClosedBy)
+}
+
+func TestAssemblerEviction(t *testing.T) {
+	ctx := context.Background()
+	a, col, _ := newTestAssembler(t, WithMaxChains(2))
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for i, p := range []string{"p1", "p2", "p3"} {
+		require.NoError(t, a.Add(ctx, ev("user_prompt", "s"+p, p, int64(i), t0)))
+	}
+	require.Len(t, col.chains, 1)
+	assert.Equal(t, "p1", col.chains[0].PromptID, "the oldest chain is evicted")
+	assert.Equal(t, TriggerEvicted, col.chains[0].ClosedBy)
+	assert.Contains(t, col.chains[0].Reasons, ReasonEvicted)
+	st := a.Stats()
+	assert.Equal(t, int64(1), st.Evicted)
+	assert.Equal(t, int64(2), st.InFlight)
+	assert.Equal(t, int64(1), st.Incomplete["evicted"])
+}
+
+func TestAssemblerBlockingBackPressure(t *testing.T) {
+	ctx := context.Background()
+	a, col, _ := newTestAssembler(t, WithMaxChains(1), WithOverflow(OverflowBlock))
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s1", "p1", 1, t0)))
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s2", "p2", 1, t0)), "at the limit, not over it")
+
+	// Over the limit: Add waits until its context ends.
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	err := a.Add(short, ev("user_prompt", "s3", "p3", 1, t0))
+	require.ErrorIs(t, err, context.Canceled)
+
+	// A blocked Add proceeds when Flush frees room.
+	done := make(chan error, 1)
+	go func() { done <- a.Add(ctx, ev("user_prompt", "s4", "p4", 1, t0)) }()
+	require.NoError(t, a.Flush(ctx))
+	require.NoError(t, <-done)
+	require.NoError(t, a.Close(ctx))
+	assert.Zero(t, a.Stats().Evicted)
+	assert.Len(t, col.chains, 3)
+}
+
+func TestAssemblerConsumerErrorAndClose(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("disk full")
+	a, err := New(ConsumerFunc(func(context.Context, *Chain) error { return boom }))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s", "p", 1, t0)))
+	err = a.Close(ctx)
+	require.ErrorIs(t, err, ErrConsumer)
+	require.ErrorIs(t, err, boom)
+	var ce *ConsumerError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, ChainID("s", "p"), ce.ChainID)
+	assert.Equal(t, int64(1), a.Stats().ConsumerErrors)
+	assert.ErrorIs(t, a.Add(ctx, ev("user_prompt", "s", "p", 1, t0)), ErrClosed)
+}
+
+func TestNewValidatesOptions(t *testing.T) {
+	for _, o := range []Option{WithQuietPeriod(0), WithIdleTimeout(-1), WithMaxChains(0), WithOverflow(OverflowUnknown), WithClock(nil), WithRetainClosed(-1), WithShards(0), WithLogger(nil)} {
+		_, err := New(&collector{}, o)
+		assert.ErrorIs(t, err, ErrInvalidOption)
+	}
+	_, err := New(nil)
+	assert.ErrorIs(t, err, ErrInvalidOption)
+}
+
+func TestAssemblerSubagentParent(t *testing.T) {
+	ctx := context.Background()
+	a, col, clk := newTestAssembler(t)
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, a.Add(ctx, subagentScenario("s", t0)...))
+	clk.Advance(3 * time.Minute)
+	require.NoError(t, a.Sweep(ctx))
+	got := col.latest()
+	require.Len(t, got, 3)
+	assert.Equal(t, chainJSON(t, Fold(subagentScenario("s", t0))), chainJSON(t, got))
+	p1, p2 := got[1], got[2]
+	assert.Equal(t, "s-p1", p1.PromptID)
+	assert.Equal(t, "s-p1", p2.ParentPromptID)
+	assert.True(t, p2.Prompt.TaskNotification)
+	require.Len(t, p1.Subagents, 1)
+	assert.Equal(t, Subagent{AgentID: "a1b2c3", Type: "general-purpose", Async: true, Completed: true, DurationMS: 30}, p1.Subagents[0])
+	assert.True(t, p1.Complete, "%v", p1.Reasons)
+	assert.Equal(t, "started a subagent", p1.Response.Text, "the response of the main thread, not the subagent's")
+	assert.InDelta(t, 0.75, p1.Totals.CostUSD, 1e-12)
+}
+
+func TestAssemblerConcurrentSessions(t *testing.T) {
+	ctx := context.Background()
+	a, col, clk := newTestAssembler(t, WithShards(8))
+	const workers, perWorker = 8, 40
+	scenarios := []string{"files", "deny", "mcp", "skill", "fatal", "web", "task"}
+	var all []telemetry.Event
+	batches := make([][]telemetry.Event, workers)
+	for w := range workers {
+		for i := range perWorker {
+			evs := renamed(t, scenarios[(w+i)%len(scenarios)], "w"+string(rune('a'+w))+"-"+itoa(i))
+			batches[w] = append(batches[w], evs...)
+		}
+		all = append(all, batches[w]...)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evs := shuffled(batches[w], uint64(w+1))
+			for i := 0; i < len(evs); i += 7 {
+				assert.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
+				if i%70 == 0 {
+					assert.NoError(t, a.Sweep(ctx))
+				}
+			}
+			// Retried exports.
+			assert.NoError(t, a.Add(ctx, evs[:20]...))
+		}()
+	}
+	wg.Wait()
+	clk.Advance(10 * time.Minute)
+	require.NoError(t, a.Sweep(ctx))
+	assert.Equal(t, chainJSON(t, Fold(all)), chainJSON(t, col.latest()))
+	st := a.Stats()
+	assert.Equal(t, int64(workers*20), st.Duplicates)
+	assert.Zero(t, st.InFlight)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
