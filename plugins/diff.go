@@ -65,9 +65,9 @@ type Totals struct {
 	ByKind [len(changeNames)]int
 }
 
-// Report is the dry-run of a policy change: per member what they gain, lose, get
+// Impact is the dry run of a policy change: per member what they gain, lose, get
 // force-installed or can no longer uninstall, computed with the same resolver as [Resolve].
-type Report struct {
+type Impact struct {
 	// OldRevision and NewRevision name the snapshots compared.
 	OldRevision, NewRevision string
 	// Members lists only the members with a change, in the order compared.
@@ -77,10 +77,10 @@ type Report struct {
 }
 
 // Empty reports whether nothing changes for anyone.
-func (r *Report) Empty() bool { return len(r.Members) == 0 }
+func (r *Impact) Empty() bool { return len(r.Members) == 0 }
 
 // String renders one block per affected member, then the totals.
-func (r *Report) String() string {
+func (r *Impact) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "diff %s -> %s\n", r.OldRevision, r.NewRevision)
 	for _, m := range r.Members {
@@ -111,9 +111,9 @@ type pstate struct {
 // there. Plugins are matched by ID; a plugin missing from one snapshot is hidden there.
 // Member state (uninstalls, self-installs) is taken from each snapshot. Diff(s, s, nil) is
 // empty.
-func Diff(old, new *Snapshot, members []string) Report {
+func Diff(old, new *Snapshot, members []string) Impact {
 	oi, ni := old.index(), new.index()
-	r := Report{OldRevision: oi.revision, NewRevision: ni.revision}
+	r := Impact{OldRevision: oi.revision, NewRevision: ni.revision}
 	if members == nil {
 		seen := map[string]bool{}
 		for _, m := range old.Members {

@@ -24,6 +24,9 @@ var (
 
 	// ErrManifest reports a plugin or marketplace manifest that Claude Code would refuse.
 	ErrManifest = errors.New("plugins: invalid manifest")
+	// ErrAdvice marks advisory manifest warnings (missing version, description or author,
+	// unknown fields), which, like the CLI, are only given when there are no errors.
+	ErrAdvice = errors.New("plugins: manifest advice")
 	// ErrNoManifest reports a directory without .claude-plugin/plugin.json or marketplace.json.
 	ErrNoManifest = errors.New("plugins: no manifest")
 )
