@@ -129,7 +129,9 @@ func (f *Factory) ToolUseID() string { return f.id.toolUseID() }
 func (f *Factory) AgentID() string { return f.id.agentID() }
 
 // Logs groups events into one OTLP request, by their Resource and Scope.
-func (f *Factory) Logs(events ...telemetry.Event) *telemetry.Logs { return telemetry.NewLogs(events...) }
+func (f *Factory) Logs(events ...telemetry.Event) *telemetry.Logs {
+	return telemetry.NewLogs(events...)
+}
 
 // Stamp fills ev's standard attributes, timestamps, Resource and Scope as the factory's methods
 // do, for events it has no method for (telemetry.New("compaction")). It advances the clock by a

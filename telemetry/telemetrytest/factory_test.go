@@ -89,7 +89,13 @@ func TestFactoryOverrides(t *testing.T) {
 	assert.False(t, r.Success)
 	assert.Equal(t, uint64(at.UnixNano()), r.TimeUnixNano, "a moved timestamp moves the record time")
 
-	req := f.APIRequest(func(e *telemetry.APIRequest) { e.Model = "claude-opus-5-5"; e.InputTokens = 1_000_000; e.OutputTokens = 0; e.CacheReadTokens = 0; e.CacheCreationTokens = 0 })
+	req := f.APIRequest(func(e *telemetry.APIRequest) {
+		e.Model = "claude-opus-5-5"
+		e.InputTokens = 1_000_000
+		e.OutputTokens = 0
+		e.CacheReadTokens = 0
+		e.CacheCreationTokens = 0
+	})
 	assert.Equal(t, int64(5_000_000), req.CostUSDMicros, "cost recomputed from overridden tokens")
 	assert.Equal(t, 5.0, req.CostUSD)
 	fixed := f.APIRequest(func(e *telemetry.APIRequest) { e.CostUSD, e.CostUSDMicros = 0.5, 500000 })
