@@ -1,0 +1,204 @@
+package redact
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// pseudonymHexLen is the number of hex digits of HMAC-SHA256 kept in a pseudonym (64 bits).
+const pseudonymHexLen = 16
+
+// hasher makes keyed pseudonyms. It is safe for concurrent use.
+type hasher struct {
+	keyID string
+	pool  sync.Pool // of hash.Hash
+}
+
+func newHasher(keyID string, key []byte) *hasher {
+	k := append([]byte(nil), key...)
+	h := &hasher{keyID: keyID}
+	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	return h
+}
+
+// pseudonym returns entity ":" [keyID ":"] hex16(HMAC-SHA256(key, entity NUL value)).
+// E-mail addresses are lower-cased first so that case variants share a pseudonym.
+func (h *hasher) pseudonym(entity, v string) string {
+	if isPseudonym(v) {
+		return v
+	}
+	m := h.pool.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(entity))
+	m.Write([]byte{0})
+	if entity == "email" {
+		var lb [256]byte
+		if lv := lowerInto(lb[:0], v); lv != nil {
+			m.Write(lv)
+		} else {
+			m.Write([]byte(strings.ToLower(v)))
+		}
+	} else {
+		m.Write([]byte(v))
+	}
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	h.pool.Put(m)
+	n := len(entity) + 1 + pseudonymHexLen
+	if h.keyID != "" {
+		n += len(h.keyID) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, entity...)
+	b = append(b, ':')
+	if h.keyID != "" {
+		b = append(b, h.keyID...)
+		b = append(b, ':')
+	}
+	b = hex.AppendEncode(b, sum[:pseudonymHexLen/2])
+	return string(b)
+}
+
+const defaultMask = "[REDACTED]"
+
+// partial stars every letter and digit of v except the first keepFirst and last keepLast
+// characters; separators are kept.
+func partial(v string, keepFirst, keepLast int) string {
+	n := utf8.RuneCountInString(v)
+	if keepFirst+keepLast >= n {
+		keepFirst, keepLast = 0, 0
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	i := 0
+	for _, r := range v {
+		if i < keepFirst || i >= n-keepLast || !(r < utf8.RuneSelf && isAlnum(byte(r)) || r >= utf8.RuneSelf) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('*')
+		}
+		i++
+	}
+	return b.String()
+}
+
+// partialEmail keeps the domain: "***@acme.example".
+func partialEmail(v string) string {
+	at := strings.LastIndexByte(v, '@')
+	if at < 0 {
+		return partial(v, 0, 0)
+	}
+	return "***" + v[at:]
+}
+
+func lengthMarker(v string) string {
+	if isLengthMarker(v) {
+		return v
+	}
+	return "[LEN:" + strconv.Itoa(utf8.RuneCountInString(v)) + "]"
+}
+
+func isLengthMarker(v string) bool {
+	if !strings.HasPrefix(v, "[LEN:") || !strings.HasSuffix(v, "]") || len(v) < 7 {
+		return false
+	}
+	for i := 5; i < len(v)-1; i++ {
+		if !isDigit(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+const ellipsis = "…"
+
+func truncate(v string, maxLen int) string {
+	if maxLen <= 0 {
+		maxLen = 32
+	}
+	n := utf8.RuneCountInString(v)
+	if n <= maxLen || (n == maxLen+1 && strings.HasSuffix(v, ellipsis)) {
+		return v
+	}
+	i := 0
+	for k := range v {
+		if i == maxLen {
+			return v[:k] + ellipsis
+		}
+		i++
+	}
+	return v
+}
+
+// generalizePath replaces a home directory (/Users/<u>, /home/<u>, C:\Users\<u>) with "~"
+// and keeps only the first depth directories and the last element of what follows, with
+// "…" in between: /Users/jane/Documents/a/b/c.txt becomes ~/Documents/a/…/c.txt. It is
+// idempotent.
+func generalizePath(p string, depth int) string {
+	if depth <= 0 {
+		depth = 2
+	}
+	sep := byte('/')
+	if strings.IndexByte(p, '/') < 0 && strings.IndexByte(p, '\\') >= 0 {
+		sep = '\\'
+	}
+	root, rest := "", p
+	if h, r, ok := splitHome(p); ok {
+		root, rest = h, r
+	} else if len(p) > 0 && (p[0] == '/' || p[0] == '\\') {
+		root, rest = p[:1], p[1:]
+	} else if len(p) >= 3 && isLetterByte(p[0]) && p[1] == ':' && (p[2] == '\\' || p[2] == '/') {
+		root, rest = p[:3], p[3:]
+	}
+	if rest == "" {
+		return root
+	}
+	var parts []string
+	if sep == '/' {
+		parts = strings.FieldsFunc(rest, func(r rune) bool { return r == '/' })
+	} else {
+		parts = strings.FieldsFunc(rest, func(r rune) bool { return r == '\\' || r == '/' })
+	}
+	trailing := rest[len(rest)-1] == sep
+	if len(parts) > depth+2 || (len(parts) == depth+2 && parts[depth] != ellipsis) {
+		parts = append(parts[:depth:depth], ellipsis, parts[len(parts)-1])
+	}
+	out := root + strings.Join(parts, string(sep))
+	if trailing {
+		out += string(sep)
+	}
+	return out
+}
+
+// splitHome splits a home-directory prefix off p, returning "~/" (or "~\") and the rest.
+func splitHome(p string) (home, rest string, ok bool) {
+	for _, h := range []string{"/Users/", "/home/", "/export/home/", "/var/home/"} {
+		if strings.HasPrefix(p, h) {
+			r := p[len(h):]
+			if i := strings.IndexByte(r, '/'); i >= 0 {
+				return "~/", r[i+1:], true
+			}
+			return "~", "", true
+		}
+	}
+	if len(p) >= 9 && isLetterByte(p[0]) && p[1] == ':' && (p[2] == '\\' || p[2] == '/') && strings.EqualFold(p[3:9], "Users"+string(p[2])) {
+		r := p[9:]
+		if i := strings.IndexAny(r, `\/`); i >= 0 {
+			return "~" + string(p[2]), r[i+1:], true
+		}
+		return "~", "", true
+	}
+	if p == "~" {
+		return "~", "", true
+	}
+	if strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
+		return p[:2], p[2:], true
+	}
+	return "", "", false
+}

@@ -1,0 +1,780 @@
+package redact
+
+import (
+	"crypto/rand"
+	"hash/maphash"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// Engine applies a compiled [Policy] to events, attribute values and decoded batches. Build
+// it with [New]; the zero Engine is not usable. An Engine is immutable after New and safe for
+// concurrent use; patterns are compiled once and per-path decisions are cached.
+type Engine struct {
+	name     string
+	rules    []compiledRule
+	scanner  *scanner
+	skip     globs
+	jsonKeys globs
+	hasher   *hasher
+	audit    AuditLevel
+	maxValue int
+	memo     *memo
+	logger   *slog.Logger
+
+	rootsMu sync.Mutex
+	roots   atomic.Pointer[map[rootKey]*plan]
+}
+
+type compiledRule struct {
+	Rule
+	events globs // nil: every event
+	keys   globs // nil: every path
+	dets   detectorSet
+}
+
+type rootKey struct {
+	scope Scope
+	event string
+}
+
+// New compiles policy into an Engine. It returns an error wrapping [ErrPolicy] (a
+// *PolicyError) when a rule is invalid, and [ErrKey] for a bad [WithKey].
+func New(policy Policy, opts ...Option) (*Engine, error) {
+	cfg := config{audit: AuditCounts, cacheSize: 4096, maxValue: 4 << 20, logger: slog.Default()}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.key == nil {
+		cfg.key = make([]byte, 32)
+		if _, err := rand.Read(cfg.key); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{name: policy.Name, hasher: newHasher(cfg.keyID, cfg.key), audit: cfg.audit, maxValue: cfg.maxValue, logger: cfg.logger}
+	if cfg.cacheSize > 0 {
+		e.memo = newMemo(cfg.cacheSize)
+	}
+	var enabled detectorSet
+	for i, d := range policy.Detectors {
+		if d == DetectorUnknown || d >= detectorCount {
+			return nil, &PolicyError{Field: fieldIdx("detectors", i), Msg: "unknown detector"}
+		}
+		enabled |= 1 << d
+	}
+	e.scanner = newScanner(enabled)
+	var err error
+	var bad int
+	if e.skip, bad, err = compileGlobs(policy.Skip); err != nil {
+		return nil, &PolicyError{Field: fieldIdx("skip", bad), Msg: "bad pattern: " + err.Error()}
+	}
+	if e.jsonKeys, bad, err = compileGlobs(policy.JSONKeys); err != nil {
+		return nil, &PolicyError{Field: fieldIdx("json_keys", bad), Msg: "bad pattern: " + err.Error()}
+	}
+	names := map[string]bool{}
+	for i, r := range policy.Rules {
+		cr, err := compileRule(r)
+		if err != nil {
+			err.Field = fieldIdx("rules", i) + "." + err.Field
+			return nil, err
+		}
+		if names[r.Name] {
+			return nil, &PolicyError{Field: fieldIdx("rules", i) + ".name", Msg: "duplicate rule name " + r.Name}
+		}
+		names[r.Name] = true
+		e.rules = append(e.rules, cr)
+	}
+	m := map[rootKey]*plan{}
+	e.roots.Store(&m)
+	return e, nil
+}
+
+func fieldIdx(f string, i int) string { return f + "[" + itoa(i) + "]" }
+
+func itoa(i int) string {
+	if i < 0 {
+		return "-" + itoa(-i)
+	}
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func compileRule(r Rule) (compiledRule, *PolicyError) {
+	cr := compiledRule{Rule: r}
+	if r.Name == "" {
+		return cr, &PolicyError{Field: "name", Msg: "missing"}
+	}
+	if r.Action == ActionUnknown || int(r.Action) >= len(actionNames) {
+		return cr, &PolicyError{Field: "action", Msg: "missing or unknown action"}
+	}
+	if r.Scope > ScopeResource {
+		return cr, &PolicyError{Field: "scope", Msg: "unknown scope"}
+	}
+	if r.KeepFirst < 0 || r.KeepLast < 0 || r.MaxLen < 0 || r.Depth < 0 {
+		return cr, &PolicyError{Field: "action", Msg: "negative parameter"}
+	}
+	for _, d := range r.Detectors {
+		if d == DetectorUnknown || d >= detectorCount {
+			return cr, &PolicyError{Field: "what", Msg: "unknown detector"}
+		}
+		cr.dets |= 1 << d
+	}
+	if r.Entity != "" && !isEntity(r.Entity) {
+		return cr, &PolicyError{Field: "entity", Msg: "must be 1–24 characters of [a-z0-9_-]"}
+	}
+	var err error
+	var bad int
+	if len(r.Keys) > 0 {
+		for _, k := range r.Keys {
+			if protectedKeys[k] {
+				return cr, &PolicyError{Field: "keys", Msg: k + " is protected: correlation needs it"}
+			}
+		}
+		if cr.keys, bad, err = compileGlobs(r.Keys); err != nil {
+			return cr, &PolicyError{Field: fieldIdx("keys", bad), Msg: "bad pattern: " + err.Error()}
+		}
+	}
+	if len(r.Events) > 0 {
+		if cr.events, bad, err = compileGlobs(r.Events); err != nil {
+			return cr, &PolicyError{Field: fieldIdx("events", bad), Msg: "bad pattern: " + err.Error()}
+		}
+	}
+	return cr, nil
+}
+
+func isEntity(s string) bool {
+	if len(s) == 0 || len(s) > 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isLower(c) || isDigit(c) || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name returns the policy's name.
+func (e *Engine) Name() string { return e.name }
+
+// plan is the cached decision for one (scope, event, path).
+type plan struct {
+	e        *Engine
+	scope    Scope
+	event    string
+	path     string
+	root     bool
+	protect  bool
+	whole    int16 // index of the first matching whole-value rule, or -1
+	scan     bool  // run detectors over strings
+	json     bool  // a declared JSON-valued path
+	det      [detectorCount]int16
+	mu       sync.Mutex
+	children atomic.Pointer[map[string]*plan]
+}
+
+const maxChildren = 512
+
+func (e *Engine) root(scope Scope, event string) *plan {
+	k := rootKey{scope, event}
+	if p := (*e.roots.Load())[k]; p != nil {
+		return p
+	}
+	e.rootsMu.Lock()
+	defer e.rootsMu.Unlock()
+	old := *e.roots.Load()
+	if p := old[k]; p != nil {
+		return p
+	}
+	p := &plan{e: e, scope: scope, event: event, root: true, whole: -1}
+	if len(old) < maxChildren {
+		m := make(map[rootKey]*plan, len(old)+1)
+		for kk, v := range old {
+			m[kk] = v
+		}
+		m[k] = p
+		e.roots.Store(&m)
+	}
+	return p
+}
+
+// child returns the plan of the member key below p.
+func (p *plan) child(key string) *plan {
+	if m := p.children.Load(); m != nil {
+		if c := (*m)[key]; c != nil {
+			return c
+		}
+	}
+	path := key
+	if !p.root {
+		path = p.path + "." + key
+	}
+	c := p.e.newPlan(p.scope, p.event, path, p.root && protectedKeys[key])
+	p.mu.Lock()
+	old := p.children.Load()
+	n := 0
+	if old != nil {
+		n = len(*old)
+	}
+	if n < maxChildren {
+		m := make(map[string]*plan, n+1)
+		if old != nil {
+			for k, v := range *old {
+				m[k] = v
+			}
+		}
+		m[key] = c
+		p.children.Store(&m)
+	}
+	p.mu.Unlock()
+	return c
+}
+
+func (e *Engine) newPlan(scope Scope, event, path string, protect bool) *plan {
+	p := &plan{e: e, scope: scope, event: event, path: path, protect: protect, whole: -1}
+	for i := range p.det {
+		p.det[i] = -1
+	}
+	if protect {
+		return p
+	}
+	for i := range e.rules {
+		r := &e.rules[i]
+		if r.Scope != ScopeAny && r.Scope != scope {
+			continue
+		}
+		if r.events != nil && (scope == ScopeResource || !r.events.match(event)) {
+			continue
+		}
+		if r.keys != nil && !r.keys.match(path) {
+			continue
+		}
+		if r.dets == 0 {
+			if p.whole < 0 {
+				p.whole = int16(i)
+			}
+			continue
+		}
+		for d := Detector(1); d < detectorCount; d++ {
+			if r.dets.has(d) && p.det[d] < 0 {
+				p.det[d] = int16(i)
+			}
+		}
+	}
+	p.scan = len(e.scanner.impls) > 0 && !e.skip.match(path)
+	p.json = e.jsonKeys.match(path)
+	return p
+}
+
+// outcome is what happened to one value.
+type outcome uint8
+
+const (
+	same outcome = iota
+	changed
+	removed // by a drop rule
+	failed  // could not be processed: removed, fail closed
+)
+
+// walker carries the per-call scratch state. It is pooled.
+type walker struct {
+	e      *Engine
+	counts []int32 // per rule; the last slot counts detections no rule claimed
+	dets   int
+	spans  []span
+	keys   []string
+	depth  int
+	buf    []byte
+}
+
+var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16)} }}
+
+func (e *Engine) walker() *walker {
+	w := walkerPool.Get().(*walker)
+	w.e = e
+	if cap(w.counts) < len(e.rules)+1 {
+		w.counts = make([]int32, len(e.rules)+1)
+	}
+	w.counts = w.counts[:len(e.rules)+1]
+	clear(w.counts)
+	w.dets, w.depth = 0, 0
+	w.keys = w.keys[:0]
+	return w
+}
+
+func (w *walker) release() {
+	w.e = nil
+	if cap(w.buf) > 64<<10 {
+		w.buf = nil
+	}
+	walkerPool.Put(w)
+}
+
+func (w *walker) count(rule int16) {
+	if rule < 0 {
+		w.counts[len(w.counts)-1]++
+		return
+	}
+	w.counts[rule]++
+}
+
+// value redacts v at plan p.
+func (w *walker) value(p *plan, v telemetry.Value) (telemetry.Value, outcome) {
+	if p.protect {
+		return v, same
+	}
+	switch v.Kind() {
+	case telemetry.ValueString, telemetry.ValueBytes:
+		s := v.Str()
+		out, oc := w.str(p, s)
+		if oc == changed {
+			return telemetry.String(out), changed
+		}
+		return v, oc
+	case telemetry.ValueArray:
+		if p.whole >= 0 && w.e.rules[p.whole].Action == ActionDrop {
+			w.count(p.whole)
+			return telemetry.Value{}, removed
+		}
+		arr := v.Array()
+		var out []telemetry.Value
+		for i, el := range arr {
+			nv, oc := w.value(p, el)
+			if oc == same && out == nil {
+				continue
+			}
+			if out == nil {
+				out = make([]telemetry.Value, i, len(arr))
+				copy(out, arr[:i])
+			}
+			if oc == changed || oc == same {
+				out = append(out, nv)
+			}
+		}
+		if out == nil {
+			return v, same
+		}
+		return telemetry.Array(out...), changed
+	case telemetry.ValueMap:
+		if p.whole >= 0 && w.e.rules[p.whole].Action == ActionDrop {
+			w.count(p.whole)
+			return telemetry.Value{}, removed
+		}
+		kvs := v.Map()
+		var out []telemetry.KeyValue
+		for i, kv := range kvs {
+			nv, oc := w.value(p.child(kv.Key), kv.Value)
+			if oc == same && out == nil {
+				continue
+			}
+			if out == nil {
+				out = make([]telemetry.KeyValue, i, len(kvs))
+				copy(out, kvs[:i])
+			}
+			if oc == changed || oc == same {
+				out = append(out, telemetry.KeyValue{Key: kv.Key, Value: nv})
+			}
+		}
+		if out == nil {
+			return v, same
+		}
+		return telemetry.Map(out...), changed
+	case telemetry.ValueEmpty:
+		return v, same
+	}
+	// Numbers and booleans: only whole-value rules apply.
+	if p.whole < 0 {
+		return v, same
+	}
+	r := &w.e.rules[p.whole]
+	switch r.Action {
+	case ActionKeep:
+		return v, same
+	case ActionDrop:
+		w.count(p.whole)
+		return telemetry.Value{}, removed
+	}
+	t := v.Text()
+	out := w.wholeText(r, t)
+	if out == t {
+		return v, same
+	}
+	w.count(p.whole)
+	return telemetry.String(out), changed
+}
+
+// str redacts a string at plan p: a whole-value rule, else JSON, else the detectors.
+func (w *walker) str(p *plan, s string) (string, outcome) {
+	if p.protect {
+		return s, same
+	}
+	if len(s) > w.e.maxValue || !utf8.ValidString(s) {
+		return "", failed
+	}
+	if p.whole >= 0 {
+		r := &w.e.rules[p.whole]
+		switch r.Action {
+		case ActionKeep:
+			return s, same
+		case ActionDrop:
+			w.count(p.whole)
+			return "", removed
+		}
+		if mv, ok := w.e.memo.get(p, s); ok {
+			return w.replay(mv, s)
+		}
+		out := w.wholeText(r, s)
+		mv := memoVal{out: out}
+		if out != s {
+			mv.oc = changed
+			mv.rules[0] = memoCount{p.whole, 1}
+			mv.nrules = 1
+			w.count(p.whole)
+		}
+		w.e.memo.put(p, s, mv)
+		return out, mv.oc
+	}
+	if w.depth < 4 && (p.json || (len(s) >= 2 && (s[0] == '{' || s[0] == '[') && looksJSON(s))) {
+		jv, err := parseJSON(s)
+		if err == nil {
+			w.depth++
+			ch := w.jnode(p, &jv)
+			w.depth--
+			if !ch {
+				return s, same
+			}
+			if jv.drop {
+				return "", removed
+			}
+			w.buf = appendJSON(w.buf[:0], &jv)
+			return string(w.buf), changed
+		}
+		if p.json {
+			return "", failed
+		}
+	}
+	if !p.scan {
+		return s, same
+	}
+	if mv, ok := w.e.memo.get(p, s); ok {
+		return w.replay(mv, s)
+	}
+	return w.scanText(p, s)
+}
+
+func (w *walker) replay(mv memoVal, s string) (string, outcome) {
+	for i := 0; i < int(mv.nrules); i++ {
+		w.counts[mvIndex(mv.rules[i].rule, len(w.counts))] += int32(mv.rules[i].n)
+	}
+	w.dets += int(mv.dets)
+	if mv.oc == same {
+		return s, same
+	}
+	return mv.out, mv.oc
+}
+
+func mvIndex(rule int16, n int) int {
+	if rule < 0 {
+		return n - 1
+	}
+	return int(rule)
+}
+
+// scanText runs the detectors over s and applies each detection's rule.
+func (w *walker) scanText(p *plan, s string) (string, outcome) {
+	w.spans = w.e.scanner.scan(s, w.spans)
+	if len(w.spans) == 0 {
+		w.e.memo.put(p, s, memoVal{})
+		return s, same
+	}
+	var mv memoVal
+	memoOK := true
+	note := func(rule int16) {
+		w.count(rule)
+		for i := 0; i < int(mv.nrules); i++ {
+			if mv.rules[i].rule == rule {
+				mv.rules[i].n++
+				return
+			}
+		}
+		if int(mv.nrules) < len(mv.rules) {
+			mv.rules[mv.nrules] = memoCount{rule, 1}
+			mv.nrules++
+		} else {
+			memoOK = false
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	last := 0
+	for _, sp := range w.spans {
+		rule := p.det[sp.det]
+		act := ActionLabel
+		var r *compiledRule
+		if rule >= 0 {
+			r = &w.e.rules[rule]
+			act = r.Action
+		}
+		switch act {
+		case ActionKeep:
+			continue
+		case ActionDrop:
+			note(rule)
+			w.dets++
+			if memoOK {
+				mv.oc, mv.dets = removed, uint16(min(w.dets, 65535))
+				w.e.memo.put(p, s, mv)
+			}
+			return "", removed
+		}
+		text := s[sp.start:sp.end]
+		rep := w.detText(r, sp.det, act, text)
+		if rep == text {
+			continue
+		}
+		note(rule)
+		w.dets++
+		mv.dets++
+		b.WriteString(s[last:sp.start])
+		b.WriteString(rep)
+		last = sp.end
+	}
+	if last == 0 && b.Len() == 0 {
+		if memoOK {
+			w.e.memo.put(p, s, mv)
+		}
+		return s, same
+	}
+	b.WriteString(s[last:])
+	out := b.String()
+	mv.out, mv.oc = out, changed
+	if memoOK {
+		w.e.memo.put(p, s, mv)
+	}
+	return out, changed
+}
+
+// detText is the replacement of one detection.
+func (w *walker) detText(r *compiledRule, d Detector, act Action, text string) string {
+	switch act {
+	case ActionMask:
+		if r.Mask != "" {
+			return r.Mask
+		}
+		return defaultMask
+	case ActionPartial:
+		if r.KeepDomain && d == DetectorEmail {
+			return partialEmail(text)
+		}
+		return partial(text, r.KeepFirst, r.KeepLast)
+	case ActionHash:
+		ent := detectorInfos[d].entity
+		if r.Entity != "" {
+			ent = r.Entity
+		}
+		return w.e.hasher.pseudonym(ent, text)
+	case ActionLength:
+		return lengthMarker(text)
+	case ActionTruncate:
+		return truncate(text, r.MaxLen)
+	}
+	return d.Label()
+}
+
+// wholeText applies a whole-value rule to a scalar rendered as text.
+func (w *walker) wholeText(r *compiledRule, s string) string {
+	switch r.Action {
+	case ActionMask:
+		if r.Mask != "" {
+			return r.Mask
+		}
+		return defaultMask
+	case ActionLabel:
+		if isRedactedToken(s) {
+			return s
+		}
+		if r.Entity != "" {
+			return "[" + strings.ToUpper(r.Entity) + "]"
+		}
+		return defaultMask
+	case ActionPartial:
+		if r.KeepDomain && strings.IndexByte(s, '@') > 0 {
+			return partialEmail(s)
+		}
+		return partial(s, r.KeepFirst, r.KeepLast)
+	case ActionHash:
+		ent := r.Entity
+		if ent == "" {
+			ent = "value"
+		}
+		if s == "" {
+			return s
+		}
+		return w.e.hasher.pseudonym(ent, s)
+	case ActionLength:
+		return lengthMarker(s)
+	case ActionTruncate:
+		return truncate(s, r.MaxLen)
+	case ActionGeneralize:
+		return generalizePath(s, r.Depth)
+	}
+	return s
+}
+
+// jnode redacts one node of a parsed JSON document in place and reports whether it changed.
+func (w *walker) jnode(p *plan, n *jvalue) bool {
+	if p.protect {
+		return false
+	}
+	if p.whole >= 0 {
+		r := &w.e.rules[p.whole]
+		switch r.Action {
+		case ActionKeep:
+			return false
+		case ActionDrop:
+			w.count(p.whole)
+			n.drop = true
+			return true
+		}
+		var t string
+		switch n.kind {
+		case jString, jNumber:
+			t = n.s
+		case jTrue:
+			t = "true"
+		case jFalse:
+			t = "false"
+		case jNull:
+			return false
+		case jObject, jArray:
+			if r.Action == ActionGeneralize || r.Action == ActionTruncate || r.Action == ActionPartial {
+				break // apply to the leaves below
+			}
+			t = string(appendJSON(nil, n))
+		}
+		if n.kind != jObject && n.kind != jArray || t != "" {
+			if n.kind == jString {
+				out, oc := w.str(p, n.s)
+				return w.setJString(n, out, oc)
+			}
+			out := w.wholeText(r, t)
+			if out == t && n.kind == jNumber {
+				return false
+			}
+			w.count(p.whole)
+			*n = jvalue{kind: jString, s: out}
+			return true
+		}
+	}
+	switch n.kind {
+	case jString:
+		out, oc := w.str(p, n.s)
+		return w.setJString(n, out, oc)
+	case jObject:
+		ch := false
+		for i := range n.obj {
+			if w.jnode(p.child(n.obj[i].k), &n.obj[i].v) {
+				ch = true
+			}
+		}
+		return ch
+	case jArray:
+		ch := false
+		for i := range n.arr {
+			if w.jnode(p, &n.arr[i]) {
+				ch = true
+			}
+		}
+		return ch
+	}
+	return false
+}
+
+func (w *walker) setJString(n *jvalue, out string, oc outcome) bool {
+	switch oc {
+	case same:
+		return false
+	case changed:
+		n.s = out
+	default:
+		n.drop = true
+	}
+	return true
+}
+
+// memo remembers the redaction of short strings per plan.
+type memo struct {
+	seed   maphash.Seed
+	limit  int
+	shards [16]memoShard
+}
+
+type memoShard struct {
+	mu sync.Mutex
+	m  map[memoKey]memoVal
+}
+
+type memoKey struct {
+	p *plan
+	s string
+}
+
+type memoCount struct {
+	rule int16
+	n    int16
+}
+
+type memoVal struct {
+	out    string
+	oc     outcome
+	nrules uint8
+	dets   uint16
+	rules  [3]memoCount
+}
+
+const memoMaxLen = 256
+
+func newMemo(n int) *memo {
+	m := &memo{seed: maphash.MakeSeed(), limit: max(n/16, 1)}
+	for i := range m.shards {
+		m.shards[i].m = map[memoKey]memoVal{}
+	}
+	return m
+}
+
+func (m *memo) get(p *plan, s string) (memoVal, bool) {
+	if m == nil || len(s) > memoMaxLen {
+		return memoVal{}, false
+	}
+	sh := &m.shards[maphash.String(m.seed, s)&15]
+	sh.mu.Lock()
+	v, ok := sh.m[memoKey{p, s}]
+	sh.mu.Unlock()
+	return v, ok
+}
+
+func (m *memo) put(p *plan, s string, v memoVal) {
+	if m == nil || len(s) > memoMaxLen {
+		return
+	}
+	sh := &m.shards[maphash.String(m.seed, s)&15]
+	sh.mu.Lock()
+	if len(sh.m) >= m.limit {
+		clear(sh.m)
+	}
+	sh.m[memoKey{p, s}] = v
+	sh.mu.Unlock()
+}

@@ -1,0 +1,627 @@
+package redact
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Personal-data detectors. Numbers are validated with checksums (Luhn, mod-97) and issuer
+// or range tables; addresses with net/netip; e-mail with a letter TLD.
+
+func isEmailLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+func isDomainByte(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+
+// fileExtTLDs are "TLDs" that are really file extensions (icon@2x.png).
+var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true, "ico": true,
+	"js": true, "ts": true, "css": true, "py": true, "go": true, "rs": true, "json": true, "yaml": true, "yml": true, "txt": true,
+	"md": true, "lock": true, "tsx": true, "jsx": true, "mjs": true, "cjs": true, "map": true, "wasm": true, "pdf": true}
+
+// findEmails reports local@domain.tld addresses.
+func findEmails(t *scanText, out []span) []span {
+	s := t.s
+	for from := 0; ; {
+		k := strings.IndexByte(s[from:], '@')
+		if k < 0 {
+			return out
+		}
+		at := from + k
+		from = at + 1
+		ls := at
+		for ls > 0 && isEmailLocal(s[ls-1]) && at-ls < 64 {
+			ls--
+		}
+		for ls < at && (s[ls] == '.' || s[ls] == '-') {
+			ls++
+		}
+		if ls == at || s[at-1] == '.' {
+			continue
+		}
+		if ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
+			continue // scheme://user:password@host is the URL detector's
+		}
+		if at-ls == 3 && s[ls:at] == "git" {
+			continue // git@github.com:org/repo
+		}
+		de := at + 1
+		for de < len(s) && isDomainByte(s[de]) {
+			de++
+		}
+		for de > at+1 && (s[de-1] == '.' || s[de-1] == '-') {
+			de--
+		}
+		dom := s[at+1 : de]
+		dot := strings.LastIndexByte(dom, '.')
+		if dot <= 0 || strings.Contains(dom, "..") || dom[0] == '-' || dom[0] == '.' {
+			continue
+		}
+		tld := dom[dot+1:]
+		if len(tld) < 2 || len(tld) > 24 || !isLetters(tld) || fileExtTLDs[strings.ToLower(tld)] {
+			continue
+		}
+		if first := dom[:strings.IndexByte(dom, '.')]; len(first) >= 2 && isDigit(first[0]) && (first[len(first)-1] == 'x') {
+			continue // @2x.
+		}
+		out = append(out, span{ls, de, DetectorEmail})
+		from = de
+	}
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) && !isLower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// digitRun is a number made of digit groups separated by one consistent separator.
+type digitRun struct {
+	start, end int
+	digits     [24]byte
+	n          int
+	sep        byte // 0, ' ', '-' or '.'
+	groups     [8]int
+	ng         int
+}
+
+// readDigitRun reads digits from i allowing single separators from seps between groups. It
+// stops before a separator that is not followed by a digit.
+func readDigitRun(s string, i int, seps string, r *digitRun) {
+	*r = digitRun{start: i}
+	g := 0
+	for i < len(s) {
+		c := s[i]
+		if isDigit(c) {
+			if r.n < len(r.digits) {
+				r.digits[r.n] = c
+			}
+			r.n++
+			g++
+			i++
+			continue
+		}
+		if strings.IndexByte(seps, c) >= 0 && i+1 < len(s) && isDigit(s[i+1]) && (r.sep == 0 || r.sep == c) && g > 0 {
+			r.sep = c
+			if r.ng < len(r.groups) {
+				r.groups[r.ng] = g
+			}
+			r.ng++
+			g = 0
+			i++
+			continue
+		}
+		break
+	}
+	if r.ng < len(r.groups) {
+		r.groups[r.ng] = g
+	}
+	r.ng++
+	r.end = i
+}
+
+// numberStart reports whether a number may start at i: the byte before is not a letter,
+// digit or a joiner that would make it part of a longer token.
+func numberStart(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	c := s[i-1]
+	return !isAlnum(c) && c != '.' && c != '-' && c != '_' && c != '/' && c != '+' && c != ':'
+}
+
+func numberEnd(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	c := s[i]
+	if isAlnum(c) || c == '_' {
+		return false
+	}
+	if (c == '.' || c == '-' || c == ':' || c == '/') && i+1 < len(s) && isAlnum(s[i+1]) {
+		return false
+	}
+	return true
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	dbl := false
+	for i := len(d) - 1; i >= 0; i-- {
+		n := int(d[i] - '0')
+		if dbl {
+			n *= 2
+			if n > 9 {
+				n -= 9
+			}
+		}
+		sum += n
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}
+
+func prefixNum(d []byte, n int) int {
+	v := 0
+	for i := 0; i < n && i < len(d); i++ {
+		v = v*10 + int(d[i]-'0')
+	}
+	return v
+}
+
+// cardIssuer reports whether the digits have a known issuer prefix with a valid length.
+func cardIssuer(d []byte) bool {
+	n := len(d)
+	p1, p2, p3, p4 := prefixNum(d, 1), prefixNum(d, 2), prefixNum(d, 3), prefixNum(d, 4)
+	switch {
+	case p1 == 4:
+		return n == 13 || n == 16 || n == 19
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720:
+		return n == 16
+	case p2 == 34 || p2 == 37:
+		return n == 15
+	case p4 == 6011, p3 >= 644 && p3 <= 649, p2 == 65:
+		return n >= 16 && n <= 19
+	case p4 >= 3528 && p4 <= 3589:
+		return n >= 16 && n <= 19
+	case p3 >= 300 && p3 <= 305, p2 == 36, p2 == 38, p2 == 39:
+		return n >= 14 && n <= 19
+	case p2 == 62:
+		return n >= 16 && n <= 19
+	case p4 == 5018, p4 == 5020, p4 == 5038, p4 == 5893, p4 == 6304, p4 == 6759, p4 >= 6761 && p4 <= 6763:
+		return n >= 13 && n <= 19
+	}
+	return false
+}
+
+// findCards reports payment card numbers: 13–19 digits, bare or in groups separated by one
+// consistent space or dash, with a known issuer prefix and length and a valid Luhn check.
+func findCards(t *scanText, out []span) []span {
+	s := t.s
+	var r digitRun
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) || !numberStart(s, i) {
+			continue
+		}
+		readDigitRun(s, i, " -", &r)
+		i = r.end
+		if r.n < 13 || r.n > 19 || !numberEnd(s, r.end) {
+			continue
+		}
+		if r.sep != 0 && (r.ng < 3 || r.groups[0] < 4 || r.groups[0] > 6) {
+			continue
+		}
+		d := r.digits[:r.n]
+		if !cardIssuer(d) || !luhn(d) || allSame(d) {
+			continue
+		}
+		out = append(out, span{r.start, r.end, DetectorCard})
+	}
+	return out
+}
+
+func allSame(d []byte) bool {
+	for _, c := range d[1:] {
+		if c != d[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// ibanLengths is the IBAN length of each country (ISO 13616 registry).
+var ibanLengths = map[string]int{
+	"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28, "CH": 21,
+	"CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
+	"GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+	"IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
+	"ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+	"RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+	"TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+// findIBANs reports IBANs, compact or in groups of four separated by spaces, with the
+// country's length and a valid mod-97 check.
+func findIBANs(t *scanText, out []span) []span {
+	s := t.s
+	for i := 0; i+15 <= len(s); i++ {
+		if !isUpper(s[i]) || !isUpper(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || (i > 0 && isAlnum(s[i-1])) {
+			continue
+		}
+		want, ok := ibanLengths[s[i:i+2]]
+		if !ok {
+			continue
+		}
+		var buf [34]byte
+		n := 0
+		j := i
+		for j < len(s) && n < want {
+			c := s[j]
+			if isDigit(c) || isUpper(c) {
+				buf[n] = c
+				n++
+				j++
+				continue
+			}
+			if c == ' ' && n%4 == 0 && j+1 < len(s) && isAlnum(s[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		if n != want || (j < len(s) && isAlnum(s[j])) || !mod97(buf[:n]) {
+			continue
+		}
+		out = append(out, span{i, j, DetectorIBAN})
+		i = j
+	}
+	return out
+}
+
+func mod97(b []byte) bool {
+	rem := 0
+	for k := 0; k < len(b); k++ {
+		c := b[(k+4)%len(b)]
+		if isDigit(c) {
+			rem = (rem*10 + int(c-'0')) % 97
+		} else {
+			v := int(c-'A') + 10
+			rem = (rem*100 + v) % 97
+		}
+	}
+	return rem == 1
+}
+
+// findSSNs reports US social security numbers written ddd-dd-dddd or ddd dd dddd (and a bare
+// nine-digit number right after "SSN" or "social security"), excluding area 000, 666 and
+// 900–999, group 00, serial 0000 and the published sample numbers.
+func findSSNs(t *scanText, out []span) []span {
+	s := t.s
+	var r digitRun
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) || !numberStart(s, i) {
+			continue
+		}
+		readDigitRun(s, i, "- ", &r)
+		i = r.end
+		if r.n != 9 || !numberEnd(s, r.end) {
+			continue
+		}
+		if r.sep != 0 {
+			if r.ng != 3 || r.groups[0] != 3 || r.groups[1] != 2 || r.groups[2] != 4 {
+				continue
+			}
+		} else {
+			ctx := s[max(0, r.start-24):r.start]
+			if indexFold(ctx, "ssn", 0) < 0 && indexFold(ctx, "social security", 0) < 0 {
+				continue
+			}
+		}
+		d := r.digits[:9]
+		area, group, serial := prefixNum(d, 3), prefixNum(d[3:], 2), prefixNum(d[5:], 4)
+		if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+			continue
+		}
+		if ds := string(d); ds == "078051120" || ds == "219099999" || ds == "123456789" {
+			continue
+		}
+		out = append(out, span{r.start, r.end, DetectorSSN})
+	}
+	return out
+}
+
+// findPhones reports E.164 numbers (+ then 8–15 digits, separators allowed) and North
+// American numbers with separators: (212) 555-0143, 212-555-0143, 212.555.0143, +1 …
+func findPhones(t *scanText, out []span) []span {
+	s := t.s
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '+' {
+			if i+1 >= len(s) || !isDigit(s[i+1]) || s[i+1] == '0' || (i > 0 && (isAlnum(s[i-1]) || s[i-1] == '+')) {
+				continue
+			}
+			n, end := phoneDigits(s, i+1)
+			if n >= 8 && n <= 15 && numberEnd(s, end) {
+				out = append(out, span{i, end, DetectorPhone})
+				i = end
+			}
+			continue
+		}
+		if (c == '(' || isDigit(c)) && numberStart(s, i) {
+			if end, ok := nanp(s, i); ok {
+				out = append(out, span{i, end, DetectorPhone})
+				i = end
+			}
+		}
+	}
+	return out
+}
+
+// phoneDigits counts digits from i allowing single separators ' ', '-', '.', and parentheses.
+func phoneDigits(s string, i int) (n, end int) {
+	end = i
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			n++
+			i++
+			end = i
+		case (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') && i+1 < len(s) && (isDigit(s[i+1]) || s[i+1] == '('):
+			i++
+		case c == ')' && i+2 < len(s) && s[i+1] == ' ' && isDigit(s[i+2]):
+			i += 2
+		default:
+			return n, end
+		}
+	}
+	return n, end
+}
+
+// nanp matches a North American number with separators starting at i.
+func nanp(s string, i int) (int, bool) {
+	j := i
+	if j+1 < len(s) && s[j] == '1' && (s[j+1] == '-' || s[j+1] == ' ' || s[j+1] == '.') {
+		j += 2
+	}
+	var area [3]byte
+	paren := j < len(s) && s[j] == '('
+	if paren {
+		j++
+	}
+	if !take3(s, j, area[:]) {
+		return 0, false
+	}
+	j += 3
+	if paren {
+		if j >= len(s) || s[j] != ')' {
+			return 0, false
+		}
+		j++
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+	} else {
+		if j >= len(s) || (s[j] != '-' && s[j] != '.' && s[j] != ' ') {
+			return 0, false
+		}
+	}
+	var sep byte
+	if !paren {
+		sep = s[j]
+		j++
+	}
+	var ex [3]byte
+	if !take3(s, j, ex[:]) {
+		return 0, false
+	}
+	j += 3
+	if j >= len(s) {
+		return 0, false
+	}
+	if paren {
+		if s[j] != '-' && s[j] != '.' && s[j] != ' ' {
+			return 0, false
+		}
+	} else if s[j] != sep {
+		return 0, false
+	}
+	j++
+	var line [4]byte
+	for k := 0; k < 4; k++ {
+		if j+k >= len(s) || !isDigit(s[j+k]) {
+			return 0, false
+		}
+		line[k] = s[j+k]
+	}
+	j += 4
+	if area[0] < '2' || ex[0] < '2' || !numberEnd(s, j) {
+		return 0, false
+	}
+	return j, true
+}
+
+func take3(s string, j int, dst []byte) bool {
+	if j+3 > len(s) {
+		return false
+	}
+	for k := 0; k < 3; k++ {
+		if !isDigit(s[j+k]) {
+			return false
+		}
+		dst[k] = s[j+k]
+	}
+	return true
+}
+
+// findIPv4 reports dotted quads with octets 0–255 (no leading zeros), not part of a longer
+// dotted number and not right after "v" or "version".
+func findIPv4(t *scanText, out []span) []span {
+	s := t.s
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) || !numberStart(s, i) {
+			continue
+		}
+		j := i
+		oct := 0
+		var first int
+		ok := true
+		for oct < 4 {
+			v, n := 0, 0
+			st := j
+			for j < len(s) && isDigit(s[j]) && n < 4 {
+				v = v*10 + int(s[j]-'0')
+				j++
+				n++
+			}
+			if n == 0 || n > 3 || v > 255 || (n > 1 && s[st] == '0') {
+				ok = false
+				break
+			}
+			if oct == 0 {
+				first = v
+			}
+			oct++
+			if oct < 4 {
+				if j >= len(s) || s[j] != '.' {
+					ok = false
+					break
+				}
+				j++
+			}
+		}
+		if !ok {
+			for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+				i++
+			}
+			continue
+		}
+		if !numberEnd(s, j) || first == 0 || first == 255 {
+			i = j
+			continue
+		}
+		pre := s[max(0, i-9):i]
+		if strings.HasSuffix(pre, "v") || strings.HasSuffix(pre, "V") || indexFold(pre, "version", 0) >= 0 {
+			i = j
+			continue
+		}
+		out = append(out, span{i, j, DetectorIPv4})
+		i = j
+	}
+	return out
+}
+
+// findIPv6 reports net/netip-valid IPv6 addresses of at least three groups, not embedded in a
+// longer token. Loopback and unspecified addresses are skipped.
+func findIPv6(t *scanText, out []span) []span {
+	s := t.s
+	for from := 0; ; {
+		k := strings.IndexByte(s[from:], ':')
+		if k < 0 {
+			return out
+		}
+		k += from
+		st := k
+		for st > 0 && (isHex(s[st-1]) || s[st-1] == ':') {
+			st--
+		}
+		end := k
+		for end < len(s) && (isHex(s[end]) || s[end] == ':' || s[end] == '.') {
+			end++
+		}
+		for end > st && (s[end-1] == '.' || (s[end-1] == ':' && (end-2 < st || s[end-2] != ':'))) {
+			end--
+		}
+		from = max(end, k+1)
+		if (st > 0 && (isAlnum(s[st-1]) || s[st-1] == '_')) || (end < len(s) && (isAlnum(s[end]) || s[end] == '_')) {
+			continue
+		}
+		cand := s[st:end]
+		if strings.Count(cand, ":") < 2 || len(cand) < 6 {
+			continue
+		}
+		groups := 0
+		for _, g := range strings.Split(cand, ":") {
+			if g != "" {
+				groups++
+			}
+		}
+		if groups < 3 {
+			continue
+		}
+		a, err := netip.ParseAddr(cand)
+		if err != nil || !a.Is6() || a.IsLoopback() || a.IsUnspecified() {
+			continue
+		}
+		out = append(out, span{st, end, DetectorIPv6})
+	}
+}
+
+// homeDirs are the home-directory prefixes whose next path segment is a user name.
+var homeDirs = []string{"/Users/", "/home/", `\Users\`, "/Users\\", `\home\`, "/export/home/", "/var/home/"}
+
+// notUserNames are home-directory entries that are not people.
+var notUserNames = map[string]bool{"shared": true, "public": true, "default": true, "default user": true, "all users": true,
+	"user": true, "username": true, "you": true, "yourname": true, "your-name": true, "your_name": true, "name": true, "me": true,
+	"guest": true, "defaultapppool": true, "linuxbrew": true}
+
+// findHomeUsers reports the user name in /Users/<u>/, /home/<u>/, C:\Users\<u>\ (any drive,
+// either slash), unless the path is part of a URL or the name is a placeholder.
+func findHomeUsers(t *scanText, out []span) []span {
+	s := t.s
+	for _, h := range homeDirs {
+		for from := 0; ; {
+			k := strings.Index(s[from:], h)
+			if h == `\Users\` && k < 0 {
+				k = indexFold(s[from:], `\users\`, 0)
+			}
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + len(h)
+			if k > 0 {
+				p := s[k-1]
+				drive := p == ':' && k >= 2 && isLetterByte(s[k-2]) && (k == 2 || !isAlnum(s[k-3]))
+				if (isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\' || p == ':') && !drive {
+					continue
+				}
+				if inURL(s, k) {
+					continue
+				}
+			}
+			ns := from
+			ne := ns
+			for ne < len(s) && s[ne] != '/' && s[ne] != '\\' && s[ne] != '"' && s[ne] != '\'' && s[ne] != '\n' &&
+				s[ne] != ' ' && s[ne] != '\t' && s[ne] != ',' && s[ne] != ';' && s[ne] != ')' && s[ne] != ']' && s[ne] != '`' {
+				ne++
+			}
+			name := s[ns:ne]
+			if ne < len(s) && s[ne] == ' ' && (strings.HasPrefix(s[ne:], " User") || strings.HasPrefix(s[ne:], " Users")) {
+				continue // "Default User", "All Users"
+			}
+			for len(name) > 0 && (name[len(name)-1] == '.' || name[len(name)-1] == ':') {
+				name = name[:len(name)-1]
+			}
+			if name == "" || strings.ContainsAny(name, "*<>$%{}~?[") || isRedactedToken(name) || notUserNames[strings.ToLower(name)] {
+				continue
+			}
+			out = append(out, span{ns, ns + len(name), DetectorHomeUser})
+		}
+	}
+	return out
+}
+
+func isLetterByte(c byte) bool { return isUpper(c) || isLower(c) }
+
+// inURL reports whether position k lies in a token that contains "://".
+func inURL(s string, k int) bool {
+	st := k
+	for st > 0 && s[st-1] != ' ' && s[st-1] != '\n' && s[st-1] != '"' && s[st-1] != '\'' && k-st < 300 {
+		st--
+	}
+	return strings.Contains(s[st:k], "://")
+}

@@ -1,0 +1,209 @@
+package redact
+
+import (
+	"strings"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// bodyKey is the path under which a record's body is matched by rules and reported.
+const bodyKey = "$body"
+
+type change struct {
+	key string
+	v   telemetry.Value
+	oc  outcome
+}
+
+// Event redacts ev's record attributes (and a body that is not the claude_code.<name>
+// marker) in place, using [telemetry.Set] and [telemetry.Delete] so typed fields stay in step
+// with the attribute list. Clone the event first to keep the original. It does not touch
+// ev's Resource, which is shared by the events of a batch: use [Engine.Logs] for batches, or
+// [Engine.Resource] once per resource. With AuditCounts or AuditKeys, an event that changed
+// gets the audit attributes ([AuditKeyCount], …). Event is safe for concurrent use on
+// different events.
+func (e *Engine) Event(ev telemetry.Event) Report {
+	if ev == nil {
+		return Report{}
+	}
+	w := e.walker()
+	defer w.release()
+	rep := w.event(ev)
+	return rep
+}
+
+func (w *walker) event(ev telemetry.Event) Report {
+	e := w.e
+	root := e.root(ScopeRecord, ev.Name())
+	attrs := telemetry.AttributesOf(ev)
+	var cb [16]change
+	changes := cb[:0]
+	for _, kv := range attrs {
+		p := root.child(kv.Key)
+		if p.protect {
+			continue
+		}
+		nv, oc := w.value(p, kv.Value)
+		if oc != same {
+			changes = append(changes, change{kv.Key, nv, oc})
+		}
+	}
+	rec := ev.EventRecord()
+	var rep Report
+	if rec.Body.Kind() == telemetry.ValueString && !strings.HasPrefix(rec.Body.Str(), telemetry.BodyPrefix) {
+		nv, oc := w.value(root.child(bodyKey), rec.Body)
+		if oc != same {
+			rec.Body = nv
+			w.tally(&rep, bodyKey, oc)
+		}
+	}
+	for _, c := range changes {
+		if c.oc == changed {
+			telemetry.Set(ev, c.key, c.v)
+		} else {
+			telemetry.Delete(ev, c.key)
+		}
+		w.tally(&rep, c.key, c.oc)
+	}
+	w.finish(&rep)
+	if rep.Total() > 0 && e.audit >= AuditCounts {
+		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
+		kvs := make([]telemetry.KeyValue, len(rep.Rules))
+		for i, rc := range rep.Rules {
+			kvs[i] = telemetry.KeyValue{Key: rc.Rule, Value: telemetry.Int(int64(rc.Count))}
+		}
+		telemetry.Set(ev, AuditKeyRules, telemetry.Map(kvs...))
+		if e.audit >= AuditKeys {
+			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
+		}
+	}
+	return rep
+}
+
+func (w *walker) tally(rep *Report, key string, oc outcome) {
+	switch oc {
+	case changed:
+		rep.Changed++
+	case removed:
+		rep.Removed++
+	case failed:
+		rep.Failed++
+	}
+	if w.e.audit >= AuditKeys {
+		rep.Keys = append(rep.Keys, key)
+	}
+}
+
+// finish moves the walker's rule counts into rep and resets them.
+func (w *walker) finish(rep *Report) {
+	rep.Detections += w.dets
+	w.dets = 0
+	n := 0
+	for _, c := range w.counts {
+		if c > 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		rep.Rules = make([]RuleCount, 0, n)
+		for i, c := range w.counts {
+			if c == 0 {
+				continue
+			}
+			name := "default"
+			if i < len(w.e.rules) {
+				name = w.e.rules[i].Name
+			}
+			rep.Rules = append(rep.Rules, RuleCount{name, int(c)})
+		}
+		clear(w.counts)
+	}
+}
+
+// Value redacts one record attribute value as if it had key key in an event of no known
+// name (rules with Events do not apply). It returns the value to keep and true, or false when
+// the value must be removed (dropped or failed closed). Value is safe for concurrent use.
+func (e *Engine) Value(key string, v telemetry.Value) (telemetry.Value, bool) {
+	w := e.walker()
+	defer w.release()
+	nv, oc := w.value(e.root(ScopeRecord, "").child(key), v)
+	if oc == removed || oc == failed {
+		return telemetry.Value{}, false
+	}
+	return nv, true
+}
+
+// Resource redacts r's attributes with the resource-scope rules and refreshes its named
+// fields. The attribute list is replaced, not edited in place, so other holders of the old
+// list are unaffected; r itself is changed, and every event that points at it sees the
+// change. Resource is safe for concurrent use on different resources.
+func (e *Engine) Resource(r *telemetry.Resource) Report {
+	if r == nil {
+		return Report{}
+	}
+	w := e.walker()
+	defer w.release()
+	var rep Report
+	root := e.root(ScopeResource, "")
+	var out telemetry.Attributes
+	for i, kv := range r.Attrs {
+		p := root.child(kv.Key)
+		nv, oc := w.value(p, kv.Value)
+		if oc == same {
+			if out != nil {
+				out = append(out, kv)
+			}
+			continue
+		}
+		if out == nil {
+			out = make(telemetry.Attributes, i, len(r.Attrs))
+			copy(out, r.Attrs[:i])
+		}
+		if oc == changed {
+			out = append(out, telemetry.KeyValue{Key: kv.Key, Value: nv})
+		}
+		w.tally(&rep, kv.Key, oc)
+	}
+	if out != nil {
+		r.Attrs = out
+		r.Refresh()
+	}
+	w.finish(&rep)
+	return rep
+}
+
+// Logs redacts a decoded batch in place: each distinct resource once, then every event (see
+// [Engine.Event]). It returns the sum of the reports. Logs is safe for concurrent use on
+// different batches that share no Resource.
+func (e *Engine) Logs(l *telemetry.Logs) Report {
+	var rep Report
+	if l == nil {
+		return rep
+	}
+	var seen []*telemetry.Resource
+	w := e.walker()
+	defer w.release()
+	for _, rl := range l.ResourceLogs {
+		if rl.Resource != nil && !containsPtr(seen, rl.Resource) {
+			seen = append(seen, rl.Resource)
+			rep.Add(e.Resource(rl.Resource))
+		}
+		for _, sl := range rl.ScopeLogs {
+			for _, ev := range sl.Events {
+				if ev != nil {
+					rep.Add(w.event(ev))
+				}
+			}
+		}
+	}
+	return rep
+}
+
+func containsPtr(s []*telemetry.Resource, r *telemetry.Resource) bool {
+	for _, x := range s {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

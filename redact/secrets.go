@@ -1,0 +1,665 @@
+package redact
+
+import (
+	"encoding/base64"
+	"strings"
+)
+
+// Secret detectors. Every finder here is gated by the byte classes of the text (see scan.go)
+// and then by a literal it searches with strings.Index or a byte loop; only candidates that
+// pass a structural, alphabet, length or entropy check are reported.
+
+var vendorSet = setOf(DetectorAWSAccessKey, DetectorGitHubToken, DetectorGitLabToken, DetectorSlackToken,
+	DetectorStripeKey, DetectorGoogleAPIKey, DetectorOpenAIKey, DetectorAnthropicKey, DetectorNPMToken,
+	DetectorPyPIToken, DetectorHuggingFace, DetectorSendGridKey, DetectorDigitalOcean, DetectorShopifyToken,
+	DetectorAgeSecretKey, DetectorVaultToken, DetectorDatabricks)
+
+// alphabets for token bodies.
+const (
+	alphaBase62   = 1 << iota // A-Za-z0-9
+	alphaUnder                // _
+	alphaDash                 // -
+	alphaDot                  // .
+	alphaUpper32              // A-Z2-7
+	alphaHexLower             // 0-9a-f
+	alphaBech32               // upper-case bech32
+)
+
+type vendorRule struct {
+	prefix   string
+	det      Detector
+	alpha    int
+	min, max int     // body length bounds
+	minH     float64 // entropy floor of the body
+	check    func(body string) bool
+}
+
+const bech32Upper = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
+
+// vendorRules is indexed by the first byte of the prefix.
+var vendorRules = func() (t [256][]vendorRule) {
+	add := func(r vendorRule) { t[r.prefix[0]] = append(t[r.prefix[0]], r) }
+	for _, p := range []string{"AKIA", "ASIA", "ABIA", "ACCA"} {
+		add(vendorRule{p, DetectorAWSAccessKey, alphaUpper32, 16, 16, 2.8, func(b string) bool { return !strings.Contains(b, "EXAMPLE") }})
+	}
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"} {
+		add(vendorRule{p, DetectorGitHubToken, alphaBase62, 36, 36, 3.5, nil})
+	}
+	add(vendorRule{"github_pat_", DetectorGitHubToken, alphaBase62 | alphaUnder, 70, 100, 3.5, nil})
+	for _, p := range []string{"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "gloas-", "glcbt-", "glimt-", "glft-", "glagent-", "glffct-", "glsa_"} {
+		add(vendorRule{p, DetectorGitLabToken, alphaBase62 | alphaUnder | alphaDash | alphaDot, 20, 120, 3.3, nil})
+	}
+	for _, p := range []string{"xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-", "xoxe.xoxp-", "xapp-"} {
+		add(vendorRule{p, DetectorSlackToken, alphaBase62 | alphaDash, 20, 250, 3.0, func(b string) bool { return strings.IndexAny(b, "0123456789") >= 0 }})
+	}
+	for _, p := range []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"} {
+		add(vendorRule{p, DetectorStripeKey, alphaBase62, 20, 247, 3.3, nil})
+	}
+	add(vendorRule{"AIza", DetectorGoogleAPIKey, alphaBase62 | alphaUnder | alphaDash, 35, 35, 3.5, nil})
+	for _, p := range []string{"sk-ant-api03-", "sk-ant-admin01-", "sk-ant-oat01-", "sk-ant-ort01-", "sk-ant-sid01-"} {
+		add(vendorRule{p, DetectorAnthropicKey, alphaBase62 | alphaUnder | alphaDash, 80, 130, 4.0, func(b string) bool { return strings.HasSuffix(b, "AA") }})
+	}
+	for _, p := range []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-"} {
+		add(vendorRule{p, DetectorOpenAIKey, alphaBase62 | alphaUnder | alphaDash, 40, 250, 4.0, nil})
+	}
+	add(vendorRule{"sk-", DetectorOpenAIKey, alphaBase62 | alphaUnder | alphaDash, 40, 250, 4.0, func(b string) bool {
+		return strings.Contains(b, "T3BlbkFJ") && !strings.HasPrefix(b, "ant-")
+	}})
+	add(vendorRule{"npm_", DetectorNPMToken, alphaBase62, 36, 36, 3.5, nil})
+	add(vendorRule{"pypi-AgEIcHlwaS5vcmc", DetectorPyPIToken, alphaBase62 | alphaUnder | alphaDash, 50, 250, 3.5, nil})
+	add(vendorRule{"hf_", DetectorHuggingFace, alphaBase62, 34, 34, 3.5, nil})
+	add(vendorRule{"SG.", DetectorSendGridKey, alphaBase62 | alphaUnder | alphaDash | alphaDot, 66, 66, 3.5, func(b string) bool {
+		return len(b) == 66 && b[22] == '.' && strings.IndexByte(b[:22], '.') < 0 && strings.IndexByte(b[23:], '.') < 0
+	}})
+	for _, p := range []string{"dop_v1_", "doo_v1_", "dor_v1_"} {
+		add(vendorRule{p, DetectorDigitalOcean, alphaHexLower, 64, 64, 3.0, nil})
+	}
+	for _, p := range []string{"shpat_", "shpca_", "shppa_", "shpss_"} {
+		add(vendorRule{p, DetectorShopifyToken, alphaHexLower, 32, 32, 3.0, nil})
+	}
+	add(vendorRule{"AGE-SECRET-KEY-1", DetectorAgeSecretKey, alphaBech32, 58, 58, 3.5, nil})
+	for _, p := range []string{"hvs.", "hvb.", "hvr."} {
+		add(vendorRule{p, DetectorVaultToken, alphaBase62 | alphaUnder | alphaDash, 24, 200, 3.5, nil})
+	}
+	add(vendorRule{"dapi", DetectorDatabricks, alphaHexLower | alphaDash, 32, 34, 3.0, func(b string) bool {
+		for i := 0; i < 32; i++ {
+			if !isHex(b[i]) || isUpper(b[i]) {
+				return false
+			}
+		}
+		return len(b) == 32 || b[32] == '-'
+	}})
+	return t
+}()
+
+func inAlpha(c byte, a int) bool {
+	switch {
+	case a&alphaBase62 != 0 && isAlnum(c):
+		return true
+	case a&alphaUnder != 0 && c == '_':
+		return true
+	case a&alphaDash != 0 && c == '-':
+		return true
+	case a&alphaDot != 0 && c == '.':
+		return true
+	case a&alphaUpper32 != 0 && (isUpper(c) || c >= '2' && c <= '7'):
+		return true
+	case a&alphaHexLower != 0 && (isDigit(c) || c >= 'a' && c <= 'f'):
+		return true
+	case a&alphaBech32 != 0 && strings.IndexByte(bech32Upper, c) >= 0:
+		return true
+	}
+	return false
+}
+
+func isTokenByte(c byte) bool { return isAlnum(c) || c == '_' || c == '-' || c == '.' }
+
+// findVendorTokens walks the runs of token bytes ([A-Za-z0-9_.-]) of at least 20 bytes and
+// matches each against the prefix table of its first byte.
+func findVendorTokens(t *scanText, out []span) []span {
+	s := t.s
+	for i := 0; i < len(s); {
+		if !isTokenByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isTokenByte(s[j]) {
+			j++
+		}
+		if j-i >= 20 {
+			out = matchVendor(s, i, j, out)
+		}
+		i = j
+	}
+	return out
+}
+
+func matchVendor(s string, i, j int, out []span) []span {
+	run := s[i:j]
+	for _, r := range vendorRules[run[0]] {
+		if !strings.HasPrefix(run, r.prefix) {
+			continue
+		}
+		body := run[len(r.prefix):]
+		n := 0
+		for n < len(body) && n < r.max && inAlpha(body[n], r.alpha) {
+			n++
+		}
+		// The body must end at the end of the run (a longer run is another token), allowing
+		// trailing dots from prose.
+		rest := body[n:]
+		if strings.Trim(rest, ".") != "" || n < r.min {
+			continue
+		}
+		body = strings.TrimRight(body[:n], ".")
+		if len(body) < r.min {
+			continue
+		}
+		if entropy(body) < r.minH || (r.check != nil && !r.check(body)) || isPlaceholder(body) {
+			continue
+		}
+		return append(out, span{i, i + len(r.prefix) + len(body), r.det})
+	}
+	return out
+}
+
+// findSlackWebhooks finds https://hooks.slack.com/services/T…/B…/… (and workflows/triggers).
+func findSlackWebhooks(t *scanText, out []span) []span {
+	s := t.s
+	const host = "hooks.slack.com/"
+	for from := 0; ; {
+		k := strings.Index(s[from:], host)
+		if k < 0 {
+			return out
+		}
+		k += from
+		from = k + len(host)
+		start := k
+		if k >= 8 && s[k-8:k] == "https://" {
+			start = k - 8
+		}
+		end := from
+		for end < len(s) && (isAlnum(s[end]) || s[end] == '/' || s[end] == '_' || s[end] == '-') {
+			end++
+		}
+		path := s[from:end]
+		if (strings.HasPrefix(path, "services/") || strings.HasPrefix(path, "workflows/") || strings.HasPrefix(path, "triggers/")) &&
+			strings.Count(path, "/") >= 3 && len(path) >= 30 && !isPlaceholder(path[strings.LastIndexByte(path, '/')+1:]) {
+			out = append(out, span{start, end, DetectorSlackWebhook})
+		}
+	}
+}
+
+// findPrivateKeys masks whole PEM / OpenSSH / PGP private key blocks, armour included. A
+// block with no END line is masked to the end of the text.
+func findPrivateKeys(t *scanText, out []span) []span {
+	s := t.s
+	for from := 0; ; {
+		k := strings.Index(s[from:], "-----BEGIN ")
+		if k < 0 {
+			return out
+		}
+		k += from
+		lineEnd := strings.Index(s[k+11:], "-----")
+		if lineEnd < 0 || lineEnd > 60 {
+			from = k + 11
+			continue
+		}
+		label := s[k+11 : k+11+lineEnd]
+		from = k + 11 + lineEnd + 5
+		if !strings.HasSuffix(label, "PRIVATE KEY") && label != "PGP PRIVATE KEY BLOCK" {
+			continue
+		}
+		end := len(s)
+		if e := strings.Index(s[from:], "-----END "); e >= 0 {
+			if f := strings.Index(s[from+e+9:], "-----"); f >= 0 && f <= 60 {
+				end = from + e + 9 + f + 5
+			}
+		}
+		b64 := 0
+		for i := from; i < end; i++ {
+			if isAlnum(s[i]) || s[i] == '+' || s[i] == '/' {
+				b64++
+			}
+		}
+		if b64 < 40 {
+			continue
+		}
+		out = append(out, span{k, end, DetectorPrivateKey})
+		from = end
+	}
+}
+
+// findJWTs finds header.payload.signature tokens whose header and payload are base64url
+// JSON objects and whose header names an "alg".
+func findJWTs(t *scanText, out []span) []span {
+	s := t.s
+	for from := 0; ; {
+		k := strings.Index(s[from:], "eyJ")
+		if k < 0 {
+			return out
+		}
+		k += from
+		from = k + 3
+		if k > 0 && isTokenByte(s[k-1]) {
+			continue
+		}
+		end := k
+		for end < len(s) && (isAlnum(s[end]) || s[end] == '_' || s[end] == '-' || s[end] == '.' || s[end] == '=') {
+			end++
+		}
+		tok := strings.TrimRight(s[k:end], ".")
+		parts := strings.Split(tok, ".")
+		if len(parts) != 3 || len(parts[0]) < 10 || len(parts[1]) < 10 || !strings.HasPrefix(parts[1], "eyJ") {
+			continue
+		}
+		h, ok1 := b64json(parts[0])
+		_, ok2 := b64json(parts[1])
+		if !ok1 || !ok2 || !strings.Contains(h, `"alg"`) {
+			continue
+		}
+		out = append(out, span{k, k + len(tok), DetectorJWT})
+		from = k + len(tok)
+	}
+}
+
+func b64json(seg string) (string, bool) {
+	seg = strings.TrimRight(seg, "=")
+	if len(seg) > 4096 {
+		return "", false
+	}
+	var buf [3072]byte
+	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(seg))
+	if err != nil {
+		return "", false
+	}
+	b := strings.TrimSpace(string(buf[:n]))
+	return b, len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
+}
+
+// authHeaderNames are header names whose value is a credential (lower case).
+var authHeaderNames = []string{"proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token", "private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token"}
+
+// findAuthHeaders finds "Authorization: Bearer …", "Cookie: …", "X-Api-Key: …" (also with =
+// in key=value renderings) and reports the credential after the scheme.
+func findAuthHeaders(t *scanText, out []span) []span {
+	s := t.s
+	for _, name := range authHeaderNames {
+		for from := 0; ; {
+			k := indexFold(s, name, from)
+			if k < 0 {
+				break
+			}
+			from = k + len(name)
+			if k > 0 && (isAlnum(s[k-1]) || s[k-1] == '-' || s[k-1] == '_') {
+				continue
+			}
+			i := from
+			if i < len(s) && (s[i] == '"' || s[i] == '\'') {
+				i++
+			}
+			for i < len(s) && s[i] == ' ' {
+				i++
+			}
+			if i >= len(s) || (s[i] != ':' && s[i] != '=') {
+				continue
+			}
+			i++
+			for i < len(s) && (s[i] == ' ' || s[i] == '"' || s[i] == '\'') {
+				i++
+			}
+			end := i
+			for end < len(s) && s[end] != '\n' && s[end] != '\r' && s[end] != '"' && s[end] != '\'' {
+				end++
+			}
+			v := strings.TrimRight(s[i:end], " ,;\\")
+			if name == "authorization" || name == "proxy-authorization" {
+				// Keep the scheme (Bearer, Basic, Token, …).
+				if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 25 && isSchemeWord(v[:sp]) {
+					i += sp + 1
+					for i < len(s) && s[i] == ' ' {
+						i++
+					}
+					v = strings.TrimRight(s[i:end], " ,;\\")
+				}
+			}
+			if len(v) < 6 || isPlaceholder(v) {
+				continue
+			}
+			out = append(out, span{i, i + len(v), DetectorAuthHeader})
+			from = i + len(v)
+		}
+	}
+	return out
+}
+
+func isSchemeWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isAlnum(w[i]) && w[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// secretParams are URL query parameter names whose value is a credential (lower case).
+var secretParams = map[string]int{
+	"token": 3, "access_token": 3, "refresh_token": 3, "id_token": 3, "auth_token": 3, "api_token": 3,
+	"api_key": 3, "apikey": 3, "api-key": 3, "key": 16, "secret": 3, "client_secret": 3, "password": 3,
+	"passwd": 3, "pwd": 3, "sig": 8, "signature": 8, "x-amz-signature": 8, "x-amz-credential": 8,
+	"x-amz-security-token": 8, "x-goog-signature": 8, "x-goog-credential": 8, "awsaccesskeyid": 8,
+	"code": 10, "auth": 6, "session": 10, "sessionid": 10, "private_token": 3, "access_key": 8, "secret_key": 3,
+}
+
+// findURLSecrets finds the password of scheme://user:password@host and the values of secret
+// query parameters.
+func findURLSecrets(t *scanText, out []span) []span {
+	s := t.s
+	for from := 0; ; {
+		k := strings.Index(s[from:], "://")
+		if k < 0 {
+			return out
+		}
+		k += from
+		from = k + 3
+		if k == 0 || !isAlnum(s[k-1]) {
+			continue
+		}
+		end := from
+		for end < len(s) && !isURLStop(s[end]) {
+			end++
+		}
+		u := s[from:end]
+		// Authority.
+		ae := strings.IndexAny(u, "/?#")
+		if ae < 0 {
+			ae = len(u)
+		}
+		if at := strings.LastIndexByte(u[:ae], '@'); at > 0 {
+			if c := strings.IndexByte(u[:at], ':'); c >= 0 && at-c-1 >= 1 {
+				pw := u[c+1 : at]
+				if !isPlaceholder(pw) {
+					out = append(out, span{from + c + 1, from + at, DetectorURLCredentials})
+				}
+			}
+		}
+		// Query.
+		if q := strings.IndexByte(u, '?'); q >= 0 {
+			qs := u[q+1:]
+			if h := strings.IndexByte(qs, '#'); h >= 0 {
+				qs = qs[:h]
+			}
+			base := from + q + 1
+			for off := 0; off < len(qs); {
+				amp := strings.IndexByte(qs[off:], '&')
+				part := qs[off:]
+				if amp >= 0 {
+					part = qs[off : off+amp]
+				}
+				if eq := strings.IndexByte(part, '='); eq > 0 {
+					var kb [32]byte
+					key := lowerInto(kb[:0], part[:eq])
+					if minLen, ok := secretParams[string(key)]; ok {
+						v := part[eq+1:]
+						if len(v) >= minLen && !isPlaceholder(v) {
+							out = append(out, span{base + off + eq + 1, base + off + len(part), DetectorURLSecretParam})
+						}
+					}
+				}
+				if amp < 0 {
+					break
+				}
+				off += amp + 1
+			}
+		}
+		from = end
+	}
+}
+
+func isURLStop(c byte) bool {
+	return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`' || c == '\\' || c == ')' || c == ']' || c == '}' || c == ','
+}
+
+func lowerInto(dst []byte, s string) []byte {
+	if len(s) > cap(dst) {
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, lowerASCII(s[i]))
+	}
+	return dst
+}
+
+// placeholderWords are values that stand for a secret rather than being one (lower case,
+// matched as substrings).
+var placeholderWords = []string{"example", "your_", "your-", "yourpass", "xxxx", "placeholder", "changeme", "change_me",
+	"dummy", "redacted", "<", "${", "{{", "$(", "%s", "...", "…", "secret_here", "here>", "insert", "replace_me", "todo", "sample", "fake", "test123", "passw0rd"}
+
+// isPlaceholder reports whether v looks like a stand-in for a secret: a variable reference
+// ($TOKEN, ${X}, %X%), a template, an example word, a run of one character, or a literal
+// like "null" or "true".
+func isPlaceholder(v string) bool {
+	v = strings.Trim(v, `"' `)
+	if len(v) == 0 {
+		return true
+	}
+	switch v[0] {
+	case '$', '<', '%', '{', '*', '[':
+		return true
+	}
+	var lb [256]byte
+	lv := lowerInto(lb[:0], v)
+	if lv == nil {
+		return false
+	}
+	ls := string(lv) // short, stack-backed conversion is optimised away for comparisons below
+	switch ls {
+	case "null", "none", "nil", "true", "false", "undefined", "password", "secret", "token", "pass", "empty", "string", "required", "optional", "env", "prompt", "stdin", "file":
+		return true
+	}
+	for _, w := range placeholderWords {
+		if strings.Contains(ls, w) {
+			return true
+		}
+	}
+	same := true
+	for i := 1; i < len(v); i++ {
+		if v[i] != v[0] {
+			same = false
+			break
+		}
+	}
+	return same
+}
+
+// keyClass classifies an assignment key: 2 for password-like keys (any value is a secret),
+// 1 for token-like keys (only random-looking values are), 0 otherwise.
+func keyClass(key string) int {
+	key = strings.Trim(key, `"'- `)
+	if len(key) < 3 || len(key) > 64 {
+		return 0
+	}
+	var kb [64]byte
+	lk := string(lowerInto(kb[:0], key))
+	for _, suf := range keySuffixNotSecret {
+		if strings.HasSuffix(lk, suf) {
+			return 0
+		}
+	}
+	for _, w := range []string{"password", "passwd", "passphrase", "secret", "credential"} {
+		if strings.Contains(lk, w) {
+			return 2
+		}
+	}
+	if lk == "pwd" || strings.HasSuffix(lk, "_pwd") || strings.HasSuffix(lk, "-pwd") || lk == "pass" || strings.HasSuffix(lk, "_pass") {
+		return 2
+	}
+	for _, w := range []string{"token", "apikey", "api_key", "api-key", "accesskey", "access_key", "private_key", "privatekey", "auth", "signature", "session_key", "sessionkey", "cookie", "bearer", "jwt"} {
+		if strings.Contains(lk, w) {
+			return 1
+		}
+	}
+	if lk == "key" || strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "-key") || strings.HasSuffix(lk, ".key") ||
+		(len(key) > 3 && strings.HasSuffix(key, "Key")) {
+		return 1
+	}
+	return 0
+}
+
+var keySuffixNotSecret = []string{"_id", "_ids", "id", "_name", "name", "_count", "count", "_type", "type", "_length", "_len", "_size", "size",
+	"_url", "_uri", "_path", "path", "_file", "file", "_env", "_ttl", "_expiry", "_expires", "_expires_at", "expiration", "tokens",
+	"_at", "_hash", "_version", "_kind", "_mode", "mode", "_format", "_field", "_header", "_prefix", "_policy", "_limit", "limit",
+	"_enabled", "enabled", "_required", "_stdin", "-stdin", "_source", "_method", "method", "_endpoint", "_provider", "provider",
+	"_rotation", "_hint", "_strength", "_min", "_max", "_reset", "reset", "_changed", "_label", "_usage", "_budget", "_index"}
+
+// findAssignments finds key=value and key: value pairs whose key names a secret: env files,
+// YAML, JSON, INI, HCL and prose. Password-like keys report any real value; token-like keys
+// report only values that look random (length, entropy and mixed character classes).
+func findAssignments(t *scanText, out []span) []span {
+	s := t.s
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' && c != ':' {
+			continue
+		}
+		if c == ':' && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
+			continue
+		}
+		if c == '=' && i+1 < len(s) && s[i+1] == '=' {
+			i++
+			continue
+		}
+		// Key, backwards.
+		j := i
+		for j > 0 && s[j-1] == ' ' {
+			j--
+		}
+		quoted := byte(0)
+		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+			quoted = s[j-1]
+			j--
+		}
+		ke := j
+		for j > 0 && (isAlnum(s[j-1]) || s[j-1] == '_' || s[j-1] == '-' || s[j-1] == '.') {
+			j--
+		}
+		if ke == j || ke-j > 64 {
+			continue
+		}
+		if quoted != 0 && (j == 0 || s[j-1] != quoted) {
+			continue
+		}
+		cls := keyClass(s[j:ke])
+		if cls == 0 {
+			continue
+		}
+		lineStart := j == 0 || s[j-1] == '\n' || (quoted != 0 && (j == 1 || s[j-2] == '\n' || s[j-2] == ' ' || s[j-2] == '{' || s[j-2] == ','))
+		if quoted == 0 {
+			k := j
+			for k > 0 && (s[k-1] == ' ' || s[k-1] == '\t') {
+				k--
+			}
+			lineStart = lineStart || k == 0 || s[k-1] == '\n' || strings.HasSuffix(s[:k], "export")
+		}
+		// Value, forwards.
+		v := i + 1
+		for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
+			v++
+		}
+		if v >= len(s) {
+			continue
+		}
+		var vs, ve int
+		if q := s[v]; q == '"' || q == '\'' || q == '`' {
+			e := strings.IndexByte(s[v+1:], q)
+			if e < 0 {
+				continue
+			}
+			vs, ve = v+1, v+1+e
+			if strings.IndexByte(s[vs:ve], '\n') >= 0 {
+				continue
+			}
+		} else {
+			vs = v
+			ve = v
+			toEOL := c == ':' && lineStart && quoted == 0
+			for ve < len(s) {
+				b := s[ve]
+				if b == '\n' || b == '\r' || b == '"' || b == '\'' || b == '`' || (!toEOL && (b == ' ' || b == '\t' || b == ',' || b == ';' || b == '&' || b == '}' || b == ')' || b == ']' || b == '|')) {
+					break
+				}
+				ve++
+			}
+			for ve > vs && (s[ve-1] == '.' || s[ve-1] == ' ' || s[ve-1] == ',') {
+				ve--
+			}
+			if c == ':' && !lineStart && cls == 2 && isLowerWord(s[vs:ve]) {
+				continue // prose: "password: reset it"
+			}
+		}
+		val := s[vs:ve]
+		if len(val) < 3 || isPlaceholder(val) || looksLikeIdentifier(val) {
+			continue
+		}
+		if cls == 2 {
+			out = append(out, span{vs, ve, DetectorAssignment})
+		} else if looksRandom(val) {
+			out = append(out, span{vs, ve, DetectorHighEntropy})
+		}
+		i = ve
+	}
+	return out
+}
+
+// isLowerWord reports whether w is only lower-case ASCII letters (a dictionary word).
+func isLowerWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isLower(w[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikeIdentifier reports whether v is obviously not a secret value: a number, a boolean,
+// a path, or a shell/template reference.
+func looksLikeIdentifier(v string) bool {
+	allDigit := true
+	for i := 0; i < len(v); i++ {
+		if !isDigit(v[i]) {
+			allDigit = false
+			break
+		}
+	}
+	if allDigit && len(v) < 9 {
+		return true
+	}
+	return v[0] == '/' || v[0] == '~' || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "http")
+}
+
+// looksRandom reports whether v is a plausible generated credential: at least 16 bytes, no
+// spaces, entropy of at least 3.2 bits per byte, and at least two character classes.
+func looksRandom(v string) bool {
+	if len(v) < 16 || strings.IndexByte(v, ' ') >= 0 {
+		return false
+	}
+	var lower, upper, digit bool
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case isLower(c):
+			lower = true
+		case isUpper(c):
+			upper = true
+		case isDigit(c):
+			digit = true
+		}
+	}
+	classes := 0
+	for _, b := range []bool{lower, upper, digit} {
+		if b {
+			classes++
+		}
+	}
+	return classes >= 2 && entropy(v) >= 3.2
+}

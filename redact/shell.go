@@ -1,0 +1,244 @@
+package redact
+
+import "strings"
+
+// word is one shell word of a command line: s[start:end] is its raw text, quotes included;
+// [vs, ve) is the part inside quotes when the whole word is one quoted string.
+type word struct {
+	start, end int
+	vs, ve     int
+	op         bool // a control operator: | || && ; &
+}
+
+// shellWords splits a command line into words the way a POSIX shell does for quoting
+// purposes: whitespace separates words, '…' and "…" group, backslash escapes one byte.
+// It never fails: an unterminated quote runs to the end of the text. It appends to out.
+func shellWords(s string, out []word) []word {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			i++
+			continue
+		}
+		if c == '|' || c == ';' || c == '&' {
+			j := i + 1
+			for j < len(s) && (s[j] == '|' || s[j] == '&') {
+				j++
+			}
+			out = append(out, word{start: i, end: j, vs: i, ve: j, op: true})
+			i = j
+			continue
+		}
+		w := word{start: i}
+		for i < len(s) {
+			c = s[i]
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|' || c == ';' || c == '&' {
+				break
+			}
+			switch c {
+			case '\\':
+				i += 2
+				continue
+			case '\'', '"':
+				e := strings.IndexByte(s[i+1:], c)
+				if e < 0 {
+					i = len(s)
+				} else {
+					i += e + 2
+				}
+				continue
+			}
+			i++
+		}
+		if i > len(s) {
+			i = len(s)
+		}
+		w.end = i
+		w.vs, w.ve = w.start, w.end
+		if raw := s[w.start:w.end]; len(raw) >= 2 && (raw[0] == '\'' || raw[0] == '"') && raw[len(raw)-1] == raw[0] {
+			w.vs, w.ve = w.start+1, w.end-1
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// secretFlags are long options whose value is a credential.
+var secretFlags = []string{"password", "passwd", "pass", "token", "api-key", "apikey", "api-token", "access-token", "auth-token",
+	"secret", "client-secret", "secret-key", "access-key", "secret-access-key", "private-token", "bearer", "oauth-token",
+	"http-password", "proxy-password", "ftp-password", "registry-password", "db-password", "admin-password", "master-password",
+	"github-token", "npm-token", "auth", "credentials", "session-token", "webhook-secret", "encryption-key", "license-key"}
+
+// shortPasswordFlag lists programs whose -p (or -a for redis-cli) takes a password.
+var shortPasswordFlag = map[string]byte{
+	"mysql": 'p', "mysqldump": 'p', "mysqladmin": 'p', "mariadb": 'p', "mariadb-dump": 'p', "docker": 'p', "podman": 'p',
+	"sshpass": 'p', "mongo": 'p', "mongosh": 'p', "mongodump": 'p', "mongorestore": 'p', "redis-cli": 'a', "buildah": 'p',
+	"skopeo": 'p', "nerdctl": 'p', "helm": 'p', "oras": 'p', "crane": 'p',
+}
+
+// userPassPrograms take "-u user:password" (curl) or "--user user:password".
+var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true, "xh": true}
+
+// cmdKeywords gate findCommandLine: one must occur (case-insensitively).
+var cmdKeywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer"}
+
+// findCommandLine tokenises a command line and reports the values of secret flags
+// (--password x, --token=x, -p x for mysql/docker…, -pSECRET for mysql, curl -u user:pass) and
+// of sensitive variables set with export/env/set. The program name and flag names are kept.
+func findCommandLine(t *scanText, out []span) []span {
+	s := t.s
+	gate := false
+	for _, k := range cmdKeywords {
+		if indexFold(s, k, 0) >= 0 {
+			gate = true
+			break
+		}
+	}
+	if !gate {
+		return out
+	}
+	var wb [64]word
+	ws := shellWords(s, wb[:0])
+	prog := ""
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if w.op {
+			prog = ""
+			continue
+		}
+		raw := s[w.start:w.end]
+		if prog == "" {
+			if raw == "sudo" || raw == "env" || raw == "command" || raw == "exec" || raw == "time" || raw == "nohup" {
+				continue
+			}
+			p := raw
+			if k := strings.LastIndexAny(p, `/\`); k >= 0 {
+				p = p[k+1:]
+			}
+			prog = strings.TrimSuffix(p, ".exe")
+			if eq := strings.IndexByte(raw, '='); eq > 0 && isEnvName(raw[:eq]) {
+				out = envAssign(s, w, eq, out)
+				prog = ""
+			}
+			continue
+		}
+		switch {
+		case (prog == "export" || prog == "set" || prog == "setx" || prog == "declare" || prog == "local" || prog == "readonly") && !strings.HasPrefix(raw, "-"):
+			if eq := strings.IndexByte(raw, '='); eq > 0 {
+				out = envAssign(s, w, eq, out)
+			} else if prog == "setx" && i+1 < len(ws) && keyClass(raw) != 0 {
+				out = flagValue(s, ws[i+1], DetectorCommandLine, out)
+				i++
+			}
+		case strings.HasPrefix(raw, "--"):
+			name, val, hasEq := strings.Cut(raw[2:], "=")
+			lname := strings.ToLower(name)
+			if !isSecretFlag(lname) {
+				if (lname == "user" || lname == "proxy-user") && userPassPrograms[prog] {
+					if hasEq {
+						out = userPass(s, w.start+2+len(name)+1, w.end, out)
+					} else if i+1 < len(ws) {
+						out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
+						i++
+					}
+				}
+				continue
+			}
+			if hasEq {
+				vs := w.start + 3 + len(name)
+				ve := w.end
+				if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
+					vs, ve = vs+1, ve-1
+				}
+				if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) {
+					out = append(out, span{vs, ve, DetectorCommandLine})
+				}
+			} else if i+1 < len(ws) && !ws[i+1].op && !strings.HasPrefix(s[ws[i+1].start:ws[i+1].end], "-") {
+				out = flagValue(s, ws[i+1], DetectorCommandLine, out)
+				i++
+			}
+		case len(raw) >= 2 && raw[0] == '-' && raw[1] != '-':
+			flag := raw[1]
+			if pf, ok := shortPasswordFlag[prog]; ok && flag == pf {
+				if len(raw) > 2 && prog != "docker" && prog != "podman" {
+					// mysql -pSECRET
+					if len(raw)-2 >= 3 && !isPlaceholder(raw[2:]) {
+						out = append(out, span{w.start + 2, w.end, DetectorCommandLine})
+					}
+				} else if len(raw) == 2 && i+1 < len(ws) && !ws[i+1].op && !strings.HasPrefix(s[ws[i+1].start:ws[i+1].end], "-") {
+					out = flagValue(s, ws[i+1], DetectorCommandLine, out)
+					i++
+				}
+			} else if flag == 'u' && len(raw) == 2 && userPassPrograms[prog] && i+1 < len(ws) {
+				out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
+				i++
+			}
+		}
+	}
+	return out
+}
+
+func isSecretFlag(name string) bool {
+	if strings.HasSuffix(name, "-file") || strings.HasSuffix(name, "-stdin") || strings.HasSuffix(name, "-path") || strings.HasSuffix(name, "-env") {
+		return false
+	}
+	for _, f := range secretFlags {
+		if name == f || strings.HasSuffix(name, "-"+f) {
+			return true
+		}
+	}
+	return false
+}
+
+func isEnvName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if !isAlnum(n[i]) && n[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// envAssign reports the value of NAME=value when NAME is sensitive.
+func envAssign(s string, w word, eq int, out []span) []span {
+	name := s[w.start : w.start+eq]
+	if keyClass(name) == 0 {
+		return out
+	}
+	vs, ve := w.start+eq+1, w.end
+	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
+		vs, ve = vs+1, ve-1
+	}
+	if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) && !looksLikeIdentifier(s[vs:ve]) {
+		out = append(out, span{vs, ve, DetectorCommandLine})
+	}
+	return out
+}
+
+func flagValue(s string, w word, d Detector, out []span) []span {
+	if w.ve-w.vs >= 3 && !isPlaceholder(s[w.vs:w.ve]) {
+		out = append(out, span{w.vs, w.ve, d})
+	}
+	return out
+}
+
+// userPass reports the password of a user:password word.
+func userPass(s string, vs, ve int, out []span) []span {
+	if vs >= ve {
+		return out
+	}
+	v := s[vs:ve]
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		vs, ve = vs+1, ve-1
+		v = s[vs:ve]
+	}
+	c := strings.IndexByte(v, ':')
+	if c < 0 || ve-(vs+c+1) < 1 || isPlaceholder(v[c+1:]) {
+		return out
+	}
+	return append(out, span{vs + c + 1, ve, DetectorCommandLine})
+}
