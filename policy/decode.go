@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -101,6 +102,11 @@ func (o DecodeOptions) Unmarshal(data []byte, v any) (Source, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Source{}, nil
 	}
+	if looksJSON(data) {
+		if err := checkJSON(data); err != nil {
+			return nil, err
+		}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(jsonTabs(data), &doc); err != nil {
 		return nil, syntaxError(err)
@@ -126,11 +132,28 @@ func (o DecodeOptions) Unmarshal(data []byte, v any) (Source, error) {
 	return w.src, errors.Join(w.errs...)
 }
 
+func looksJSON(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// checkJSON holds JSON input to JSON's grammar (YAML would accept trailing commas and
+// comments), reporting the line of a syntax error.
+func checkJSON(data []byte) error {
+	var v any
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte{'\n'})
+		return &DecodeError{Line: line, Err: ErrSyntax, Detail: se.Error()}
+	}
+	return nil
+}
+
 // jsonTabs replaces tab indentation, which JSON allows and YAML does not, when the input
 // looks like JSON. Tabs inside strings are escaped in valid JSON, so no value changes.
 func jsonTabs(data []byte) []byte {
-	t := bytes.TrimLeft(data, " \t\r\n")
-	if len(t) == 0 || (t[0] != '{' && t[0] != '[') || bytes.IndexByte(data, '\t') < 0 {
+	if !looksJSON(data) || bytes.IndexByte(data, '\t') < 0 {
 		return data
 	}
 	return bytes.ReplaceAll(data, []byte{'\t'}, []byte{' '})
@@ -161,8 +184,11 @@ func typeErrors(err error) []error {
 			d.Line, _ = strconv.Atoi(m[1])
 			d.Detail = m[2]
 		}
-		if strings.Contains(d.Detail, "otlp headers") {
+		switch {
+		case strings.Contains(d.Detail, "otlp headers"):
 			d.Err = ErrHeaders
+		case strings.Contains(d.Detail, "already defined"):
+			d.Err = ErrDuplicate
 		}
 		out = append(out, d)
 	}

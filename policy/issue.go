@@ -105,15 +105,25 @@ func (is Issues) String() string {
 	return b.String()
 }
 
-// WithLines fills in Line from src for issues that have a path and no line.
+// WithLines fills in Line from src for issues that have a path and no line. A path that
+// was not in the document (a missing field) takes the line of its nearest parent.
 func (is Issues) WithLines(src Source) Issues {
 	if src == nil {
 		return is
 	}
 	for k := range is {
-		if is[k].Line == 0 && is[k].Path != "" {
-			is[k].Line = src.Line(is[k].Path)
+		for p := is[k].Path; is[k].Line == 0 && p != ""; p = parentPath(p) {
+			is[k].Line = src.Line(p)
 		}
 	}
 	return is
+}
+
+// parentPath drops the last element of a path: "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
 }

@@ -182,6 +182,9 @@ func (e EnvVar) Format(f fmt.State, verb rune) { fmt.Fprint(f, e.String()) }
 // LogValue implements [slog.LogValuer].
 func (e EnvVar) LogValue() slog.Value { return slog.StringValue(e.String()) }
 
+// MarshalText implements [encoding.TextMarshaler] as [EnvVar.String], secrets masked.
+func (e EnvVar) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
 // Env is the environment an OpenTelemetry exporter reads, in a stable order. Printing it
 // masks secrets; [Env.Environ] gives the real "NAME=value" strings for [os/exec.Cmd.Env].
 type Env []EnvVar
@@ -198,6 +201,19 @@ func (e Env) String() string {
 
 // Format implements [fmt.Formatter] so that every verb masks secrets.
 func (e Env) Format(f fmt.State, verb rune) { fmt.Fprint(f, e.String()) }
+
+// LogValue implements [slog.LogValuer]: a group of variables, secrets masked.
+func (e Env) LogValue() slog.Value {
+	attrs := make([]slog.Attr, len(e))
+	for i, v := range e {
+		val := v.Value
+		if v.Secret {
+			val = Redacted
+		}
+		attrs[i] = slog.String(v.Name, val)
+	}
+	return slog.GroupValue(attrs...)
+}
 
 // Environ returns the real "NAME=value" strings. They contain secrets.
 func (e Env) Environ() []string {
@@ -246,6 +262,11 @@ func (f AdminForm) String() string {
 
 // Format implements [fmt.Formatter] so that every verb masks secrets.
 func (f AdminForm) Format(s fmt.State, verb rune) { fmt.Fprint(s, f.String()) }
+
+// LogValue implements [slog.LogValuer], header values masked.
+func (f AdminForm) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("endpoint", f.Endpoint), slog.String("protocol", f.Protocol), slog.Any("headers", f.Headers))
+}
 
 // Form renders the setting as the admin form's three fields.
 func (t Telemetry) Form() AdminForm {

@@ -37,6 +37,9 @@ func (s *Snapshot) Validate() Issues {
 	}
 	for i, g := range s.Groups {
 		p := "groups[" + strconv.Itoa(i) + "]"
+		if s.src[p+".source"].Raw != "" && g.Source == GroupSourceUnknown {
+			add(SeverityWarning, p+".source", ErrUnknownValue, "unknown group source %q", s.src[p+".source"].Raw)
+		}
 		if g.ID == "" {
 			add(SeverityError, p+".id", ErrMissing, "group without an id")
 			continue
@@ -46,9 +49,6 @@ func (s *Snapshot) Validate() Issues {
 			continue
 		}
 		groups[g.ID] = i
-		if s.src[p+".source"].Raw != "" && g.Source == GroupSourceUnknown {
-			add(SeverityWarning, p+".source", ErrUnknownValue, "unknown group source %q", s.src[p+".source"].Raw)
-		}
 	}
 
 	roles := map[string]int{}
