@@ -66,6 +66,7 @@ type Assembler struct {
 	inFlight  atomic.Int64
 	bytesHeld atomic.Int64
 	eventsIn  atomic.Int64
+	order     atomic.Uint64
 	st        counters
 
 	spaceMu sync.Mutex
@@ -86,9 +87,8 @@ type shard struct {
 	tail     *pendingChain
 	sessions map[string]*liveSession
 	closed   map[chainKey]*closedChain
-	cHead    *closedChain // least recently closed
-	cTail    *closedChain
-	retained int // closed chains that still hold events
+	kept     closedList // closed chains that still hold their events, oldest first
+	released closedList // closed chains remembered by fingerprints only, oldest first
 	_        [40]byte
 }
 
@@ -99,6 +99,7 @@ type pendingChain struct {
 	prior      []uint64            // sorted fingerprints of a partial amendment's forgotten events
 	bytes      int64
 	created    int64
+	order      uint64 // creation order across shards, for eviction
 	last       int64
 	hinted     bool
 	version    int
@@ -113,7 +114,40 @@ type closedChain struct {
 	entries    []entry  // nil once released
 	fps        []uint64 // sorted fingerprints, once entries are released
 	bytes      int64
+	list       *closedList
 	prev, next *closedChain
+}
+
+// closedList is an intrusive doubly linked list of closed chains.
+type closedList struct {
+	head, tail *closedChain
+	n          int
+}
+
+func (l *closedList) push(c *closedChain) {
+	c.list, c.prev, c.next = l, l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+	l.n++
+}
+
+func (l *closedList) remove(c *closedChain) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.list, c.prev, c.next = nil, nil, nil
+	l.n--
 }
 
 type liveSession struct {
@@ -234,7 +268,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			sess = &liveSession{}
 			s.sessions[k.session] = sess
 		}
-		p = &pendingChain{key: k, created: now, version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		p = &pendingChain{key: k, created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
 		for i := range prior {
 			p.bytes += int64(prior[i].size)
 			sess.info.observe(&prior[i])
@@ -350,11 +384,11 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		cc.fps = mergeFPs(p.prior, es)
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
+		s.released.push(cc)
 	} else {
-		s.retained++
 		a.st.retained.Add(1)
+		s.kept.push(cc)
 	}
-	s.pushClosed(cc)
 	s.closed[p.key] = cc
 	s.trimClosed(a)
 	a.signalRoom()
@@ -380,24 +414,19 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	cc.entries = nil
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
-	s.retained--
 	a.st.retained.Add(-1)
+	s.kept.remove(cc)
+	s.released.push(cc)
 }
 
+// dropClosed forgets a closed chain entirely.
 func (s *shard) dropClosed(a *Assembler, cc *closedChain) {
-	s.release(a, cc)
+	if cc.entries != nil {
+		a.bytesHeld.Add(-cc.bytes)
+		a.st.retained.Add(-1)
+	}
+	cc.list.remove(cc)
 	delete(s.closed, cc.key)
-	if cc.prev != nil {
-		cc.prev.next = cc.next
-	} else {
-		s.cHead = cc.next
-	}
-	if cc.next != nil {
-		cc.next.prev = cc.prev
-	} else {
-		s.cTail = cc.prev
-	}
-	cc.prev, cc.next = nil, nil
 }
 
 // trimClosed keeps the closed set within its per-shard share of the retention limits.
@@ -405,11 +434,11 @@ func (s *shard) trimClosed(a *Assembler) {
 	n := len(a.shards)
 	retain := (a.cfg.retainClosed + n - 1) / n
 	remember := (a.cfg.rememberClosed + n - 1) / n
-	for cc := s.cHead; cc != nil && s.retained > retain; cc = cc.next {
-		s.release(a, cc)
+	for s.kept.n > retain {
+		s.release(a, s.kept.head)
 	}
-	for len(s.closed) > remember && s.cHead != nil {
-		s.dropClosed(a, s.cHead)
+	for s.released.n > 0 && s.kept.n+s.released.n > max(remember, retain) {
+		s.dropClosed(a, s.released.head)
 	}
 }
 
@@ -437,16 +466,6 @@ func (s *shard) unlinkPending(p *pendingChain) {
 	p.prev, p.next = nil, nil
 }
 
-func (s *shard) pushClosed(cc *closedChain) {
-	cc.prev = s.cTail
-	if s.cTail != nil {
-		s.cTail.next = cc
-	} else {
-		s.cHead = cc
-	}
-	s.cTail = cc
-}
-
 func (a *Assembler) overLimit() bool {
 	return a.inFlight.Load() > int64(a.cfg.maxChains) || a.bytesHeld.Load() > a.cfg.maxBytes
 }
@@ -460,20 +479,20 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		s := &a.shards[i]
 		s.mu.Lock()
-		for cc := s.cHead; cc != nil && a.bytesHeld.Load() > a.cfg.maxBytes; cc = cc.next {
-			s.release(a, cc)
+		for s.kept.head != nil && a.bytesHeld.Load() > a.cfg.maxBytes {
+			s.release(a, s.kept.head)
 		}
 		s.mu.Unlock()
 	}
 	for a.overLimit() {
 		// The oldest chain among the shards' oldest.
 		var victim *shard
-		var oldest int64
+		var oldest uint64
 		for i := range a.shards {
 			s := &a.shards[i]
 			s.mu.Lock()
-			if s.head != nil && (victim == nil || s.head.created < oldest) {
-				victim, oldest = s, s.head.created
+			if s.head != nil && (victim == nil || s.head.order < oldest) {
+				victim, oldest = s, s.head.order
 			}
 			s.mu.Unlock()
 		}
