@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"time"
 
 	"github.com/coworkgov/cowork/internal/realclient/internal/pyjson"
 )
@@ -188,6 +189,7 @@ func (s *Server) replyJSON(w http.ResponseWriter, ct string, out []byte, err err
 }
 
 func (s *Server) record(c Call) {
+	c.Received = time.Now()
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
 	s.mu.Unlock()

@@ -139,8 +139,13 @@ func binVersion(ctx context.Context, bin string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	home, err := os.MkdirTemp("", "cowork-realclient-home-")
+	if err != nil {
+		return ""
+	}
+	defer os.RemoveAll(home)
 	cmd := exec.CommandContext(ctx, bin, "--version")
-	cmd.Env = append(cleanEnv(), "DISABLE_AUTOUPDATER=1")
+	cmd.Env = append(cleanEnv(), "DISABLE_AUTOUPDATER=1", "HOME="+home)
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.Output()
 	if err != nil {

@@ -94,6 +94,7 @@ func TestRealCLI(t *testing.T) {
 		defer cancel()
 		res, err := Run(ctx, Config{Bin: bin, Scenario: "agent", Timeout: 45 * time.Second})
 		require.NoError(t, err)
+		t.Logf("agent: CLI %v, %d model calls, events %v", res.Duration.Round(time.Millisecond), len(res.Calls), EventCounts(res.Requests))
 		var stats struct {
 			Subagents struct {
 				Spawned             int `json:"spawned"`

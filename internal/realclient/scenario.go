@@ -65,10 +65,10 @@ var builtin = []Scenario{
 		{"Bash", `{"command": "ls @W@", "description": "List"}`},
 	}},
 	// agent starts a background subagent whose own conversation runs the subagent scenario
-	// (its prompt names it), then lists the workdir itself.
+	// (its prompt names it) and globs the workdir itself while the subagent works.
 	{Name: "agent", AllowedTools: []string{"Agent"}, Steps: []Step{
 		{"Agent", `{"description": "Research Globex", "prompt": "scenario:subagent workdir:@W@ Research the competitor Globex.", "subagent_type": "general-purpose", "run_in_background": true}`},
-		{"Bash", `{"command": "ls @W@", "description": "List"}`},
+		{"Glob", `{"pattern": "*.txt", "path": "@W@"}`},
 	}},
 	{Name: "subagent", Steps: []Step{
 		{"Bash", `{"command": "echo globex", "description": "Research"}`},

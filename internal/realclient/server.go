@@ -76,6 +76,7 @@ type Call struct {
 	Stream   bool     // whether the reply was streamed
 	Status   int      // HTTP status of the reply
 	Reply    string   // the tool asked for, or "text" for a closing text, or "error"
+	Received time.Time
 }
 
 // NewHandler returns a Server that is not listening, for use as an http.Handler (for example
