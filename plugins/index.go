@@ -192,8 +192,8 @@ func (s *Snapshot) build() *index {
 
 // restrictive reports whether a is more restrictive than b (unknown counts as not_available).
 func restrictive(a, b Level) bool {
-	if a.effective() != b.effective() {
-		return a.effective() < b.effective()
+	if a.Effective() != b.Effective() {
+		return a.Effective() < b.Effective()
 	}
 	return !a.Known() && b.Known()
 }

@@ -45,8 +45,8 @@ func (l Level) Label() string {
 // Known reports whether l is one of the four named levels.
 func (l Level) Known() bool { return l >= LevelNotAvailable && l <= LevelRequired }
 
-// effective maps an unknown level to not_available (fail closed).
-func (l Level) effective() Level {
+// Effective returns l, or not_available for an unknown level (fail closed).
+func (l Level) Effective() Level {
 	if !l.Known() {
 		return LevelNotAvailable
 	}

@@ -154,7 +154,7 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 // came from group settings. With a non-nil slab it appends the member's group values, with
 // the winners marked.
 func (ix *index) combine(p *pluginIx, bits []uint64, slab *[]GroupValue) (Level, bool) {
-	base := p.base.effective()
+	base := p.base.Effective()
 	if !p.hasGroupSettings {
 		return base, false
 	}
@@ -172,7 +172,7 @@ func (ix *index) combine(p *pluginIx, bits []uint64, slab *[]GroupValue) (Level,
 		if !has(bits, s.group) {
 			continue
 		}
-		l := s.level.effective()
+		l := s.level.Effective()
 		if n == 0 {
 			firstSet = l
 		}
@@ -208,7 +208,7 @@ func (ix *index) combine(p *pluginIx, bits []uint64, slab *[]GroupValue) (Level,
 			if ix.combinator == Ranked {
 				vs[k].Winner = k == 0
 			} else {
-				vs[k].Winner = vs[k].Level.effective() == win
+				vs[k].Winner = vs[k].Level.Effective() == win
 			}
 		}
 	}
