@@ -297,7 +297,7 @@ func TestResolveGates(t *testing.T) {
 func TestResolveDocumentedCases(t *testing.T) {
 	s := loadAcme(t)
 	type want struct {
-		level             plugins.Level
+		level              plugins.Level
 		visible, installed bool
 	}
 	tests := []struct {
