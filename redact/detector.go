@@ -14,34 +14,34 @@ const (
 
 	// Vendor-prefixed secrets: literal prefix, exact length and alphabet, entropy floor,
 	// published sample keys excluded.
-	DetectorAWSAccessKey   // AKIA/ASIA/ABIA/ACCA + 16 base32 characters
-	DetectorGitHubToken    // ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82
-	DetectorGitLabToken    // glpat-, gldt-, glrt-, glptt-, glsoat-, gloas- …
-	DetectorSlackToken     // xoxb-/xoxp-/xoxa-/xoxe-/xoxr-/xoxs-/xapp-
-	DetectorSlackWebhook   // https://hooks.slack.com/services/T…/B…/…
-	DetectorStripeKey      // sk_live_/sk_test_/rk_live_/rk_test_ (publishable pk_ keys excluded)
-	DetectorGoogleAPIKey   // AIza + 35
-	DetectorOpenAIKey      // sk-, sk-proj-, sk-svcacct-, sk-admin- with the T3BlbkFJ marker
-	DetectorAnthropicKey   // sk-ant-api03-/sk-ant-admin01-/sk-ant-oat01- … ending AA
-	DetectorNPMToken       // npm_ + 36
-	DetectorPyPIToken      // pypi-AgEIcHlwaS5vcmc…
-	DetectorHuggingFace    // hf_ + 34
-	DetectorSendGridKey    // SG.<22>.<43>
-	DetectorDigitalOcean   // dop_v1_/doo_v1_/dor_v1_ + 64 hex
-	DetectorShopifyToken   // shpat_/shpca_/shppa_/shpss_ + 32 hex
-	DetectorAgeSecretKey   // AGE-SECRET-KEY-1 + 58 bech32
-	DetectorVaultToken     // hvs./hvb./hvr. + 24+
-	DetectorDatabricks     // dapi + 32 hex
+	DetectorAWSAccessKey // AKIA/ASIA/ABIA/ACCA + 16 base32 characters
+	DetectorGitHubToken  // ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82
+	DetectorGitLabToken  // glpat-, gldt-, glrt-, glptt-, glsoat-, gloas- …
+	DetectorSlackToken   // xoxb-/xoxp-/xoxa-/xoxe-/xoxr-/xoxs-/xapp-
+	DetectorSlackWebhook // https://hooks.slack.com/services/T…/B…/…
+	DetectorStripeKey    // sk_live_/sk_test_/rk_live_/rk_test_ (publishable pk_ keys excluded)
+	DetectorGoogleAPIKey // AIza + 35
+	DetectorOpenAIKey    // sk-, sk-proj-, sk-svcacct-, sk-admin- with the T3BlbkFJ marker
+	DetectorAnthropicKey // sk-ant-api03-/sk-ant-admin01-/sk-ant-oat01- … ending AA
+	DetectorNPMToken     // npm_ + 36
+	DetectorPyPIToken    // pypi-AgEIcHlwaS5vcmc…
+	DetectorHuggingFace  // hf_ + 34
+	DetectorSendGridKey  // SG.<22>.<43>
+	DetectorDigitalOcean // dop_v1_/doo_v1_/dor_v1_ + 64 hex
+	DetectorShopifyToken // shpat_/shpca_/shppa_/shpss_ + 32 hex
+	DetectorAgeSecretKey // AGE-SECRET-KEY-1 + 58 bech32
+	DetectorVaultToken   // hvs./hvb./hvr. + 24+
+	DetectorDatabricks   // dapi + 32 hex
 
 	// Structural secrets.
-	DetectorPrivateKey      // PEM / OpenSSH / PGP private key blocks, the whole block
-	DetectorJWT             // three base64url segments whose header decodes to JSON with "alg"
-	DetectorAuthHeader      // Authorization / Proxy-Authorization / Cookie / Set-Cookie / X-Api-Key values
-	DetectorURLCredentials  // scheme://user:password@host: the password
-	DetectorURLSecretParam  // ?token=…&sig=…: the value of a secret query parameter
-	DetectorAssignment      // password=…, "secret": "…", PASSWD: … in env files, YAML, JSON, text
-	DetectorCommandLine     // --password x, --token=x, -p x (mysql/docker), curl -u user:pass, export X_TOKEN=…
-	DetectorHighEntropy     // a random-looking value next to a token/key/credential key name
+	DetectorPrivateKey     // PEM / OpenSSH / PGP private key blocks, the whole block
+	DetectorJWT            // three base64url segments whose header decodes to JSON with "alg"
+	DetectorAuthHeader     // Authorization / Proxy-Authorization / Cookie / Set-Cookie / X-Api-Key values
+	DetectorURLCredentials // scheme://user:password@host: the password
+	DetectorURLSecretParam // ?token=…&sig=…: the value of a secret query parameter
+	DetectorAssignment     // password=…, "secret": "…", PASSWD: … in env files, YAML, JSON, text
+	DetectorCommandLine    // --password x, --token=x, -p x (mysql/docker), curl -u user:pass, export X_TOKEN=…
+	DetectorHighEntropy    // a random-looking value next to a token/key/credential key name
 
 	// Personal data.
 	DetectorEmail    // local@domain.tld with a letter TLD

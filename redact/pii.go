@@ -42,6 +42,9 @@ func findEmails(t *scanText, out []span) []span {
 		if ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
 			continue // scheme://user:password@host is the URL detector's
 		}
+		if ls >= 3 && s[ls-3:ls] == "://" {
+			continue // scheme://user@host: a URL's user name
+		}
 		if at-ls == 3 && s[ls:at] == "git" {
 			continue // git@github.com:org/repo
 		}
@@ -586,7 +589,7 @@ func findHomeUsers(t *scanText, out []span) []span {
 			if k > 0 {
 				p := s[k-1]
 				drive := p == ':' && k >= 2 && isLetterByte(s[k-2]) && (k == 2 || !isAlnum(s[k-3]))
-				if (isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\' || p == ':') && !drive {
+				if (isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\') && !drive {
 					continue
 				}
 				if inURL(s, k) {

@@ -92,7 +92,7 @@ type detectorImpl struct {
 // wins, then the longer span, then the finder listed first.
 var impls = []detectorImpl{
 	{setOf(DetectorPrivateKey), func(t *scanText) bool { return t.has(fDash) && t.has(fUpper) && t.len() >= 60 }, findPrivateKeys},
-	{vendorSet, func(t *scanText) bool { return t.len() >= 20 && (t.f&(fUnder|fDash|fDot|fUpper) != 0) }, findVendorTokens},
+	{vendorSet, func(t *scanText) bool { return t.len() >= 20 && (t.f&(fUnder|fDash|fDot|fUpper) != 0 || t.digits >= 8) }, findVendorTokens},
 	{setOf(DetectorSlackWebhook), func(t *scanText) bool { return t.has(fSlash | fDot) }, findSlackWebhooks},
 	{setOf(DetectorJWT), func(t *scanText) bool { return t.has(fDot) && t.len() >= 30 }, findJWTs},
 	{setOf(DetectorAuthHeader), func(t *scanText) bool { return t.f&(fColon|fEq) != 0 }, findAuthHeaders},
@@ -244,7 +244,9 @@ func entropy(s string) float64 {
 	return h
 }
 
-func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isHex(c byte) bool   { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

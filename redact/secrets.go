@@ -445,7 +445,7 @@ func isPlaceholder(v string) bool {
 		return true
 	}
 	switch v[0] {
-	case '$', '<', '%', '{', '*', '[':
+	case '$', '<', '%', '{', '[':
 		return true
 	}
 	var lb [256]byte
@@ -584,9 +584,11 @@ func findAssignments(t *scanText, out []span) []span {
 			vs = v
 			ve = v
 			toEOL := c == ':' && lineStart && quoted == 0
+			envLine := c == '=' && lineStart && quoted == 0
 			for ve < len(s) {
 				b := s[ve]
-				if b == '\n' || b == '\r' || b == '"' || b == '\'' || b == '`' || (!toEOL && (b == ' ' || b == '\t' || b == ',' || b == ';' || b == '&' || b == '}' || b == ')' || b == ']' || b == '|')) {
+				if b == '\n' || b == '\r' || b == '"' || b == '\'' || b == '`' || (!toEOL && (b == ' ' || b == '\t')) ||
+					(!toEOL && !envLine && (b == ',' || b == ';' || b == '&' || b == '}' || b == ')' || b == ']' || b == '|')) {
 					break
 				}
 				ve++
@@ -594,8 +596,8 @@ func findAssignments(t *scanText, out []span) []span {
 			for ve > vs && (s[ve-1] == '.' || s[ve-1] == ' ' || s[ve-1] == ',') {
 				ve--
 			}
-			if c == ':' && !lineStart && cls == 2 && isLowerWord(s[vs:ve]) {
-				continue // prose: "password: reset it"
+			if c == ':' && cls == 2 && isProse(s[vs:ve], lineStart) {
+				continue // prose: "password: reset it tomorrow"
 			}
 		}
 		val := s[vs:ve]
@@ -610,6 +612,24 @@ func findAssignments(t *scanText, out []span) []span {
 		i = ve
 	}
 	return out
+}
+
+// isProse reports whether an unquoted value after "key:" reads as words rather than a
+// secret: lower-case words separated by spaces (or one such word outside YAML).
+func isProse(v string, lineStart bool) bool {
+	words := strings.Fields(v)
+	if len(words) == 0 {
+		return true
+	}
+	if len(words) == 1 && lineStart {
+		return false
+	}
+	for _, w := range words {
+		if !isLowerWord(strings.TrimRight(w, ".,!?")) {
+			return false
+		}
+	}
+	return true
 }
 
 // isLowerWord reports whether w is only lower-case ASCII letters (a dictionary word).

@@ -77,6 +77,9 @@ var shortPasswordFlag = map[string]byte{
 	"skopeo": 'p', "nerdctl": 'p', "helm": 'p', "oras": 'p', "crane": 'p',
 }
 
+// loginOnly programs take -p as a password only in their login subcommand.
+var loginOnly = map[string]bool{"docker": true, "podman": true, "buildah": true, "skopeo": true, "nerdctl": true, "helm": true, "oras": true, "crane": true}
+
 // userPassPrograms take "-u user:password" (curl) or "--user user:password".
 var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true, "xh": true}
 
@@ -101,13 +104,17 @@ func findCommandLine(t *scanText, out []span) []span {
 	var wb [64]word
 	ws := shellWords(s, wb[:0])
 	prog := ""
+	login := false // a "login" subcommand: docker login -p is a password, docker run -p a port
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		if w.op {
-			prog = ""
+			prog, login = "", false
 			continue
 		}
 		raw := s[w.start:w.end]
+		if raw == "login" {
+			login = true
+		}
 		if prog == "" {
 			if raw == "sudo" || raw == "env" || raw == "command" || raw == "exec" || raw == "time" || raw == "nohup" {
 				continue
@@ -160,7 +167,7 @@ func findCommandLine(t *scanText, out []span) []span {
 			}
 		case len(raw) >= 2 && raw[0] == '-' && raw[1] != '-':
 			flag := raw[1]
-			if pf, ok := shortPasswordFlag[prog]; ok && flag == pf {
+			if pf, ok := shortPasswordFlag[prog]; ok && flag == pf && (login || !loginOnly[prog]) {
 				if len(raw) > 2 && prog != "docker" && prog != "podman" {
 					// mysql -pSECRET
 					if len(raw)-2 >= 3 && !isPlaceholder(raw[2:]) {
