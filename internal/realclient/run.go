@@ -189,12 +189,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	srv, err := NewServer(cfg.Scenarios...)
+	srv, err := listen(log, cfg.Scenarios)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	srv.log = log
 	root := cfg.Root
 	if root == "" {
 		if root, err = os.MkdirTemp("", "cowork-realclient-"); err != nil {

@@ -114,6 +114,20 @@ func TestRealCLI(t *testing.T) {
 		assert.Contains(t, scens, "subagent", "the subagent's own model calls")
 	})
 
+	t.Run("protobuf/web-gzip", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		res, err := Run(ctx, Config{Bin: bin, Scenario: "web", Protocol: ProtocolProtobuf, Timeout: 45 * time.Second,
+			Env: []string{"OTEL_EXPORTER_OTLP_COMPRESSION=gzip"}})
+		require.NoError(t, err)
+		require.NotEmpty(t, res.Logs())
+		for _, r := range res.Requests {
+			assert.Equal(t, "gzip", r.ContentEncoding, r.Name())
+		}
+		assert.Contains(t, string(joined(res.Logs())), res.CLI.SessionID, "bodies are stored gunzipped")
+	})
+
 	t.Run("endpoint", func(t *testing.T) {
 		t.Parallel()
 		collector, err := NewServer()
