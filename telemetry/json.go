@@ -22,6 +22,7 @@ func (o DecodeOptions) DecodeLogsJSON(b []byte) (*Logs, error) {
 		return logs, &DecodeError{Record: -1, Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), o.maxBytes())}
 	}
 	d := jsonLogsDecoder{s: jsonScanner{src: string(b), maxDepth: o.maxDepth(), strict: o.DisallowUnknownFields}}
+	d.s.arena.hint = len(b) / 70 // an attribute takes about 70 bytes in OTLP/JSON
 	if err := d.request(logs); err != nil {
 		d.errs = append(d.errs, err)
 	}
@@ -36,7 +37,6 @@ type jsonLogsDecoder struct {
 	errs    []error
 	record  int
 	scratch []KeyValue
-	slab    []KeyValue
 }
 
 func (d *jsonLogsDecoder) envelopeSem(path string) {
@@ -219,19 +219,7 @@ func (d *jsonLogsDecoder) logRecord(r *Record) error {
 	return err
 }
 
-func (d *jsonLogsDecoder) take(kvs []KeyValue) Attributes {
-	n := len(kvs)
-	if n == 0 {
-		return nil
-	}
-	if len(d.slab) < n {
-		d.slab = make([]KeyValue, max(512, n))
-	}
-	out := d.slab[:n:n]
-	copy(out, kvs)
-	d.slab = d.slab[n:]
-	return Attributes(out)
-}
+func (d *jsonLogsDecoder) take(kvs []KeyValue) Attributes { return d.s.arena.keyValues(kvs) }
 
 // severityJSON reads a severity number written as a number or as its enum name.
 func severityJSON(s *jsonScanner) (int32, error) {

@@ -23,6 +23,7 @@ type jsonScanner struct {
 	strict   bool  // unknown fields are semantic errors
 	sem      error // first semantic problem in the current record
 	semAt    int
+	arena    arena
 }
 
 var errJSONSyntax = fmt.Errorf("%w: invalid JSON", ErrMalformed)
@@ -164,6 +165,9 @@ func (s *jsonScanner) str() (string, error) {
 
 func (s *jsonScanner) strSlow(start int) (string, error) {
 	var b strings.Builder
+	if end := jsonStringEnd(s.src, start-1); end > start {
+		b.Grow(end - start)
+	}
 	i := start
 	for i < len(s.src) {
 		c := s.src[i]
@@ -537,7 +541,8 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 				return s.skip()
 			}
 			isArray := key[0] == 'a'
-			var vs []Value
+			var buf [8]Value
+			vs := buf[:0]
 			var kvs []KeyValue
 			if s.null() {
 				break
@@ -558,7 +563,7 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 				})
 			})
 			if isArray {
-				v = Array(vs...)
+				v = s.arena.array(vs)
 			} else {
 				v = Map(kvs...)
 			}

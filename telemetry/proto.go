@@ -23,6 +23,7 @@ func (o DecodeOptions) DecodeLogsProto(b []byte) (*Logs, error) {
 		return logs, &DecodeError{Record: -1, Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), o.maxBytes())}
 	}
 	d := protoDecoder{src: string(b), maxDepth: o.maxDepth()}
+	d.arena.hint = len(b) / 40 // an attribute takes about 40 bytes on the wire
 	d.decodeRequest(logs)
 	return logs, errors.Join(d.errs...)
 }
@@ -33,7 +34,7 @@ type protoDecoder struct {
 	errs     []error
 	record   int        // index of the next log record in the request
 	scratch  []KeyValue // attributes of the record being decoded
-	slab     []KeyValue // storage handed out to records
+	arena    arena
 }
 
 var errTruncated = fmt.Errorf("%w: truncated field", ErrMalformed)
@@ -295,24 +296,8 @@ func (d *protoDecoder) decodeLogRecord(r *Record, off, end int) (int, error) {
 	return 0, nil
 }
 
-// take copies kvs into slab storage shared by the batch, capped so appends reallocate.
-func (d *protoDecoder) take(kvs []KeyValue) Attributes {
-	n := len(kvs)
-	if n == 0 {
-		return nil
-	}
-	if len(d.slab) < n {
-		size := 512
-		if n > size {
-			size = n
-		}
-		d.slab = make([]KeyValue, size)
-	}
-	out := d.slab[:n:n]
-	copy(out, kvs)
-	d.slab = d.slab[n:]
-	return Attributes(out)
-}
+// take copies kvs into the request's arena.
+func (d *protoDecoder) take(kvs []KeyValue) Attributes { return d.arena.keyValues(kvs) }
 
 func (d *protoDecoder) str(s, e int) (string, error) {
 	v := d.src[s:e]
@@ -323,6 +308,9 @@ func (d *protoDecoder) str(s, e int) (string, error) {
 }
 
 func (d *protoDecoder) decodeKeyValue(off, end, depth int) (KeyValue, error) {
+	if kv, ok := d.fastKeyValue(off, end); ok {
+		return kv, nil
+	}
 	var kv KeyValue
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)
@@ -371,7 +359,8 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 				return v, ErrTooDeep
 			}
 			if num == 5 {
-				var vs []Value
+				var buf [8]Value
+				vs := buf[:0]
 				for o := s; o < e; {
 					n2, t2, s2, e2, _, nx, err := d.field(o, e)
 					if err != nil {
@@ -386,7 +375,7 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 					}
 					o = nx
 				}
-				v = Array(vs...)
+				v = d.arena.array(vs)
 			} else {
 				var kvs []KeyValue
 				for o := s; o < e; {
@@ -450,4 +439,79 @@ func le64(b string) uint64 {
 
 func le32(b string) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// fastKeyValue decodes the common shape of an attribute, a key followed by a scalar value, in
+// one pass: 0x0a len key 0x12 len (0x0a len str | 0x10 bool | 0x18 int | 0x21 double). Any other
+// shape (arrays, maps, unusual field order, invalid UTF-8) returns ok=false and the generic
+// path decodes it.
+func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
+	src := d.src[:end]
+	if off >= end || src[off] != 0x0a {
+		return kv, false
+	}
+	kl, n := consumeVarint(src[off+1:])
+	if n < 0 || kl > uint64(end-off-1-n) {
+		return kv, false
+	}
+	ks := off + 1 + n
+	ke := ks + int(kl)
+	if ke+2 > end || src[ke] != 0x12 {
+		return kv, false
+	}
+	vl, n := consumeVarint(src[ke+1:])
+	if n < 0 || vl > uint64(end-ke-1-n) {
+		return kv, false
+	}
+	vs := ke + 1 + n
+	ve := vs + int(vl)
+	if ve != end || vs >= ve {
+		return kv, false
+	}
+	key := src[ks:ke]
+	if !isASCII(key) && !utf8.ValidString(key) {
+		return kv, false
+	}
+	kv.Key = key
+	switch src[vs] {
+	case 0x0a: // string_value
+		sl, n := consumeVarint(src[vs+1 : ve])
+		if n < 0 || uint64(ve-vs-1-n) != sl {
+			return kv, false
+		}
+		str := src[vs+1+n : ve]
+		if !isASCII(str) && !utf8.ValidString(str) {
+			return kv, false
+		}
+		kv.Value = Value{kind: ValueString, str: str}
+	case 0x10: // bool_value
+		x, n := consumeVarint(src[vs+1 : ve])
+		if n < 0 || vs+1+n != ve {
+			return kv, false
+		}
+		kv.Value = Bool(x != 0)
+	case 0x18: // int_value
+		x, n := consumeVarint(src[vs+1 : ve])
+		if n < 0 || vs+1+n != ve {
+			return kv, false
+		}
+		kv.Value = Value{kind: ValueInt, num: x}
+	case 0x21: // double_value
+		if ve-vs != 9 {
+			return kv, false
+		}
+		kv.Value = Value{kind: ValueDouble, num: le64(src[vs+1 : ve])}
+	default:
+		return kv, false
+	}
+	return kv, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -38,7 +38,7 @@ type Value struct {
 	kind ValueKind
 	num  uint64 // int, bool (0/1) or the bits of a double
 	str  string // string or bytes
-	ext  any    // []Value for arrays, []KeyValue for maps
+	ext  any    // *[]Value for arrays, *[]KeyValue for maps (pointers box without allocating)
 }
 
 // KeyValue is one attribute: a key and its value.
@@ -73,7 +73,7 @@ func Array(vs ...Value) Value {
 	if vs == nil {
 		vs = []Value{}
 	}
-	return Value{kind: ValueArray, ext: vs}
+	return Value{kind: ValueArray, ext: &vs}
 }
 
 // Strings returns an array Value of string Values.
@@ -90,7 +90,7 @@ func Map(kvs ...KeyValue) Value {
 	if kvs == nil {
 		kvs = []KeyValue{}
 	}
-	return Value{kind: ValueMap, ext: kvs}
+	return Value{kind: ValueMap, ext: &kvs}
 }
 
 // Kind returns the wire type.
@@ -204,8 +204,9 @@ func (v Value) AsBool() (b bool, ok bool) {
 // Array returns the elements of an array value, or nil.
 func (v Value) Array() []Value {
 	if v.kind == ValueArray {
-		vs, _ := v.ext.([]Value)
-		return vs
+		if p, ok := v.ext.(*[]Value); ok {
+			return *p
+		}
 	}
 	return nil
 }
@@ -213,8 +214,9 @@ func (v Value) Array() []Value {
 // Map returns the entries of a map value, or nil.
 func (v Value) Map() []KeyValue {
 	if v.kind == ValueMap {
-		kvs, _ := v.ext.([]KeyValue)
-		return kvs
+		if p, ok := v.ext.(*[]KeyValue); ok {
+			return *p
+		}
 	}
 	return nil
 }
