@@ -40,8 +40,9 @@ type Change struct {
 	Plugin string
 	// Kind is the change.
 	Kind ChangeKind
-	// Old and New are the effective levels before and after (LevelUnknown when the plugin
-	// does not exist in that snapshot or the member could not see plugins at all).
+	// Old and New are the policy levels before and after (LevelUnknown when the plugin or
+	// the member does not exist in that snapshot). A member without Cowork sees nothing
+	// whatever the level.
 	Old, New Level
 }
 
@@ -164,7 +165,7 @@ func Diff(old, new *Snapshot, members []string) Impact {
 			if p.nP >= 0 {
 				b = ns[p.nP]
 			}
-			if a == b {
+			if a.visible == b.visible && a.installed == b.installed && a.canUninstall == b.canUninstall {
 				continue
 			}
 			add := func(k ChangeKind) {
@@ -233,12 +234,6 @@ func (s *Snapshot) states(ix *index, memberID string, out []pstate) bool {
 		level, _ := ix.combine(&ix.plugins[i], bits, nil)
 		f := apply(level, blocked, contains(st.uninstalled, int32(i)), contains(st.installed, int32(i)))
 		out[i] = pstate{level: level, visible: f.visible, installed: f.installed, canUninstall: f.canUninstall}
-		if !f.visible {
-			out[i].level = LevelUnknown
-			if blocked == NotBlocked {
-				out[i].level = level
-			}
-		}
 	}
 	return cow.Enabled
 }
