@@ -32,6 +32,20 @@ type Event interface {
 	setField(key string, v Value) bool
 	clearField(key string) bool
 	appendFields(a Attributes) Attributes
+	clone() Event
+}
+
+// Clone returns a copy of ev that can be changed (with [Set] and [Delete], or by editing its
+// fields) without affecting ev: the attribute list and slices are copied. Values, the Resource
+// and the Scope are shared; they are immutable or must be treated as read-only.
+func Clone(ev Event) Event { return ev.clone() }
+
+func (r Record) clone() Record {
+	r.Attrs = r.Attrs.Clone()
+	if r.WorkspaceHostPaths != nil {
+		r.WorkspaceHostPaths = append([]string(nil), r.WorkspaceHostPaths...)
+	}
+	return r
 }
 
 // Record is what every event shares: the OTLP log record envelope, the standard attributes
@@ -126,6 +140,12 @@ type Unknown struct {
 // Name returns the event name: event.name, else the body without claude_code., else the OTLP
 // event_name field.
 func (u *Unknown) Name() string { return u.name }
+
+func (u *Unknown) clone() Event {
+	c := *u
+	c.Record = u.Record.clone()
+	return &c
+}
 
 func (u *Unknown) setField(string, Value) bool          { return false }
 func (u *Unknown) clearField(string) bool               { return false }

@@ -299,3 +299,15 @@ func TestJSONAcceptsSpecForms(t *testing.T) {
 	require.NoError(t, err)
 	assertSameEvents(t, l, back)
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	up := corpusEvent[*telemetry.UserPrompt](t, "files")
+	c := telemetry.Clone(up).(*telemetry.UserPrompt)
+	telemetry.Set(c, telemetry.KeyPrompt, telemetry.String("x"))
+	c.WorkspaceHostPaths[0] = "changed"
+	assert.NotEqual(t, "x", up.Prompt)
+	v, _ := up.Attrs.Get(telemetry.KeyPrompt)
+	assert.NotEqual(t, "x", v.Str())
+	assert.NotEqual(t, "changed", up.WorkspaceHostPaths[0])
+	assert.Equal(t, up.Resource, c.Resource)
+}

@@ -649,6 +649,12 @@ type UserPrompt struct {
 // Name returns "user_prompt".
 func (*UserPrompt) Name() string { return NameUserPrompt }
 
+func (e *UserPrompt) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *UserPrompt) setField(key string, v Value) bool {
 	switch key {
 	case KeyPromptLength:
@@ -745,6 +751,12 @@ type AssistantResponse struct {
 
 // Name returns "assistant_response".
 func (*AssistantResponse) Name() string { return NameAssistantResponse }
+
+func (e *AssistantResponse) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *AssistantResponse) setField(key string, v Value) bool {
 	switch key {
@@ -870,6 +882,12 @@ type ToolResult struct {
 
 // Name returns "tool_result".
 func (*ToolResult) Name() string { return NameToolResult }
+
+func (e *ToolResult) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *ToolResult) setField(key string, v Value) bool {
 	switch key {
@@ -1097,6 +1115,12 @@ type APIRequest struct {
 
 // Name returns "api_request".
 func (*APIRequest) Name() string { return NameAPIRequest }
+
+func (e *APIRequest) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *APIRequest) setField(key string, v Value) bool {
 	switch key {
@@ -1361,6 +1385,12 @@ type APIError struct {
 // Name returns "api_error".
 func (*APIError) Name() string { return NameAPIError }
 
+func (e *APIError) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *APIError) setField(key string, v Value) bool {
 	switch key {
 	case KeyModel:
@@ -1550,6 +1580,12 @@ type APIRefusal struct {
 // Name returns "api_refusal".
 func (*APIRefusal) Name() string { return NameAPIRefusal }
 
+func (e *APIRefusal) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *APIRefusal) setField(key string, v Value) bool {
 	switch key {
 	case KeyModel:
@@ -1691,6 +1727,12 @@ type APIRequestBody struct {
 // Name returns "api_request_body".
 func (*APIRequestBody) Name() string { return NameAPIRequestBody }
 
+func (e *APIRequestBody) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *APIRequestBody) setField(key string, v Value) bool {
 	switch key {
 	case KeyBody:
@@ -1807,6 +1849,12 @@ type APIResponseBody struct {
 
 // Name returns "api_response_body".
 func (*APIResponseBody) Name() string { return NameAPIResponseBody }
+
+func (e *APIResponseBody) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *APIResponseBody) setField(key string, v Value) bool {
 	switch key {
@@ -1949,6 +1997,12 @@ type ToolDecision struct {
 // Name returns "tool_decision".
 func (*ToolDecision) Name() string { return NameToolDecision }
 
+func (e *ToolDecision) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *ToolDecision) setField(key string, v Value) bool {
 	switch key {
 	case KeyToolName:
@@ -2050,6 +2104,12 @@ type PermissionModeChanged struct {
 // Name returns "permission_mode_changed".
 func (*PermissionModeChanged) Name() string { return NamePermissionModeChanged }
 
+func (e *PermissionModeChanged) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *PermissionModeChanged) setField(key string, v Value) bool {
 	switch key {
 	case KeyFromMode:
@@ -2116,6 +2176,12 @@ type Auth struct {
 
 // Name returns "auth".
 func (*Auth) Name() string { return NameAuth }
+
+func (e *Auth) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *Auth) setField(key string, v Value) bool {
 	switch key {
@@ -2213,6 +2279,12 @@ type MCPServerConnection struct {
 
 // Name returns "mcp_server_connection".
 func (*MCPServerConnection) Name() string { return NameMCPServerConnection }
+
+func (e *MCPServerConnection) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *MCPServerConnection) setField(key string, v Value) bool {
 	switch key {
@@ -2345,6 +2417,12 @@ type InternalError struct {
 // Name returns "internal_error".
 func (*InternalError) Name() string { return NameInternalError }
 
+func (e *InternalError) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *InternalError) setField(key string, v Value) bool {
 	switch key {
 	case KeyErrorName:
@@ -2401,6 +2479,12 @@ type PluginInstalled struct {
 
 // Name returns "plugin_installed".
 func (*PluginInstalled) Name() string { return NamePluginInstalled }
+
+func (e *PluginInstalled) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *PluginInstalled) setField(key string, v Value) bool {
 	switch key {
@@ -2504,6 +2588,12 @@ type PluginLoaded struct {
 
 // Name returns "plugin_loaded".
 func (*PluginLoaded) Name() string { return NamePluginLoaded }
+
+func (e *PluginLoaded) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *PluginLoaded) setField(key string, v Value) bool {
 	switch key {
@@ -2662,6 +2752,12 @@ type SkillActivated struct {
 // Name returns "skill_activated".
 func (*SkillActivated) Name() string { return NameSkillActivated }
 
+func (e *SkillActivated) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *SkillActivated) setField(key string, v Value) bool {
 	switch key {
 	case KeySkillName:
@@ -2751,6 +2847,12 @@ type AtMention struct {
 // Name returns "at_mention".
 func (*AtMention) Name() string { return NameAtMention }
 
+func (e *AtMention) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *AtMention) setField(key string, v Value) bool {
 	switch key {
 	case KeyMentionType:
@@ -2809,6 +2911,12 @@ type APIRetriesExhausted struct {
 
 // Name returns "api_retries_exhausted".
 func (*APIRetriesExhausted) Name() string { return NameAPIRetriesExhausted }
+
+func (e *APIRetriesExhausted) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *APIRetriesExhausted) setField(key string, v Value) bool {
 	switch key {
@@ -2910,6 +3018,12 @@ type HookRegistered struct {
 
 // Name returns "hook_registered".
 func (*HookRegistered) Name() string { return NameHookRegistered }
+
+func (e *HookRegistered) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *HookRegistered) setField(key string, v Value) bool {
 	switch key {
@@ -3021,6 +3135,12 @@ type HookExecutionStart struct {
 
 // Name returns "hook_execution_start".
 func (*HookExecutionStart) Name() string { return NameHookExecutionStart }
+
+func (e *HookExecutionStart) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *HookExecutionStart) setField(key string, v Value) bool {
 	switch key {
@@ -3152,6 +3272,12 @@ type HookExecutionComplete struct {
 
 // Name returns "hook_execution_complete".
 func (*HookExecutionComplete) Name() string { return NameHookExecutionComplete }
+
+func (e *HookExecutionComplete) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *HookExecutionComplete) setField(key string, v Value) bool {
 	switch key {
@@ -3354,6 +3480,12 @@ type HookPluginMetrics struct {
 // Name returns "hook_plugin_metrics".
 func (*HookPluginMetrics) Name() string { return NameHookPluginMetrics }
 
+func (e *HookPluginMetrics) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *HookPluginMetrics) setField(key string, v Value) bool {
 	switch key {
 	case KeyPluginID:
@@ -3414,6 +3546,12 @@ type Compaction struct {
 
 // Name returns "compaction".
 func (*Compaction) Name() string { return NameCompaction }
+
+func (e *Compaction) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *Compaction) setField(key string, v Value) bool {
 	switch key {
@@ -3537,6 +3675,12 @@ type SubagentCompleted struct {
 
 // Name returns "subagent_completed".
 func (*SubagentCompleted) Name() string { return NameSubagentCompleted }
+
+func (e *SubagentCompleted) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *SubagentCompleted) setField(key string, v Value) bool {
 	switch key {
@@ -3705,6 +3849,12 @@ type FeedbackSurvey struct {
 // Name returns "feedback_survey".
 func (*FeedbackSurvey) Name() string { return NameFeedbackSurvey }
 
+func (e *FeedbackSurvey) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *FeedbackSurvey) setField(key string, v Value) bool {
 	switch key {
 	case KeyEventType:
@@ -3803,6 +3953,12 @@ type RetentionSweep struct {
 
 // Name returns "retention_sweep".
 func (*RetentionSweep) Name() string { return NameRetentionSweep }
+
+func (e *RetentionSweep) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *RetentionSweep) setField(key string, v Value) bool {
 	switch key {
@@ -3963,6 +4119,12 @@ type ManagedSettingsResolved struct {
 // Name returns "managed_settings_resolved".
 func (*ManagedSettingsResolved) Name() string { return NameManagedSettingsResolved }
 
+func (e *ManagedSettingsResolved) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *ManagedSettingsResolved) setField(key string, v Value) bool {
 	switch key {
 	case KeyManagedSettingsTrigger:
@@ -4104,6 +4266,12 @@ type SystemPrompt struct {
 // Name returns "system_prompt".
 func (*SystemPrompt) Name() string { return NameSystemPrompt }
 
+func (e *SystemPrompt) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
+
 func (e *SystemPrompt) setField(key string, v Value) bool {
 	switch key {
 	case KeySystemPromptHash:
@@ -4178,6 +4346,12 @@ type Tool struct {
 
 // Name returns "tool".
 func (*Tool) Name() string { return NameTool }
+
+func (e *Tool) clone() Event {
+	c := *e
+	c.Record = e.Record.clone()
+	return &c
+}
 
 func (e *Tool) setField(key string, v Value) bool {
 	switch key {

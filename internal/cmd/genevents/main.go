@@ -175,6 +175,7 @@ func generate(events []*event, enums []*enum) []byte {
 		p("}\n\n")
 		if i > 0 {
 			p("// Name returns %q.\nfunc (*%s) Name() string { return Name%s }\n\n", ev.Name, ev.Go, ev.Go)
+			p("func (e *%s) clone() Event {\nc := *e\nc.Record = e.Record.clone()\nreturn &c\n}\n\n", ev.Go)
 		}
 		recv := "e *" + ev.Go
 		// setField
