@@ -91,7 +91,7 @@ type CompareOption interface{ apply(*compareConfig) }
 type compareConfig struct {
 	ignore       map[string]bool
 	ignoreTimes  bool
-	ignoreEnvlop bool
+	ignoreEnvelope bool
 }
 
 type compareFunc func(*compareConfig)
@@ -119,7 +119,7 @@ func IgnoreVolatile() CompareOption {
 
 // IgnoreEnvelope leaves out the resource and scope.
 func IgnoreEnvelope() CompareOption {
-	return compareFunc(func(c *compareConfig) { c.ignoreEnvlop = true })
+	return compareFunc(func(c *compareConfig) { c.ignoreEnvelope = true })
 }
 
 // sensitiveKeys are never printed by Diff, only their kind and length.
@@ -168,7 +168,7 @@ func Diff(want, got telemetry.Event, opts ...CompareOption) []string {
 			add("observedTimeUnixNano: want %d, got %d", w.ObservedTimeUnixNano, g.ObservedTimeUnixNano)
 		}
 	}
-	if !c.ignoreEnvlop {
+	if !c.ignoreEnvelope {
 		var wr, gr telemetry.Attributes
 		if w.Resource != nil {
 			wr = w.Resource.Attrs
