@@ -89,8 +89,8 @@ var VolatileKeys = []string{
 type CompareOption interface{ apply(*compareConfig) }
 
 type compareConfig struct {
-	ignore       map[string]bool
-	ignoreTimes  bool
+	ignore         map[string]bool
+	ignoreTimes    bool
 	ignoreEnvelope bool
 }
 

@@ -18,9 +18,11 @@ type recorder struct {
 	failed bool
 }
 
-func (r *recorder) Helper()                           {}
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *recorder) FailNow()                          { r.failed = true }
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) FailNow() { r.failed = true }
 
 var _ telemetrytest.TB = (*recorder)(nil)
 var _ telemetrytest.TB = (*testing.T)(nil)
