@@ -181,6 +181,7 @@ type plan struct {
 	whole    int16 // index of the first matching whole-value rule, or -1
 	scan     bool  // run detectors over strings
 	json     bool  // a declared JSON-valued path
+	keyCls   int8  // keyClass of the last path segment: the value itself may be a secret
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
@@ -222,7 +223,7 @@ func (p *plan) child(key string) *plan {
 	if !p.root {
 		path = p.path + "." + key
 	}
-	c := p.e.newPlan(p.scope, p.event, path, p.root && protectedKeys[key])
+	c := p.e.newPlan(p.scope, p.event, path, key, p.root && protectedKeys[key])
 	p.mu.Lock()
 	old := p.children.Load()
 	n := 0
@@ -243,7 +244,7 @@ func (p *plan) child(key string) *plan {
 	return c
 }
 
-func (e *Engine) newPlan(scope Scope, event, path string, protect bool) *plan {
+func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *plan {
 	p := &plan{e: e, scope: scope, event: event, path: path, protect: protect, whole: -1}
 	for i := range p.det {
 		p.det[i] = -1
@@ -276,6 +277,9 @@ func (e *Engine) newPlan(scope Scope, event, path string, protect bool) *plan {
 	}
 	p.scan = len(e.scanner.impls) > 0 && !e.skip.match(path)
 	p.json = e.jsonKeys.match(path)
+	if p.scan {
+		p.keyCls = int8(keyClass(key))
+	}
 	return p
 }
 
@@ -495,7 +499,12 @@ func mvIndex(rule int16, n int) int {
 
 // scanText runs the detectors over s and applies each detection's rule.
 func (w *walker) scanText(p *plan, s string) (string, outcome) {
-	w.spans = w.e.scanner.scan(s, w.spans)
+	w.spans = w.spans[:0]
+	if d := keyedSecret(p, s); d != DetectorUnknown && w.e.scanner.enabled.has(d) {
+		w.spans = append(w.spans, span{0, len(s), d})
+	} else {
+		w.spans = w.e.scanner.scan(s, w.spans)
+	}
 	if len(w.spans) == 0 {
 		w.e.memo.put(p, s, memoVal{})
 		return s, same
@@ -565,6 +574,21 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 		w.e.memo.put(p, s, mv)
 	}
 	return out, changed
+}
+
+// keyedSecret reports a value that is a secret because of the key it sits under: any real
+// value of a password-like key, a random-looking value of a token-like key.
+func keyedSecret(p *plan, s string) Detector {
+	if p.keyCls == 0 || len(s) < 3 || isRedactedToken(s) || isPlaceholder(s) || looksLikeIdentifier(s) {
+		return DetectorUnknown
+	}
+	if p.keyCls == 2 && !strings.ContainsAny(s, " \n") {
+		return DetectorAssignment
+	}
+	if p.keyCls == 1 && looksRandom(s) {
+		return DetectorHighEntropy
+	}
+	return DetectorUnknown
 }
 
 // detText is the replacement of one detection.

@@ -1,0 +1,387 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/internal/corpus"
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+func newEngine(t testing.TB, p Policy, opts ...Option) *Engine {
+	t.Helper()
+	e, err := New(p, append([]Option{WithKey("k1", testKey)}, opts...)...)
+	require.NoError(t, err)
+	return e
+}
+
+func decodeScenario(t testing.TB, scenario string) []*telemetry.Logs {
+	t.Helper()
+	var out []*telemetry.Logs
+	for _, f := range corpus.Logs(corpus.Protobuf, scenario) {
+		l, err := telemetry.DecodeLogsProto(f.Data)
+		require.NoError(t, err, f.Path())
+		out = append(out, l)
+	}
+	return out
+}
+
+func encodeAll(t testing.TB, ls []*telemetry.Logs) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for _, l := range ls {
+		j, err := telemetry.EncodeLogsJSON(l)
+		require.NoError(t, err)
+		b.Write(j)
+		p, err := telemetry.EncodeLogsProto(l)
+		require.NoError(t, err)
+		b.Write(p)
+	}
+	return b.Bytes()
+}
+
+type chainShape struct {
+	ID, Session, Prompt string
+	Tools               []string
+	APICalls, Events    int
+	Complete            bool
+}
+
+func shapes(ls []*telemetry.Logs) []chainShape {
+	var out []chainShape
+	for _, c := range correlate.FoldLogs(ls...) {
+		s := chainShape{ID: c.ID, Session: c.SessionID, Prompt: c.PromptID, APICalls: len(c.APICalls), Events: c.EventCount, Complete: c.Complete}
+		for _, tc := range c.Tools {
+			s.Tools = append(s.Tools, tc.ToolUseID)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestStrictRealCorpus runs the recorded CLI exports through Strict: no e-mail address, card
+// number or home-directory user name survives anywhere in the JSON or protobuf encoding, and
+// the chains rebuilt from the redacted events match the chains of the originals.
+func TestStrictRealCorpus(t *testing.T) {
+	e := newEngine(t, Strict)
+	for _, sc := range corpus.Scenarios() {
+		t.Run("scenario="+sc, func(t *testing.T) {
+			before := shapes(decodeScenario(t, sc))
+			ls := decodeScenario(t, sc)
+			raw := encodeAll(t, ls)
+			require.Contains(t, string(raw), "@acme.example", "the corpus has e-mail addresses to redact")
+			var total Report
+			for _, l := range ls {
+				total.Add(e.Logs(l))
+			}
+			assert.Zero(t, total.Failed)
+			out := string(encodeAll(t, ls))
+			for _, banned := range []string{"@acme.example", "@globex.example", "4111 1111 1111 1111", "4111111111111111",
+				"jane.doe", "sam.lee", "priya.n"} {
+				assertNoLeak(t, out, banned)
+			}
+			// Re-decode what would be stored and rebuild the chains from it.
+			var stored []*telemetry.Logs
+			for _, l := range ls {
+				p, err := telemetry.EncodeLogsProto(l)
+				require.NoError(t, err)
+				d, err := telemetry.DecodeLogsProto(p)
+				require.NoError(t, err)
+				stored = append(stored, d)
+			}
+			assert.Equal(t, before, shapes(stored))
+			assert.NotEmpty(t, before)
+		})
+	}
+}
+
+// assertNoLeak fails with a short context when banned occurs in out.
+func assertNoLeak(t *testing.T, out, banned string) {
+	t.Helper()
+	if k := strings.Index(out, banned); k >= 0 {
+		t.Errorf("%q survived: …%q…", banned, out[max(0, k-80):min(len(out), k+len(banned)+40)])
+	}
+}
+
+// TestProtectedIDsIntact checks every correlation id of every event is unchanged by Strict.
+func TestProtectedIDsIntact(t *testing.T) {
+	e := newEngine(t, Strict)
+	for _, sc := range corpus.Scenarios() {
+		orig := decodeScenario(t, sc)
+		red := decodeScenario(t, sc)
+		for _, l := range red {
+			e.Logs(l)
+		}
+		for i := range orig {
+			a, b := orig[i].Events(), red[i].Events()
+			require.Len(t, b, len(a))
+			for j := range a {
+				for _, k := range []string{telemetry.KeyPromptID, telemetry.KeySessionID, telemetry.KeyToolUseID, telemetry.KeyMessageUUID,
+					telemetry.KeySequence, telemetry.KeyEventName, telemetry.KeyTimestamp, telemetry.KeyOrganizationID,
+					telemetry.KeyAccountUUID, telemetry.KeyAccountID, telemetry.KeyUserID} {
+					va, oka := telemetry.AttributesOf(a[j]).Get(k)
+					vb, okb := telemetry.AttributesOf(b[j]).Get(k)
+					assert.Equal(t, oka, okb, k)
+					assert.True(t, va.Equal(vb), "%s: %v != %v", k, va, vb)
+				}
+			}
+		}
+	}
+}
+
+// TestIdempotentCorpus redacts the corpus twice with each preset: the second pass changes
+// nothing.
+func TestIdempotentCorpus(t *testing.T) {
+	for _, p := range []Policy{Strict, Balanced, None} {
+		t.Run("policy="+p.Name, func(t *testing.T) {
+			e := newEngine(t, p)
+			for _, sc := range corpus.Scenarios() {
+				ls := decodeScenario(t, sc)
+				for _, l := range ls {
+					e.Logs(l)
+				}
+				once := encodeAll(t, ls)
+				for _, l := range ls {
+					rep := e.Logs(l)
+					assert.Zero(t, rep.Total(), sc)
+				}
+				assert.Equal(t, once, encodeAll(t, ls), sc)
+			}
+		})
+	}
+}
+
+// TestPseudonymsStableAndKeyed: the same e-mail gives the same token across events, the key
+// changes it, and the resource and record copies of process.owner agree.
+func TestPseudonymsStableAndKeyed(t *testing.T) {
+	e1 := newEngine(t, Strict)
+	e2, err := New(Strict, WithKey("k2", bytes.Repeat([]byte{7}, 32)))
+	require.NoError(t, err)
+	ls := decodeScenario(t, "files")
+	l := ls[0]
+	e1.Logs(l)
+	evs := l.Events()
+	require.NotEmpty(t, evs)
+	email := evs[0].EventRecord().UserEmail
+	assert.True(t, strings.HasPrefix(email, "email:k1:"), email)
+	for _, ev := range evs {
+		assert.Equal(t, email, ev.EventRecord().UserEmail)
+		owner, ok := ev.EventRecord().Attrs.Get(telemetry.KeyProcessOwner)
+		if ok {
+			assert.Equal(t, l.ResourceLogs[0].Resource.ProcessOwner, owner.Str())
+		}
+	}
+	assert.True(t, strings.HasPrefix(l.ResourceLogs[0].Resource.ProcessOwner, "user:k1:"))
+	v, ok := e2.Value(telemetry.KeyUserEmail, telemetry.String("jane.doe@acme.example"))
+	require.True(t, ok)
+	assert.NotEqual(t, email, v.Str())
+	// The path user name and process.owner of the same person share a pseudonym.
+	p, ok := e1.Value("tool_input", telemetry.String(`{"command":"ls /Users/jane.doe/x"}`))
+	require.True(t, ok)
+	assert.Contains(t, p.Str(), l.ResourceLogs[0].Resource.ProcessOwner)
+}
+
+func TestFailClosed(t *testing.T) {
+	e := newEngine(t, Balanced, WithMaxValueBytes(1024))
+	tests := []struct {
+		name string
+		key  string
+		v    telemetry.Value
+		keep bool
+	}{
+		{"invalid UTF-8", "prompt", telemetry.String("abc\xff\xfe"), false},
+		{"declared JSON that does not parse", telemetry.KeyToolInput, telemetry.String(`{"file_path":"/Users/jane/x`), false},
+		{"over the size limit", "prompt", telemetry.String(strings.Repeat("a", 2000)), false},
+		{"undeclared JSON-looking text is scanned as text", "prompt", telemetry.String("[draft] mail jane@acme.example]"), true},
+		{"clean text passes", "prompt", telemetry.String("hello world"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, ok := e.Value(tt.key, tt.v)
+			assert.Equal(t, tt.keep, ok)
+			if ok {
+				assert.NotContains(t, out.Str(), "jane@")
+			}
+		})
+	}
+	ev := telemetry.New(telemetry.NameToolResult)
+	telemetry.Set(ev, telemetry.KeyToolInput, telemetry.String(`{"broken`))
+	rep := e.Event(ev)
+	assert.Equal(t, 1, rep.Failed)
+	assert.False(t, telemetry.AttributesOf(ev).Has(telemetry.KeyToolInput))
+}
+
+func TestValueKinds(t *testing.T) {
+	e := newEngine(t, Balanced)
+	in := telemetry.Map(
+		telemetry.KeyValue{Key: "n", Value: telemetry.Int(4111111111111111)},
+		telemetry.KeyValue{Key: "list", Value: telemetry.Strings("ok", "mail jane@acme.example")},
+		telemetry.KeyValue{Key: "nested", Value: telemetry.Map(telemetry.KeyValue{Key: "password", Value: telemetry.String("password=Sup3rS3cret!")})},
+	)
+	out, ok := e.Value("mcp_args", in)
+	require.True(t, ok)
+	m := telemetry.Attributes(out.Map())
+	n, _ := m.Get("n")
+	assert.Equal(t, telemetry.ValueInt, n.Kind(), "numbers are not scanned")
+	l, _ := m.Get("list")
+	assert.Equal(t, "ok", l.Array()[0].Str())
+	assert.Equal(t, "mail ***@acme.example", l.Array()[1].Str())
+	nested, _ := m.Get("nested")
+	pw, _ := telemetry.Attributes(nested.Map()).Get("password")
+	assert.Equal(t, "[SECRET]", pw.Str(), "the member key makes the whole value a secret")
+}
+
+func TestJSONAttributes(t *testing.T) {
+	e := newEngine(t, Balanced)
+	in := `{"command":"mysql -u root -pHunter2Secret db","description":"x","env":{"API_TOKEN":"Zk8sQ2m9Lx0Pq7Rt4Vw1Yb6Nc3"},"n":1.5e3,"ok":true,"z":null,"u":"caf\u00e9 <b>"}`
+	out, ok := e.Value(telemetry.KeyToolInput, telemetry.String(in))
+	require.True(t, ok)
+	assert.JSONEq(t, `{"command":"mysql -u root -p[SECRET] db","description":"x","env":{"API_TOKEN":"[SECRET]"},"n":1.5e3,"ok":true,"z":null,"u":"café <b>"}`, out.Str())
+	assert.True(t, json.Valid([]byte(out.Str())))
+	// Clean JSON is returned byte for byte.
+	clean := `{ "a" : [1, 2, "x"] }`
+	out, ok = e.Value(telemetry.KeyToolInput, telemetry.String(clean))
+	require.True(t, ok)
+	assert.Equal(t, clean, out.Str())
+}
+
+func TestPathRulesAndEvents(t *testing.T) {
+	p := Policy{
+		Name:      "custom",
+		Detectors: []Detector{DetectorEmail},
+		JSONKeys:  []string{"tool_input"},
+		Rules: []Rule{
+			{Name: "fp", Events: []string{"tool_result"}, Keys: []string{"tool_input.file_path"}, Action: ActionGeneralize, Depth: 1},
+			{Name: "customer", Keys: []string{"tool_input.**.customer_*"}, Action: ActionHash, Entity: "customer"},
+			{Name: "drop-desc", Keys: []string{"tool_input.description"}, Action: ActionDrop},
+			{Name: "trunc", Keys: []string{"error"}, Action: ActionTruncate, MaxLen: 5},
+			{Name: "mask", Keys: []string{"tool_input.note"}, Action: ActionMask, Mask: "<gone>"},
+			{Name: "email-mask", Detectors: []Detector{DetectorEmail}, Keys: []string{"tool_input.contact"}, Action: ActionMask, Mask: "<email>"},
+		},
+	}
+	e := newEngine(t, p)
+	ev := telemetry.New(telemetry.NameToolResult)
+	telemetry.Set(ev, telemetry.KeyToolInput, telemetry.String(`{"file_path":"/home/ann/a/b/c/d.txt","description":"d","x":{"customer_name":"Globex"},"note":"n","contact":"ann@acme.example","other":"bo@acme.example"}`))
+	telemetry.Set(ev, "error", telemetry.String("a long error message"))
+	rep := e.Event(ev)
+	ti, _ := telemetry.AttributesOf(ev).Get(telemetry.KeyToolInput)
+	assert.Contains(t, ti.Str(), `"file_path":"~/a/…/d.txt"`)
+	assert.NotContains(t, ti.Str(), "description")
+	assert.Contains(t, ti.Str(), `"customer_name":"customer:k1:`)
+	assert.Contains(t, ti.Str(), `"note":"<gone>"`)
+	assert.Contains(t, ti.Str(), `"contact":"<email>"`)
+	assert.Contains(t, ti.Str(), `"other":"[EMAIL]"`)
+	er, _ := telemetry.AttributesOf(ev).Get("error")
+	assert.Equal(t, "a lon…", er.Str())
+	assert.Equal(t, 2, rep.Changed)
+	// Audit attributes: counts only.
+	cnt, ok := telemetry.AttributesOf(ev).Get(AuditKeyCount)
+	require.True(t, ok)
+	assert.Equal(t, int64(2), cnt.IntRaw())
+	rules, _ := telemetry.AttributesOf(ev).Get(AuditKeyRules)
+	names := map[string]int64{}
+	for _, kv := range rules.Map() {
+		names[kv.Key] = kv.Value.IntRaw()
+	}
+	assert.Equal(t, map[string]int64{"fp": 1, "customer": 1, "drop-desc": 1, "trunc": 1, "mask": 1, "email-mask": 1, "default": 1}, names)
+	assert.False(t, telemetry.AttributesOf(ev).Has(AuditKeyKeys))
+	// The rule with Events does not apply elsewhere.
+	out, _ := e.Value(telemetry.KeyToolInput, telemetry.String(`{"file_path":"/home/ann/a/b/c/d.txt"}`))
+	assert.Equal(t, `{"file_path":"/home/ann/a/b/c/d.txt"}`, out.Str())
+}
+
+func TestAuditKeys(t *testing.T) {
+	e := newEngine(t, Strict, WithAudit(AuditKeys))
+	ev := telemetry.New(telemetry.NameUserPrompt)
+	telemetry.Set(ev, telemetry.KeyPrompt, telemetry.String("my key AKIAQWERTYUIOPASDFGH"))
+	telemetry.Set(ev, telemetry.KeyUserEmail, telemetry.String("a@b.example"))
+	rep := e.Event(ev)
+	assert.ElementsMatch(t, []string{"prompt", "user.email"}, rep.Keys)
+	k, ok := telemetry.AttributesOf(ev).Get(AuditKeyKeys)
+	require.True(t, ok)
+	assert.ElementsMatch(t, []string{"prompt", "user.email"}, k.AsStrings())
+
+	off := newEngine(t, Strict, WithAudit(AuditOff))
+	ev = telemetry.New(telemetry.NameUserPrompt)
+	telemetry.Set(ev, telemetry.KeyPrompt, telemetry.String("x"))
+	assert.Equal(t, 1, off.Event(ev).Changed)
+	assert.False(t, telemetry.AttributesOf(ev).Has(AuditKeyCount))
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Policy
+		opts []Option
+		want error
+	}{
+		{"short key", Strict, []Option{WithKey("k", []byte("short"))}, ErrKey},
+		{"bad key id", Strict, []Option{WithKey("a b", testKey)}, ErrKey},
+		{"rule without action", Policy{Rules: []Rule{{Name: "x"}}}, nil, ErrPolicy},
+		{"rule without name", Policy{Rules: []Rule{{Action: ActionDrop}}}, nil, ErrPolicy},
+		{"duplicate names", Policy{Rules: []Rule{{Name: "x", Action: ActionDrop}, {Name: "x", Action: ActionDrop}}}, nil, ErrPolicy},
+		{"bad glob", Policy{Rules: []Rule{{Name: "x", Keys: []string{"a.[b"}, Action: ActionDrop}}}, nil, ErrPolicy},
+		{"protected key", Policy{Rules: []Rule{{Name: "x", Keys: []string{"prompt.id"}, Action: ActionDrop}}}, nil, ErrPolicy},
+		{"unknown detector", Policy{Detectors: []Detector{200}}, nil, ErrPolicy},
+		{"bad audit", Strict, []Option{WithAudit(AuditUnknown)}, ErrPolicy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.p, tt.opts...)
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
+// TestConcurrent redacts the corpus from several goroutines with one Engine (run with -race).
+func TestConcurrent(t *testing.T) {
+	e := newEngine(t, Strict)
+	want := func() []byte {
+		ls := decodeScenario(t, "mcp")
+		for _, l := range ls {
+			e.Logs(l)
+		}
+		return encodeAll(t, ls)
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				ls := decodeScenario(t, "mcp")
+				for _, l := range ls {
+					e.Logs(l)
+				}
+				assert.Equal(t, want, encodeAll(t, ls))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestNoKeyIsRandom(t *testing.T) {
+	a, err := New(Strict)
+	require.NoError(t, err)
+	b, err := New(Strict)
+	require.NoError(t, err)
+	va, _ := a.Value(telemetry.KeyUserEmail, telemetry.String("x@acme.example"))
+	vb, _ := b.Value(telemetry.KeyUserEmail, telemetry.String("x@acme.example"))
+	assert.NotEqual(t, va.Str(), vb.Str(), "without WithKey each engine draws its own key")
+	va2, _ := a.Value(telemetry.KeyUserEmail, telemetry.String("X@Acme.Example"))
+	assert.Equal(t, va.Str(), va2.Str(), "e-mail pseudonyms ignore case")
+}
+
+func TestPolicyErrorMessage(t *testing.T) {
+	err := error(&PolicyError{Line: 3, Field: "rules[0].action", Msg: "unknown action"})
+	assert.True(t, errors.Is(err, ErrPolicy))
+	assert.Equal(t, `redact: invalid policy: line 3: rules[0].action: unknown action`, err.Error())
+}
