@@ -47,9 +47,10 @@ func TestAgreeCorpus(t *testing.T) {
 // TestAgreeBatch checks the large-batch input: pdata reads as many records from cowork's
 // re-encoding as the corpus holds, and reads them the same way cowork does.
 func TestAgreeBatch(t *testing.T) {
+	want := corpusInput(t, formatProto).events + corpusInput(t, formatJSON).events
+	require.GreaterOrEqual(t, want, 100, "the batch should be a large request")
 	for _, f := range formats {
 		t.Run("format="+string(f), func(t *testing.T) {
-			want := corpusInput(t, f).events
 			in := batchInput(t, f)
 			require.Len(t, in.bodies, 1)
 			logs, ld := decodeBoth(t, f, in.bodies[0])

@@ -14,7 +14,8 @@
 //     and reports the median of cowork events/s ÷ pdata events/s as "ratio".
 //
 // Inputs (inputs_test.go) are the corpus's log files ("corpus": one operation decodes every
-// file once) and "batch": every corpus record re-encoded by cowork's encoder into one request.
+// file of the format once) and "batch": every log record of the corpus, from both recordings,
+// re-encoded by cowork's encoder into one request.
 //
 // See ../README.md for how to run them and the numbers measured.
 package decode

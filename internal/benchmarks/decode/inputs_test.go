@@ -49,15 +49,18 @@ func corpusInput(tb testing.TB, f format) input {
 	return in
 }
 
-// batchInput is every record of the corpus (decoded from f's encoding) re-encoded by cowork's
-// encoder into a single request: a large batch, as a busy gateway would receive.
+// batchInput is every log record of the corpus, from the recordings of both encodings (they are
+// separate runs, so the records are distinct), re-encoded by cowork's encoder in f into a single
+// request: a large batch, as a busy gateway would receive.
 func batchInput(tb testing.TB, f format) input {
 	tb.Helper()
 	var events []telemetry.Event
-	for _, b := range corpusInput(tb, f).bodies {
-		logs, err := decodeCowork(f, b)
-		require.NoError(tb, err)
-		events = append(events, logs.Events()...)
+	for _, src := range formats {
+		for _, b := range corpusInput(tb, src).bodies {
+			logs, err := decodeCowork(src, b)
+			require.NoError(tb, err)
+			events = append(events, logs.Events()...)
+		}
 	}
 	logs := telemetry.NewLogs(events...)
 	var body []byte
