@@ -146,6 +146,7 @@ func (f *Factory) Stamp(ev telemetry.Event) telemetry.Event {
 	r.UserEmail = id.Email
 	r.AccountUUID = id.AccountUUID
 	r.AccountID = id.AccountID
+	r.Provider = "firstParty"
 	r.TerminalType = "non-interactive"
 	if f.Resource != nil && f.Resource.Product() != telemetry.ProductCowork {
 		r.TerminalType = "xterm-256color"
