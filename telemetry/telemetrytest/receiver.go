@@ -55,9 +55,11 @@ type Receiver struct {
 // if it cannot listen.
 func NewReceiver() *Receiver {
 	r := &Receiver{changed: make(chan struct{})}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.srv = httptest.NewServer(r)
 	return r
 }
+
+var _ http.Handler = (*Receiver)(nil)
 
 // URL returns the base URL, http://127.0.0.1:port, to use as an OTLP endpoint.
 func (r *Receiver) URL() string { return r.srv.URL }
@@ -69,7 +71,9 @@ func (r *Receiver) Addr() string { return r.srv.Listener.Addr().String() }
 // readable.
 func (r *Receiver) Close() { r.srv.Close() }
 
-func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+// ServeHTTP handles one OTLP/HTTP export request as described on [Receiver]; the Receiver's
+// own server calls it, and tests may mount it elsewhere.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rec := Request{Path: req.URL.Path, Header: req.Header.Clone(), Gzip: req.Header.Get("Content-Encoding") == "gzip"}
 	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	rec.ContentType = mt
