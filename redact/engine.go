@@ -497,8 +497,37 @@ func mvIndex(rule int16, n int) int {
 	return int(rule)
 }
 
-// scanText runs the detectors over s and applies each detection's rule.
+// scanText runs the detectors over s and applies each detection's rule. A replacement can
+// expose a new detection next to it (a card number's last group was also an e-mail's local
+// part), so the result is scanned again until nothing changes; a value that has not settled
+// after four rounds is removed (fail closed). This makes redaction idempotent.
 func (w *walker) scanText(p *plan, s string) (string, outcome) {
+	var mv memoVal
+	memoOK := true
+	out, oc := w.scanOnce(p, s, &mv, &memoOK)
+	for round := 0; oc == changed; round++ {
+		if round == 3 {
+			out, oc = "", failed
+			break
+		}
+		next, oc2 := w.scanOnce(p, out, &mv, &memoOK)
+		if oc2 == same {
+			break
+		}
+		out, oc = next, oc2
+	}
+	mv.out, mv.oc = out, oc
+	if memoOK {
+		w.e.memo.put(p, s, mv)
+	}
+	if oc == same {
+		return s, same
+	}
+	return out, oc
+}
+
+// scanOnce is one round of scanText; it adds its counts to mv.
+func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK *bool) (string, outcome) {
 	w.spans = w.spans[:0]
 	if d := keyedSecret(p, s); d != DetectorUnknown && w.e.scanner.enabled.has(d) {
 		w.spans = append(w.spans, span{0, len(s), d})
@@ -506,13 +535,14 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 		w.spans = w.e.scanner.scan(s, w.spans)
 	}
 	if len(w.spans) == 0 {
-		w.e.memo.put(p, s, memoVal{})
 		return s, same
 	}
-	var mv memoVal
-	memoOK := true
 	note := func(rule int16) {
 		w.count(rule)
+		w.dets++
+		if mv.dets < 65535 {
+			mv.dets++
+		}
 		for i := 0; i < int(mv.nrules); i++ {
 			if mv.rules[i].rule == rule {
 				mv.rules[i].n++
@@ -523,12 +553,12 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 			mv.rules[mv.nrules] = memoCount{rule, 1}
 			mv.nrules++
 		} else {
-			memoOK = false
+			*memoOK = false
 		}
 	}
 	var b strings.Builder
-	b.Grow(len(s) + 16)
 	last := 0
+	changedAny := false
 	for _, sp := range w.spans {
 		rule := p.det[sp.det]
 		act := ActionLabel
@@ -542,11 +572,6 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 			continue
 		case ActionDrop:
 			note(rule)
-			w.dets++
-			if memoOK {
-				mv.oc, mv.dets = removed, uint16(min(w.dets, 65535))
-				w.e.memo.put(p, s, mv)
-			}
 			return "", removed
 		}
 		text := s[sp.start:sp.end]
@@ -555,25 +580,19 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 			continue
 		}
 		note(rule)
-		w.dets++
-		mv.dets++
+		if !changedAny {
+			b.Grow(len(s) + 16)
+			changedAny = true
+		}
 		b.WriteString(s[last:sp.start])
 		b.WriteString(rep)
 		last = sp.end
 	}
-	if last == 0 && b.Len() == 0 {
-		if memoOK {
-			w.e.memo.put(p, s, mv)
-		}
+	if !changedAny {
 		return s, same
 	}
 	b.WriteString(s[last:])
-	out := b.String()
-	mv.out, mv.oc = out, changed
-	if memoOK {
-		w.e.memo.put(p, s, mv)
-	}
-	return out, changed
+	return b.String(), changed
 }
 
 // keyedSecret reports a value that is a secret because of the key it sits under: any real

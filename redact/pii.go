@@ -211,10 +211,15 @@ func findCards(t *scanText, out []span) []span {
 		}
 		readDigitRun(s, i, " -", &r)
 		i = r.end
-		if r.n < 13 || r.n > 19 || !numberEnd(s, r.end) {
-			continue
-		}
 		if r.sep != 0 && (r.ng < 3 || r.groups[0] < 4 || r.groups[0] > 6) {
+			// Not a grouped card number; its first group may still be a bare one.
+			if g := r.groups[0]; g >= 13 && g <= 19 {
+				r.n, r.end, r.sep = g, r.start+g, 0
+			} else {
+				continue
+			}
+		}
+		if r.n < 13 || r.n > 19 || !numberEnd(s, r.end) {
 			continue
 		}
 		d := r.digits[:r.n]

@@ -313,6 +313,7 @@ func findAuthHeaders(t *scanText, out []span) []span {
 			for end < len(s) && s[end] != '\n' && s[end] != '\r' && s[end] != '"' && s[end] != '\'' {
 				end++
 			}
+			from = max(from, end) // a header runs to the end of its line: linear time
 			v := strings.TrimRight(s[i:end], " ,;\\")
 			if name == "authorization" || name == "proxy-authorization" {
 				// Keep the scheme (Bearer, Basic, Token, …).
@@ -602,6 +603,7 @@ func findAssignments(t *scanText, out []span) []span {
 		}
 		val := s[vs:ve]
 		if len(val) < 3 || isPlaceholder(val) || looksLikeIdentifier(val) {
+			i = max(i, ve-1) // the value is not scanned for keys again: linear time
 			continue
 		}
 		if cls == 2 {

@@ -1,0 +1,99 @@
+package redact
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestGeneralizePath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/Users/jane.doe/Documents/competitive-intel/notes.txt", "~/Documents/competitive-intel/notes.txt"},
+		{"/Users/jane.doe/Documents/a/b/c/notes.txt", "~/Documents/a/…/notes.txt"},
+		{"/home/bob", "~"},
+		{"/home/bob/", "~/"},
+		{`C:\Users\carol\Desktop\x\y\z.xlsx`, `~\Desktop\x\…\z.xlsx`},
+		{"/etc/nginx/conf.d/sites/default.conf", "/etc/nginx/…/default.conf"},
+		{"relative/a/b/c/d", "relative/a/…/d"},
+		{"notes.txt", "notes.txt"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := generalizePath(tt.in, 2)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, got, generalizePath(got, 2), "idempotent")
+		})
+	}
+}
+
+func TestActionsText(t *testing.T) {
+	assert.Equal(t, "**** **** **** 1111", partial("4111 1111 1111 1111", 0, 4))
+	assert.Equal(t, "**** **** **** 1111", partial("**** **** **** 1111", 0, 4))
+	assert.Equal(t, "ab**", partial("abcd", 2, 0))
+	assert.Equal(t, "***", partial("abc", 2, 2), "keeping more than the value has masks it all")
+	assert.Equal(t, "***@acme.example", partialEmail("jane@acme.example"))
+	assert.Equal(t, "[LEN:5]", lengthMarker("héllo"))
+	assert.Equal(t, "[LEN:5]", lengthMarker("[LEN:5]"))
+	assert.Equal(t, "héll…", truncate("héllo world", 4))
+	assert.Equal(t, "héll…", truncate("héll…", 4))
+	assert.Equal(t, "short", truncate("short", 32))
+}
+
+func TestPseudonym(t *testing.T) {
+	h := newHasher("k1", testKey)
+	a := h.pseudonym("email", "Jane@Acme.Example")
+	assert.Equal(t, a, h.pseudonym("email", "jane@acme.example"))
+	assert.Regexp(t, `^email:k1:[0-9a-f]{16}$`, a)
+	assert.Equal(t, a, h.pseudonym("email", a), "a pseudonym is not hashed again")
+	assert.NotEqual(t, h.pseudonym("user", "jane"), h.pseudonym("email", "jane"))
+	assert.NotEqual(t, a, newHasher("k1", []byte("another key of thirty-two bytes!")).pseudonym("email", "jane@acme.example"))
+	assert.True(t, isPseudonym(newHasher("", testKey).pseudonym("user", "x")))
+}
+
+func TestShellWords(t *testing.T) {
+	s := `curl -H 'Authorization: Bearer x' --data "a b" c\ d|grep x && echo "unterminated`
+	var got []string
+	for _, w := range shellWords(s, nil) {
+		got = append(got, s[w.start:w.end])
+	}
+	assert.Equal(t, []string{"curl", "-H", "'Authorization: Bearer x'", "--data", `"a b"`, `c\ d`, "|", "grep", "x", "&&", "echo", `"unterminated`}, got)
+}
+
+func TestDetectorsTable(t *testing.T) {
+	sc := newScanner(allDetectors)
+	tests := []struct {
+		text string
+		want []string // "detector:match"
+	}{
+		{"ping 10.1.2.3 and 2001:db8::7", []string{"ipv4:10.1.2.3", "ipv6:2001:db8::7"}},
+		{"version 10.1.2.3", nil},
+		{"at 10:07:43 on 2026-11-24", nil},
+		{"mysql -u root -pS3cretPass db", []string{"command_line:S3cretPass"}},
+		{"docker run -p 8080:80 nginx", nil},
+		{"docker login -p S3cretPass reg", []string{"command_line:S3cretPass"}},
+		{"export API_TOKEN=$(vault read x)", nil},
+		{"url https://u:p4ssw0rd!@db/x?token=abc123&x=1", []string{"url_credentials:p4ssw0rd!", "url_secret_param:abc123"}},
+		{"card 4111-1111-1111-1111 ok", []string{"card:4111-1111-1111-1111"}},
+		{"ts 1732443123456", nil},
+		{"SSN 078-05-1120", nil},
+		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},
+		{"iban DE89 3704 0044 0532 0130 00", []string{"iban:DE89 3704 0044 0532 0130 00"}},
+		{"ls /Users/jane.doe/x and C:\\Users\\bob\\y", []string{"home_user:jane.doe", "home_user:bob"}},
+		{"mail a.b+c@mail.acme.co.uk.", []string{"email:a.b+c@mail.acme.co.uk"}},
+		{"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----",
+			[]string{"private_key:-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----"}},
+		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
+			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
+		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			var got []string
+			for _, sp := range sc.scan(tt.text, nil) {
+				got = append(got, sp.det.String()+":"+tt.text[sp.start:sp.end])
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

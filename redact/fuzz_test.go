@@ -1,0 +1,84 @@
+package redact
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/coworkgov/cowork/internal/corpus"
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// jsonKeys are the fuzzed keys no whole-value rule rewrites, so JSON must stay JSON.
+var jsonKeys = map[string]bool{telemetry.KeyToolInput: true, telemetry.KeyToolParameters: true, "mcp_args": true, "error": true}
+
+var fuzzKeys = []string{telemetry.KeyPrompt, telemetry.KeyToolInput, telemetry.KeyToolParameters, "error", telemetry.KeyUserEmail,
+	telemetry.KeyWorkspaceHostPaths, "mcp_args", telemetry.KeySessionID}
+
+// FuzzValue checks, for Strict and Balanced and several keys: no panic, output is valid
+// UTF-8, output is valid JSON when the input was a JSON document, protected keys are never
+// changed, and redacting the output again changes nothing.
+func FuzzValue(f *testing.F) {
+	for i, c := range loadLabelled(f) {
+		if i%7 == 0 {
+			f.Add(uint8(i), c.Text)
+		}
+	}
+	for _, l := range decodeScenario(f, "files") {
+		for _, ev := range l.Events() {
+			for _, kv := range telemetry.AttributesOf(ev) {
+				if s := kv.Value.Str(); len(s) > 8 {
+					f.Add(uint8(len(s)), s)
+				}
+			}
+		}
+	}
+	f.Add(uint8(1), `{"a":"\ud800","b":[1,2,{"password":"x y"}]}`)
+	f.Add(uint8(2), "4111 1111 1111 1111 AKIAQWERTYUIOPASDFGH jane@acme.example /Users/jane/x")
+	engines := []*Engine{newEngine(f, Strict), newEngine(f, Balanced)}
+	f.Fuzz(func(t *testing.T, sel uint8, s string) {
+		key := fuzzKeys[int(sel)%len(fuzzKeys)]
+		e := engines[int(sel/16)%len(engines)]
+		in := telemetry.String(s)
+		out, ok := e.Value(key, in)
+		if key == telemetry.KeySessionID {
+			// Correlation ids pass through untouched, whatever they hold.
+			if !ok || !out.Equal(in) {
+				t.Fatalf("protected key changed: %q -> %v", s, out)
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		o := out.Str()
+		if !utf8.ValidString(o) {
+			t.Fatalf("invalid UTF-8 output %q for %q", o, s)
+		}
+		if jsonKeys[key] && looksJSON(s) && json.Valid([]byte(s)) && !json.Valid([]byte(o)) {
+			t.Fatalf("JSON in, invalid JSON out: %q -> %q", s, o)
+		}
+		again, ok2 := e.Value(key, out)
+		if !ok2 || !again.Equal(out) {
+			t.Fatalf("not idempotent for %s:\n in: %q\n 1st: %q\n 2nd: %q (kept %v)", key, s, o, again.Str(), ok2)
+		}
+	})
+}
+
+// FuzzParsePolicy checks the policy parser never panics and that what it accepts compiles.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte("extends: strict\nrules:\n  - name: a\n    keys: [\"tool_input.*\"]\n    action: hash\n"))
+	f.Add([]byte(`{"detectors":["all"],"rules":[{"name":"x","what":["email","card"],"action":"partial","keep_last":4}]}`))
+	f.Add([]byte("rules: [{name: a, action: drop, keys: ['**.secret']}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePolicy(b)
+		if err != nil {
+			return
+		}
+		if _, err := New(p, WithKey("", testKey)); err != nil {
+			t.Fatalf("accepted policy does not compile: %v", err)
+		}
+	})
+}
+
+var _ = corpus.Version
