@@ -303,6 +303,8 @@ func mod97(b []byte) bool {
 	return rem == 1
 }
 
+var ssnKeywordMask = kwBit("ssn") | kwBit("social security")
+
 // findSSNs reports US social security numbers written ddd-dd-dddd or ddd dd dddd (and a bare
 // nine-digit number right after "SSN" or "social security"), excluding area 000, 666 and
 // 900–999, group 00, serial 0000 and the published sample numbers.
@@ -323,6 +325,9 @@ func findSSNs(t *scanText, out []span) []span {
 				continue
 			}
 		} else {
+			if t.keywordsIn()&ssnKeywordMask == 0 {
+				continue
+			}
 			ctx := s[max(0, r.start-24):r.start]
 			if indexFold(ctx, "ssn", 0) < 0 && indexFold(ctx, "social security", 0) < 0 {
 				continue

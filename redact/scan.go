@@ -2,6 +2,7 @@ package redact
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -60,6 +61,55 @@ type scanText struct {
 	s      string
 	f      features
 	digits int // number of ASCII digits
+	kw     uint64
+	kwDone bool
+}
+
+// keywords are the case-insensitive words some detectors need before they do any work. One
+// pass over the text finds which occur (a first-byte table, then a prefix compare), the way
+// secret scanners gate their rules with an Aho-Corasick pass.
+var keywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer",
+	"proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token",
+	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security"}
+
+var kwFirst = func() (t [256]uint64) {
+	for i, k := range keywords {
+		t[k[0]] |= 1 << i
+		if isLower(k[0]) {
+			t[k[0]-32] |= 1 << i
+		}
+	}
+	return t
+}()
+
+func kwBit(w string) uint64 {
+	for i, k := range keywords {
+		if k == w {
+			return 1 << i
+		}
+	}
+	panic("redact: unknown keyword " + w)
+}
+
+// keywordsIn returns the bit set of keywords that occur in t.
+func (t *scanText) keywordsIn() uint64 {
+	if t.kwDone {
+		return t.kw
+	}
+	var m uint64
+	s := t.s
+	for i := 0; i < len(s); i++ {
+		cand := kwFirst[s[i]] &^ m
+		for cand != 0 {
+			k := bits.TrailingZeros64(cand)
+			cand &= cand - 1
+			if hasPrefixFold(s[i:], keywords[k]) {
+				m |= 1 << k
+			}
+		}
+	}
+	t.kw, t.kwDone = m, true
+	return m
 }
 
 func newScanText(s string) scanText {

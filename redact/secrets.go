@@ -281,11 +281,23 @@ func b64json(seg string) (string, bool) {
 // authHeaderNames are header names whose value is a credential (lower case).
 var authHeaderNames = []string{"proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token", "private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token"}
 
+var authHeaderBits = func() []uint64 {
+	out := make([]uint64, len(authHeaderNames))
+	for i, n := range authHeaderNames {
+		out[i] = kwBit(n)
+	}
+	return out
+}()
+
 // findAuthHeaders finds "Authorization: Bearer …", "Cookie: …", "X-Api-Key: …" (also with =
 // in key=value renderings) and reports the credential after the scheme.
 func findAuthHeaders(t *scanText, out []span) []span {
 	s := t.s
-	for _, name := range authHeaderNames {
+	kw := t.keywordsIn()
+	for i, name := range authHeaderNames {
+		if kw&authHeaderBits[i] == 0 {
+			continue
+		}
 		for from := 0; ; {
 			k := indexFold(s, name, from)
 			if k < 0 {
@@ -483,29 +495,34 @@ func keyClass(key string) int {
 	}
 	var kb [64]byte
 	lk := string(lowerInto(kb[:0], key))
+	cls := 0
+	switch {
+	case containsAny(lk, "password", "passwd", "passphrase", "secret", "credential"),
+		lk == "pwd" || strings.HasSuffix(lk, "_pwd") || strings.HasSuffix(lk, "-pwd") || lk == "pass" || strings.HasSuffix(lk, "_pass"):
+		cls = 2
+	case containsAny(lk, "token", "apikey", "api_key", "api-key", "accesskey", "access_key", "private_key", "privatekey", "auth",
+		"signature", "session_key", "sessionkey", "cookie", "bearer", "jwt"),
+		lk == "key" || strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "-key") || strings.HasSuffix(lk, ".key") ||
+			(len(key) > 3 && strings.HasSuffix(key, "Key")):
+		cls = 1
+	default:
+		return 0
+	}
 	for _, suf := range keySuffixNotSecret {
 		if strings.HasSuffix(lk, suf) {
 			return 0
 		}
 	}
-	for _, w := range []string{"password", "passwd", "passphrase", "secret", "credential"} {
-		if strings.Contains(lk, w) {
-			return 2
+	return cls
+}
+
+func containsAny(s string, ws ...string) bool {
+	for _, w := range ws {
+		if strings.Contains(s, w) {
+			return true
 		}
 	}
-	if lk == "pwd" || strings.HasSuffix(lk, "_pwd") || strings.HasSuffix(lk, "-pwd") || lk == "pass" || strings.HasSuffix(lk, "_pass") {
-		return 2
-	}
-	for _, w := range []string{"token", "apikey", "api_key", "api-key", "accesskey", "access_key", "private_key", "privatekey", "auth", "signature", "session_key", "sessionkey", "cookie", "bearer", "jwt"} {
-		if strings.Contains(lk, w) {
-			return 1
-		}
-	}
-	if lk == "key" || strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "-key") || strings.HasSuffix(lk, ".key") ||
-		(len(key) > 3 && strings.HasSuffix(key, "Key")) {
-		return 1
-	}
-	return 0
+	return false
 }
 
 var keySuffixNotSecret = []string{"_id", "_ids", "id", "_name", "name", "_count", "count", "_type", "type", "_length", "_len", "_size", "size",

@@ -83,22 +83,21 @@ var loginOnly = map[string]bool{"docker": true, "podman": true, "buildah": true,
 // userPassPrograms take "-u user:password" (curl) or "--user user:password".
 var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true, "xh": true}
 
-// cmdKeywords gate findCommandLine: one must occur (case-insensitively).
-var cmdKeywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer"}
+// cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
+var cmdKeywordMask = func() uint64 {
+	var m uint64
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer"} {
+		m |= kwBit(k)
+	}
+	return m
+}()
 
 // findCommandLine tokenises a command line and reports the values of secret flags
 // (--password x, --token=x, -p x for mysql/docker…, -pSECRET for mysql, curl -u user:pass) and
 // of sensitive variables set with export/env/set. The program name and flag names are kept.
 func findCommandLine(t *scanText, out []span) []span {
 	s := t.s
-	gate := false
-	for _, k := range cmdKeywords {
-		if indexFold(s, k, 0) >= 0 {
-			gate = true
-			break
-		}
-	}
-	if !gate {
+	if t.keywordsIn()&cmdKeywordMask == 0 {
 		return out
 	}
 	var wb [64]word

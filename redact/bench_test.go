@@ -1,0 +1,91 @@
+package redact
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/coworkgov/cowork/internal/corpus"
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// benchBatches decodes n copies of every log file of the corpus, outside the timed loop.
+func benchBatches(b *testing.B, n int) ([][]*telemetry.Logs, int64, int) {
+	b.Helper()
+	var bytes int64
+	events := 0
+	out := make([][]*telemetry.Logs, n)
+	for i := range out {
+		for _, f := range corpus.Files(corpus.Protobuf) {
+			if f.Signal != "logs" {
+				continue
+			}
+			l, err := telemetry.DecodeLogsProto(f.Data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out[i] = append(out[i], l)
+			if i == 0 {
+				bytes += int64(len(f.Data))
+				events += l.Len()
+			}
+		}
+	}
+	return out, bytes, events
+}
+
+// BenchmarkLogs redacts the real corpus (one operation = every log batch of the corpus) with
+// each preset. Each operation works on a freshly decoded copy: copies are decoded outside
+// the timer, a pool at a time.
+func BenchmarkLogs(b *testing.B) {
+	for _, p := range []Policy{Strict, Balanced} {
+		for _, cache := range []int{4096, 0} {
+			b.Run(fmt.Sprintf("policy=%s/cache=%d", p.Name, cache), func(b *testing.B) {
+				e, err := New(p, WithKey("k1", testKey), WithCacheSize(cache))
+				if err != nil {
+					b.Fatal(err)
+				}
+				const pool = 64
+				copies, size, events := benchBatches(b, pool)
+				b.SetBytes(size)
+				b.ReportAllocs()
+				i := 0
+				var busy time.Duration
+				for b.Loop() {
+					if i == pool {
+						b.StopTimer()
+						copies, _, _ = benchBatches(b, pool)
+						i = 0
+						b.StartTimer()
+					}
+					st := time.Now()
+					for _, l := range copies[i] {
+						e.Logs(l)
+					}
+					busy += time.Since(st)
+					i++
+				}
+				b.ReportMetric(float64(events*b.N)/busy.Seconds(), "events/s")
+			})
+		}
+	}
+}
+
+// BenchmarkScan measures the detectors alone on a clean prompt and on one full of secrets.
+func BenchmarkScan(b *testing.B) {
+	texts := map[string]string{
+		"clean":  "scenario:files workdir:~/Documents/competitive-intel Please do the files task and summarise the quarterly numbers for the board.",
+		"secret": "use AKIAQWERTYUIOPASDFGH and ghp_0123456789abcdefghijABCDEFGHIJ012345 for jane@acme.example, card 4111 1111 1111 1111, curl -u admin:Hunter2Secret https://x/y?token=abc123 from /Users/jane/x",
+	}
+	sc := newScanner(allDetectors)
+	for name, s := range texts {
+		b.Run("text="+name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			var spans []span
+			for b.Loop() {
+				spans = sc.scan(s, spans)
+			}
+		})
+	}
+}
