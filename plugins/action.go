@@ -91,7 +91,7 @@ func (s *Snapshot) act(a Action, memberID, pluginID string) (MemberState, error)
 	fail := func(err error, l Level) (MemberState, error) {
 		return s.State(memberID), &ActionError{Action: a, Member: memberID, Plugin: pluginID, Level: l, Err: err}
 	}
-	m, ok := s.Snapshot.Member(memberID)
+	_, ok := s.Snapshot.Member(memberID)
 	if !ok {
 		return fail(policy.ErrUnknownMember, LevelUnknown)
 	}
@@ -99,8 +99,10 @@ func (s *Snapshot) act(a Action, memberID, pluginID string) (MemberState, error)
 	if !ok {
 		return fail(ErrUnknownPlugin, LevelUnknown)
 	}
-	bits, _ := ix.memberBits(&s.Snapshot, m)
-	level, _ := ix.combine(&ix.plugins[pi], bits, nil)
+	mi, _ := s.Snapshot.MemberIndex(memberID)
+	aggs := make([]agg, len(ix.plugins))
+	ix.aggregate(mi, aggs)
+	level, _ := ix.level(&ix.plugins[pi], aggs[pi])
 	if a == ActionEdit {
 		return fail(ErrOrgManaged, level)
 	}

@@ -152,10 +152,12 @@ func Diff(old, new *Snapshot, members []string) Impact {
 	}
 	os := make([]pstate, len(oi.plugins))
 	ns := make([]pstate, len(ni.plugins))
+	oa := make([]agg, len(oi.plugins))
+	na := make([]agg, len(ni.plugins))
 	for _, id := range members {
 		r.Totals.Members++
-		cb := old.states(oi, id, os)
-		ca := new.states(ni, id, ns)
+		cb := old.states(oi, id, os, oa)
+		ca := new.states(ni, id, ns, na)
 		md := MemberDiff{Member: id, CoworkBefore: cb, CoworkAfter: ca}
 		for _, p := range plugins {
 			var a, b pstate
@@ -210,9 +212,10 @@ func Diff(old, new *Snapshot, members []string) Impact {
 
 // states fills out with the member's per-plugin state (no explanations) and returns
 // whether Cowork is on for the member. A member missing from the snapshot sees nothing.
-func (s *Snapshot) states(ix *index, memberID string, out []pstate) bool {
+func (s *Snapshot) states(ix *index, memberID string, out []pstate, aggs []agg) bool {
 	clear(out)
-	m, ok := s.Snapshot.Member(memberID)
+	clear(aggs)
+	mi, ok := s.Snapshot.MemberIndex(memberID)
 	if !ok {
 		return false
 	}
@@ -225,13 +228,13 @@ func (s *Snapshot) states(ix *index, memberID string, out []pstate) bool {
 	case !sk.Enabled:
 		blocked = BlockedBySkills
 	}
-	bits, _ := ix.memberBits(&s.Snapshot, m)
+	ix.aggregate(mi, aggs)
 	st := ix.states[memberID]
 	if st == nil {
 		st = &stateIx{}
 	}
 	for i := range ix.plugins {
-		level, _ := ix.combine(&ix.plugins[i], bits, nil)
+		level, _ := ix.level(&ix.plugins[i], aggs[i])
 		f := apply(level, blocked, contains(st.uninstalled, int32(i)), contains(st.installed, int32(i)))
 		out[i] = pstate{level: level, visible: f.visible, installed: f.installed, canUninstall: f.canUninstall}
 	}

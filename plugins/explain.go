@@ -3,6 +3,8 @@ package plugins
 import (
 	"fmt"
 	"strings"
+
+	"github.com/coworkgov/cowork/policy"
 )
 
 // BaseSource says where a plugin's org-wide level came from. The zero value, [BaseNone],
@@ -83,33 +85,47 @@ type GroupValue struct {
 	Winner bool
 }
 
-// Explanation says why a member has a plugin's result: the gates, the base level and where
-// it came from, each of the member's groups with its value, the combinator, the winner and
-// the member's own actions.
-type Explanation struct {
-	// Revision is the snapshot revision the decision came from.
+// Context is what all the decisions of one member share: the revision, the prerequisite
+// gates, the member's groups and the combinator. Read only.
+type Context struct {
+	// Revision is the snapshot revision the decisions came from.
 	Revision string
-	// Blocked says whether Cowork or Skills hid the plugin.
+	// Member is the member's ID.
+	Member string
+	// Cowork and Skills are the prerequisite decisions; plugins need both enabled.
+	Cowork, Skills policy.Decision
+	// Blocked says whether Cowork or Skills hides every plugin from the member.
 	Blocked Blocker
+	// Groups lists the member's groups known to the snapshot, sorted.
+	Groups []string
+	// Combinator is the rule that combines the values of several groups.
+	Combinator Combinator
+	// Warnings are member-level findings, such as group settings ignored on a Team plan.
+	Warnings []string
+}
+
+// Explanation says why a member has a plugin's result: the gates and the member's groups
+// (through Context), the base level and where it came from, the groups that hold a setting
+// with their values, the combinator's winner and the member's own actions.
+type Explanation struct {
+	// Context is shared by every decision of the member.
+	*Context
 	// Base is the org-wide level as stored; BaseSource says where it came from.
 	Base       Level
 	BaseSource BaseSource
-	// MemberGroups lists all the member's groups (sorted); those not in Groups hold no
-	// setting for this plugin. Shared between the decisions of one [Result]: read only.
-	MemberGroups []string
-	// Groups lists the member's groups that hold a setting for the plugin, in ranking order.
+	// Groups lists the member's groups that hold a setting for the plugin, in ranking order;
+	// the member's other groups (Context.Groups) hold none.
 	Groups []GroupValue
 	// GroupsIgnored is set on Team plans: group settings exist but do not apply.
 	GroupsIgnored bool
-	// Combinator is the rule that combined the group values.
-	Combinator Combinator
 	// Winner is the policy level before the member's own actions (unknown already mapped to
 	// not_available); FromGroups says whether it came from group settings or the base.
 	Winner     Level
 	FromGroups bool
 	// Overlay is the effect of the member's own actions.
 	Overlay Overlay
-	// Notes are warnings about this decision: unknown levels, ignored settings.
+	// Notes are warnings about this decision: unknown levels, ignored settings. Shared:
+	// read only.
 	Notes []string
 }
 
@@ -154,13 +170,17 @@ func (d Decision) write(b *strings.Builder, indent string) {
 		yes(d.Visible, "visible", "hidden"), yes(d.Installed, "installed", "not installed"),
 		yes(d.CanInstall, "can install", "cannot install"), yes(d.CanUninstall, "can uninstall", "cannot uninstall"),
 		yes(d.Editable, "editable", "not editable (org-managed)"))
-	if e.Blocked != NotBlocked {
-		fmt.Fprintf(b, "%s  gate: %s\n", indent, e.Blocked)
+	ctx := e.Context
+	if ctx == nil {
+		ctx = &Context{}
+	}
+	if ctx.Blocked != NotBlocked {
+		fmt.Fprintf(b, "%s  gate: %s\n", indent, ctx.Blocked)
 	} else {
 		fmt.Fprintf(b, "%s  gate: cowork on, skills on\n", indent)
 	}
 	fmt.Fprintf(b, "%s  base: %s from %s\n", indent, e.Base, e.BaseSource)
-	for _, g := range e.MemberGroups {
+	for _, g := range ctx.Groups {
 		found := false
 		for _, v := range e.Groups {
 			if v.Group == g {
@@ -179,14 +199,14 @@ func (d Decision) write(b *strings.Builder, indent string) {
 			fmt.Fprintf(b, "%s  group %s: no setting\n", indent, g)
 		}
 	}
-	if len(e.MemberGroups) == 0 {
+	if len(ctx.Groups) == 0 {
 		fmt.Fprintf(b, "%s  groups: none\n", indent)
 	}
 	from := "base"
 	if e.FromGroups {
 		from = "group settings"
 	}
-	fmt.Fprintf(b, "%s  combinator: %s -> %s from %s\n", indent, e.Combinator, e.Winner, from)
+	fmt.Fprintf(b, "%s  combinator: %s -> %s from %s\n", indent, ctx.Combinator, e.Winner, from)
 	if e.Overlay != OverlayNone {
 		fmt.Fprintf(b, "%s  member: %s\n", indent, e.Overlay)
 	}

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-
-	"github.com/coworkgov/cowork/policy"
 )
 
 // index is the compiled form of a snapshot: everything per-member resolution needs, so
@@ -21,6 +19,24 @@ type index struct {
 	plugins    []pluginIx
 	pluginPos  map[string]int32
 	states     map[string]*stateIx
+	// groupSettings lists, per group position, the plugins that group holds a setting for.
+	groupSettings [][]gset
+	// Per member position in policy.Snapshot.Members: the member's known groups as
+	// positions in ranking order, and as IDs sorted.
+	memberRank [][]int32
+	memberGrps [][]string
+}
+
+type gset struct {
+	plugin int32
+	level  Level // as stored
+}
+
+// agg accumulates the group values of one plugin for one member.
+type agg struct {
+	n           int32
+	best, first Level // effective levels
+	deny        bool
 }
 
 type setting struct {
@@ -33,7 +49,6 @@ type pluginIx struct {
 	base                  Level // as stored (may be unknown)
 	baseSource            BaseSource
 	settings              []setting // group settings, sorted by rank then group ID
-	hasGroupSettings      bool
 	notes                 []string
 }
 
@@ -153,7 +168,6 @@ func (s *Snapshot) build() *index {
 	for k, l := range groupSet {
 		p := &ix.plugins[k.plugin]
 		p.settings = append(p.settings, setting{group: k.group, level: l})
-		p.hasGroupSettings = true
 	}
 	for i := range ix.plugins {
 		p := &ix.plugins[i]
@@ -161,6 +175,7 @@ func (s *Snapshot) build() *index {
 		if !p.base.Known() {
 			p.notes = append(p.notes, "unknown org-wide level: fails closed as not_available")
 		}
+		p.notes = p.notes[:len(p.notes):len(p.notes)]
 	}
 
 	for _, ms := range s.MemberStates {
@@ -186,6 +201,35 @@ func (s *Snapshot) build() *index {
 		slices.Sort(st.installed)
 		st.installed = slices.Compact(st.installed)
 	}
+	ix.groupSettings = make([][]gset, len(pol.Groups))
+	for pi := range ix.plugins {
+		for _, st := range ix.plugins[pi].settings {
+			ix.groupSettings[st.group] = append(ix.groupSettings[st.group], gset{plugin: int32(pi), level: st.level})
+		}
+	}
+	ix.memberRank = make([][]int32, len(pol.Members))
+	ix.memberGrps = make([][]string, len(pol.Members))
+	seen := make([]bool, len(pol.Groups))
+	for mi := range pol.Members {
+		var pos []int32
+		var ids []string
+		for _, g := range pol.Members[mi].Groups {
+			gi, ok := pol.GroupIndex(g)
+			if !ok || seen[gi] {
+				continue
+			}
+			seen[gi] = true
+			pos = append(pos, int32(gi))
+			ids = append(ids, g)
+		}
+		for _, gi := range pos {
+			seen[gi] = false
+		}
+		slices.SortFunc(pos, func(a, b int32) int { return cmp.Compare(ix.rank[a], ix.rank[b]) })
+		slices.Sort(ids)
+		ix.memberRank[mi] = pos[:len(pos):len(pos)]
+		ix.memberGrps[mi] = ids[:len(ids):len(ids)]
+	}
 	ix.revision = s.computeRevision()
 	return ix
 }
@@ -198,24 +242,44 @@ func restrictive(a, b Level) bool {
 	return !a.Known() && b.Known()
 }
 
-// memberBits returns the member's groups as a bitset over group positions, and their IDs
-// sorted (unknown groups are dropped).
-func (ix *index) memberBits(pol *policy.Snapshot, m *policy.Member) ([]uint64, []string) {
-	bits := make([]uint64, (ix.ngroups+63)/64)
-	var ids []string
-	for _, g := range m.Groups {
-		gi, ok := pol.GroupIndex(g)
-		if !ok || bits[gi/64]&(1<<(gi%64)) != 0 {
-			continue
+// aggregate fills aggs (one per plugin, zeroed by the caller) with the values of member
+// mi's groups, visiting groups in ranking order so that first is the ranked winner.
+func (ix *index) aggregate(mi int, aggs []agg) {
+	for _, g := range ix.memberRank[mi] {
+		for _, s := range ix.groupSettings[g] {
+			a := &aggs[s.plugin]
+			l := s.level.Effective()
+			if a.n == 0 {
+				a.first = l
+			}
+			a.n++
+			if l > a.best {
+				a.best = l
+			}
+			if l == LevelNotAvailable {
+				a.deny = true
+			}
 		}
-		bits[gi/64] |= 1 << (gi % 64)
-		ids = append(ids, g)
 	}
-	slices.Sort(ids)
-	return bits, ids
 }
 
-func has(bits []uint64, g int32) bool { return bits[g/64]&(1<<(g%64)) != 0 }
+// level returns the policy level of plugin p given the member's aggregated group values,
+// and whether it came from group settings.
+func (ix *index) level(p *pluginIx, a agg) (Level, bool) {
+	if a.n == 0 || !ix.enterprise {
+		return p.base.Effective(), false
+	}
+	switch ix.combinator {
+	case DenyOverrides:
+		if a.deny {
+			return LevelNotAvailable, true
+		}
+		return a.best, true
+	case Ranked:
+		return a.first, true
+	}
+	return a.best, true
+}
 
 func contains(xs []int32, x int32) bool {
 	_, ok := slices.BinarySearch(xs, x)

@@ -7,22 +7,12 @@ import (
 	"github.com/coworkgov/cowork/policy"
 )
 
-// Result is every plugin's state for one member, with the member-level gates.
+// Result is every plugin's state for one member. The embedded [Context] (revision, gates,
+// groups, combinator, warnings) is shared with every decision's explanation.
 type Result struct {
-	// Revision is the snapshot revision the result came from.
-	Revision string
-	// Member is the member's ID.
-	Member string
-	// Cowork and Skills are the prerequisite decisions; plugins need both enabled.
-	Cowork, Skills policy.Decision
-	// Groups lists the member's groups known to the snapshot, sorted.
-	Groups []string
-	// Combinator is the rule used for members in several groups.
-	Combinator Combinator
+	*Context
 	// Plugins holds one decision per plugin, in plugin ID order.
 	Plugins []Decision
-	// Warnings are member-level findings, such as group settings ignored on a Team plan.
-	Warnings []string
 }
 
 // Plugin returns the decision for the plugin with the given ID.
@@ -84,17 +74,17 @@ func indentLines(s, indent string) string {
 func Resolve(s *Snapshot, memberID string) (Result, error) {
 	ix := s.index()
 	pol := &s.Snapshot
-	res := Result{Revision: ix.revision, Member: memberID, Combinator: ix.combinator}
+	ctx := &Context{Revision: ix.revision, Member: memberID, Combinator: ix.combinator}
+	res := Result{Context: ctx}
 	cow, err := pol.Access(memberID, policy.FeatureCowork)
 	if err != nil {
 		return res, err
 	}
 	sk, _ := pol.Access(memberID, policy.FeatureSkills)
 	cow.Revision, sk.Revision = ix.revision, ix.revision
-	res.Cowork, res.Skills = cow, sk
-	m, _ := pol.Member(memberID)
-	bits, groups := ix.memberBits(pol, m)
-	res.Groups = groups
+	ctx.Cowork, ctx.Skills = cow, sk
+	mi, _ := pol.MemberIndex(memberID)
+	ctx.Groups = ix.memberGrps[mi]
 	blocked := NotBlocked
 	switch {
 	case !cow.Enabled:
@@ -102,43 +92,64 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 	case !sk.Enabled:
 		blocked = BlockedBySkills
 	}
+	ctx.Blocked = blocked
 	if ix.combNote != "" {
-		res.Warnings = append(res.Warnings, ix.combNote)
+		ctx.Warnings = append(ctx.Warnings, ix.combNote)
 	}
 	st := ix.states[memberID]
 	if st == nil {
 		st = &stateIx{}
 	}
 
-	res.Plugins = make([]Decision, len(ix.plugins))
-	var slab []GroupValue
+	np := len(ix.plugins)
+	aggs := make([]agg, np)
+	ix.aggregate(mi, aggs)
+	// One slab holds every group value of every plugin, in ranking order per plugin.
+	offs := make([]int32, np+1)
+	for i := range aggs {
+		offs[i+1] = offs[i] + aggs[i].n
+	}
+	slab := make([]GroupValue, offs[np])
+	cur := make([]int32, np)
+	copy(cur, offs[:np])
+	for _, g := range ix.memberRank[mi] {
+		for _, gs := range ix.groupSettings[g] {
+			slab[cur[gs.plugin]] = GroupValue{Group: ix.groupIDs[g], Level: gs.level}
+			cur[gs.plugin]++
+		}
+	}
+
+	res.Plugins = make([]Decision, np)
 	ignoredWarned := false
 	for i := range ix.plugins {
 		p := &ix.plugins[i]
 		d := &res.Plugins[i]
 		d.Plugin, d.Name, d.Marketplace = p.id, p.name, p.marketplace
 		e := &d.Why
-		e.Revision, e.Blocked, e.Base, e.BaseSource = ix.revision, blocked, p.base, p.baseSource
-		e.MemberGroups, e.Combinator = groups, ix.combinator
-		if len(p.notes) > 0 {
-			e.Notes = append(e.Notes, p.notes...)
-		}
-		start := len(slab)
-		level, from := ix.combine(p, bits, &slab)
-		if len(slab) > start {
-			e.Groups = slab[start:len(slab):len(slab)]
-		}
-		if !ix.enterprise && len(e.Groups) > 0 {
-			e.GroupsIgnored = true
-			e.Notes = append(e.Notes, "group settings are ignored: they need an Enterprise plan")
-			if !ignoredWarned {
-				res.Warnings = append(res.Warnings, "group settings are ignored: they need an Enterprise plan")
-				ignoredWarned = true
-			}
-		}
-		for _, g := range e.Groups {
-			if !g.Level.Known() && !e.GroupsIgnored {
-				e.Notes = append(e.Notes, "group "+g.Group+" has an unknown level: fails closed as not_available")
+		e.Context, e.Base, e.BaseSource = ctx, p.base, p.baseSource
+		e.Notes = p.notes // shared and capped: appending below copies
+		level, from := ix.level(p, aggs[i])
+		if aggs[i].n > 0 {
+			vals := slab[offs[i]:offs[i+1]:offs[i+1]]
+			e.Groups = vals
+			if !ix.enterprise {
+				e.GroupsIgnored = true
+				e.Notes = append(e.Notes, "group settings are ignored: they need an Enterprise plan")
+				if !ignoredWarned {
+					ctx.Warnings = append(ctx.Warnings, "group settings are ignored: they need an Enterprise plan")
+					ignoredWarned = true
+				}
+			} else {
+				for k := range vals {
+					if ix.combinator == Ranked {
+						vals[k].Winner = k == 0
+					} else {
+						vals[k].Winner = vals[k].Level.Effective() == level
+					}
+					if !vals[k].Level.Known() {
+						e.Notes = append(e.Notes, "group "+vals[k].Group+" has an unknown level: fails closed as not_available")
+					}
+				}
 			}
 		}
 		e.Winner, e.FromGroups = level, from
@@ -148,71 +159,6 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 		e.Overlay = f.overlay
 	}
 	return res, nil
-}
-
-// combine returns the policy level of plugin p for a member with group bits, and whether it
-// came from group settings. With a non-nil slab it appends the member's group values, with
-// the winners marked.
-func (ix *index) combine(p *pluginIx, bits []uint64, slab *[]GroupValue) (Level, bool) {
-	base := p.base.Effective()
-	if !p.hasGroupSettings {
-		return base, false
-	}
-	start := 0
-	if slab != nil {
-		start = len(*slab)
-	}
-	var (
-		n        int
-		best     Level
-		deny     bool
-		firstSet = Level(0)
-	)
-	for _, s := range p.settings {
-		if !has(bits, s.group) {
-			continue
-		}
-		l := s.level.Effective()
-		if n == 0 {
-			firstSet = l
-		}
-		n++
-		if l > best {
-			best = l
-		}
-		if l == LevelNotAvailable {
-			deny = true
-		}
-		if slab != nil {
-			*slab = append(*slab, GroupValue{Group: ix.groupIDs[s.group], Level: s.level})
-		}
-	}
-	if n == 0 || !ix.enterprise {
-		return base, false
-	}
-	var win Level
-	switch ix.combinator {
-	case DenyOverrides:
-		win = best
-		if deny {
-			win = LevelNotAvailable
-		}
-	case Ranked:
-		win = firstSet
-	default:
-		win = best
-	}
-	if slab != nil {
-		vs := (*slab)[start:]
-		for k := range vs {
-			if ix.combinator == Ranked {
-				vs[k].Winner = k == 0
-			} else {
-				vs[k].Winner = vs[k].Level.Effective() == win
-			}
-		}
-	}
-	return win, true
 }
 
 type flags struct {

@@ -57,7 +57,7 @@ func decide(t *testing.T, s *plugins.Snapshot, member, plugin string) *plugins.D
 	require.NoError(t, err)
 	d, ok := r.Plugin(plugin)
 	require.True(t, ok)
-	assert.Equal(t, s.Revision(), d.Why.Revision)
+	assert.Equal(t, s.Revision(), d.Why.Context.Revision)
 	assert.False(t, d.Editable, "org-managed plugins are never editable")
 	return d
 }
@@ -152,9 +152,9 @@ func TestResolveCombinators(t *testing.T) {
 				assert.Equal(t, !tt.fromBase, d.Why.FromGroups)
 				assert.Len(t, d.Why.Groups, len(tt.groups))
 				if c == plugins.CombinatorUnknown {
-					assert.Equal(t, plugins.StrongestWins, d.Why.Combinator, "the default combinator is strongest-wins")
+					assert.Equal(t, plugins.StrongestWins, d.Why.Context.Combinator, "the default combinator is strongest-wins")
 				} else {
-					assert.Equal(t, c, d.Why.Combinator)
+					assert.Equal(t, c, d.Why.Context.Combinator)
 				}
 				winners := 0
 				for _, g := range d.Why.Groups {
@@ -282,7 +282,7 @@ func TestResolveGates(t *testing.T) {
 				tt.edit(s)
 			}
 			d := decide(t, s, "m", "p")
-			assert.Equal(t, tt.blocked, d.Why.Blocked)
+			assert.Equal(t, tt.blocked, d.Why.Context.Blocked)
 			assert.Equal(t, req, d.Level, "the policy level is still reported")
 			if tt.blocked != plugins.NotBlocked {
 				assert.False(t, d.Visible || d.Installed || d.CanInstall || d.CanUninstall, d.String())
