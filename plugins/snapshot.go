@@ -139,3 +139,16 @@ func (s *Snapshot) computeRevision() string {
 		States       []MemberState
 	}{s.Snapshot.Revision(), c.Combinator, c.GroupRanking, c.Marketplaces, c.Plugins, c.InstallationSettings, c.MemberStates})
 }
+
+// Evaluate is [policy.Snapshot.Evaluate], with the decision naming this snapshot's revision
+// (which covers the plugin content too).
+func (s *Snapshot) Evaluate(memberID string) (policy.Decision, error) {
+	return s.Access(memberID, policy.FeatureCowork)
+}
+
+// Access is [policy.Snapshot.Access], with the decision naming this snapshot's revision.
+func (s *Snapshot) Access(memberID string, f policy.Feature) (policy.Decision, error) {
+	d, err := s.Snapshot.Access(memberID, f)
+	d.Revision = s.Revision()
+	return d, err
+}
