@@ -116,6 +116,9 @@ func compileRule(r Rule) (compiledRule, *PolicyError) {
 	if r.Name == "" {
 		return cr, &PolicyError{Field: "name", Msg: "missing"}
 	}
+	if r.Name == defaultRuleName {
+		return cr, &PolicyError{Field: "name", Msg: `"default" is reserved for detections no rule claims`}
+	}
 	if r.Action == ActionUnknown || int(r.Action) >= len(actionNames) {
 		return cr, &PolicyError{Field: "action", Msg: "missing or unknown action"}
 	}
@@ -373,9 +376,23 @@ func (w *walker) value(p *plan, v telemetry.Value) (telemetry.Value, outcome) {
 		}
 		return telemetry.Array(out...), changed
 	case telemetry.ValueMap:
-		if p.whole >= 0 && w.e.rules[p.whole].Action == ActionDrop {
+		if p.whole >= 0 {
+			r := &w.e.rules[p.whole]
+			switch {
+			case r.Action == ActionKeep:
+				return v, same
+			case r.Action == ActionDrop:
+				w.count(p.whole)
+				return telemetry.Value{}, removed
+			case leafAction(r.Action):
+				nv, ch := w.vleaves(p.whole, v)
+				if !ch {
+					return v, same
+				}
+				return nv, changed
+			}
 			w.count(p.whole)
-			return telemetry.Value{}, removed
+			return telemetry.String(w.wholeText(r, valueJSON(v))), changed
 		}
 		kvs := v.Map()
 		var out []telemetry.KeyValue
@@ -692,35 +709,35 @@ func (w *walker) jnode(p *plan, n *jvalue) bool {
 			n.drop = true
 			return true
 		}
-		var t string
 		switch n.kind {
-		case jString, jNumber:
-			t = n.s
-		case jTrue:
-			t = "true"
-		case jFalse:
-			t = "false"
 		case jNull:
 			return false
+		case jString:
+			out, oc := w.str(p, n.s)
+			return w.setJString(n, out, oc)
 		case jObject, jArray:
-			if r.Action == ActionGeneralize || r.Action == ActionTruncate || r.Action == ActionPartial {
-				break // apply to the leaves below
+			if leafAction(r.Action) {
+				return w.jleaves(p.whole, n)
 			}
-			t = string(appendJSON(nil, n))
-		}
-		if n.kind != jObject && n.kind != jArray || t != "" {
-			if n.kind == jString {
-				out, oc := w.str(p, n.s)
-				return w.setJString(n, out, oc)
-			}
-			out := w.wholeText(r, t)
-			if out == t && n.kind == jNumber {
-				return false
-			}
+			out := w.wholeText(r, string(appendJSON(nil, n)))
 			w.count(p.whole)
 			*n = jvalue{kind: jString, s: out}
 			return true
 		}
+		t := n.s
+		switch n.kind {
+		case jTrue:
+			t = "true"
+		case jFalse:
+			t = "false"
+		}
+		out := w.wholeText(r, t)
+		if out == t {
+			return false
+		}
+		w.count(p.whole)
+		*n = jvalue{kind: jString, s: out}
+		return true
 	}
 	switch n.kind {
 	case jString:
@@ -744,6 +761,111 @@ func (w *walker) jnode(p *plan, n *jvalue) bool {
 		return ch
 	}
 	return false
+}
+
+// leafAction reports whether a whole-value action on a map or array applies to each string
+// inside it (rather than to the value rendered as JSON).
+func leafAction(a Action) bool {
+	return a == ActionGeneralize || a == ActionTruncate || a == ActionPartial
+}
+
+// jleaves applies whole-value rule idx to every string below n.
+func (w *walker) jleaves(idx int16, n *jvalue) bool {
+	r := &w.e.rules[idx]
+	ch := false
+	switch n.kind {
+	case jString:
+		if out := w.wholeText(r, n.s); out != n.s {
+			n.s = out
+			w.count(idx)
+			ch = true
+		}
+	case jObject:
+		for i := range n.obj {
+			ch = w.jleaves(idx, &n.obj[i].v) || ch
+		}
+	case jArray:
+		for i := range n.arr {
+			ch = w.jleaves(idx, &n.arr[i]) || ch
+		}
+	}
+	return ch
+}
+
+// vleaves applies whole-value rule idx to every string below v.
+func (w *walker) vleaves(idx int16, v telemetry.Value) (telemetry.Value, bool) {
+	r := &w.e.rules[idx]
+	switch v.Kind() {
+	case telemetry.ValueString:
+		if out := w.wholeText(r, v.Str()); out != v.Str() {
+			w.count(idx)
+			return telemetry.String(out), true
+		}
+	case telemetry.ValueArray:
+		arr := v.Array()
+		var out []telemetry.Value
+		for i, el := range arr {
+			nv, ch := w.vleaves(idx, el)
+			if ch && out == nil {
+				out = append(make([]telemetry.Value, 0, len(arr)), arr[:i]...)
+			}
+			if out != nil {
+				out = append(out, nv)
+			}
+		}
+		if out != nil {
+			return telemetry.Array(out...), true
+		}
+	case telemetry.ValueMap:
+		kvs := v.Map()
+		var out []telemetry.KeyValue
+		for i, kv := range kvs {
+			nv, ch := w.vleaves(idx, kv.Value)
+			if ch && out == nil {
+				out = append(make([]telemetry.KeyValue, 0, len(kvs)), kvs[:i]...)
+			}
+			if out != nil {
+				out = append(out, telemetry.KeyValue{Key: kv.Key, Value: nv})
+			}
+		}
+		if out != nil {
+			return telemetry.Map(out...), true
+		}
+	}
+	return v, false
+}
+
+// valueJSON renders a map or array value as compact JSON (bytes as strings).
+func valueJSON(v telemetry.Value) string {
+	var conv func(telemetry.Value) jvalue
+	conv = func(v telemetry.Value) jvalue {
+		switch v.Kind() {
+		case telemetry.ValueString, telemetry.ValueBytes:
+			return jvalue{kind: jString, s: v.Str()}
+		case telemetry.ValueInt, telemetry.ValueDouble:
+			return jvalue{kind: jNumber, s: v.Text()}
+		case telemetry.ValueBool:
+			if v.BoolRaw() {
+				return jvalue{kind: jTrue}
+			}
+			return jvalue{kind: jFalse}
+		case telemetry.ValueArray:
+			j := jvalue{kind: jArray, arr: []jvalue{}}
+			for _, e := range v.Array() {
+				j.arr = append(j.arr, conv(e))
+			}
+			return j
+		case telemetry.ValueMap:
+			j := jvalue{kind: jObject, obj: []jfield{}}
+			for _, kv := range v.Map() {
+				j.obj = append(j.obj, jfield{kv.Key, conv(kv.Value)})
+			}
+			return j
+		}
+		return jvalue{kind: jNull}
+	}
+	j := conv(v)
+	return string(appendJSON(nil, &j))
 }
 
 func (w *walker) setJString(n *jvalue, out string, oc outcome) bool {

@@ -385,3 +385,36 @@ func TestPolicyErrorMessage(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrPolicy))
 	assert.Equal(t, `redact: invalid policy: line 3: rules[0].action: unknown action`, err.Error())
 }
+
+func TestWholeRulesOnStructures(t *testing.T) {
+	p := Policy{
+		Name:     "structures",
+		JSONKeys: []string{"tool_input"},
+		Rules: []Rule{
+			{Name: "paths", Keys: []string{"paths", "tool_input.paths"}, Action: ActionGeneralize},
+			{Name: "len", Keys: []string{"blob", "tool_input.edits"}, Action: ActionLength},
+			{Name: "keep", Keys: []string{"kept"}, Action: ActionKeep},
+			{Name: "flag", Keys: []string{"tool_input.flag"}, Action: ActionMask, Mask: "x"},
+		},
+		Detectors: []Detector{DetectorEmail},
+	}
+	e := newEngine(t, p)
+	paths := telemetry.Map(telemetry.KeyValue{Key: "a", Value: telemetry.Strings("/home/ann/a/b/c/d", "/tmp/x")},
+		telemetry.KeyValue{Key: "n", Value: telemetry.Int(3)})
+	out, ok := e.Value("paths", paths)
+	require.True(t, ok)
+	assert.Equal(t, "~/a/b/…/d", telemetry.Attributes(out.Map())[0].Value.Array()[0].Str())
+	assert.Equal(t, int64(3), telemetry.Attributes(out.Map())[1].Value.IntRaw())
+
+	out, _ = e.Value("blob", telemetry.Map(telemetry.KeyValue{Key: "k", Value: telemetry.String("v")}))
+	assert.Equal(t, `[LEN:9]`, out.Str(), `{"k":"v"} has 9 characters`)
+
+	kept := telemetry.Map(telemetry.KeyValue{Key: "e", Value: telemetry.String("ann@acme.example")})
+	out, _ = e.Value("kept", kept)
+	assert.True(t, out.Equal(kept))
+
+	out, _ = e.Value("tool_input", telemetry.String(`{"paths":["/Users/ann/x/y/z/w"],"edits":[{"old":"a"}],"flag":true,"mail":"ann@acme.example"}`))
+	assert.Equal(t, `{"paths":["~/x/y/…/w"],"edits":"[LEN:13]","flag":"x","mail":"[EMAIL]"}`, out.Str())
+	again, _ := e.Value("tool_input", out)
+	assert.Equal(t, out.Str(), again.Str())
+}

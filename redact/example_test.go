@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/coworkgov/cowork/internal/corpus"
 	"github.com/coworkgov/cowork/redact"
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -64,4 +65,32 @@ rules:
 	// Output:
 	// true true
 	// redact: invalid policy: line 3: rules[0].action: unknown action "hide"
+}
+
+func ExampleEngine_Logs() {
+	e, _ := redact.New(redact.Strict, redact.WithKey("k1", key))
+	body := corpus.Logs(corpus.Protobuf, "deny")[0].Data
+	l, err := telemetry.DecodeLogsProto(body)
+	if err != nil {
+		panic(err)
+	}
+	rep := e.Logs(l)
+	fmt.Println("resource owner:", l.ResourceLogs[0].Resource.ProcessOwner)
+	for _, ev := range l.Events() {
+		if p, ok := ev.(*telemetry.UserPrompt); ok {
+			r := p.EventRecord()
+			fmt.Println("prompt:", p.Prompt)
+			fmt.Println("email:", r.UserEmail)
+			fmt.Println("paths:", r.WorkspaceHostPaths)
+			fmt.Println("prompt.id kept:", r.PromptID != "")
+		}
+	}
+	fmt.Println("failed:", rep.Failed)
+	// Output:
+	// resource owner: user:k1:ea396a992696e95f
+	// prompt: [LEN:157]
+	// email: email:k1:7d9747ecf345500b
+	// paths: [~/Documents/competitive-intel ~/Downloads]
+	// prompt.id kept: true
+	// failed: 0
 }

@@ -22,6 +22,11 @@ type change struct {
 // [Engine.Resource] once per resource. With AuditCounts or AuditKeys, an event that changed
 // gets the audit attributes ([AuditKeyCount], …). Event is safe for concurrent use on
 // different events.
+//
+// Values keep their wire type unless a rule rewrites them: a rewritten number, boolean or
+// bytes value, and a map masked, hashed or reduced to its length as a whole, become strings.
+// Whole-value generalise, truncate and partial rules on a map or array apply to each string
+// inside it. Numbers and booleans are never scanned by detectors.
 func (e *Engine) Event(ev telemetry.Event) Report {
 	if ev == nil {
 		return Report{}
@@ -66,6 +71,9 @@ func (w *walker) event(ev telemetry.Event) Report {
 		w.tally(&rep, c.key, c.oc)
 	}
 	w.finish(&rep)
+	if rep.Failed > 0 {
+		e.logger.Debug("redact: values removed because they could not be processed", "event", ev.Name(), "count", rep.Failed)
+	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
 		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
 		kvs := make([]telemetry.KeyValue, len(rep.Rules))
@@ -110,7 +118,7 @@ func (w *walker) finish(rep *Report) {
 			if c == 0 {
 				continue
 			}
-			name := "default"
+			name := defaultRuleName
 			if i < len(w.e.rules) {
 				name = w.e.rules[i].Name
 			}

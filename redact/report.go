@@ -22,6 +22,9 @@ type Report struct {
 	Keys []string
 }
 
+// defaultRuleName names, in reports, the detections no rule claimed.
+const defaultRuleName = "default"
+
 // RuleCount is one entry of [Report.Rules].
 type RuleCount struct {
 	Rule  string
