@@ -92,11 +92,15 @@ func contentHash(ev telemetry.Event) uint64 {
 	return h.Sum64()
 }
 
-// eventSize estimates the bytes an event holds: its struct, attribute list and strings.
+// eventSize estimates the bytes an event holds: its struct, attribute list and strings
+// (strings shared with the typed fields are counted once).
 func eventSize(ev telemetry.Event) int {
 	n := 320 // the typed struct and its Record
 	for _, kv := range ev.EventRecord().Attrs {
-		n += 48 + len(kv.Key) + len(kv.Value.Text())
+		n += 48 + len(kv.Key)
+		if kv.Value.Kind() == telemetry.ValueString {
+			n += len(kv.Value.Str())
+		}
 	}
 	return n
 }
@@ -378,14 +382,16 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 					tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
 				}
 				c.toolParams(tc, ev.ToolName, ev.ToolParameters)
-				if tc.Skill == "" && ev.ToolName == "Skill" {
-					if in, err := ev.Input(); err == nil {
-						tc.Skill = in.Skill
+				if ev.ToolInput != "" && (ev.ToolName == "Skill" || fileTools[ev.ToolName].key != "") {
+					var tf toolFields
+					scanToolInput(ev.ToolInput, &tf)
+					if tc.Skill == "" && ev.ToolName == "Skill" {
+						tc.Skill = tf.skill
 					}
-				}
-				for _, fa := range ev.FileAccess() {
-					c.Files = append(c.Files, FileTouch{Path: fa.Path, Operation: fa.Op.String(), Tool: fa.Tool,
-						Pattern: fa.Pattern, ToolUseID: ev.ToolUseID})
+					if fa, ok := fileAccess(ev.ToolName, ev.ToolInput, &tf); ok {
+						c.Files = append(c.Files, FileTouch{Path: fa.Path, Operation: fa.Op.String(), Tool: fa.Tool,
+							Pattern: fa.Pattern, ToolUseID: ev.ToolUseID})
+					}
 				}
 				if !ok {
 					c.Totals.Failed++
@@ -535,27 +541,17 @@ func (c *Chain) tool(id, name string, r *telemetry.Record) *ToolCall {
 }
 
 func (c *Chain) toolParams(tc *ToolCall, name, params string) {
-	if mcp, ok := mcpOf(name, params); ok {
+	var tf toolFields
+	scanToolParameters(params, &tf)
+	if mcp, ok := mcpCall(name, params, &tf); ok {
 		tc.MCPServer = cmp.Or(tc.MCPServer, mcp.Server)
 		tc.MCPTool = cmp.Or(tc.MCPTool, mcp.Tool)
 		c.MCPServers = addName(c.MCPServers, mcp.Server)
 	}
-	if params == "" {
-		return
-	}
-	p, err := telemetry.ParseToolParameters(params)
-	if err != nil {
-		return
-	}
-	tc.Command = cmp.Or(tc.Command, p.FullCommand)
-	tc.Skill = cmp.Or(tc.Skill, p.SkillName)
-	tc.Subagent = cmp.Or(tc.Subagent, p.SubagentType)
-	c.Skills = addName(c.Skills, p.SkillName)
-}
-
-func mcpOf(name, params string) (telemetry.MCPCall, bool) {
-	d := telemetry.ToolDecision{ToolName: name, ToolParameters: params}
-	return d.MCP()
+	tc.Command = cmp.Or(tc.Command, tf.fullCommand)
+	tc.Skill = cmp.Or(tc.Skill, tf.skillName)
+	tc.Subagent = cmp.Or(tc.Subagent, tf.subagentType)
+	c.Skills = addName(c.Skills, tf.skillName)
 }
 
 func (c *Chain) addSubagent(id, typ string) *Subagent {
