@@ -14,6 +14,11 @@
 //	…
 //	err = e.Shutdown(ctx)
 //
+// The SDK's batch processor drops the oldest event when its queue is full; the Emitter avoids
+// that by flushing (and waiting) every [WithFlushEvery] events, so a simulator that produces
+// faster than the collector accepts is slowed down instead of losing events, and export
+// errors come back from Emit.
+//
 // Protocols: http/protobuf (the default) and grpc. The OpenTelemetry Go OTLP/HTTP log exporter
 // speaks protobuf only, so http/json is refused with [ErrUnsupportedProtocol]; to send
 // OTLP/JSON, encode with telemetry.EncodeLogsJSON and POST it yourself.

@@ -32,6 +32,7 @@ type Emitter struct {
 
 	mu        sync.Mutex
 	closed    bool
+	emitted   int                               // since the last flush from Emit
 	providers map[string]*sdklog.LoggerProvider // by resource key
 	loggers   map[loggerKey]otellog.Logger
 }
@@ -55,10 +56,16 @@ func New(ctx context.Context, opts ...Option) (*Emitter, error) {
 	e := &Emitter{cfg: cfg, now: time.Now, providers: map[string]*sdklog.LoggerProvider{}, loggers: map[loggerKey]otellog.Logger{}}
 	if cfg.provider != nil {
 		if cfg.endpoint != "" || cfg.protocol != ProtocolUnknown || cfg.headers != nil || cfg.insecure || cfg.timeout != 0 ||
-			cfg.gzip || cfg.resource != nil || cfg.simple {
+			cfg.gzip || cfg.resource != nil || cfg.simple || cfg.queueSize != 0 {
 			return nil, fmt.Errorf("%w: WithLoggerProvider excludes exporter, resource and processor options", ErrInvalidOption)
 		}
 		return e, nil
+	}
+	if cfg.queueSize == 0 {
+		e.cfg.queueSize = DefaultQueueSize
+	}
+	if !cfg.flushSet {
+		e.cfg.flushEvery = max(1, e.cfg.queueSize/2)
 	}
 	if cfg.protocol == ProtocolUnknown {
 		cfg.protocol = ProtocolHTTPProtobuf
@@ -151,12 +158,14 @@ func (e *Emitter) Protocol() Protocol {
 // unless WithResource overrides it. A trace and span id on the record are passed on as the
 // context's span. Emit does not modify ev.
 //
-// With the default batching, Emit returns before the event is exported; export failures are
-// reported through the OpenTelemetry error handler (otel.SetErrorHandler), and ForceFlush
-// and Shutdown return them when the processor does. Emit returns ErrShutdown after Shutdown.
+// With the default batching, Emit usually returns before the event is exported; every
+// WithFlushEvery events it flushes and waits instead, and returns the flush's error (an export
+// failure). Other export failures are reported through the OpenTelemetry error handler
+// (otel.SetErrorHandler), and by ForceFlush and Shutdown. Emit returns ErrShutdown after
+// Shutdown.
 func (e *Emitter) Emit(ctx context.Context, ev telemetry.Event) error {
 	r := ev.EventRecord()
-	l, err := e.logger(r)
+	l, flush, err := e.logger(r)
 	if err != nil {
 		return err
 	}
@@ -168,10 +177,15 @@ func (e *Emitter) Emit(ctx context.Context, ev telemetry.Event) error {
 	}
 	rec := record(ev, e.now)
 	l.Emit(ctx, rec)
+	if flush {
+		return e.ForceFlush(ctx)
+	}
 	return nil
 }
 
-func (e *Emitter) logger(r *telemetry.Record) (otellog.Logger, error) {
+// logger returns the logger for r's resource and scope, and whether this event should be
+// followed by a flush.
+func (e *Emitter) logger(r *telemetry.Record) (otellog.Logger, bool, error) {
 	scope, version := telemetry.LogsScopeName, e.cfg.scopeVersion
 	if r.Scope != nil && (r.Scope.Name != "" || r.Scope.Version != "") {
 		scope, version = r.Scope.Name, r.Scope.Version
@@ -187,10 +201,18 @@ func (e *Emitter) logger(r *telemetry.Record) (otellog.Logger, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, ErrShutdown
+		return nil, false, ErrShutdown
+	}
+	flush := false
+	if e.cfg.flushEvery > 0 {
+		e.emitted++
+		if e.emitted >= e.cfg.flushEvery {
+			e.emitted = 0
+			flush = true
+		}
 	}
 	if l, ok := e.loggers[k]; ok {
-		return l, nil
+		return l, flush, nil
 	}
 	var lp otellog.LoggerProvider = e.cfg.provider
 	if lp == nil {
@@ -203,7 +225,7 @@ func (e *Emitter) logger(r *telemetry.Record) (otellog.Logger, error) {
 	}
 	l := lp.Logger(scope, otellog.WithInstrumentationVersion(version))
 	e.loggers[k] = l
-	return l, nil
+	return l, flush, nil
 }
 
 func (e *Emitter) newProvider(r *telemetry.Resource) *sdklog.LoggerProvider {
@@ -211,7 +233,8 @@ func (e *Emitter) newProvider(r *telemetry.Resource) *sdklog.LoggerProvider {
 	if e.cfg.simple {
 		proc = sdklog.NewSimpleProcessor(e.exporter)
 	} else {
-		proc = sdklog.NewBatchProcessor(e.exporter)
+		proc = sdklog.NewBatchProcessor(e.exporter, sdklog.WithMaxQueueSize(e.cfg.queueSize),
+			sdklog.WithExportMaxBatchSize(min(e.cfg.queueSize, 512)))
 	}
 	return sdklog.NewLoggerProvider(
 		sdklog.WithResource(sdkResource(r)),

@@ -2,6 +2,8 @@ package emit_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -127,4 +129,43 @@ func TestEmitResourcesAndConcurrency(t *testing.T) {
 		assert.Equal(t, "9.9.9", ev.EventRecord().Scope.Version)
 	}
 	assert.Equal(t, map[telemetry.Product]int{telemetry.ProductCowork: 100, telemetry.ProductClaudeCode: 100}, byProduct)
+}
+
+// TestEmitBackPressure shows the default flushing: a producer that outruns a slow exporter
+// through a small queue loses nothing, and export errors come back from Emit.
+func TestEmitBackPressure(t *testing.T) {
+	c, url := startHTTP(t)
+	ctx := context.Background()
+	e, err := emit.New(ctx, emit.WithEndpoint(url), emit.WithQueueSize(16))
+	require.NoError(t, err)
+	for i := range 1000 {
+		ev := telemetry.New(telemetry.NameAPIRequest)
+		ev.EventRecord().SessionID = "s"
+		ev.EventRecord().Sequence = int64(i)
+		require.NoError(t, e.Emit(ctx, ev))
+	}
+	require.NoError(t, e.Shutdown(ctx))
+	got := c.events()
+	require.Len(t, got, 1000, "nothing dropped")
+	for i, ev := range got {
+		assert.Equal(t, int64(i), ev.EventRecord().Sequence, "in order")
+	}
+
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusBadRequest)
+	}))
+	defer refuse.Close()
+	e, err = emit.New(ctx, emit.WithEndpoint(refuse.URL), emit.WithFlushEvery(3))
+	require.NoError(t, err)
+	var errs []error
+	for range 6 {
+		errs = append(errs, e.Emit(ctx, telemetry.New(telemetry.NameUserPrompt)))
+	}
+	assert.NoError(t, errs[0])
+	assert.Error(t, errs[2], "the third event flushes and reports the refused export")
+	assert.Error(t, errs[5])
+	_ = e.Shutdown(ctx)
+
+	_, err = emit.New(ctx, emit.WithQueueSize(0))
+	assert.ErrorIs(t, err, emit.ErrInvalidOption)
 }

@@ -72,8 +72,14 @@ type config struct {
 	scopeVersion string
 	simple       bool
 	gzip         bool
+	queueSize    int
+	flushEvery   int
+	flushSet     bool
 	errs         []error
 }
+
+// DefaultQueueSize is the SDK batch processor's queue size the Emitter uses by default.
+const DefaultQueueSize = 2048
 
 // WithEndpoint sets where events are sent: a URL ("http://127.0.0.1:4318", or with a path,
 // "https://collector.example/otlp/v1/logs") or host:port. For http/protobuf an empty path or
@@ -151,9 +157,31 @@ func WithSimpleProcessor() Option {
 	return optionFunc(func(c *config) { c.simple = true })
 }
 
+// WithQueueSize sets the batch processor's queue size: how many events may wait for export per
+// resource. Default: DefaultQueueSize. When a queue is full the SDK drops its oldest event, which
+// is why the Emitter flushes every so often (see WithFlushEvery).
+func WithQueueSize(n int) Option {
+	return optionFunc(func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, errors.New("emit: queue size must be positive"))
+		}
+		c.queueSize = n
+	})
+}
+
+// WithFlushEvery makes Emit flush (export and wait) after every n events, so that the SDK's
+// queues never overflow and export errors come back from Emit: back-pressure for load
+// generators. n <= 0 never flushes from Emit, and the SDK then drops events when a producer
+// outruns the exporter. Default: half the queue size, which loses nothing for one producer
+// goroutine and leaves room for others emitting while a flush runs.
+func WithFlushEvery(n int) Option {
+	return optionFunc(func(c *config) { c.flushEvery, c.flushSet = n, true })
+}
+
 // WithLoggerProvider emits through p, a provider the caller configured and owns (exporters,
 // processors and resource are p's). It cannot be combined with WithEndpoint, WithProtocol,
-// WithHeaders, WithInsecure, WithTimeout, WithGzip, WithResource or WithSimpleProcessor.
+// WithHeaders, WithInsecure, WithTimeout, WithGzip, WithResource, WithSimpleProcessor or
+// WithQueueSize; WithFlushEvery still applies (default: never).
 // ForceFlush flushes p when p has a ForceFlush(context.Context) error method; Shutdown does not
 // shut p down.
 func WithLoggerProvider(p otellog.LoggerProvider) Option {
