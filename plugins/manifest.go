@@ -450,7 +450,11 @@ func unknownFields(obj map[string]any, known []string, prefix string) policy.Iss
 	slices.Sort(keys)
 	var out policy.Issues
 	for _, k := range keys {
-		out = append(out, manifestAdvice(prefix+k, "unknown field %q; Claude Code ignores it", k))
+		name := k
+		if name == "" {
+			name = `""` // keep the path non-empty
+		}
+		out = append(out, manifestAdvice(prefix+name, "unknown field %q; Claude Code ignores it", k))
 	}
 	return out
 }
