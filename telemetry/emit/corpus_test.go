@@ -108,12 +108,19 @@ func startGRPC(t *testing.T) (*capture, string) {
 }
 
 // corpusEvents decodes every log event of a scenario, in arrival order.
-func corpusEvents(t *testing.T, scenario string) []telemetry.Event { return corpusEventsB(t, scenario) }
 
 func corpusEventsB(t testing.TB, scenario string) []telemetry.Event {
+	return corpusEventsEnc(t, corpus.Protobuf, scenario)
+}
+
+func corpusEventsEnc(t testing.TB, enc corpus.Encoding, scenario string) []telemetry.Event {
 	var out []telemetry.Event
-	for _, f := range corpus.Logs(corpus.Protobuf, scenario) {
-		l, err := telemetry.DecodeLogsProto(f.Data)
+	for _, f := range corpus.Logs(enc, scenario) {
+		decode := telemetry.DecodeLogsProto
+		if enc == corpus.JSON {
+			decode = telemetry.DecodeLogsJSON
+		}
+		l, err := decode(f.Data)
 		require.NoError(t, err, f.Path())
 		out = append(out, l.Events()...)
 	}
@@ -158,9 +165,9 @@ func TestEmitCorpus(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			total := 0
-			for _, scenario := range corpus.Scenarios() {
-				t.Run("scenario="+scenario, func(t *testing.T) {
-					want := corpusEvents(t, scenario)
+			for _, sc := range scenariosBothEncodings() {
+				t.Run("scenario="+sc.name+"/source="+string(sc.enc), func(t *testing.T) {
+					want := corpusEventsEnc(t, sc.enc, sc.name)
 					require.NotEmpty(t, want)
 					c, opts := tr.opts(t)
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -185,6 +192,23 @@ func TestEmitCorpus(t *testing.T) {
 			t.Logf("%d corpus events compared", total)
 		})
 	}
+}
+
+type scenario struct {
+	name string
+	enc  corpus.Encoding
+}
+
+// scenariosBothEncodings lists every scenario decoded from protobuf and from JSON: both
+// decodings must leave the SDK identically.
+func scenariosBothEncodings() []scenario {
+	var out []scenario
+	for _, enc := range []corpus.Encoding{corpus.Protobuf, corpus.JSON} {
+		for _, s := range corpus.Scenarios() {
+			out = append(out, scenario{s, enc})
+		}
+	}
+	return out
 }
 
 func compareEvent(t *testing.T, i int, want, got telemetry.Event) {
