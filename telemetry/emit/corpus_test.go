@@ -107,12 +107,12 @@ func startGRPC(t *testing.T) (*capture, string) {
 	return c, lis.Addr().String()
 }
 
-// corpusEvents decodes every log event of a scenario, in arrival order.
-
+// corpusEventsB decodes every log event of a scenario's protobuf files, in arrival order.
 func corpusEventsB(t testing.TB, scenario string) []telemetry.Event {
 	return corpusEventsEnc(t, corpus.Protobuf, scenario)
 }
 
+// corpusEventsEnc decodes every log event of a scenario in one encoding, in arrival order.
 func corpusEventsEnc(t testing.TB, enc corpus.Encoding, scenario string) []telemetry.Event {
 	var out []telemetry.Event
 	for _, f := range corpus.Logs(enc, scenario) {
