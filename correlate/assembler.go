@@ -268,6 +268,9 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			sess = &liveSession{}
 			s.sessions[k.session] = sess
 		}
+		if prior == nil {
+			prior = make([]entry, 0, 16)
+		}
 		p = &pendingChain{key: k, created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
 		for i := range prior {
 			p.bytes += int64(prior[i].size)

@@ -92,14 +92,28 @@ func contentHash(ev telemetry.Event) uint64 {
 	return h.Sum64()
 }
 
-// eventSize estimates the bytes an event holds: its struct, attribute list and strings
-// (strings shared with the typed fields are counted once).
+// eventSize estimates the bytes an event holds without walking its attributes: the typed
+// struct and record, a fixed share per attribute, and the lengths of the content strings that
+// dominate large events. It is an estimate for memory limits, not an exact count.
 func eventSize(ev telemetry.Event) int {
-	n := 320 // the typed struct and its Record
-	for _, kv := range ev.EventRecord().Attrs {
-		n += 48 + len(kv.Key)
-		if kv.Value.Kind() == telemetry.ValueString {
-			n += len(kv.Value.Str())
+	r := ev.EventRecord()
+	n := 320 + 72*len(r.Attrs)
+	switch e := ev.(type) {
+	case *telemetry.UserPrompt:
+		n += len(e.Prompt) + len(e.PromptText)
+	case *telemetry.AssistantResponse:
+		n += len(e.Response)
+	case *telemetry.ToolResult:
+		n += len(e.ToolInput) + len(e.ToolParameters) + len(e.Error)
+	case *telemetry.ToolDecision:
+		n += len(e.ToolParameters)
+	case *telemetry.APIError:
+		n += len(e.Error)
+	case *telemetry.Unknown:
+		for _, kv := range r.Attrs {
+			if kv.Value.Kind() == telemetry.ValueString {
+				n += len(kv.Value.Str())
+			}
 		}
 	}
 	return n
@@ -281,13 +295,31 @@ func (s *sessionInfo) facts(prompt string, es []entry) sessionFacts {
 
 // fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
 func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
+	// Size every list up front: one allocation each.
+	var nAPI, nErr, nTool, nFile int
+	for i := range es {
+		switch ev := es[i].ev.(type) {
+		case *telemetry.APIRequest:
+			nAPI++
+		case *telemetry.APIError, *telemetry.APIRetriesExhausted, *telemetry.APIRefusal:
+			nErr++
+		case *telemetry.ToolDecision:
+			nTool++
+		case *telemetry.ToolResult:
+			nTool++
+			if _, ok := fileTools[ev.ToolName]; ok {
+				nFile++
+			}
+		}
+	}
 	c := &Chain{
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
-		APICalls: []APICall{}, APIErrors: []APIError{}, Tools: []ToolCall{},
+		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
 		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
-		Subagents: []Subagent{}, Files: []FileTouch{}, Reasons: []Reason{},
+		Subagents: []Subagent{}, Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
 		EventCount: len(es), Events: make([]telemetry.Event, len(es)),
 	}
+	okBuf := make([]bool, 0, nTool) // backing store for ToolCall.Success
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
@@ -373,7 +405,8 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				tc.ResultSequence = r.Sequence
 				tc.HasResult = true
 				ok := ev.Success
-				tc.Success = &ok
+				okBuf = append(okBuf, ok)
+				tc.Success = &okBuf[len(okBuf)-1]
 				tc.DurationMS, tc.ErrorType, tc.Error = ev.DurationMS, ev.ErrorType, ev.Error
 				if tc.Decision == "" {
 					tc.Decision = rawText(ev, telemetry.KeyDecisionType, ev.DecisionType.String())
