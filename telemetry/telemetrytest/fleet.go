@@ -122,12 +122,14 @@ func NewFleet(opts FleetOptions) *Fleet {
 		}
 	}
 	fl := &Fleet{opts: opts, users: make([]User, opts.Users)}
+	taken := map[string]bool{}
 	for i := range fl.users {
 		first, last := firstNames[g.r.IntN(len(firstNames))], lastNames[g.r.IntN(len(lastNames))]
 		owner := strings.ToLower(first + "." + last)
-		if i >= len(firstNames) {
+		if taken[owner] {
 			owner = fmt.Sprintf("%s%d", owner, i)
 		}
+		taken[owner] = true
 		o := orgs[i%len(orgs)]
 		u := User{
 			Name: first + " " + last,
@@ -255,9 +257,13 @@ type Session struct {
 // Batches splits the delivered events into export requests of at most the fleet's BatchSize
 // events, each with the session's one Resource and the Claude Code events Scope.
 func (s *Session) Batches() []*telemetry.Logs {
+	n := s.batch
+	if n <= 0 {
+		n = 20
+	}
 	var out []*telemetry.Logs
-	for i := 0; i < len(s.Events); i += s.batch {
-		out = append(out, telemetry.NewLogs(s.Events[i:min(i+s.batch, len(s.Events))]...))
+	for i := 0; i < len(s.Events); i += n {
+		out = append(out, telemetry.NewLogs(s.Events[i:min(i+n, len(s.Events))]...))
 	}
 	return out
 }

@@ -325,3 +325,27 @@ func TestFleetThroughEmitter(t *testing.T) {
 		assert.False(t, math.IsNaN(s.Truth.CostUSD))
 	}
 }
+
+func TestFleetUsers(t *testing.T) {
+	o := telemetrytest.Realistic(8)
+	o.Users, o.Orgs = 200, 3
+	fl := telemetrytest.NewFleet(o)
+	emails, accounts, orgs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, u := range fl.Users() {
+		assert.False(t, emails[u.Email], "unique email %s", u.Email)
+		emails[u.Email] = true
+		accounts[u.AccountUUID] = true
+		orgs[u.OrganizationID] = true
+		assert.Regexp(t, reAccountID, u.AccountID)
+	}
+	assert.Len(t, accounts, 200)
+	assert.Len(t, orgs, 3)
+	assert.Equal(t, 400, fl.NumSessions())
+
+	var s telemetrytest.Session // a Session built by hand batches with the default size
+	s.Events = make([]telemetry.Event, 45)
+	for i := range s.Events {
+		s.Events[i] = telemetry.New(telemetry.NameUserPrompt)
+	}
+	assert.Len(t, s.Batches(), 3)
+}
