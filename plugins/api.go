@@ -32,11 +32,14 @@ type Marketplace struct {
 	Owner *Owner `yaml:"owner,omitempty" json:"owner,omitempty"`
 	// Source is how its content arrives ("github", "manual", …).
 	Source string `yaml:"source,omitempty" json:"source,omitempty"`
-	// SyncStatus, LastSyncEndedAt, LastSyncReadSHA and CreatedAt are reported by the API.
-	SyncStatus      string `yaml:"sync_status,omitempty" json:"sync_status,omitempty"`
+	// SyncStatus is the outcome of the last repository sync ("success", "failed_auth", …).
+	SyncStatus string `yaml:"sync_status,omitempty" json:"sync_status,omitempty"`
+	// LastSyncEndedAt is when the last sync finished (RFC 3339).
 	LastSyncEndedAt string `yaml:"last_sync_ended_at,omitempty" json:"last_sync_ended_at,omitempty"`
+	// LastSyncReadSHA is the commit the last sync read.
 	LastSyncReadSHA string `yaml:"last_sync_read_sha,omitempty" json:"last_sync_read_sha,omitempty"`
-	CreatedAt       string `yaml:"created_at,omitempty" json:"created_at,omitempty"`
+	// CreatedAt is when the marketplace was created (RFC 3339).
+	CreatedAt string `yaml:"created_at,omitempty" json:"created_at,omitempty"`
 }
 
 // Component is one skill, command, agent, hook or MCP server a plugin provides.
@@ -51,9 +54,12 @@ type Component struct {
 
 // ContentScan is the result of Anthropic's scan of a plugin version.
 type ContentScan struct {
-	Status     string `yaml:"status,omitempty" json:"status,omitempty"`
+	// Status is the scan's progress ("completed", …).
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
+	// Assessment is the verdict ("pass", …).
 	Assessment string `yaml:"assessment,omitempty" json:"assessment,omitempty"`
-	Reason     string `yaml:"reason,omitempty" json:"reason,omitempty"`
+	// Reason explains a failing assessment.
+	Reason string `yaml:"reason,omitempty" json:"reason,omitempty"`
 }
 
 // Plugin is an organization plugin in the Admin API shape (GET /v1/organizations/plugins).
@@ -66,8 +72,9 @@ type Plugin struct {
 	ID string `yaml:"id" json:"id"`
 	// Name is the lowercase identifier, unique within its marketplace.
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
-	// DisplayName and Description describe the served version.
+	// DisplayName is the served version's display name.
 	DisplayName string `yaml:"display_name,omitempty" json:"display_name,omitempty"`
+	// Description is the served version's description.
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	// MarketplaceID names the marketplace the plugin lives in.
 	MarketplaceID string `yaml:"marketplace_id,omitempty" json:"marketplace_id,omitempty"`
@@ -80,19 +87,26 @@ type Plugin struct {
 	OrganizationInstallationPreferenceInherited bool `yaml:"organization_installation_preference_inherited,omitempty" json:"organization_installation_preference_inherited,omitempty"`
 	// Owner says who owns the plugin; nil or "organization" for org plugins.
 	Owner *Owner `yaml:"owner,omitempty" json:"owner,omitempty"`
-	// Version information reported by the API.
-	ServedVersionID     string `yaml:"served_version_id,omitempty" json:"served_version_id,omitempty"`
-	ServedVersionPinned bool   `yaml:"served_version_pinned,omitempty" json:"served_version_pinned,omitempty"`
-	LatestVersionID     string `yaml:"latest_version_id,omitempty" json:"latest_version_id,omitempty"`
-	ManifestVersion     string `yaml:"manifest_version,omitempty" json:"manifest_version,omitempty"`
+	// ServedVersionID is the version members are served.
+	ServedVersionID string `yaml:"served_version_id,omitempty" json:"served_version_id,omitempty"`
+	// ServedVersionPinned is true when an admin pinned the served version.
+	ServedVersionPinned bool `yaml:"served_version_pinned,omitempty" json:"served_version_pinned,omitempty"`
+	// LatestVersionID is the newest stored version.
+	LatestVersionID string `yaml:"latest_version_id,omitempty" json:"latest_version_id,omitempty"`
+	// ManifestVersion is the version string the served version's manifest declares.
+	ManifestVersion string `yaml:"manifest_version,omitempty" json:"manifest_version,omitempty"`
 	// Reach classifies what the plugin can touch ("remote", "privileged", "contained").
 	Reach string `yaml:"reach,omitempty" json:"reach,omitempty"`
-	// CreatedBy, ContentScan and Components are reported by the API.
-	CreatedBy   map[string]string `yaml:"created_by,omitempty" json:"created_by,omitempty"`
-	ContentScan *ContentScan      `yaml:"content_scan,omitempty" json:"content_scan,omitempty"`
-	Components  []Component       `yaml:"components,omitempty" json:"components,omitempty"`
-	CreatedAt   string            `yaml:"created_at,omitempty" json:"created_at,omitempty"`
-	UpdatedAt   string            `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
+	// CreatedBy names the actor that uploaded the plugin.
+	CreatedBy map[string]string `yaml:"created_by,omitempty" json:"created_by,omitempty"`
+	// ContentScan is the result of Anthropic's scan of the served version.
+	ContentScan *ContentScan `yaml:"content_scan,omitempty" json:"content_scan,omitempty"`
+	// Components lists what the served version provides.
+	Components []Component `yaml:"components,omitempty" json:"components,omitempty"`
+	// CreatedAt is when the plugin was created (RFC 3339).
+	CreatedAt string `yaml:"created_at,omitempty" json:"created_at,omitempty"`
+	// UpdatedAt is when the plugin last changed (RFC 3339).
+	UpdatedAt string `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
 }
 
 // TargetType is the kind of an installation setting's target. The zero value,
@@ -167,8 +181,9 @@ type InstallationSetting struct {
 	Target Target `yaml:"target" json:"target"`
 	// InstallationPreference is the level.
 	InstallationPreference Level `yaml:"installation_preference" json:"installation_preference"`
-	// CreatedAt and UpdatedAt are reported by the API.
+	// CreatedAt is when the setting was created (RFC 3339).
 	CreatedAt string `yaml:"created_at,omitempty" json:"created_at,omitempty"`
+	// UpdatedAt is when the setting last changed (RFC 3339).
 	UpdatedAt string `yaml:"updated_at,omitempty" json:"updated_at,omitempty"`
 }
 

@@ -110,8 +110,9 @@ type Context struct {
 type Explanation struct {
 	// Context is shared by every decision of the member.
 	*Context
-	// Base is the org-wide level as stored; BaseSource says where it came from.
-	Base       Level
+	// Base is the org-wide level as stored (possibly unknown).
+	Base Level
+	// BaseSource says where Base came from.
 	BaseSource BaseSource
 	// Groups lists the member's groups that hold a setting for the plugin, in ranking order;
 	// the member's other groups (Context.Groups) hold none.
@@ -119,8 +120,9 @@ type Explanation struct {
 	// GroupsIgnored is set on Team plans: group settings exist but do not apply.
 	GroupsIgnored bool
 	// Winner is the policy level before the member's own actions (unknown already mapped to
-	// not_available); FromGroups says whether it came from group settings or the base.
-	Winner     Level
+	// not_available).
+	Winner Level
+	// FromGroups says whether Winner came from group settings (else from the base).
 	FromGroups bool
 	// Overlay is the effect of the member's own actions.
 	Overlay Overlay

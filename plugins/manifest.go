@@ -25,7 +25,10 @@ const (
 
 // Author is a plugin author or marketplace owner.
 type Author struct {
-	Name, Email, URL string
+	// Name is required.
+	Name string
+	// Email and URL are optional.
+	Email, URL string
 }
 
 // Manifest is a parsed `.claude-plugin/plugin.json`.
@@ -71,21 +74,41 @@ func (k SourceKind) String() string {
 
 // PluginSource says where a marketplace entry's plugin comes from.
 type PluginSource struct {
-	Kind                          SourceKind
-	Path, Repo, URL, Ref, Package string
+	// Kind says which of the other fields apply.
+	Kind SourceKind
+	// Path is the relative directory of a [SourcePath] source, or the sub-directory of a
+	// [SourceGitSubdir] one.
+	Path string
+	// Repo is the "owner/repo" of a [SourceGitHub] source.
+	Repo string
+	// URL is the git URL of a [SourceURL] or [SourceGitSubdir] source.
+	URL string
+	// Ref is an optional git ref.
+	Ref string
+	// Package is the package name of a [SourceNPM] source.
+	Package string
 }
 
 // MarketplaceEntry is one plugin listed in a marketplace.
 type MarketplaceEntry struct {
-	Name, Description, Version string
-	Source                     PluginSource
+	// Name is the plugin's name in the marketplace (the "plugin" of plugin@marketplace).
+	Name string
+	// Description and Version are optional.
+	Description, Version string
+	// Source says where the plugin comes from.
+	Source PluginSource
 }
 
 // MarketplaceManifest is a parsed `.claude-plugin/marketplace.json`.
 type MarketplaceManifest struct {
-	Name, Description string
-	Owner             Author
-	Plugins           []MarketplaceEntry
+	// Name is the marketplace's name (the "marketplace" of plugin@marketplace).
+	Name string
+	// Description is the description, or metadata.description.
+	Description string
+	// Owner is the marketplace owner; Owner.Name is required.
+	Owner Author
+	// Plugins are the listed plugins.
+	Plugins []MarketplaceEntry
 }
 
 // ManifestKind says which manifest a directory holds. The zero value, [KindUnknown], means
@@ -117,8 +140,10 @@ func (k ManifestKind) String() string {
 type Report struct {
 	// Kind says which manifest was validated.
 	Kind ManifestKind
-	// Plugin or Marketplace is the parsed manifest (partial when invalid).
-	Plugin      *Manifest
+	// Plugin is the parsed plugin.json (partial when invalid), for [KindPlugin].
+	Plugin *Manifest
+	// Marketplace is the parsed marketplace.json (partial when invalid), for
+	// [KindMarketplace].
 	Marketplace *MarketplaceManifest
 	// Issues lists every finding; paths are JSON paths such as `plugins[0].source`.
 	Issues policy.Issues

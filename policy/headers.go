@@ -242,6 +242,7 @@ func joinErrs(errs []error) error {
 // joined is errors.Join with a way back to the parts.
 type joined []error
 
+// Error joins the parts with newlines.
 func (j joined) Error() string {
 	var b strings.Builder
 	for i, e := range j {
@@ -253,6 +254,7 @@ func (j joined) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the parts.
 func (j joined) Unwrap() []error { return j }
 
 func unjoin(err error) []error {
