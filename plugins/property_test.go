@@ -205,3 +205,23 @@ func TestPropertyDiffMatchesResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentFirstUse resolves, diffs and validates one fresh snapshot from several
+// goroutines at once (run with -race): the lazily built index is safe.
+func TestConcurrentFirstUse(t *testing.T) {
+	s := loadAcme(t)
+	want, err := plugins.Resolve(loadAcme(t), "user_erin")
+	require.NoError(t, err)
+	done := make(chan plugins.Result)
+	for range 8 {
+		go func() {
+			r, _ := plugins.Resolve(s, "user_erin")
+			_ = plugins.Diff(s, s, nil)
+			_ = s.Validate()
+			done <- r
+		}()
+	}
+	for range 8 {
+		assert.Equal(t, want, <-done)
+	}
+}

@@ -105,12 +105,12 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 	aggs := make([]agg, np)
 	ix.aggregate(mi, aggs)
 	// One slab holds every group value of every plugin, in ranking order per plugin.
-	offs := make([]int32, np+1)
+	scratch := make([]int32, 2*np+1)
+	offs, cur := scratch[:np+1], scratch[np+1:]
 	for i := range aggs {
 		offs[i+1] = offs[i] + aggs[i].n
 	}
 	slab := make([]GroupValue, offs[np])
-	cur := make([]int32, np)
 	copy(cur, offs[:np])
 	for _, g := range ix.memberRank[mi] {
 		for _, gs := range ix.groupSettings[g] {

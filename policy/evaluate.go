@@ -153,7 +153,7 @@ func (s *Snapshot) Evaluate(memberID string) (Decision, error) {
 // [ErrUnknownMember]. Access is a pure function of the snapshot.
 func (s *Snapshot) Access(memberID string, f Feature) (Decision, error) {
 	ix := s.index()
-	d := Decision{Revision: ix.revision, Member: memberID, Feature: f}
+	d := Decision{Revision: ix.revision, Member: memberID, Feature: f, Gates: make([]Gate, 0, 4)}
 	mi, ok := ix.members[memberID]
 	if !ok {
 		return d, fmt.Errorf("%w %q", ErrUnknownMember, memberID)
