@@ -24,9 +24,11 @@ type labelledCase struct {
 	} `json:"labels"`
 }
 
-func loadLabelled(t testing.TB) []labelledCase {
+func loadLabelled(t testing.TB) []labelledCase { return loadCases(t, "testdata/labelled.jsonl") }
+
+func loadCases(t testing.TB, path string) []labelledCase {
 	t.Helper()
-	f, err := os.Open("testdata/labelled.jsonl")
+	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	var out []labelledCase
@@ -62,7 +64,16 @@ func (s prStats) precision() float64 {
 // label, a false positive otherwise (every detection in a hard negative is one). It fails
 // under recall 0.99 on vendor-prefixed secrets, 0.95 overall, or precision 0.98 overall.
 func TestLabelledCorpus(t *testing.T) {
-	cases := loadLabelled(t)
+	for _, file := range []string{"labelled.jsonl", "heldout.jsonl"} {
+		t.Run("file="+file, func(t *testing.T) { evaluate(t, file) })
+	}
+}
+
+// evaluate measures the detectors on one labelled file. heldout.jsonl was written after the
+// detectors were tuned on labelled.jsonl, in shapes and contexts that file does not use; it
+// is held to the same bars except the minimum sizes.
+func evaluate(t *testing.T, file string) {
+	cases := loadCases(t, "testdata/"+file)
 	sc := newScanner(allDetectors)
 	stats := map[string]*prStats{}
 	get := func(n string) *prStats {
@@ -153,8 +164,10 @@ func TestLabelledCorpus(t *testing.T) {
 	for _, f := range fps {
 		t.Log("false positive: " + f)
 	}
-	assert.GreaterOrEqual(t, positives, 300)
-	assert.GreaterOrEqual(t, negatives, 300)
+	if file == "labelled.jsonl" {
+		assert.GreaterOrEqual(t, positives, 300)
+		assert.GreaterOrEqual(t, negatives, 300)
+	}
 	assert.GreaterOrEqual(t, vendor.recall(), 0.99, "vendor-prefixed recall")
 	assert.GreaterOrEqual(t, all.recall(), 0.95, "overall recall")
 	assert.GreaterOrEqual(t, all.precision(), 0.98, "overall precision")

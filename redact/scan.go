@@ -147,7 +147,7 @@ var impls = []detectorImpl{
 	{setOf(DetectorJWT), func(t *scanText) bool { return t.has(fDot) && t.len() >= 30 }, findJWTs},
 	{setOf(DetectorAuthHeader), func(t *scanText) bool { return t.f&(fColon|fEq) != 0 }, findAuthHeaders},
 	{setOf(DetectorURLCredentials, DetectorURLSecretParam), func(t *scanText) bool { return t.f&(fAt|fQuestion|fEq) != 0 && t.has(fColon|fSlash) }, findURLSecrets},
-	{setOf(DetectorCommandLine), func(t *scanText) bool { return t.has(fSpace) && t.f&(fDash|fEq) != 0 }, findCommandLine},
+	{setOf(DetectorCommandLine), func(t *scanText) bool { return t.has(fSpace) }, findCommandLine},
 	{setOf(DetectorAssignment, DetectorHighEntropy), func(t *scanText) bool { return t.f&(fColon|fEq) != 0 }, findAssignments},
 	{setOf(DetectorEmail), func(t *scanText) bool { return t.has(fAt | fDot) }, findEmails},
 	{setOf(DetectorIBAN), func(t *scanText) bool { return t.has(fUpper) && t.digits >= 12 }, findIBANs},

@@ -103,16 +103,20 @@ func findCommandLine(t *scanText, out []span) []span {
 	var wb [64]word
 	ws := shellWords(s, wb[:0])
 	prog := ""
-	login := false // a "login" subcommand: docker login -p is a password, docker run -p a port
+	login := false  // a "login" subcommand: docker login -p is a password, docker run -p a port
+	setter := false // a "set"/"config" subcommand: a sensitive setting name is followed by its value
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		if w.op {
-			prog, login = "", false
+			prog, login, setter = "", false, false
 			continue
 		}
 		raw := s[w.start:w.end]
-		if raw == "login" {
+		switch raw {
+		case "login":
 			login = true
+		case "set", "config", "configure", "config:set":
+			setter = true
 		}
 		if prog == "" {
 			if raw == "sudo" || raw == "env" || raw == "command" || raw == "exec" || raw == "time" || raw == "nohup" {
@@ -124,7 +128,7 @@ func findCommandLine(t *scanText, out []span) []span {
 			}
 			prog = strings.TrimSuffix(p, ".exe")
 			if eq := strings.IndexByte(raw, '='); eq > 0 && isEnvName(raw[:eq]) {
-				out = envAssign(s, w, eq, out)
+				out = envAssign(s, w, eq, true, out)
 				prog = ""
 			}
 			continue
@@ -132,14 +136,29 @@ func findCommandLine(t *scanText, out []span) []span {
 		switch {
 		case (prog == "export" || prog == "set" || prog == "setx" || prog == "declare" || prog == "local" || prog == "readonly") && !strings.HasPrefix(raw, "-"):
 			if eq := strings.IndexByte(raw, '='); eq > 0 {
-				out = envAssign(s, w, eq, out)
+				out = envAssign(s, w, eq, true, out)
 			} else if prog == "setx" && i+1 < len(ws) && keyClass(raw) != 0 {
 				out = flagValue(s, ws[i+1], DetectorCommandLine, out)
 				i++
 			}
+		case !strings.HasPrefix(raw, "-") && strings.IndexByte(raw, '=') > 0 && isEnvName(raw[:strings.IndexByte(raw, '=')]):
+			// NAME=value anywhere: docker -e, vault kv put, heroku config:set, env files.
+			out = envAssign(s, w, strings.IndexByte(raw, '='), false, out)
+		case !strings.HasPrefix(raw, "-") && setter && keyClass(raw) != 0 && i+1 < len(ws) && !ws[i+1].op &&
+			!strings.HasPrefix(s[ws[i+1].start:ws[i+1].end], "-"):
+			// aws configure set aws_secret_access_key VALUE, git config …token VALUE.
+			out = flagValue(s, ws[i+1], DetectorCommandLine, out)
+			i++
 		case strings.HasPrefix(raw, "--"):
 			name, val, hasEq := strings.Cut(raw[2:], "=")
 			lname := strings.ToLower(name)
+			if hasEq {
+				// --from-literal=password=VALUE, --build-arg=NPM_TOKEN=VALUE
+				if eq := strings.IndexByte(val, '='); eq > 0 && isEnvName(val[:eq]) {
+					out = envAssign(s, word{start: w.start + 3 + len(name), end: w.end}, eq, false, out)
+					continue
+				}
+			}
 			if !isSecretFlag(lname) {
 				if (lname == "user" || lname == "proxy-user") && userPassPrograms[prog] {
 					if hasEq {
@@ -209,17 +228,20 @@ func isEnvName(n string) bool {
 	return true
 }
 
-// envAssign reports the value of NAME=value when NAME is sensitive.
-func envAssign(s string, w word, eq int, out []span) []span {
+// envAssign reports the value of NAME=value when NAME is sensitive. An explicit environment
+// assignment (export, a leading NAME=value) reports any real value of a token-like name;
+// elsewhere such a value must look random (a password-like name always counts).
+func envAssign(s string, w word, eq int, env bool, out []span) []span {
 	name := s[w.start : w.start+eq]
-	if keyClass(name) == 0 {
+	cls := keyClass(name)
+	if cls == 0 {
 		return out
 	}
 	vs, ve := w.start+eq+1, w.end
 	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
 		vs, ve = vs+1, ve-1
 	}
-	if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) && !looksLikeIdentifier(s[vs:ve]) {
+	if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) && !looksLikeIdentifier(s[vs:ve]) && (env || cls == 2 || looksRandom(s[vs:ve])) {
 		out = append(out, span{vs, ve, DetectorCommandLine})
 	}
 	return out
