@@ -3,7 +3,11 @@ package correlate
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -177,3 +181,23 @@ func shuffled[T any](xs []T, seed uint64) []T {
 	}
 	return out
 }
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+// golden compares got (indented JSON) with testdata/golden/name, rewriting it with -update.
+func golden(t *testing.T, name string, got any) {
+	t.Helper()
+	b, err := json.MarshalIndent(got, "", "  ")
+	require.NoError(t, err)
+	b = append(b, '\n')
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, b, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	require.Equal(t, string(want), string(b), "golden %s (regenerate with go test -update)", path)
+}
+
+func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }
