@@ -28,6 +28,8 @@
 //     installed unless the member uninstalled it; available is installed only if the member
 //     installed it; not_available hides the plugin and removes a previous install.
 //
+// [ResolveInto] does the same into a reused [Result], for loops over many members.
+//
 // Every combinator is commutative over group order, so the result does not depend on the
 // order of groups, memberships or settings. [Snapshot.Install], [Snapshot.Uninstall] and
 // [Snapshot.Edit] apply member actions and refuse with an [*ActionError] ([ErrRequired],

@@ -225,3 +225,24 @@ func TestConcurrentFirstUse(t *testing.T) {
 		assert.Equal(t, want, <-done)
 	}
 }
+
+// TestResolveIntoMatchesResolve reuses one Result across members and snapshots: each
+// result equals a fresh Resolve.
+func TestResolveIntoMatchesResolve(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var dst plugins.Result
+	for i := range 60 {
+		s := randomSnapshot(r, combinators[i%3])
+		if i%5 == 0 {
+			s.Plan = policy.PlanTeam
+		}
+		for _, m := range s.Members {
+			want, err := plugins.Resolve(s, m.ID)
+			require.NoError(t, err)
+			require.NoError(t, plugins.ResolveInto(&dst, s, m.ID))
+			require.Equal(t, want.Plugins, dst.Plugins)
+			require.Equal(t, *want.Context, *dst.Context)
+		}
+	}
+	assert.ErrorIs(t, plugins.ResolveInto(&dst, loadAcme(t), "nobody"), policy.ErrUnknownMember)
+}

@@ -13,6 +13,10 @@ type Result struct {
 	*Context
 	// Plugins holds one decision per plugin, in plugin ID order.
 	Plugins []Decision
+
+	slab    []GroupValue // backing store of the explanations' Groups
+	scratch []int32
+	aggs    []agg
 }
 
 // Plugin returns the decision for the plugin with the given ID.
@@ -72,13 +76,29 @@ func indentLines(s, indent string) string {
 //
 // An unknown member returns [policy.ErrUnknownMember].
 func Resolve(s *Snapshot, memberID string) (Result, error) {
+	var res Result
+	err := ResolveInto(&res, s, memberID)
+	return res, err
+}
+
+// ResolveInto is [Resolve] writing into dst and reusing its memory (decisions, group values,
+// scratch space), for callers that resolve many members in a loop. Everything dst held
+// before, including explanations and the Context, is overwritten: do not keep references
+// into a Result you pass here. A zero Result is a valid dst.
+func ResolveInto(dst *Result, s *Snapshot, memberID string) error {
 	ix := s.index()
 	pol := &s.Snapshot
-	ctx := &Context{Revision: ix.revision, Member: memberID, Combinator: ix.combinator}
-	res := Result{Context: ctx}
+	ctx := dst.Context
+	if ctx == nil {
+		ctx = &Context{}
+	}
+	*ctx = Context{Revision: ix.revision, Member: memberID, Combinator: ix.combinator, Warnings: ctx.Warnings[:0]}
+	dst.Context = ctx
+	res := dst
 	cow, err := pol.Access(memberID, policy.FeatureCowork)
 	if err != nil {
-		return res, err
+		res.Plugins = res.Plugins[:0]
+		return err
 	}
 	sk, _ := pol.Access(memberID, policy.FeatureSkills)
 	cow.Revision, sk.Revision = ix.revision, ix.revision
@@ -102,15 +122,20 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 	}
 
 	np := len(ix.plugins)
-	aggs := make([]agg, np)
+	aggs := grow(res.aggs, np)
+	clear(aggs)
+	res.aggs = aggs
 	ix.aggregate(mi, aggs)
 	// One slab holds every group value of every plugin, in ranking order per plugin.
-	scratch := make([]int32, 2*np+1)
+	scratch := grow(res.scratch, 2*np+1)
+	res.scratch = scratch
 	offs, cur := scratch[:np+1], scratch[np+1:]
+	offs[0] = 0
 	for i := range aggs {
 		offs[i+1] = offs[i] + aggs[i].n
 	}
-	slab := make([]GroupValue, offs[np])
+	slab := grow(res.slab, int(offs[np]))
+	res.slab = slab
 	copy(cur, offs[:np])
 	for _, g := range ix.memberRank[mi] {
 		for _, gs := range ix.groupSettings[g] {
@@ -119,7 +144,8 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 		}
 	}
 
-	res.Plugins = make([]Decision, np)
+	res.Plugins = grow(res.Plugins, np)
+	clear(res.Plugins)
 	ignoredWarned := false
 	for i := range ix.plugins {
 		p := &ix.plugins[i]
@@ -158,7 +184,18 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 		d.Visible, d.Installed, d.CanInstall, d.CanUninstall = f.visible, f.installed, f.canInstall, f.canUninstall
 		e.Overlay = f.overlay
 	}
-	return res, nil
+	if len(ctx.Warnings) == 0 {
+		ctx.Warnings = nil // as a fresh Resolve has it
+	}
+	return nil
+}
+
+// grow returns xs resliced to n elements, reallocating only when its capacity is too small.
+func grow[T any](xs []T, n int) []T {
+	if cap(xs) < n {
+		return make([]T, n)
+	}
+	return xs[:n]
 }
 
 type flags struct {
