@@ -10,6 +10,8 @@
 //   - bench_test.go is BenchmarkDecode, sub-benchmarks named
 //     format=proto|json/input=corpus|batch/impl=cowork|pdata reporting MB/s, events/s and
 //     allocs/event.
+//   - fuzz_test.go holds FuzzAgreeProto and FuzzAgreeJSON: on any input both decoders accept,
+//     they must agree as above.
 //   - ratio_test.go is BenchmarkDecodeRatio, which times both decoders interleaved in rounds
 //     and reports the median of cowork events/s ÷ pdata events/s as "ratio".
 //
