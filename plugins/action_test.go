@@ -68,6 +68,15 @@ func TestActions(t *testing.T) {
 	}
 }
 
+func TestActionsSkillsOff(t *testing.T) {
+	s := one(plugins.Lvl(avail), nil)
+	s.Skills = policy.Bool(false)
+	_, err := s.Install("m", "p")
+	assert.ErrorIs(t, err, plugins.ErrSkillsOff)
+	_, err = s.Uninstall("m", "p")
+	assert.ErrorIs(t, err, plugins.ErrSkillsOff)
+}
+
 // TestActionsRoundTrip installs and uninstalls an available plugin, feeding the returned
 // state back into the snapshot, and checks Resolve agrees at each step.
 func TestActionsRoundTrip(t *testing.T) {

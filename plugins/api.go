@@ -216,14 +216,16 @@ func decodeAPI[T any](data []byte) ([]T, error) {
 		}
 		return out, nil
 	}
-	var page struct {
-		Data *[]T `json:"data"`
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(t, &probe); err != nil {
+		return nil, fmt.Errorf("plugins: decoding admin api response: %w", err)
 	}
-	if err := json.Unmarshal(t, &page); err != nil {
-		return nil, fmt.Errorf("plugins: decoding admin api page: %w", err)
-	}
-	if page.Data != nil {
-		return *page.Data, nil
+	if raw, ok := probe["data"]; ok {
+		var out []T
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, fmt.Errorf("plugins: decoding admin api page: %w", err)
+		}
+		return out, nil
 	}
 	var one T
 	if err := json.Unmarshal(t, &one); err != nil {

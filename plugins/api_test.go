@@ -53,6 +53,11 @@ func TestDecodeAdminAPI(t *testing.T) {
 	none, err := plugins.DecodePlugins([]byte("  "))
 	require.NoError(t, err)
 	assert.Empty(t, none)
+	empty, err := plugins.DecodePlugins([]byte(`{"data": null, "next_page": null}`))
+	require.NoError(t, err)
+	assert.Empty(t, empty, "an empty page is no plugins, not one empty plugin")
+	_, err = plugins.DecodePlugins([]byte(`{"data": [`))
+	assert.Error(t, err)
 }
 
 // TestAPIIntoSnapshot assembles a snapshot from Admin API output and resolves it.
