@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"hash/maphash"
 	"log/slog"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,6 +173,15 @@ func isEntity(s string) bool {
 
 // Name returns the policy's name.
 func (e *Engine) Name() string { return e.name }
+
+// LogValue describes the engine for slog without its key: policy name, key id, rule and
+// detector counts.
+func (e *Engine) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("policy", e.name), slog.String("key_id", e.hasher.keyID),
+		slog.Int("rules", len(e.rules)), slog.Int("detectors", bits.OnesCount64(uint64(e.scanner.enabled))))
+}
+
+var _ slog.LogValuer = (*Engine)(nil)
 
 // plan is the cached decision for one (scope, event, path).
 type plan struct {

@@ -171,15 +171,18 @@ var peerPatterns = []string{
 	`(?:/Users/|/home/|[A-Za-z]:\\Users\\|[A-Za-z]:/Users/)[^/\\\s"']+`,                                                                          // home-directory user
 }
 
-func newPeer(tb testing.TB) processor.Logs {
+func newPeer(tb testing.TB) processor.Logs { return newPeerWith(tb, peerPatterns) }
+
+func newPeerWith(tb testing.TB, patterns []string) processor.Logs {
 	tb.Helper()
 	f := redactionprocessor.NewFactory()
 	cfg := f.CreateDefaultConfig().(*redactionprocessor.Config)
 	cfg.AllowAllKeys = true
-	cfg.BlockedValues = peerPatterns
+	cfg.BlockedValues = patterns
 	cfg.HashFunction = redactionprocessor.HMACSHA256
 	cfg.HMACKey = configopaque.String(hmacKey)
-	cfg.IgnoredKeys = []string{"prompt.id", "session.id", "tool_use_id", "message.uuid", "event.sequence", "event.name", "event.timestamp"}
+	// The same keys cowork never scans: the correlation ids and Strict's skip list.
+	cfg.IgnoredKeys = append(cowredact.ProtectedKeys(), cowredact.Strict.Skip...)
 	cfg.Summary = "info"
 	p, err := f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 	require.NoError(tb, err)
