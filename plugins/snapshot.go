@@ -15,7 +15,8 @@ import (
 //
 // Like [policy.Snapshot] it is plain data; resolution builds indexes on first use, so a
 // Snapshot must not be copied or modified after its first method call (use
-// [Snapshot.Clone]). After that first call its methods are safe for concurrent use.
+// [Snapshot.Clone]). Its methods, and [Resolve] and [Diff] on it, are safe for concurrent
+// use, the first call included.
 type Snapshot struct {
 	policy.Snapshot `yaml:",inline"`
 

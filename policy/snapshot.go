@@ -15,8 +15,8 @@ const MaxGroups = 100
 //
 // A Snapshot is plain data: build one in code or decode one with [Load]. Evaluation builds
 // lookup indexes on first use, so a Snapshot must not be copied or modified after its first
-// method call; use [Snapshot.Clone] for an independent, modifiable copy. After that first
-// call its methods are safe for concurrent use.
+// method call; use [Snapshot.Clone] for an independent, modifiable copy. Its methods are
+// safe for concurrent use, the first call included.
 type Snapshot struct {
 	// Organization names the organization.
 	Organization Organization `yaml:"organization,omitempty" json:"organization,omitzero"`
