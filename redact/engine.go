@@ -195,6 +195,7 @@ type plan struct {
 	scan     bool  // run detectors over strings
 	json     bool  // a declared JSON-valued path
 	keyCls   int8  // keyClass of the last path segment: the value itself may be a secret
+	header   bool  // the last path segment is a credential header name (Authorization, Cookie, …)
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
@@ -292,6 +293,14 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 	p.json = e.jsonKeys.match(path)
 	if p.scan {
 		p.keyCls = int8(keyClass(key))
+		var kb [32]byte
+		if lk := lowerInto(kb[:0], key); lk != nil {
+			for _, h := range authHeaderNames {
+				if string(lk) == h {
+					p.header = true
+				}
+			}
+		}
 	}
 	return p
 }
@@ -556,7 +565,14 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 // scanOnce is one round of scanText; it adds its counts to mv.
 func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK *bool) (string, outcome) {
 	w.spans = w.spans[:0]
-	if d := keyedSecret(p, s); d != DetectorUnknown && w.e.scanner.enabled.has(d) {
+	// The member key may say what the value is: a credential header, a password, a token.
+	hdr := -1
+	if p.header && w.e.scanner.enabled.has(DetectorAuthHeader) {
+		hdr = headerCredential(s)
+	}
+	if hdr >= 0 {
+		w.spans = append(w.spans, span{hdr, len(s), DetectorAuthHeader})
+	} else if d := keyedSecret(p, s); d != DetectorUnknown && w.e.scanner.enabled.has(d) {
 		w.spans = append(w.spans, span{0, len(s), d})
 	} else {
 		w.spans = w.e.scanner.scan(s, w.spans)

@@ -418,3 +418,13 @@ func TestWholeRulesOnStructures(t *testing.T) {
 	again, _ := e.Value("tool_input", out)
 	assert.Equal(t, out.Str(), again.Str())
 }
+
+func TestHeaderMembers(t *testing.T) {
+	e := newEngine(t, Balanced)
+	in := `{"url":"https://api.acme.example","headers":{"Authorization":"Bearer 9fk2Lq0ZsP4mXc7V","Cookie":"sid=abcdef123456","Accept":"application/json","X-Api-Key":"<your key>"}}`
+	out, ok := e.Value("mcp_args", telemetry.String(in))
+	require.True(t, ok)
+	assert.Equal(t, `{"url":"https://api.acme.example","headers":{"Authorization":"Bearer [CREDENTIALS]","Cookie":"[CREDENTIALS]","Accept":"application/json","X-Api-Key":"<your key>"}}`, out.Str())
+	again, _ := e.Value("mcp_args", out)
+	assert.Equal(t, out.Str(), again.Str())
+}

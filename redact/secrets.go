@@ -347,6 +347,22 @@ func findAuthHeaders(t *scanText, out []span) []span {
 	return out
 }
 
+// headerCredential returns where the credential starts in the value of a credential header
+// ("Bearer abc" → 7), or -1 when the value is a placeholder or too short.
+func headerCredential(v string) int {
+	st := 0
+	if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 25 && isSchemeWord(v[:sp]) {
+		st = sp + 1
+		for st < len(v) && v[st] == ' ' {
+			st++
+		}
+	}
+	if len(v)-st < 6 || isPlaceholder(v[st:]) || isRedactedToken(v[st:]) {
+		return -1
+	}
+	return st
+}
+
 func isSchemeWord(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if !isAlnum(w[i]) && w[i] != '-' {
