@@ -37,7 +37,9 @@ func Example() {
 	events := []telemetry.Event{
 		f.ManagedSettingsResolved(),
 		f.PluginLoaded(), // cc-plugin-agents-md@builtin: the CLI's own, never a finding
-		f.PluginLoaded(func(e *telemetry.PluginLoaded) { e.PluginName, e.MarketplaceName = "acme-legal-review", "acme-internal" }),
+		f.PluginLoaded(func(e *telemetry.PluginLoaded) {
+			e.PluginName, e.MarketplaceName = "acme-legal-review", "acme-internal"
+		}),
 		f.UserPrompt(),
 	}
 
