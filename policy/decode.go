@@ -216,7 +216,8 @@ func checkShape(n *yaml.Node, path string, depth, maxDepth int) error {
 type Position struct {
 	// Line and Column are 1-based.
 	Line, Column int
-	// Raw is the scalar's text as written; empty for mappings and sequences.
+	// Raw is the text as written of an enumerated value (plan, role, level, …); empty for
+	// free text, which may hold secrets, and for mappings and sequences.
 	Raw string
 }
 
@@ -282,8 +283,10 @@ func fieldsOf(t reflect.Type) map[string]fieldInfo {
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	pos := Position{Line: n.Line, Column: n.Column}
-	if t != headersType {
-		pos.Raw = scalarText(n) // never keep the text of a secret
+	// Keep the text of enumerated values only (validation quotes unknown ones); free text
+	// such as an endpoint or headers may hold secrets.
+	if et := derefType(t); et != headersType && reflect.PointerTo(et).Implements(textUnmarshalerType) {
+		pos.Raw = scalarText(n)
 	}
 	w.src[path] = pos
 	for t.Kind() == reflect.Pointer {
@@ -328,6 +331,13 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.walk(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 		}
 	}
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 func scalarText(n *yaml.Node) string {

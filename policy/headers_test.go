@@ -54,6 +54,19 @@ func TestParseHeaders(t *testing.T) {
 	}
 }
 
+func TestEndpointCredentialsNotPrinted(t *testing.T) {
+	tel := policy.Telemetry{Endpoint: "https://user:hunter2@otel.example"}
+	for _, o := range []string{tel.Env().String(), tel.Form().String(), fmt.Sprintf("%v", tel.Form())} {
+		assert.NotContains(t, o, "hunter2")
+	}
+	s, err := policy.Load([]byte("telemetry:\n  endpoint: https://user:hunter2@otel.example\n"))
+	require.NoError(t, err)
+	for _, pos := range s.Source() {
+		assert.NotContains(t, pos.Raw, "hunter2")
+	}
+	assert.NotContains(t, s.Validate().String(), "hunter2")
+}
+
 func TestHeadersRoundTrip(t *testing.T) {
 	h := policy.Headers{{Name: "Authorization", Value: "Bearer a,b=c%d é"}, {Name: "X", Value: ""}}
 	got, err := policy.ParseHeaders(h.Encode())

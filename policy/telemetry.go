@@ -236,7 +236,7 @@ func (t Telemetry) Env() Env {
 		{Name: "OTEL_LOGS_EXPORTER", Value: "otlp"},
 		{Name: "OTEL_METRICS_EXPORTER", Value: "otlp"},
 		{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Value: t.Effective().String()},
-		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Value: strings.TrimSpace(t.Endpoint)},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Value: strings.TrimSpace(t.Endpoint), Secret: hasUserinfo(t.Endpoint)},
 	}
 	if len(t.Headers) > 0 {
 		env = append(env, EnvVar{Name: "OTEL_EXPORTER_OTLP_HEADERS", Value: t.Headers.Encode(), Secret: true})
@@ -255,9 +255,24 @@ type AdminForm struct {
 	Headers Headers
 }
 
-// String renders the three fields, header values masked.
+// String renders the three fields, header values (and any password in the endpoint)
+// masked.
 func (f AdminForm) String() string {
-	return fmt.Sprintf("OTLP endpoint: %s\nOTLP protocol: %s\nOTLP headers: %s\n", f.Endpoint, f.Protocol, f.Headers)
+	return fmt.Sprintf("OTLP endpoint: %s\nOTLP protocol: %s\nOTLP headers: %s\n", redactURL(f.Endpoint), f.Protocol, f.Headers)
+}
+
+func hasUserinfo(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	return err == nil && u.User != nil
+}
+
+// redactURL masks the password of a URL with credentials (which [Telemetry.Check] reports).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }
 
 // Format implements [fmt.Formatter] so that every verb masks secrets.
@@ -265,7 +280,7 @@ func (f AdminForm) Format(s fmt.State, verb rune) { fmt.Fprint(s, f.String()) }
 
 // LogValue implements [slog.LogValuer], header values masked.
 func (f AdminForm) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("endpoint", f.Endpoint), slog.String("protocol", f.Protocol), slog.Any("headers", f.Headers))
+	return slog.GroupValue(slog.String("endpoint", redactURL(f.Endpoint)), slog.String("protocol", f.Protocol), slog.Any("headers", f.Headers))
 }
 
 // Form renders the setting as the admin form's three fields.
