@@ -43,7 +43,9 @@ func (a *kvs) str(k, v string) {
 		*a = append(*a, telemetry.KeyValue{Key: k, Value: telemetry.String(v)})
 	}
 }
-func (a *kvs) int(k string, v int64) { *a = append(*a, telemetry.KeyValue{Key: k, Value: telemetry.Int(v)}) }
+func (a *kvs) int(k string, v int64) {
+	*a = append(*a, telemetry.KeyValue{Key: k, Value: telemetry.Int(v)})
+}
 func (a *kvs) dbl(k string, v float64) {
 	*a = append(*a, telemetry.KeyValue{Key: k, Value: telemetry.Double(v)})
 }
