@@ -2,11 +2,11 @@ package receiver_test
 
 import (
 	"bufio"
-	"net"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"

@@ -1,0 +1,79 @@
+package collector
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/coworkgov/cowork/telemetry/receiver"
+)
+
+// Defaults for [Config].
+const (
+	DefaultDataDir        = "./cowork-data"
+	DefaultRedact         = "strict"
+	DefaultForwardQueue   = 1_000_000
+	DefaultSaturationWait = time.Second
+	DefaultWriteQueue     = 1024
+)
+
+// Config configures a [Collector]. The zero value works: data in ./cowork-data, strict
+// redaction, no token, no forwarding.
+type Config struct {
+	// DataDir holds the SQLite store (cowork.db) and the pseudonym key (pseudonym.key).
+	// Default: DefaultDataDir. It is created with mode 0700 when missing.
+	DataDir string
+	// Redact is the redaction policy: "strict", "balanced", "none", or the path of a policy
+	// file (YAML or JSON, see redact.LoadPolicy). Default: "strict".
+	Redact string
+	// Token, when set, is required as "Authorization: Bearer <Token>" on every request: OTLP
+	// over HTTP and gRPC, the query API and /metrics.
+	Token string
+	// Forward, when set, is an OTLP/HTTP base URL (e.g. http://siem:4318) that receives every
+	// stored, redacted batch, in order, as OTLP protobuf to Forward + "/v1/logs".
+	Forward string
+	// ForwardHeaders are added to every forwarded request (e.g. an Authorization header).
+	ForwardHeaders map[string]string
+	// ForwardQueue bounds, in events, how far forwarding may fall behind during a downstream
+	// outage; beyond it the oldest unforwarded batches are skipped (counted and logged; they
+	// stay in the store). Default: DefaultForwardQueue.
+	ForwardQueue int
+	// QuietPeriod and IdleTimeout tune when chains close; 0 keeps the correlate defaults
+	// (5 s after a terminal event, 2 min idle).
+	QuietPeriod, IdleTimeout time.Duration
+	// FullSync makes every commit wait for the disk (SQLite synchronous=FULL), so that
+	// acknowledged events also survive power loss, at a throughput cost. Default: NORMAL,
+	// which survives the process being killed (see README.md).
+	FullSync bool
+	// WriteQueue is the number of requests queued for the writer; SaturationWait how long a
+	// request waits for room before it is answered 429. Defaults: DefaultWriteQueue,
+	// DefaultSaturationWait.
+	WriteQueue     int
+	SaturationWait time.Duration
+	// Receiver sets the OTLP limits (body sizes, concurrency, timeouts); its Token and Logger
+	// are replaced by the collector's.
+	Receiver receiver.Options
+	// Logger receives the collector's structured logs (never event content). Default: discard.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Redact == "" {
+		c.Redact = DefaultRedact
+	}
+	if c.ForwardQueue <= 0 {
+		c.ForwardQueue = DefaultForwardQueue
+	}
+	if c.WriteQueue <= 0 {
+		c.WriteQueue = DefaultWriteQueue
+	}
+	if c.SaturationWait <= 0 {
+		c.SaturationWait = DefaultSaturationWait
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,173 @@
+package collector
+
+import (
+	"encoding/base64"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// timeLayout is how times are stored: UTC, fixed width, so text order is time order and
+// sqlite3's date functions read it.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// eventRow is one event as the events table stores it.
+type eventRow struct {
+	idx        int
+	session    string
+	prompt     string
+	name       string
+	seq        int64 // -1 when the event has no event.sequence
+	tun        int64
+	chash      int64 // content hash when seq is -1, else 0: the dedup key of events without one
+	time       string
+	account    string
+	email      string
+	attributes string
+}
+
+func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
+	r := ev.EventRecord()
+	attrs := telemetry.AttributesOf(ev)
+	buf = appendAttrsJSON(buf[:0], attrs)
+	row := eventRow{
+		idx: idx, session: r.SessionID, prompt: r.PromptID, name: ev.Name(), seq: r.Sequence,
+		tun: int64(r.TimeUnixNano), time: fmtTime(r.Time()), account: r.AccountUUID, email: r.UserEmail,
+		attributes: string(buf),
+	}
+	if !attrs.Has(telemetry.KeySequence) {
+		h := fnv.New64a()
+		_, _ = h.Write(buf)
+		row.seq, row.chash = -1, int64(h.Sum64()&math.MaxInt64)
+	}
+	return row, buf
+}
+
+// appendAttrsJSON writes attributes as one JSON object, key → value in wire order (a repeated
+// key keeps its last value). Bytes become base64 strings.
+func appendAttrsJSON(b []byte, attrs telemetry.Attributes) []byte {
+	b = append(b, '{')
+	for i, kv := range attrs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, kv.Key)
+		b = append(b, ':')
+		b = appendValueJSON(b, kv.Value, 0)
+	}
+	return append(b, '}')
+}
+
+const maxJSONDepth = 64
+
+func appendValueJSON(b []byte, v telemetry.Value, depth int) []byte {
+	if depth > maxJSONDepth {
+		return append(b, "null"...)
+	}
+	switch v.Kind() {
+	case telemetry.ValueString:
+		return appendJSONString(b, v.Str())
+	case telemetry.ValueBool:
+		return strconv.AppendBool(b, v.BoolRaw())
+	case telemetry.ValueInt:
+		return strconv.AppendInt(b, v.IntRaw(), 10)
+	case telemetry.ValueDouble:
+		f := v.DoubleRaw()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendJSONString(b, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	case telemetry.ValueBytes:
+		return appendJSONString(b, base64.StdEncoding.EncodeToString([]byte(v.Str())))
+	case telemetry.ValueArray:
+		b = append(b, '[')
+		for i, e := range v.Array() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendValueJSON(b, e, depth+1)
+		}
+		return append(b, ']')
+	case telemetry.ValueMap:
+		b = append(b, '{')
+		for i, kv := range v.Map() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, kv.Key)
+			b = append(b, ':')
+			b = appendValueJSON(b, kv.Value, depth+1)
+		}
+		return append(b, '}')
+	}
+	return append(b, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// pointRow is one metric data point as the metric_points table stores it.
+type pointRow struct {
+	name, time, session, account, attributes string
+	tun                                      int64
+	value                                    float64
+}

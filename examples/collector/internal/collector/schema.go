@@ -1,0 +1,107 @@
+package collector
+
+// schemaVersion is stored in meta.schema_version; a store with another version is refused.
+const schemaVersion = "1"
+
+// schema is the store's DDL. README.md documents every table for admins using sqlite3.
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per acknowledged OTLP logs request: the redacted request as OTLP protobuf.
+CREATE TABLE IF NOT EXISTS batches (
+	id          INTEGER PRIMARY KEY,
+	received_at TEXT    NOT NULL,
+	events      INTEGER NOT NULL,
+	payload     BLOB    NOT NULL
+);
+
+-- One row per distinct (redacted) log event.
+CREATE TABLE IF NOT EXISTS events (
+	id             INTEGER PRIMARY KEY,
+	batch_id       INTEGER NOT NULL,
+	idx            INTEGER NOT NULL,
+	session_id     TEXT    NOT NULL,
+	prompt_id      TEXT    NOT NULL,
+	name           TEXT    NOT NULL,
+	seq            INTEGER NOT NULL,
+	time_unix_nano INTEGER NOT NULL,
+	chash          INTEGER NOT NULL,
+	time           TEXT    NOT NULL,
+	account_uuid   TEXT    NOT NULL,
+	email          TEXT    NOT NULL,
+	attributes     TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (session_id, prompt_id, name, seq, time_unix_nano, chash);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+
+-- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
+CREATE TABLE IF NOT EXISTS open_chains (
+	session_id TEXT    NOT NULL,
+	prompt_id  TEXT    NOT NULL,
+	n          INTEGER NOT NULL,
+	PRIMARY KEY (session_id, prompt_id)
+) WITHOUT ROWID;
+
+-- One row per chain (session.id, prompt.id), its latest version.
+CREATE TABLE IF NOT EXISTS chains (
+	id               TEXT PRIMARY KEY,
+	session_id       TEXT    NOT NULL,
+	prompt_id        TEXT    NOT NULL,
+	parent_prompt_id TEXT    NOT NULL,
+	account_uuid     TEXT    NOT NULL,
+	account_id       TEXT    NOT NULL,
+	email            TEXT    NOT NULL,
+	product          TEXT    NOT NULL,
+	started_at       TEXT    NOT NULL,
+	ended_at         TEXT    NOT NULL,
+	complete         INTEGER NOT NULL,
+	version          INTEGER NOT NULL,
+	event_count      INTEGER NOT NULL,
+	cost_usd         REAL    NOT NULL,
+	input_tokens     INTEGER NOT NULL,
+	output_tokens    INTEGER NOT NULL,
+	api_requests     INTEGER NOT NULL,
+	api_errors       INTEGER NOT NULL,
+	tool_calls       INTEGER NOT NULL,
+	rejected         INTEGER NOT NULL,
+	json             TEXT    NOT NULL,
+	stored_at        TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chains_started ON chains (started_at);
+CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);
+CREATE INDEX IF NOT EXISTS chains_user ON chains (account_uuid, started_at);
+CREATE INDEX IF NOT EXISTS chains_prompt ON chains (prompt_id);
+
+-- One row per session, totals over its stored chains.
+CREATE TABLE IF NOT EXISTS sessions (
+	session_id    TEXT PRIMARY KEY,
+	account_uuid  TEXT    NOT NULL,
+	email         TEXT    NOT NULL,
+	product       TEXT    NOT NULL,
+	started_at    TEXT    NOT NULL,
+	ended_at      TEXT    NOT NULL,
+	prompts       INTEGER NOT NULL,
+	cost_usd      REAL    NOT NULL,
+	input_tokens  INTEGER NOT NULL,
+	output_tokens INTEGER NOT NULL,
+	api_errors    INTEGER NOT NULL,
+	tool_calls    INTEGER NOT NULL,
+	rejected      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One row per (redacted) metric data point.
+CREATE TABLE IF NOT EXISTS metric_points (
+	id             INTEGER PRIMARY KEY,
+	name           TEXT    NOT NULL,
+	time           TEXT    NOT NULL,
+	time_unix_nano INTEGER NOT NULL,
+	value          REAL    NOT NULL,
+	session_id     TEXT    NOT NULL,
+	account_uuid   TEXT    NOT NULL,
+	attributes     TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_points_name_time ON metric_points (name, time);
+`

@@ -1,0 +1,491 @@
+package collector
+
+import (
+	"cmp"
+	"slices"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// Errors of the store.
+var (
+	// ErrClosed is returned for writes after Close.
+	ErrClosed = errors.New("collector: store closed")
+	// ErrSchema means the data directory holds a store of another schema version.
+	ErrSchema = errors.New("collector: unsupported store schema")
+)
+
+// chainKey is a chain's (session.id, prompt.id).
+type chainKey struct{ session, prompt string }
+
+// logsWrite is one acknowledged-on-commit logs request.
+type logsWrite struct {
+	payload []byte
+	rows    []eventRow
+	done    chan logsResult
+}
+
+// logsResult tells a request which of its rows were new (not duplicates of stored events) and
+// which chains it reopened (chains already stored and closed, that must be rebuilt).
+type logsResult struct {
+	err    error
+	fresh  []bool
+	reopen []chainKey
+}
+
+type metricsWrite struct {
+	rows []pointRow
+	done chan error
+}
+
+type chainWrite struct{ c *correlate.Chain }
+
+// store is the SQLite store: one writer connection fed by one goroutine that commits whatever
+// is queued in one transaction (group commit), and a pool of readers.
+type store struct {
+	w, r    *sql.DB
+	queue   chan any
+	log     *slog.Logger
+	closed  atomic.Bool
+	closeMu sync.RWMutex // held for reading by senders, for writing by Close
+	done    chan struct{}
+
+	// counters
+	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
+}
+
+// storeOptions tunes the store.
+type storeOptions struct {
+	queue    int  // queued writes before senders wait
+	fullSync bool // synchronous=FULL: survive power loss, not only process death
+}
+
+const maxTxnRows = 50_000
+
+func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
+	path := filepath.Join(dir, "cowork.db")
+	sync := "NORMAL"
+	if o.fullSync {
+		sync = "FULL"
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(0)")
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("collector: open store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("collector: create schema: %w", err)
+	}
+	var v string
+	err = w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, schemaVersion)
+	case err == nil && v != schemaVersion:
+		err = fmt.Errorf("%w: %s (this build reads %s)", ErrSchema, v, schemaVersion)
+	}
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("collector: open store: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	if o.queue <= 0 {
+		o.queue = 1024
+	}
+	s := &store{w: w, r: r, queue: make(chan any, o.queue), log: log, done: make(chan struct{})}
+	go s.run()
+	return s, nil
+}
+
+// send queues a write; it waits up to wait for room (0: as long as ctx lasts) and reports
+// false when the queue stayed full.
+func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	select {
+	case s.queue <- item:
+		return true, nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case s.queue <- item:
+		return true, nil
+	case <-timeout:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// depth is the number of queued writes.
+func (s *store) depth() int { return len(s.queue) }
+
+// Close stops the writer after it has committed everything queued.
+func (s *store) Close() error {
+	s.closeMu.Lock()
+	if !s.closed.Swap(true) {
+		close(s.queue)
+	}
+	s.closeMu.Unlock()
+	<-s.done
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func (s *store) run() {
+	defer close(s.done)
+	var batch []any
+	for item := range s.queue {
+		batch = append(batch[:0], item)
+		rows := weight(item)
+	drain:
+		for rows < maxTxnRows {
+			select {
+			case it, ok := <-s.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, it)
+				rows += weight(it)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func weight(item any) int {
+	switch it := item.(type) {
+	case *logsWrite:
+		return len(it.rows)
+	case *metricsWrite:
+		return len(it.rows)
+	}
+	return 1
+}
+
+// txn holds the prepared statements of one transaction.
+type txn struct {
+	tx                                                                   *sql.Tx
+	batch, event, open, chainVer, chain, closeOpen, session, point, hasC *sql.Stmt
+	now                                                                  string
+}
+
+func (s *store) commit(batch []any) {
+	start := time.Now()
+	results := make([]logsResult, len(batch))
+	err := s.apply(batch, results)
+	if err != nil {
+		s.log.Error("collector: commit failed", "writes", len(batch), "err", err)
+	} else {
+		s.commits.Add(1)
+		s.commitNanos.Add(int64(time.Since(start)))
+	}
+	for i, item := range batch {
+		switch it := item.(type) {
+		case *logsWrite:
+			if err != nil {
+				it.done <- logsResult{err: err}
+				continue
+			}
+			it.done <- results[i]
+		case *metricsWrite:
+			it.done <- err
+		}
+	}
+}
+
+func (s *store) apply(batch []any, results []logsResult) (err error) {
+	tx, err := s.w.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	t := &txn{tx: tx, now: fmtTime(time.Now())}
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = tx.Prepare(q)
+		}
+	}
+	prep(&t.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`)
+	prep(&t.event, `INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, time, account_uuid, email, attributes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	prep(&t.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
+		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = n + excluded.n RETURNING n`)
+	prep(&t.hasC, `SELECT 1 FROM chains WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	var stored, dups, chains, points int64
+	for i, item := range batch {
+		switch it := item.(type) {
+		case *logsWrite:
+			n, d, e := t.logs(it, &results[i])
+			if e != nil {
+				return e
+			}
+			stored, dups = stored+n, dups+d
+		case *chainWrite:
+			if e := t.chainUpsert(it.c); e != nil {
+				return e
+			}
+			chains++
+		case *metricsWrite:
+			if e := t.metrics(it); e != nil {
+				return e
+			}
+			points += int64(len(it.rows))
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return err
+	}
+	s.eventsStored.Add(stored)
+	s.eventsDuplicate.Add(dups)
+	s.chainsStored.Add(chains)
+	s.pointsStored.Add(points)
+	return nil
+}
+
+func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error) {
+	br, err := t.batch.Exec(t.now, len(w.rows), w.payload)
+	if err != nil {
+		return 0, 0, err
+	}
+	bid, err := br.LastInsertId()
+	if err != nil {
+		return 0, 0, err
+	}
+	res.fresh = make([]bool, len(w.rows))
+	added := map[chainKey]int64{}
+	var order []chainKey
+	for i := range w.rows {
+		r := &w.rows[i]
+		er, err := t.event.Exec(bid, r.idx, r.session, r.prompt, r.name, r.seq, r.tun, r.chash, r.time, r.account, r.email, r.attributes)
+		if err != nil {
+			return 0, 0, err
+		}
+		n, err := er.RowsAffected()
+		if err != nil {
+			return 0, 0, err
+		}
+		if n == 0 {
+			dups++
+			continue
+		}
+		stored++
+		res.fresh[i] = true
+		k := chainKey{r.session, r.prompt}
+		if _, ok := added[k]; !ok {
+			order = append(order, k)
+		}
+		added[k]++
+	}
+	for _, k := range order {
+		var n int64
+		if err := t.open.QueryRow(k.session, k.prompt, added[k]).Scan(&n); err != nil {
+			return 0, 0, err
+		}
+		if n != added[k] {
+			continue // the chain was already open: the assembler holds its earlier events
+		}
+		var one int
+		switch err := t.hasC.QueryRow(correlate.ChainID(k.session, k.prompt)).Scan(&one); {
+		case err == nil:
+			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
+			if _, err := t.tx.Exec(`UPDATE open_chains SET n = (SELECT count(*) FROM events WHERE session_id = ? AND prompt_id = ?) WHERE session_id = ? AND prompt_id = ?`,
+				k.session, k.prompt, k.session, k.prompt); err != nil {
+				return 0, 0, err
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, 0, err
+		}
+	}
+	if stored == 0 { // a retried request: keep no second copy for forwarding
+		if _, err := t.tx.Exec(`DELETE FROM batches WHERE id = ?`, bid); err != nil {
+			return 0, 0, err
+		}
+	}
+	return stored, dups, nil
+}
+
+func (t *txn) chainUpsert(c *correlate.Chain) error {
+	if t.chain == nil {
+		var err error
+		if t.chainVer, err = t.tx.Prepare(`SELECT version, event_count FROM chains WHERE id = ?`); err != nil {
+			return err
+		}
+		if t.chain, err = t.tx.Prepare(`INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
+			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
+			account_id = excluded.account_id, email = excluded.email, product = excluded.product, started_at = excluded.started_at,
+			ended_at = excluded.ended_at, complete = excluded.complete, version = excluded.version, event_count = excluded.event_count,
+			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
+			rejected = excluded.rejected, json = excluded.json, stored_at = excluded.stored_at`); err != nil {
+			return err
+		}
+		if t.closeOpen, err = t.tx.Prepare(`DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ? AND n <= ?`); err != nil {
+			return err
+		}
+		if t.session, err = t.tx.Prepare(`INSERT OR REPLACE INTO sessions (session_id, account_uuid, email, product, started_at, ended_at, prompts,
+			cost_usd, input_tokens, output_tokens, api_errors, tool_calls, rejected)
+			SELECT session_id, max(account_uuid), max(email), max(product), min(started_at), max(ended_at), sum(prompt_id <> ''),
+			sum(cost_usd), sum(input_tokens), sum(output_tokens), sum(api_errors), sum(tool_calls), sum(rejected)
+			FROM chains WHERE session_id = ? GROUP BY session_id`); err != nil {
+			return err
+		}
+	}
+	// The assembler counts versions from 1 after a restart; the store's count goes on.
+	version := c.Version
+	var old, oldEvents int
+	switch err := t.chainVer.QueryRow(c.ID).Scan(&old, &oldEvents); {
+	case err == nil:
+		if c.EventCount < oldEvents {
+			// An older or partial version arriving late: keep the fuller one stored.
+			_, err := t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount)
+			return err
+		}
+		if version <= old {
+			version = old + 1
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	cc := *c
+	cc.Version = version
+	js, err := json.Marshal(&cc)
+	if err != nil {
+		return err
+	}
+	tt := &c.Totals
+	if _, err := t.chain.Exec(c.ID, c.SessionID, c.PromptID, c.ParentPromptID, c.User.AccountUUID, c.User.AccountID, c.User.Email, c.Product,
+		fmtTime(c.StartedAt), fmtTime(c.EndedAt), c.Complete, version, c.EventCount, tt.CostUSD, tt.InputTokens, tt.OutputTokens,
+		tt.APIRequests, tt.APIErrors, tt.ToolCalls, tt.Rejected, string(js), t.now); err != nil {
+		return err
+	}
+	if _, err := t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount); err != nil {
+		return err
+	}
+	_, err = t.session.Exec(c.SessionID)
+	return err
+}
+
+func (t *txn) metrics(w *metricsWrite) error {
+	if t.point == nil {
+		var err error
+		if t.point, err = t.tx.Prepare(`INSERT INTO metric_points (name, time, time_unix_nano, value, session_id, account_uuid, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
+			return err
+		}
+	}
+	for i := range w.rows {
+		r := &w.rows[i]
+		if _, err := t.point.Exec(r.name, r.time, r.tun, r.value, r.session, r.account, r.attributes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadEvents returns the stored events of the given chains (every open chain when keys is
+// nil), decoded from their batches, in storage order.
+func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Event, error) {
+	type loc struct{ batch, idx int64 }
+	var locs []loc
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l loc
+			if err := rows.Scan(&l.batch, &l.idx); err != nil {
+				return err
+			}
+			locs = append(locs, l)
+		}
+		return rows.Err()
+	}
+	if keys == nil {
+		if err := scan(s.r.QueryContext(ctx, `SELECT e.batch_id, e.idx FROM open_chains o JOIN events e
+			ON e.session_id = o.session_id AND e.prompt_id = o.prompt_id`)); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range keys {
+		if err := scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE session_id = ? AND prompt_id = ?`, k.session, k.prompt)); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(locs, func(a, b loc) int {
+		if c := cmp.Compare(a.batch, b.batch); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	var out []telemetry.Event
+	var cur int64 = -1
+	var evs []telemetry.Event
+	for _, l := range locs {
+		if l.batch != cur {
+			var payload []byte
+			if err := s.r.QueryRowContext(ctx, `SELECT payload FROM batches WHERE id = ?`, l.batch).Scan(&payload); err != nil {
+				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
+			}
+			logs, err := telemetry.DecodeLogsProto(payload)
+			if err != nil {
+				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
+			}
+			cur, evs = l.batch, logs.Events()
+		}
+		if int(l.idx) < len(evs) {
+			out = append(out, evs[l.idx])
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,92 @@
+// Command collector is a privacy-sensitive OTLP collector for Claude Cowork and Claude Code:
+// it receives their telemetry over OTLP/HTTP and OTLP/gRPC, redacts it before anything is
+// stored or forwarded, stores events, chains and sessions in an embedded SQLite database, and
+// serves a query API. See README.md.
+//
+//	go run ./examples/collector
+//
+// Flags:
+//
+//	-http ADDR   OTLP/HTTP and the query API        (default 127.0.0.1:4318)
+//	-grpc ADDR   OTLP/gRPC, "" to disable           (default 127.0.0.1:4317)
+//	-data DIR    embedded store                     (default ./cowork-data)
+//	-redact P    strict | balanced | none | FILE    (default strict)
+//	-token T     require "Authorization: Bearer T"  (also $COWORK_TOKEN)
+//	-forward URL send redacted events on to another OTLP/HTTP endpoint
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/coworkgov/cowork/examples/collector/internal/collector"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "collector:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		httpAddr = flag.String("http", "127.0.0.1:4318", "OTLP/HTTP and the query API `address`")
+		grpcAddr = flag.String("grpc", "127.0.0.1:4317", `OTLP/gRPC address, "" to disable`)
+		dataDir  = flag.String("data", collector.DefaultDataDir, "embedded store `directory`")
+		redactP  = flag.String("redact", collector.DefaultRedact, "redaction: strict | balanced | none | policy FILE")
+		token    = flag.String("token", os.Getenv("COWORK_TOKEN"), `require "Authorization: Bearer T" (also $COWORK_TOKEN)`)
+		forward  = flag.String("forward", "", "send redacted events on to another OTLP/HTTP endpoint `URL`")
+		fsync    = flag.Bool("fsync", false, "wait for the disk on every commit (survives power loss, slower)")
+		logLevel = flag.String("log", "info", "log level: debug | info | warn | error")
+	)
+	flag.Parse()
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := collector.New(ctx, collector.Config{
+		DataDir: *dataDir, Redact: *redactP, Token: *token, Forward: *forward, FullSync: *fsync, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	httpLn, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		_ = c.Shutdown(context.Background())
+		return err
+	}
+	var grpcLn net.Listener
+	if *grpcAddr != "" {
+		if grpcLn, err = net.Listen("tcp", *grpcAddr); err != nil {
+			_ = c.Shutdown(context.Background())
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Serve(httpLn, grpcLn) }()
+	select {
+	case err := <-errc:
+		_ = c.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("collector: signal received; draining")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Shutdown(sctx); err != nil {
+		return err
+	}
+	return <-errc
+}
