@@ -28,6 +28,9 @@ func (a Action) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
 // ActionError reports a member action the policy forbids. It unwraps to one of
 // [ErrRequired], [ErrHidden], [ErrCoworkOff], [ErrSkillsOff], [ErrOrgManaged],
 // [ErrUnknownPlugin] or [policy.ErrUnknownMember].

@@ -34,6 +34,9 @@ func (k ChangeKind) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (k ChangeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // Change is one change of one plugin for one member.
 type Change struct {
 	// Plugin is the plugin ID.

@@ -29,6 +29,9 @@ func (b BaseSource) String() string {
 	return "none"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (b BaseSource) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
 // Blocker says which prerequisite hid every plugin from a member. The zero value,
 // [NotBlocked], means none did.
 type Blocker uint8
@@ -49,6 +52,9 @@ func (b Blocker) String() string {
 	}
 	return "unknown"
 }
+
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (b Blocker) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
 // Overlay says how the member's own actions changed the policy result. The zero value,
 // [OverlayNone], means they did not.
@@ -74,6 +80,9 @@ func (o Overlay) String() string {
 	}
 	return "unknown"
 }
+
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (o Overlay) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // GroupValue is one of the member's groups that holds a setting for a plugin.
 type GroupValue struct {
@@ -108,8 +117,9 @@ type Context struct {
 // (through Context), the base level and where it came from, the groups that hold a setting
 // with their values, the combinator's winner and the member's own actions.
 type Explanation struct {
-	// Context is shared by every decision of the member.
-	*Context
+	// Context is shared by every decision of the member. It is left out of JSON, where the
+	// Result carries it once.
+	*Context `json:"-"`
 	// Base is the org-wide level as stored (possibly unknown).
 	Base Level
 	// BaseSource says where Base came from.

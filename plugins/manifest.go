@@ -72,6 +72,9 @@ func (k SourceKind) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (k SourceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // PluginSource says where a marketplace entry's plugin comes from.
 type PluginSource struct {
 	// Kind says which of the other fields apply.
@@ -132,6 +135,9 @@ func (k ManifestKind) String() string {
 	}
 	return "unknown"
 }
+
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (k ManifestKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Report is the result of validating a plugin or marketplace directory. Issues of
 // [policy.SeverityError] are what `claude plugin validate` fails on; warnings are what it

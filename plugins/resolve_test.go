@@ -1,6 +1,7 @@
 package plugins_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -354,4 +355,16 @@ func TestResultString(t *testing.T) {
 	assert.True(t, strings.HasPrefix(text, "member user_bob (revision rev-"))
 	assert.Contains(t, text, "custom roles:   passed   granted by custom role role_cowork")
 	assert.Contains(t, text, "member: member's install removed: not available")
+}
+
+func TestResultJSON(t *testing.T) {
+	r, err := plugins.Resolve(loadAcme(t), "user_erin")
+	require.NoError(t, err)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	text := string(b)
+	assert.Equal(t, 1, strings.Count(text, `"Member":"user_erin","Cowork"`), "the context appears once, not once per decision")
+	for _, want := range []string{`"Level":"required"`, `"BaseSource":"marketplace default"`, `"Combinator":"strongest-wins"`, `"Outcome":"passed"`} {
+		assert.Contains(t, text, want)
+	}
 }

@@ -27,6 +27,9 @@ func (f Feature) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (f Feature) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
 // GateKind names one level of the precedence chain. The zero value, [GateUnknown], is never
 // produced.
 type GateKind uint8
@@ -50,6 +53,9 @@ func (g GateKind) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (g GateKind) MarshalText() ([]byte, error) { return []byte(g.String()), nil }
+
 // Outcome is what a gate did. The zero value, [OutcomeUnknown], is never produced.
 type Outcome uint8
 
@@ -70,6 +76,9 @@ func (o Outcome) String() string {
 	}
 	return "unknown"
 }
+
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // Gate is one step of a decision.
 type Gate struct {

@@ -27,6 +27,9 @@ func (s Severity) String() string {
 	return "unknown"
 }
 
+// MarshalText implements [encoding.TextMarshaler] with the String form.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Issue is one finding about a snapshot: from validation, from checking the telemetry
 // setting, or a warning attached to a decision. It is an error that unwraps to its
 // sentinel, so errors.Is(issue, ErrDanglingGroup) works.
