@@ -307,6 +307,17 @@ func (d *Detector) match(r *telemetry.Record) (int, bool) {
 	return 0, false
 }
 
+// Identify returns the snapshot member that events with these identity attributes belong to,
+// by the rules of the package documentation (account ID, then account UUID, then email), and
+// whether one matched. The member is the snapshot's own value: read it, do not modify it.
+func (d *Detector) Identify(accountID, accountUUID, email string) (*policy.Member, bool) {
+	i, ok := d.match(&telemetry.Record{Common: telemetry.Common{AccountID: accountID, AccountUUID: accountUUID, UserEmail: email}})
+	if !ok {
+		return nil, false
+	}
+	return &d.snap.Members[i], true
+}
+
 func identityKey(m Member) string {
 	switch {
 	case m.AccountID != "":

@@ -358,3 +358,23 @@ func TestEnumText(t *testing.T) {
 	}
 	assert.Equal(t, "unknown", Severity(9).String())
 }
+
+func TestIdentify(t *testing.T) {
+	d, err := New(loadSnapshot(t, "clean.yaml"), Options{})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		id, uuid, email, want string
+	}{
+		{janeID, "", "", janeID},
+		{"", priyaUUID, "", priyaUUID},
+		{"", "", " sam.lee@acme.EXAMPLE ", "user_sam"},
+		{"user_other", "other", "jane.doe@acme.example", janeID},
+		{"user_other", "", "nobody@acme.example", ""},
+	} {
+		m, ok := d.Identify(tt.id, tt.uuid, tt.email)
+		assert.Equal(t, tt.want != "", ok)
+		if ok {
+			assert.Equal(t, tt.want, m.ID)
+		}
+	}
+}
