@@ -115,6 +115,7 @@ type closedChain struct {
 	fps        []uint64 // sorted fingerprints, once entries are released
 	bytes      int64
 	list       *closedList
+	sess       *liveSession
 	prev, next *closedChain
 }
 
@@ -150,10 +151,14 @@ func (l *closedList) remove(c *closedChain) {
 	l.n--
 }
 
+// liveSession is what the assembler knows of a session: the facts its chains' folds need.
+// It lives as long as one of its chains is open or remembered as closed, so a late event is
+// folded with the same session facts as the rest.
 type liveSession struct {
-	info sessionInfo
-	open []*pendingChain
-	last int64
+	info   sessionInfo
+	open   []*pendingChain
+	closed int // closed chains remembered
+	last   int64
 }
 
 const linearDedupMax = 48
@@ -261,7 +266,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			} else {
 				partial, priorFPs = true, cc.fps
 			}
-			s.dropClosed(a, cc)
+			s.forgetClosed(a, cc, false)
 		}
 		sess := s.sessions[k.session]
 		if sess == nil {
@@ -380,7 +385,8 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	cc := &closedChain{key: p.key, version: p.version, entries: es, bytes: p.bytes}
+	cc := &closedChain{key: p.key, version: p.version, entries: es, bytes: p.bytes, sess: p.sess}
+	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
 		cc.entries = nil
@@ -422,14 +428,20 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	s.released.push(cc)
 }
 
-// dropClosed forgets a closed chain entirely.
-func (s *shard) dropClosed(a *Assembler, cc *closedChain) {
+// dropClosed forgets a closed chain entirely, and its session once nothing refers to it.
+func (s *shard) dropClosed(a *Assembler, cc *closedChain) { s.forgetClosed(a, cc, true) }
+
+func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if cc.entries != nil {
 		a.bytesHeld.Add(-cc.bytes)
 		a.st.retained.Add(-1)
 	}
 	cc.list.remove(cc)
 	delete(s.closed, cc.key)
+	cc.sess.closed--
+	if dropSession && cc.sess.closed == 0 && len(cc.sess.open) == 0 {
+		delete(s.sessions, cc.key.session)
+	}
 }
 
 // trimClosed keeps the closed set within its per-shard share of the retention limits.
@@ -571,8 +583,7 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 }
 
 // Sweep closes and emits every chain whose quiet period, idle timeout or maximum age has
-// passed at the clock's current time, and forgets sessions idle for longer than the idle
-// timeout plus the maximum age. It returns the consumer's errors joined.
+// passed at the clock's current time. It returns the consumer's errors joined.
 func (a *Assembler) Sweep(ctx context.Context) error {
 	now := a.cfg.clock.Now().UnixNano()
 	quiet, idle, maxAge := int64(a.cfg.quiet), int64(a.cfg.idle), int64(a.cfg.maxAge)
@@ -591,11 +602,6 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 				out = append(out, s.take(a, p, TriggerTerminal))
 			}
 			p = next
-		}
-		for id, sess := range s.sessions {
-			if len(sess.open) == 0 && now-sess.last >= idle+maxAge {
-				delete(s.sessions, id)
-			}
 		}
 		s.mu.Unlock()
 	}
