@@ -73,6 +73,13 @@ func New(policy Policy, opts ...Option) (*Engine, error) {
 		}
 		enabled |= 1 << d
 	}
+	for _, r := range policy.Rules {
+		for _, d := range r.Detectors {
+			if d > DetectorUnknown && d < detectorCount {
+				enabled |= 1 << d // a rule naming a detector turns it on
+			}
+		}
+	}
 	e.scanner = newScanner(enabled)
 	var err error
 	var bad int
@@ -321,7 +328,6 @@ type walker struct {
 	counts []int32 // per rule; the last slot counts detections no rule claimed
 	dets   int
 	spans  []span
-	keys   []string
 	depth  int
 	buf    []byte
 }
@@ -337,7 +343,6 @@ func (e *Engine) walker() *walker {
 	w.counts = w.counts[:len(e.rules)+1]
 	clear(w.counts)
 	w.dets, w.depth = 0, 0
-	w.keys = w.keys[:0]
 	return w
 }
 
@@ -502,7 +507,7 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			w.buf = appendJSON(w.buf[:0], &jv)
 			return string(w.buf), changed
 		}
-		if p.json {
+		if p.json && strings.TrimSpace(s) != "" {
 			return "", failed
 		}
 	}

@@ -428,3 +428,13 @@ func TestHeaderMembers(t *testing.T) {
 	again, _ := e.Value("mcp_args", out)
 	assert.Equal(t, out.Str(), again.Str())
 }
+
+func TestRuleTurnsDetectorOn(t *testing.T) {
+	e := newEngine(t, Policy{Name: "p", Rules: []Rule{{Name: "cards", Detectors: []Detector{DetectorCard}, Action: ActionPartial, KeepLast: 4}}})
+	v, ok := e.Value("note", telemetry.String("card 4111111111111111 mail a@b.example"))
+	require.True(t, ok)
+	assert.Equal(t, "card ************1111 mail a@b.example", v.Str())
+	v, ok = newEngine(t, Strict).Value(telemetry.KeyToolInput, telemetry.String(""))
+	assert.True(t, ok, "an empty declared JSON value has nothing to leak")
+	assert.Equal(t, "", v.Str())
+}

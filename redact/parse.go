@@ -34,7 +34,7 @@ func LoadPolicy(r io.Reader) (Policy, error) {
 //	    events: [tool_result]  # optional
 //	    keys: ["tool_input.customer_*"]
 //	    scope: record          # record, resource or any (default)
-//	    what: value            # value (default), a detector name or a list of them
+//	    what: value            # value (default), a detector name, "secrets", or a list of them
 //	    action: hash           # keep drop mask label partial hash length truncate generalize
 //	    entity: customer       # hash prefix / label; mask, keep_first, keep_last, keep_domain, max_len, depth
 //

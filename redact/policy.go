@@ -87,8 +87,9 @@ type Rule struct {
 	Keys []string
 	// Scope restricts the rule to record or resource attributes; ScopeAny means both.
 	Scope Scope
-	// Detectors lists what the rule matches: detections of these detectors inside the value.
-	// Empty means the whole value.
+	// Detectors lists what the rule matches: detections of these detectors inside the value
+	// (naming a detector here turns it on even if Policy.Detectors omits it). Empty means the
+	// whole value.
 	Detectors []Detector
 	// Action is what happens to the match.
 	Action Action
@@ -122,7 +123,7 @@ type Policy struct {
 	// JSONKeys are path globs whose string values are JSON documents. They are parsed and
 	// redacted member by member; a value that does not parse is removed (fail closed). Other
 	// string values that look like a JSON object or array are parsed too, and scanned as text
-	// when they do not parse.
+	// when they do not parse. An empty value is left as it is.
 	JSONKeys []string
 	// Skip are path globs detectors never scan: pseudonymous identifiers that joins need and
 	// enumerated fields. Whole-value rules still apply to them.
