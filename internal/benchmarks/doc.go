@@ -7,6 +7,7 @@
 //   - decode: OTLP log decode throughput of telemetry.DecodeLogsProto and
 //     telemetry.DecodeLogsJSON against the Collector's plog unmarshalers, plus correctness
 //     tests proving both read every corpus record the same way.
+//   - redact: cowork's redact engine against the Collector's redactionprocessor.
 //
 // See README.md for how to run the benchmarks and the numbers measured.
 package benchmarks
