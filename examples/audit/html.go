@@ -39,7 +39,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 type view struct {
 	*Report
 	CostByUser, CostByGroup, CostByModel, TopTools HChart
-	PerDay                                          VChart
+	PerDay                                         VChart
 }
 
 func render(w io.Writer, r *Report) error {

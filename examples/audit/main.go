@@ -7,7 +7,8 @@
 //
 // The data comes from the collector's SQLite store (-data DIR holding cowork.db, opened
 // read-only beside a running collector), from a directory of OTLP logs request bodies (*.pb,
-// *.json), or from the embedded recorded corpus (-corpus). The report has cost and tokens by
+// *.json), or from the embedded recorded corpus (-corpus); files and the corpus are redacted
+// first (-redact, strict by default, as the collector does before storing). The report has cost and tokens by
 // user, group and model; prompts and chains per day; the top tools, MCP servers and skills;
 // rejected tool calls with who or what rejected them; API errors; the files touched (as
 // stored, i.e. redacted); drift between the policy (-policy, a snapshot in the format of
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out        = fs.String("out", "audit-report.html", "HTML report path")
 		jsonOut    = fs.String("json", "", "JSON report path (default: -out with .json)")
 		top        = fs.Int("top", 10, "rows in the top tools, MCP servers and skills")
+		redactSpec = fs.String("redact", "strict", "redaction of OTLP files and the corpus before use: strict, balanced, none or a policy file (the collector's store is already redacted)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,11 +91,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.snap, o.policyName = snap, filepath.Base(*policyPath)
 	}
 
+	red, err := newRedactor(*redactSpec)
+	if err != nil {
+		return err
+	}
+	if *redactSpec == "none" {
+		red = nil
+	}
 	var src Source
 	if *useCorpus {
-		src, err = corpusSource()
+		src, err = corpusSource(red)
 	} else {
-		src, err = openSource(ctx, *dataDir)
+		src, err = openSource(ctx, *dataDir, red)
 	}
 	if err != nil {
 		return err

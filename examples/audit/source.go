@@ -12,6 +12,7 @@ import (
 
 	"github.com/coworkgov/cowork/correlate"
 	"github.com/coworkgov/cowork/internal/corpus"
+	"github.com/coworkgov/cowork/redact"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -85,8 +86,49 @@ func (m *memory) Retained(context.Context) (Retention, error) {
 func (m *memory) Describe() string { return m.name }
 func (m *memory) Close() error     { return nil }
 
+// redactor redacts decoded batches in place before a memory source keeps them, as the
+// collector does before it stores anything; nil keeps them as they are.
+type redactor struct {
+	name   string
+	engine *redact.Engine
+}
+
+// newRedactor compiles a preset name (strict, balanced, none) or a policy file. Pseudonyms are
+// keyed for this run only (the collector's key stays in its data directory).
+func newRedactor(spec string) (*redactor, error) {
+	p, ok := redact.Preset(spec)
+	if !ok {
+		f, err := os.Open(spec)
+		if err != nil {
+			return nil, fmt.Errorf("-redact %q is neither strict, balanced, none nor a readable policy file: %w", spec, err)
+		}
+		defer f.Close()
+		if p, err = redact.LoadPolicy(f); err != nil {
+			return nil, fmt.Errorf("-redact %s: %w", spec, err)
+		}
+	}
+	e, err := redact.New(p)
+	if err != nil {
+		return nil, err
+	}
+	return &redactor{name: filepath.Base(spec), engine: e}, nil
+}
+
+func (r *redactor) apply(l *telemetry.Logs) {
+	if r != nil {
+		r.engine.Logs(l)
+	}
+}
+
+func (r *redactor) describe() string {
+	if r == nil {
+		return ""
+	}
+	return ", redacted with " + r.name
+}
+
 // corpusSource is the real recorded corpus (every scenario, OTLP/protobuf).
-func corpusSource() (*memory, error) {
+func corpusSource(red *redactor) (*memory, error) {
 	var events []telemetry.Event
 	var n int64
 	for _, f := range corpus.Files(corpus.Protobuf) {
@@ -97,15 +139,16 @@ func corpusSource() (*memory, error) {
 		if err != nil {
 			return nil, fmt.Errorf("corpus %s/%s: %w", f.Scenario, f.Name, err)
 		}
+		red.apply(l)
 		n += int64(len(f.Data))
 		events = append(events, l.Events()...)
 	}
-	return newMemory("recorded corpus (Claude Code "+corpus.Version+" as Cowork)", events, n), nil
+	return newMemory("recorded corpus (Claude Code "+corpus.Version+" as Cowork)"+red.describe(), events, n), nil
 }
 
 // fileSource reads OTLP logs request bodies from dir: *.pb and *.binpb as protobuf, *.json as
 // OTLP/JSON, walking sub-directories; files named *metrics* are skipped.
-func fileSource(dir string) (*memory, error) {
+func fileSource(dir string, red *redactor) (*memory, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -144,17 +187,19 @@ func fileSource(dir string) (*memory, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
+		red.apply(l)
 		n += int64(len(b))
 		events = append(events, l.Events()...)
 	}
-	return newMemory(fmt.Sprintf("%d OTLP file(s) in %s", len(paths), dir), events, n), nil
+	return newMemory(fmt.Sprintf("%d OTLP file(s) in %s%s", len(paths), dir, red.describe()), events, n), nil
 }
 
-// openSource opens the collector's store in dir when there is one, else the OTLP files in it.
-func openSource(ctx context.Context, dir string) (Source, error) {
+// openSource opens the collector's store in dir when there is one (already redacted by the
+// collector), else the OTLP files in it, redacted by red.
+func openSource(ctx context.Context, dir string, red *redactor) (Source, error) {
 	db := filepath.Join(dir, storeFile)
 	if _, err := os.Stat(db); err == nil {
 		return openStore(ctx, db)
 	}
-	return fileSource(dir)
+	return fileSource(dir, red)
 }
