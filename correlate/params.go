@@ -21,9 +21,9 @@ type toolFields struct {
 	filePath, notebookPath, path, pattern, skill             string // tool_input
 }
 
-// scanTopStrings calls f for every top-level key of a JSON object whose value is a string,
-// number or boolean (numbers and booleans as their literal text), in order, until f returns
-// false or the document ends (or breaks off).
+// scanTopStrings calls f for every top-level key of a JSON object, in order, with its value
+// as text: strings decoded, numbers and booleans as their literal text, null, objects and
+// arrays as "". It stops when f returns false or the document ends (or breaks off).
 func scanTopStrings(s string, f func(key, val string) bool) {
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
@@ -58,11 +58,14 @@ func scanTopStrings(s string, f func(key, val string) bool) {
 			if !ok {
 				return
 			}
-			// Numbers and booleans read as their literal text, as telemetry's views do.
-			if lit := s[i:next]; lit != "null" && s[i] != '{' && s[i] != '[' {
-				if !f(key, strings.TrimRight(lit, " \t\r\n")) {
-					return
-				}
+			// Numbers and booleans read as their literal text, as telemetry's views do; null,
+			// objects and arrays as "" (so a later duplicate key overrides, as in a map).
+			lit := strings.TrimRight(s[i:next], " \t\r\n")
+			if lit == "null" || s[i] == '{' || s[i] == '[' {
+				lit = ""
+			}
+			if !f(key, lit) {
+				return
 			}
 			i = next
 		}
