@@ -363,4 +363,3 @@ func checkHTML(t *testing.T, page []byte) {
 		}
 	}
 }
-
