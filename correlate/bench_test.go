@@ -9,17 +9,20 @@ import (
 	"time"
 
 	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
 
-// fleet returns the corpus scenarios replayed as n sessions (fresh decoded events, renamed),
-// interleaved as a collector would receive them from many users: each session's events in
-// arrival order, sessions round-robin in batches of batch events.
+// fleet returns the events of a simulated fleet (telemetrytest) of n sessions with every
+// behaviour on and retried/reordered/late deliveries, interleaved as a collector receives them
+// from many users at once: each session's export batches in order, sessions round-robin.
 func fleet(b testing.TB, n, batch int) (evs []telemetry.Event, bytes int64) {
-	scenarios := []string{"files", "deny", "mcp", "skill", "fatal", "web", "task"}
-	per := make([][]telemetry.Event, n)
-	for i := range per {
-		per[i] = renamed(b, scenarios[i%len(scenarios)], fmt.Sprintf("u%06d", i))
-		for _, e := range per[i] {
+	o := telemetrytest.Realistic(7)
+	o.Users, o.SessionsPerUser = n, 1
+	o.Chaos = telemetrytest.Chaos{DuplicateRate: 0.02, ReorderRate: 0.05, LateRate: 0.02}
+	var per [][]telemetry.Event
+	for s := range telemetrytest.NewFleet(o).Sessions() {
+		per = append(per, s.Events)
+		for _, e := range s.Events {
 			bytes += int64(eventSize(e))
 		}
 	}
@@ -44,9 +47,9 @@ func (nopConsumer) Chain(context.Context, *Chain) error { return nil }
 // BenchmarkAssembler measures events assembled per second through the whole pipeline: Add
 // (dedup, buffering), closing by terminal event and quiet period in Sweep, fold and emission.
 func BenchmarkAssembler(b *testing.B) {
-	for _, sessions := range []int{1_000, 10_000} {
+	for _, sessions := range []int{1_000, 5_000} {
 		b.Run(fmt.Sprintf("sessions=%d", sessions), func(b *testing.B) {
-			evs, size := fleet(b, sessions, 4)
+			evs, size := fleet(b, sessions, 20)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.SetBytes(size)
@@ -71,7 +74,7 @@ func BenchmarkAssembler(b *testing.B) {
 
 // BenchmarkFold measures the batch fold alone.
 func BenchmarkFold(b *testing.B) {
-	evs, size := fleet(b, 1_000, 4)
+	evs, size := fleet(b, 1_000, 20)
 	b.ReportAllocs()
 	b.SetBytes(size)
 	start, cpu0 := time.Now(), cpuTime()
@@ -87,7 +90,7 @@ func BenchmarkFold(b *testing.B) {
 // BenchmarkBytesPerEvent measures the heap the assembler adds per buffered event, beyond the
 // decoded events themselves (which the caller already holds).
 func BenchmarkBytesPerEvent(b *testing.B) {
-	evs, _ := fleet(b, 10_000, 4)
+	evs, _ := fleet(b, 5_000, 20)
 	ctx := context.Background()
 	var overhead float64
 	for b.Loop() {
@@ -100,8 +103,8 @@ func BenchmarkBytesPerEvent(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if a.Stats().Added != int64(len(evs)) {
-			b.Fatalf("added %d of %d", a.Stats().Added, len(evs))
+		if st := a.Stats(); st.Added+st.Duplicates != int64(len(evs)) || st.Emitted != 0 {
+			b.Fatalf("added %d + %d duplicates of %d, emitted %d", st.Added, st.Duplicates, len(evs), st.Emitted)
 		}
 		overhead = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(evs))
 		runtime.KeepAlive(a)

@@ -39,7 +39,7 @@ type EventKey struct {
 func KeyOf(ev telemetry.Event) EventKey {
 	r := ev.EventRecord()
 	k := EventKey{SessionID: r.SessionID, Name: ev.Name(), Sequence: r.Sequence, TimeUnixNano: r.TimeUnixNano, HasSequence: true}
-	if r.Sequence == 0 && !telemetry.AttributesOf(ev).Has(telemetry.KeySequence) {
+	if noSequence(r) {
 		k.HasSequence = false
 		k.ContentHash = contentHash(ev)
 	}
@@ -61,13 +61,20 @@ func newEntry(ev telemetry.Event) entry {
 	binary.LittleEndian.PutUint64(b[:8], uint64(r.Sequence))
 	binary.LittleEndian.PutUint64(b[8:], r.TimeUnixNano)
 	h.Write(b[:])
-	if r.Sequence == 0 && !telemetry.AttributesOf(ev).Has(telemetry.KeySequence) {
+	if noSequence(r) {
 		binary.LittleEndian.PutUint64(b[:8], contentHash(ev))
 		h.Write(b[:8])
 	}
 	e.fp = h.Sum64()
 	e.size = int32(eventSize(ev))
 	return e
+}
+
+// noSequence reports whether a record lacks event.sequence. Only a decoded record (one with
+// its wire attributes) can tell an absent sequence from 0; an event built in Go from typed
+// fields always encodes one.
+func noSequence(r *telemetry.Record) bool {
+	return r.Sequence == 0 && len(r.Attrs) > 0 && !r.Attrs.Has(telemetry.KeySequence)
 }
 
 // contentHash hashes an event's attributes sorted by key, so the same content in another
@@ -241,7 +248,7 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 	if len(s.agents) == 0 {
 		return ""
 	}
-	if v, ok := telemetry.AttributesOf(p).Get(telemetry.KeyAgentID); ok {
+	if v, ok := p.Attrs.Get(telemetry.KeyAgentID); ok { // not a typed field of user_prompt
 		if parent := s.agents[v.Text()]; parent != "" && parent != self {
 			return parent
 		}
@@ -355,7 +362,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				CacheCreationTokens: ev.CacheCreationTokens, CostUSD: ev.CostUSD, CostUSDMicros: ev.CostUSDMicros,
 				DurationMS: ev.DurationMS, TTFTMS: ev.TTFTMS, QuerySource: ev.QuerySource, AgentID: ev.AgentID,
 				Skill: ev.SkillName, Plugin: ev.PluginName, MCPServer: ev.MCPServerName, MCPTool: ev.MCPToolName}
-			if v, ok := telemetry.AttributesOf(ev).Get(telemetry.KeyAttempt); ok {
+			if v, ok := r.Attrs.Get(telemetry.KeyAttempt); ok { // not a typed field today
 				a.Attempt, _ = v.AsInt()
 			}
 			c.APICalls = append(c.APICalls, a)
