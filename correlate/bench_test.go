@@ -72,6 +72,26 @@ func BenchmarkAssembler(b *testing.B) {
 	}
 }
 
+// BenchmarkAdd measures the buffering path alone (dedup, ordering keys, session facts,
+// limits): every chain stays open.
+func BenchmarkAdd(b *testing.B) {
+	evs, size := fleet(b, 1_000, 20)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(size)
+	start, cpu0 := time.Now(), cpuTime()
+	n := 0
+	for b.Loop() {
+		a, _ := New(nopConsumer{}, WithClock(newFakeClock()))
+		for i := 0; i < len(evs); i += 64 {
+			_ = a.Add(ctx, evs[i:min(i+64, len(evs))]...)
+		}
+		n += len(evs)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+}
+
 // BenchmarkFold measures the batch fold alone.
 func BenchmarkFold(b *testing.B) {
 	evs, size := fleet(b, 1_000, 20)

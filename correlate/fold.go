@@ -625,6 +625,9 @@ func agentType(name, querySource string) string {
 }
 
 func fillUser(u *User, r *telemetry.Record) {
+	if u.AccountUUID != "" && u.AccountID != "" && u.Email != "" && u.UserID != "" && u.OrganizationID != "" {
+		return
+	}
 	u.AccountUUID = cmp.Or(u.AccountUUID, r.AccountUUID)
 	u.AccountID = cmp.Or(u.AccountID, r.AccountID)
 	u.Email = cmp.Or(u.Email, r.UserEmail)
