@@ -50,19 +50,18 @@ func (h *hasher) pseudonym(entity, v string) string {
 	var sum [sha256.Size]byte
 	m.Sum(sum[:0])
 	h.pool.Put(m)
-	n := len(entity) + 1 + pseudonymHexLen
+	var hx [pseudonymHexLen]byte
+	hex.Encode(hx[:], sum[:pseudonymHexLen/2])
+	var b strings.Builder
+	b.Grow(len(entity) + len(h.keyID) + 2 + pseudonymHexLen)
+	b.WriteString(entity)
+	b.WriteByte(':')
 	if h.keyID != "" {
-		n += len(h.keyID) + 1
+		b.WriteString(h.keyID)
+		b.WriteByte(':')
 	}
-	b := make([]byte, 0, n)
-	b = append(b, entity...)
-	b = append(b, ':')
-	if h.keyID != "" {
-		b = append(b, h.keyID...)
-		b = append(b, ':')
-	}
-	b = hex.AppendEncode(b, sum[:pseudonymHexLen/2])
-	return string(b)
+	b.Write(hx[:])
+	return b.String()
 }
 
 const defaultMask = "[REDACTED]"
@@ -159,6 +158,13 @@ func generalizePath(p string, depth int) string {
 	if rest == "" {
 		return root
 	}
+	if n := countParts(rest, sep); n <= depth+1 || (n == depth+2 && nthPartIs(rest, sep, depth, ellipsis)) {
+		// Nothing to shorten: only the home directory (if any) changes.
+		if root == "" || root == p[:len(root)] {
+			return p
+		}
+		return root + rest
+	}
 	var parts []string
 	if sep == '/' {
 		parts = strings.FieldsFunc(rest, func(r rune) bool { return r == '/' })
@@ -174,6 +180,35 @@ func generalizePath(p string, depth int) string {
 		out += string(sep)
 	}
 	return out
+}
+
+// countParts counts the non-empty elements of a path.
+func countParts(p string, sep byte) int {
+	n := 0
+	in := false
+	for i := 0; i < len(p); i++ {
+		if p[i] == sep || p[i] == '/' || (sep == '\\' && p[i] == '\\') {
+			in = false
+			continue
+		}
+		if !in {
+			n++
+			in = true
+		}
+	}
+	return n
+}
+
+// nthPartIs reports whether the k-th (0-based) element of the path is w.
+func nthPartIs(p string, sep byte, k int, w string) bool {
+	n := -1
+	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == rune(sep) || r == '/' }) {
+		n++
+		if n == k {
+			return part == w
+		}
+	}
+	return false
 }
 
 // splitHome splits a home-directory prefix off p, returning "~/" (or "~\") and the rest.

@@ -82,3 +82,35 @@ func FuzzParsePolicy(f *testing.F) {
 }
 
 var _ = corpus.Version
+
+// FuzzJSON checks the JSON reader against encoding/json: it accepts exactly the valid
+// documents (up to its depth limit), and what it writes back is valid JSON with the same
+// meaning.
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,-0,true,false,null,"x\u00e9\ud83d\ude00"]}`, `[]`, `{"":{}}`, `"\ud800"`, `{"a":1,"a":2}`,
+		`{"file_path":"/Users/x","content":"a\nb"}`, ` [ 1 , { "k" : "v" } ] `, `01`, `{"a":}`, `[1,]`, "\"\x01\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		jv, err := parseJSON(s)
+		valid := json.Valid([]byte(s))
+		if err == nil && !valid {
+			t.Fatalf("accepted invalid JSON %q", s)
+		}
+		if err != nil {
+			return // rejected: invalid, or deeper than maxJSONDepth
+		}
+		out := appendJSON(nil, &jv)
+		if !json.Valid(out) {
+			t.Fatalf("wrote invalid JSON %q for %q", out, s)
+		}
+		var a, b any
+		if json.Unmarshal([]byte(s), &a) == nil && json.Unmarshal(out, &b) == nil {
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if string(ja) != string(jb) {
+				t.Fatalf("meaning changed:\n in: %s\nout: %s", ja, jb)
+			}
+		}
+	})
+}
