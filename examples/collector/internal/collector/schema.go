@@ -35,7 +35,6 @@ CREATE TABLE IF NOT EXISTS events (
 	attributes     TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (session_id, prompt_id, name, seq, time_unix_nano, chash);
-CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
 CREATE TABLE IF NOT EXISTS open_chains (

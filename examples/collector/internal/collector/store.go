@@ -2,7 +2,6 @@ package collector
 
 import (
 	"cmp"
-	"slices"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,12 +57,14 @@ type chainWrite struct{ c *correlate.Chain }
 // store is the SQLite store: one writer connection fed by one goroutine that commits whatever
 // is queued in one transaction (group commit), and a pool of readers.
 type store struct {
-	w, r    *sql.DB
-	queue   chan any
-	log     *slog.Logger
-	closed  atomic.Bool
-	closeMu sync.RWMutex // held for reading by senders, for writing by Close
-	done    chan struct{}
+	w, r, ck *sql.DB
+	stopCk   chan struct{}
+	ckDone   chan struct{}
+	queue    chan any
+	log      *slog.Logger
+	closed   atomic.Bool
+	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
+	done     chan struct{}
 
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
@@ -123,9 +125,51 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	if o.queue <= 0 {
 		o.queue = 1024
 	}
-	s := &store{w: w, r: r, queue: make(chan any, o.queue), log: log, done: make(chan struct{})}
+	cq := url.Values{}
+	cq.Add("_pragma", "busy_timeout(10000)")
+	ck, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("collector: open store: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	s := &store{w: w, r: r, ck: ck, queue: make(chan any, o.queue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	go s.run()
+	go s.checkpointer()
 	return s, nil
+}
+
+// Checkpoint tuning: the writer never checkpoints (SQLite's automatic checkpoint would run
+// inside a commit and delay acknowledgements); a second connection copies the WAL into the
+// database every checkpointEvery without blocking the writer, and forces a WAL restart when
+// the log grows past walRestartFrames (about 1 GiB of 4 KiB pages).
+const (
+	checkpointEvery  = 2 * time.Second
+	walRestartFrames = 256 << 10
+)
+
+func (s *store) checkpointer() {
+	defer close(s.ckDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCk:
+			return
+		case <-t.C:
+		}
+		var busy, frames, done int64
+		if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+			s.log.Warn("collector: checkpoint failed", "err", err)
+			continue
+		}
+		if frames > walRestartFrames {
+			if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done); err != nil {
+				s.log.Warn("collector: checkpoint failed", "err", err)
+			}
+		}
+	}
 }
 
 // send queues a write; it waits up to wait for room (0: as long as ctx lasts) and reports
@@ -168,7 +212,10 @@ func (s *store) Close() error {
 	}
 	s.closeMu.Unlock()
 	<-s.done
-	return errors.Join(s.r.Close(), s.w.Close())
+	close(s.stopCk)
+	<-s.ckDone
+	_, err := s.ck.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(err, s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
 func (s *store) run() {
