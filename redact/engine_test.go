@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/coworkgov/cowork/correlate"
 	"github.com/coworkgov/cowork/internal/corpus"
 	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -437,4 +439,27 @@ func TestRuleTurnsDetectorOn(t *testing.T) {
 	v, ok = newEngine(t, Strict).Value(telemetry.KeyToolInput, telemetry.String(""))
 	assert.True(t, ok, "an empty declared JSON value has nothing to leak")
 	assert.Equal(t, "", v.Str())
+}
+
+// TestGoBuiltEvents redacts events built from typed fields (no decoded attribute list), as a
+// producer in Go makes them: the typed fields and the encoded attributes agree afterwards.
+func TestGoBuiltEvents(t *testing.T) {
+	f := telemetrytest.NewFactory(7)
+	e := newEngine(t, Strict)
+	p := f.UserPrompt()
+	d := f.ToolDecision()
+	r := f.ToolResult()
+	l := f.Logs(p, d, r)
+	owner := f.Identity.ProcessOwner
+	rep := e.Logs(l)
+	assert.Zero(t, rep.Failed)
+	assert.Equal(t, "[LEN:"+strconv.Itoa(int(p.PromptLength))+"]", p.Prompt, "the typed field follows the attribute")
+	assert.True(t, strings.HasPrefix(p.UserEmail, "email:k1:"))
+	assert.NotEmpty(t, p.PromptID)
+	assert.Equal(t, d.ToolUseID, r.ToolUseID)
+	b, err := telemetry.EncodeLogsJSON(l)
+	require.NoError(t, err)
+	assertNoLeak(t, string(b), owner)
+	assertNoLeak(t, string(b), "@acme.example")
+	assert.True(t, strings.HasPrefix(l.ResourceLogs[0].Resource.ProcessOwner, "user:k1:"))
 }
