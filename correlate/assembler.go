@@ -485,12 +485,12 @@ func (a *Assembler) overLimit() bool {
 	return a.inFlight.Load() > int64(a.cfg.maxChains) || a.bytesHeld.Load() > a.cfg.maxBytes
 }
 
-// evict frees memory: first the events of retained closed chains, then the oldest in-flight
-// chains, until the assembler is within its limits.
-func (a *Assembler) evict(out []closing) []closing {
+// releaseKept frees the events of retained closed chains, oldest first, until the bytes held
+// are within the limit or none are kept.
+func (a *Assembler) releaseKept() {
 	for i := range a.shards {
 		if a.bytesHeld.Load() <= a.cfg.maxBytes {
-			break
+			return
 		}
 		s := &a.shards[i]
 		s.mu.Lock()
@@ -499,6 +499,12 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// evict frees memory: first the events of retained closed chains, then the oldest in-flight
+// chains, until the assembler is within its limits.
+func (a *Assembler) evict(out []closing) []closing {
+	a.releaseKept()
 	for a.overLimit() {
 		// The oldest chain among the shards' oldest.
 		var victim *shard
@@ -526,6 +532,9 @@ func (a *Assembler) evict(out []closing) []closing {
 }
 
 func (a *Assembler) waitRoom(ctx context.Context) error {
+	if a.overLimit() {
+		a.releaseKept() // events kept for late arrivals never block new ones
+	}
 	for a.overLimit() {
 		a.spaceMu.Lock()
 		ch := a.space

@@ -346,3 +346,23 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+func TestAssemblerBlockingReleasesKeptChainsFirst(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	one := int64(eventSize(ev("user_prompt", "s", "p", 1, t0)))
+	a, col, _ := newTestAssembler(t, WithMaxBytes(3*one), WithOverflow(OverflowBlock))
+	require.NoError(t, a.Add(ctx, ev("user_prompt", "s1", "p1", 1, t0), ev("api_request", "s1", "p1", 2, t0), ev("assistant_response", "s1", "p1", 3, t0)))
+	require.NoError(t, a.Flush(ctx))
+	require.Len(t, col.chains, 1)
+	assert.Equal(t, int64(1), a.Stats().Retained)
+
+	// The closed chain's kept events fill the budget; a new chain must not wait for them.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	e1, e2 := ev("user_prompt", "s2", "p2", 1, t0), ev("api_request", "s2", "p2", 2, t0)
+	require.NoError(t, a.Add(cancelled, e1, e2))
+	st := a.Stats()
+	assert.Zero(t, st.Retained)
+	assert.Equal(t, int64(eventSize(e1)+eventSize(e2)), st.BytesHeld)
+}
