@@ -17,41 +17,51 @@ const pseudonymHexLen = 16
 // hasher makes keyed pseudonyms. It is safe for concurrent use.
 type hasher struct {
 	keyID string
-	pool  sync.Pool // of hash.Hash
+	pool  sync.Pool // of *hmacState
+}
+
+// hmacState is a keyed HMAC with scratch buffers, reused through the pool so that a
+// pseudonym costs one allocation (its string).
+type hmacState struct {
+	m   hash.Hash
+	in  []byte
+	sum []byte
 }
 
 func newHasher(keyID string, key []byte) *hasher {
 	k := append([]byte(nil), key...)
 	h := &hasher{keyID: keyID}
-	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	h.pool.New = func() any {
+		return &hmacState{m: hmac.New(sha256.New, k), in: make([]byte, 0, 128), sum: make([]byte, 0, sha256.Size)}
+	}
 	return h
 }
 
 // pseudonym returns entity ":" [keyID ":"] hex16(HMAC-SHA256(key, entity NUL value)).
-// E-mail addresses are lower-cased first so that case variants share a pseudonym.
+// E-mail addresses are lower-cased (ASCII letters) first so that case variants share a pseudonym.
 func (h *hasher) pseudonym(entity, v string) string {
 	if isPseudonym(v) {
 		return v
 	}
-	m := h.pool.Get().(hash.Hash)
-	m.Reset()
-	m.Write([]byte(entity))
-	m.Write([]byte{0})
+	st := h.pool.Get().(*hmacState)
+	in := append(st.in[:0], entity...)
+	in = append(in, 0)
 	if entity == "email" {
-		var lb [256]byte
-		if lv := lowerInto(lb[:0], v); lv != nil {
-			m.Write(lv)
-		} else {
-			m.Write([]byte(strings.ToLower(v)))
+		for i := 0; i < len(v); i++ {
+			in = append(in, lowerASCII(v[i]))
 		}
 	} else {
-		m.Write([]byte(v))
+		in = append(in, v...)
 	}
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	h.pool.Put(m)
+	st.m.Reset()
+	st.m.Write(in)
+	st.sum = st.m.Sum(st.sum[:0])
 	var hx [pseudonymHexLen]byte
-	hex.Encode(hx[:], sum[:pseudonymHexLen/2])
+	hex.Encode(hx[:], st.sum[:pseudonymHexLen/2])
+	if cap(in) <= 4096 {
+		st.in = in
+	}
+	h.pool.Put(st)
 	var b strings.Builder
 	b.Grow(len(entity) + len(h.keyID) + 2 + pseudonymHexLen)
 	b.WriteString(entity)
