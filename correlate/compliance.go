@@ -112,6 +112,7 @@ type RecordError struct {
 	Err   error
 }
 
+// Error names the record's position and the decoder's complaint.
 func (e *RecordError) Error() string { return fmt.Sprintf("correlate: record %d: %v", e.Index, e.Err) }
 
 // Unwrap returns ErrMalformed and the decoder's error.

@@ -26,6 +26,7 @@ type ConsumerError struct {
 	Err     error
 }
 
+// Error describes the failure with the chain id (never the chain's content).
 func (e *ConsumerError) Error() string {
 	return "correlate: consumer failed on chain " + e.ChainID + ": " + e.Err.Error()
 }

@@ -14,6 +14,7 @@ type Clock interface {
 
 type systemClock struct{}
 
+// Now returns time.Now().
 func (systemClock) Now() time.Time { return time.Now() }
 
 // Overflow says what an [Assembler] does when it holds its maximum chains or bytes.
