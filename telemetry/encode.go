@@ -28,6 +28,7 @@ func (o EncodeOptions) AppendLogsProto(dst []byte, l *Logs) ([]byte, error) {
 	e := protoEncoder{buf: dst}
 	for i := range l.ResourceLogs {
 		rl := &l.ResourceLogs[i]
+		e.prepare(rl)
 		e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(e.resourceLogsSize(rl)))
 		e.resourceLogs(rl)
@@ -38,10 +39,24 @@ func (o EncodeOptions) AppendLogsProto(dst []byte, l *Logs) ([]byte, error) {
 	return e.buf, nil
 }
 
+// prepare computes, once per event of rl, the attribute list it encodes to and the size of
+// its record, so that neither is rebuilt at each level of nesting.
+func (e *protoEncoder) prepare(rl *ResourceLogs) {
+	e.attrs, e.sizes = e.attrs[:0], e.sizes[:0]
+	for i := range rl.ScopeLogs {
+		for _, ev := range rl.ScopeLogs[i].Events {
+			a := AttributesOf(ev)
+			e.attrs = append(e.attrs, a)
+			e.sizes = append(e.sizes, recordSize(ev.EventRecord(), a))
+		}
+	}
+}
+
 type protoEncoder struct {
 	buf   []byte
 	err   error
 	attrs []Attributes // per-event attribute lists of the resourceLogs being written
+	sizes []int        // per-event record sizes, in the same order
 }
 
 func sizeBytes(num protowire.Number, n int) int {
@@ -61,8 +76,10 @@ func (e *protoEncoder) resourceLogsSize(rl *ResourceLogs) int {
 	if rl.Resource != nil {
 		n += sizeBytes(1, resourceSize(rl.Resource))
 	}
+	k := 0
 	for i := range rl.ScopeLogs {
-		n += sizeBytes(2, scopeLogsSize(&rl.ScopeLogs[i]))
+		n += sizeBytes(2, e.scopeLogsSize(&rl.ScopeLogs[i], k))
+		k += len(rl.ScopeLogs[i].Events)
 	}
 	if rl.SchemaURL != "" {
 		n += sizeBytes(3, len(rl.SchemaURL))
@@ -91,13 +108,14 @@ func scopeSize(s *Scope) int {
 	return n
 }
 
-func scopeLogsSize(sl *ScopeLogs) int {
+// scopeLogsSize sizes sl, whose first event is event k of the prepared resourceLogs.
+func (e *protoEncoder) scopeLogsSize(sl *ScopeLogs, k int) int {
 	n := 0
 	if sl.Scope != nil {
 		n += sizeBytes(1, scopeSize(sl.Scope))
 	}
-	for _, ev := range sl.Events {
-		n += sizeBytes(2, recordSize(ev.EventRecord(), AttributesOf(ev)))
+	for i := range sl.Events {
+		n += sizeBytes(2, e.sizes[k+i])
 	}
 	if sl.SchemaURL != "" {
 		n += sizeBytes(3, len(sl.SchemaURL))
@@ -141,7 +159,7 @@ func recordSize(r *Record, attrs Attributes) int {
 
 // recordBody is the record's body, or claude_code.<name> for an event built in Go without one.
 func recordBody(r *Record, attrs Attributes) Value {
-	if !r.Body.IsEmpty() || r.attrsValid {
+	if !r.Body.IsEmpty() || r.decoded {
 		return r.Body
 	}
 	if v, ok := attrs.Get(KeyEventName); ok && v.Text() != "" {
@@ -198,10 +216,11 @@ func (e *protoEncoder) resourceLogs(rl *ResourceLogs) {
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.VarintType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(r.DroppedAttributesCount))
 	}
+	k := 0
 	for i := range rl.ScopeLogs {
 		sl := &rl.ScopeLogs[i]
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
-		e.buf = protowire.AppendVarint(e.buf, uint64(scopeLogsSize(sl)))
+		e.buf = protowire.AppendVarint(e.buf, uint64(e.scopeLogsSize(sl, k)))
 		if s := sl.Scope; s != nil {
 			e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
 			e.buf = protowire.AppendVarint(e.buf, uint64(scopeSize(s)))
@@ -218,11 +237,10 @@ func (e *protoEncoder) resourceLogs(rl *ResourceLogs) {
 			}
 		}
 		for _, ev := range sl.Events {
-			r := ev.EventRecord()
-			attrs := AttributesOf(ev)
 			e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
-			e.buf = protowire.AppendVarint(e.buf, uint64(recordSize(r, attrs)))
-			e.record(r, attrs)
+			e.buf = protowire.AppendVarint(e.buf, uint64(e.sizes[k]))
+			e.record(ev.EventRecord(), e.attrs[k])
+			k++
 		}
 		if sl.SchemaURL != "" {
 			e.str(3, sl.SchemaURL)
@@ -277,13 +295,18 @@ func (e *protoEncoder) record(r *Record, attrs Attributes) {
 func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 	for i := range a {
 		kv := &a[i]
+		vs := anyValueSize(kv.Value)
+		n := sizeBytes(2, vs)
+		if kv.Key != "" {
+			n += sizeBytes(1, len(kv.Key))
+		}
 		e.buf = protowire.AppendTag(e.buf, num, protowire.BytesType)
-		e.buf = protowire.AppendVarint(e.buf, uint64(keyValueSize(kv)))
+		e.buf = protowire.AppendVarint(e.buf, uint64(n))
 		if kv.Key != "" {
 			e.str(1, kv.Key)
 		}
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
-		e.buf = protowire.AppendVarint(e.buf, uint64(anyValueSize(kv.Value)))
+		e.buf = protowire.AppendVarint(e.buf, uint64(vs))
 		e.anyValue(kv.Value)
 	}
 }

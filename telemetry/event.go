@@ -88,6 +88,7 @@ type Record struct {
 	NameMismatch bool
 
 	attrsValid bool // Attrs is authoritative (decoded, or materialised by Set)
+	decoded    bool // the record came from the wire: its body is kept as it was, even empty
 }
 
 // EventRecord returns r.
@@ -234,7 +235,7 @@ func materialize(ev Event) {
 func bind(ev Event, r *Record) {
 	dst := ev.EventRecord()
 	*dst = *r
-	dst.attrsValid = true
+	dst.attrsValid, dst.decoded = true, true
 	for _, kv := range dst.Attrs {
 		if !dst.Common.setField(kv.Key, kv.Value) {
 			ev.setField(kv.Key, kv.Value)

@@ -311,3 +311,20 @@ func TestCloneIsIndependent(t *testing.T) {
 	assert.NotEqual(t, "changed", up.WorkspaceHostPaths[0])
 	assert.Equal(t, up.Resource, c.Resource)
 }
+
+func TestGoBuiltEventKeepsBodyAfterSet(t *testing.T) {
+	ev := &telemetry.PluginLoaded{PluginName: "p"}
+	ev.ProcessOwner = "jane.doe"
+	ev.SessionID = "s"
+	telemetry.Set(ev, telemetry.KeyPluginVersion, telemetry.String("1.0"))
+	attrs := telemetry.AttributesOf(ev)
+	assert.Equal(t, telemetry.KeyProcessOwner, attrs[0].Key, "process.owner comes first, as the CLI writes it")
+	v, ok := attrs.Get(telemetry.KeySafeMode)
+	require.True(t, ok, "safe_mode is always written")
+	assert.Equal(t, telemetry.String("false"), v)
+	for _, enc := range []func(*telemetry.Logs) ([]byte, error){telemetry.EncodeLogsProto, telemetry.EncodeLogsJSON} {
+		b, err := enc(telemetry.NewLogs(ev))
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "claude_code.plugin_loaded")
+	}
+}

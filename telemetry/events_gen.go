@@ -118,6 +118,7 @@ const (
 	KeyPostTokens                       = "post_tokens"
 	KeyPreTokens                        = "pre_tokens"
 	KeyPrecomputeReuse                  = "precompute_reuse"
+	KeyProcessOwner                     = "process.owner"
 	KeyPrompt                           = "prompt"
 	KeyPromptID                         = "prompt.id"
 	KeyPromptLength                     = "prompt_length"
@@ -325,6 +326,8 @@ func newEvent(name string) Event {
 
 // Common holds the standard attributes every Claude Code and Cowork event carries.
 type Common struct {
+	// ProcessOwner is "process.owner" (wire type str): OS login name: Cowork's custom resource attribute, which the CLI copies onto every record first (PII).
+	ProcessOwner string
 	// UserID is "user.id" (wire type str): Random per-install id (64 hex chars), or the IdP subject on a gateway.
 	UserID string
 	// SessionID is "session.id" (wire type str): Session identifier; /clear assigns a new one.
@@ -377,6 +380,9 @@ type Common struct {
 
 func (e *Common) setField(key string, v Value) bool {
 	switch key {
+	case KeyProcessOwner:
+		e.ProcessOwner = v.Text()
+		return true
 	case KeyUserID:
 		e.UserID = v.Text()
 		return true
@@ -455,6 +461,10 @@ func (e *Common) setField(key string, v Value) bool {
 
 func (e *Common) clearField(key string) bool {
 	switch key {
+	case KeyProcessOwner:
+		var zero string
+		e.ProcessOwner = zero
+		return true
 	case KeyUserID:
 		var zero string
 		e.UserID = zero
@@ -556,6 +566,9 @@ func (e *Common) clearField(key string) bool {
 }
 
 func (e *Common) appendFields(a Attributes) Attributes {
+	if e.ProcessOwner != "" {
+		a = append(a, KeyValue{Key: KeyProcessOwner, Value: String(e.ProcessOwner)})
+	}
 	if e.UserID != "" {
 		a = append(a, KeyValue{Key: KeyUserID, Value: String(e.UserID)})
 	}
@@ -2723,9 +2736,7 @@ func (e *PluginLoaded) appendFields(a Attributes) Attributes {
 	a = append(a, KeyValue{Key: KeySkillPathCount, Value: Int(e.SkillPathCount)})
 	a = append(a, KeyValue{Key: KeyCommandPathCount, Value: Int(e.CommandPathCount)})
 	a = append(a, KeyValue{Key: KeyAgentPathCount, Value: Int(e.AgentPathCount)})
-	if e.SafeMode {
-		a = append(a, KeyValue{Key: KeySafeMode, Value: String(strconv.FormatBool(e.SafeMode))})
-	}
+	a = append(a, KeyValue{Key: KeySafeMode, Value: String(strconv.FormatBool(e.SafeMode))})
 	return a
 }
 
@@ -4412,6 +4423,7 @@ func (e *Tool) appendFields(a Attributes) Attributes {
 // eventSpecs lists each event's attributes with their CLI wire type, for Validate.
 var eventSpecs = map[string][]fieldSpec{
 	"": {
+		{key: KeyProcessOwner, wire: "str", required: false, enum: nil},
 		{key: KeyUserID, wire: "str", required: false, enum: nil},
 		{key: KeySessionID, wire: "str", required: false, enum: nil},
 		{key: KeyOrganizationID, wire: "str", required: false, enum: nil},
@@ -4604,7 +4616,7 @@ var eventSpecs = map[string][]fieldSpec{
 		{key: KeySkillPathCount, wire: "int", required: true, enum: nil},
 		{key: KeyCommandPathCount, wire: "int", required: true, enum: nil},
 		{key: KeyAgentPathCount, wire: "int", required: true, enum: nil},
-		{key: KeySafeMode, wire: "strB", required: false, enum: nil},
+		{key: KeySafeMode, wire: "strB", required: true, enum: nil},
 	},
 	"skill_activated": {
 		{key: KeySkillName, wire: "str", required: true, enum: nil},

@@ -40,7 +40,6 @@ const (
 	KeyOSType         = "os.type"
 	KeyOSVersion      = "os.version"
 	KeyHostArch       = "host.arch"
-	KeyProcessOwner   = "process.owner"
 	KeyEnduserID      = "enduser.id"
 	KeyWSLVersion     = "wsl.version"
 )
