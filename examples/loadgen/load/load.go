@@ -91,8 +91,9 @@ type Options struct {
 	Gzip    bool
 	// Client is the HTTP client (default: one with keep-alive for Workers connections).
 	Client *http.Client
-	// OnAck, when set, is called after each acknowledged request with its event count.
-	OnAck func(events int)
+	// OnAck, when set, is called after each acknowledged request with the payload's index
+	// and event count, from the sending goroutine.
+	OnAck func(index, events int)
 }
 
 // Result is what [Send] measured.
@@ -162,7 +163,7 @@ func Send(ctx context.Context, o Options, payloads []Payload) (Result, error) {
 						reqs.Add(1)
 						evs.Add(int64(p.Events))
 						if o.OnAck != nil {
-							o.OnAck(p.Events)
+							o.OnAck(i, p.Events)
 						}
 						break
 					}

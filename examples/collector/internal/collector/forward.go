@@ -86,12 +86,8 @@ func (f *forwarder) save(ctx context.Context) error {
 
 func (f *forwarder) run(ctx context.Context) {
 	backoff := forwardMinBackoff
-	lastBound := time.Time{}
 	for ctx.Err() == nil {
-		if time.Since(lastBound) > 5*time.Second || backoff > forwardMinBackoff {
-			f.bound(ctx)
-			lastBound = time.Now()
-		}
+		f.bound(ctx)
 		ids, events, body, err := f.next(ctx)
 		if err != nil || len(ids) == 0 {
 			sleep(ctx, forwardIdle)
@@ -145,37 +141,41 @@ func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body [
 	return ids, events, body, rows.Err()
 }
 
-// bound skips the oldest batches when more than max events wait.
+// bound skips the oldest batches when more than max events wait. It reads at most the
+// newest max events' batches.
 func (f *forwarder) bound(ctx context.Context) {
-	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events FROM batches WHERE id > ? ORDER BY id DESC`, f.cursor.Load())
+	cursor := f.cursor.Load()
+	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events FROM batches WHERE id > ? ORDER BY id DESC`, cursor)
 	if err != nil {
 		return
 	}
-	defer rows.Close()
-	var total, skipped int64
+	var total int64
 	var cut int64 = -1
 	for rows.Next() {
 		var id, n int64
 		if rows.Scan(&id, &n) != nil {
+			rows.Close()
 			return
 		}
-		if total+n > f.max && cut < 0 {
+		if total+n > f.max {
 			cut = id // this batch and everything older is skipped
+			break
 		}
-		if cut >= 0 {
-			skipped += n
-		} else {
-			total += n
-		}
+		total += n
 	}
-	f.lag.Store(total + skipped)
-	if cut >= 0 {
-		f.cursor.Store(cut)
-		f.skippedEvents.Add(skipped)
-		f.lag.Store(total)
-		f.log.Error("collector: forward queue full; skipped the oldest events (still in the store)", "events", skipped, "bound", f.max)
-		_ = f.save(ctx)
+	rows.Close()
+	f.lag.Store(total)
+	if cut < 0 {
+		return
 	}
+	var skipped int64
+	if err := f.st.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(events), 0) FROM batches WHERE id > ? AND id <= ?`, cursor, cut).Scan(&skipped); err != nil {
+		return
+	}
+	f.cursor.Store(cut)
+	f.skippedEvents.Add(skipped)
+	f.log.Error("collector: forward queue full; skipped the oldest events (still in the store)", "events", skipped, "bound", f.max)
+	_ = f.save(ctx)
 }
 
 // post sends body; it reports whether a failure is worth retrying and the server's Retry-After.

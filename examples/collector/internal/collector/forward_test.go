@@ -1,0 +1,118 @@
+package collector_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/examples/collector/internal/collector"
+	"github.com/coworkgov/cowork/examples/loadgen/load"
+	"github.com/coworkgov/cowork/telemetry"
+)
+
+// downstream is an OTLP/HTTP endpoint that fails while down is set.
+type downstream struct {
+	down     atomic.Bool
+	failures atomic.Int64
+	mu       sync.Mutex
+	events   []telemetry.Event
+	auth     []string
+}
+
+func (d *downstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d.down.Load() {
+		d.failures.Add(1)
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	l, err := telemetry.DecodeLogsProto(b)
+	if err != nil || r.URL.Path != "/v1/logs" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	d.events = append(d.events, l.Events()...)
+	d.auth = append(d.auth, r.Header.Get("Authorization"))
+	d.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+}
+
+func (d *downstream) got() ([]telemetry.Event, []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]telemetry.Event(nil), d.events...), append([]string(nil), d.auth...)
+}
+
+// TestForwardSurvivesOutage forwards through a downstream outage: ingestion goes on, and once
+// the target is back every event arrives once, redacted, in order within each session.
+func TestForwardSurvivesOutage(t *testing.T) {
+	d := &downstream{}
+	d.down.Store(true)
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	cfg := fastChains(t.TempDir())
+	cfg.Forward, cfg.ForwardHeaders = srv.URL, map[string]string{"Authorization": "Bearer siem"}
+	c, url := start(t, cfg)
+
+	payloads, total, err := load.Generate(load.Fleet{Seed: 11, Users: 5, SessionsPerUser: 2, PromptsPerSession: 3, BatchSize: 25})
+	require.NoError(t, err)
+	res, err := load.Send(context.Background(), load.Options{URL: url, Workers: 1}, payloads)
+	require.NoError(t, err, "ingestion does not wait for the forwarder")
+	require.Equal(t, int64(total), res.Events)
+	require.Eventually(t, func() bool { return d.failures.Load() > 0 }, 10*time.Second, 10*time.Millisecond)
+	d.down.Store(false)
+	require.Eventually(t, func() bool { evs, _ := d.got(); return len(evs) >= total }, 60*time.Second, 20*time.Millisecond)
+
+	evs, auth := d.got()
+	assert.Len(t, evs, total, "each event once")
+	assert.Equal(t, "Bearer siem", auth[0])
+	last := map[string]int64{}
+	for _, ev := range evs {
+		r := ev.EventRecord()
+		prev, seen := last[r.SessionID]
+		assert.True(t, !seen || r.Sequence > prev, "session %s out of order", r.SessionID)
+		last[r.SessionID] = r.Sequence
+		if up, ok := ev.(*telemetry.UserPrompt); ok {
+			assert.NotContains(t, up.UserEmail, "@", "forwarded events are redacted")
+		}
+	}
+	_ = c
+}
+
+// TestForwardQueueIsBounded keeps the target down past the queue bound: the oldest batches
+// are skipped and counted, ingestion never blocks.
+func TestForwardQueueIsBounded(t *testing.T) {
+	d := &downstream{}
+	d.down.Store(true)
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	cfg := fastChains(t.TempDir())
+	cfg.Forward, cfg.ForwardQueue = srv.URL, 100
+	c, url := start(t, cfg)
+	payloads, total, err := load.Generate(load.Fleet{Seed: 12, Users: 5, SessionsPerUser: 2, PromptsPerSession: 3, BatchSize: 25})
+	require.NoError(t, err)
+	require.Greater(t, total, 300)
+	res, err := load.Send(context.Background(), load.Options{URL: url, Workers: 2}, payloads)
+	require.NoError(t, err)
+	require.Equal(t, int64(total), res.Events)
+	require.Eventually(t, func() bool { return d.failures.Load() > 0 }, 10*time.Second, 10*time.Millisecond)
+	d.down.Store(false)
+	require.Eventually(t, func() bool {
+		evs, _ := d.got()
+		return len(evs) > 0 && storedEvents(t, c) == int64(total)
+	}, 30*time.Second, 20*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	evs, _ := d.got()
+	assert.LessOrEqual(t, len(evs), 100+25, "at most the bound (plus the batch in flight) is delivered after the outage")
+	_ = collector.DefaultForwardQueue
+}

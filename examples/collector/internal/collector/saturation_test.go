@@ -1,0 +1,77 @@
+package collector_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/examples/loadgen/load"
+)
+
+// TestSaturationAnswers429 blocks the store (another connection holds the write lock), fills
+// the write queue, and checks that further requests are refused with 429 and Retry-After,
+// never dropped: every acknowledged event is stored once the lock is released.
+func TestSaturationAnswers429(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fastChains(dir)
+	cfg.WriteQueue, cfg.SaturationWait = 2, 20*time.Millisecond
+	c, url := start(t, cfg)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db")+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	payloads, _, err := load.Generate(load.Fleet{Seed: 3, Users: 4, SessionsPerUser: 1, PromptsPerSession: 2, BatchSize: 10})
+	require.NoError(t, err)
+	require.Greater(t, len(payloads), 8)
+	type answer struct {
+		code  int
+		retry string
+		n     int
+	}
+	answers := make([]answer, len(payloads))
+	var wg sync.WaitGroup
+	for i, p := range payloads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := postBody(t, url, "/v1/logs", "application/x-protobuf", p.Body)
+			answers[i] = answer{resp.StatusCode, resp.Header.Get("Retry-After"), p.Events}
+		}()
+	}
+	// Refusals come while the lock is held.
+	require.Eventually(t, func() bool { return c.Receiver().Stats().Refused["saturated"] > 0 }, 10*time.Second, 5*time.Millisecond)
+	_, err = conn.ExecContext(context.Background(), "ROLLBACK")
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	wg.Wait()
+
+	var ok, refused int
+	var acked int64
+	for _, a := range answers {
+		switch a.code {
+		case http.StatusOK:
+			ok++
+			acked += int64(a.n)
+		case http.StatusTooManyRequests:
+			refused++
+			assert.Equal(t, "1", a.retry)
+		default:
+			t.Errorf("unexpected status %d", a.code)
+		}
+	}
+	assert.Positive(t, ok)
+	assert.Positive(t, refused)
+	assert.Equal(t, acked, storedEvents(t, c), "every acknowledged event, and only those, stored")
+}
