@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coworkgov/cowork/drift"
 	"github.com/coworkgov/cowork/plugins"
 )
 
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out        = fs.String("out", "audit-report.html", "HTML report path")
 		jsonOut    = fs.String("json", "", "JSON report path (default: -out with .json)")
 		top        = fs.Int("top", 10, "rows in the top tools, MCP servers and skills")
+		orgIDs     = fs.String("org-ids", "", "comma-separated organization IDs accepted besides the policy's organization.id (events carry the org UUID)")
+		markets    = fs.String("known-marketplaces", "", "comma-separated marketplace names that are never unknown, besides builtin")
 		redactSpec = fs.String("redact", "strict", "redaction of OTLP files and the corpus before use: strict, balanced, none or a policy file (the collector's store is already redacted)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		since = now.Add(-back)
 	}
 
-	o := options{since: since, now: now, top: *top}
+	o := options{since: since, now: now, top: *top,
+		drift: drift.Options{OrganizationIDs: splitList(*orgIDs), KnownMarketplaces: splitList(*markets)}}
 	if *policyPath != "" {
 		b, err := os.ReadFile(*policyPath)
 		if err != nil {
@@ -129,6 +133,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, rep)
 	fmt.Fprintf(stdout, "wrote %s and %s\n", *out, *jsonOut)
 	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // parseSince reads a window length: a Go duration, or a whole number of days with "d"; "0"

@@ -232,6 +232,33 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, testNow.Add(-7*24*time.Hour), rep.Since)
 }
 
+// TestRunDriftOptions: with the org's UUID not accepted, every identity is a foreign
+// organization; -org-ids accepts it again.
+func TestRunDriftOptions(t *testing.T) {
+	snap := loadPolicy(t).Clone()
+	snap.Organization.ID = "org_01acme"
+	b, err := json.Marshal(snap)
+	require.NoError(t, err)
+	pol := filepath.Join(t.TempDir(), "org.json")
+	require.NoError(t, os.WriteFile(pol, b, 0o644))
+	for _, tt := range []struct {
+		extra   []string
+		foreign int
+	}{
+		{nil, 3},
+		{[]string{"-org-ids", " 0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9 ,other"}, 0},
+	} {
+		out := filepath.Join(t.TempDir(), "r.html")
+		args := append([]string{"-corpus", "-policy", pol, "-since", "0", "-now", testNow.Format(time.RFC3339), "-out", out}, tt.extra...)
+		require.NoError(t, run(context.Background(), args, io.Discard, io.Discard))
+		js, err := os.ReadFile(filepath.Join(filepath.Dir(out), "r.json"))
+		require.NoError(t, err)
+		var rep Report
+		require.NoError(t, json.Unmarshal(js, &rep))
+		assert.Equal(t, tt.foreign, rep.Drift.Count(drift.KindForeignOrganization), tt.extra)
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"-since", "seven days", "-corpus"},

@@ -173,6 +173,7 @@ type options struct {
 	snap       *plugins.Snapshot
 	policyName string
 	top        int
+	drift      drift.Options
 }
 
 // userName names the person behind a chain: the email, else the tagged account ID, else the
@@ -224,7 +225,7 @@ func build(ctx context.Context, src Source, o options) (*Report, error) {
 
 	var det *drift.Detector
 	if o.snap != nil {
-		det, err = drift.New(o.snap, drift.Options{})
+		det, err = drift.New(o.snap, o.drift)
 		if err != nil {
 			return nil, err
 		}
