@@ -41,8 +41,13 @@
 // event is matched to a member by, in order: account_id equal to the member ID, account_uuid
 // equal to the member ID, then email (case-insensitive, surrounding space ignored). Snapshots
 // exported from the Admin API carry the tagged ID, so the first rule matches; snapshots written
-// by hand usually only share the email. Events without any identity are counted in
-// [Stats.Anonymous] and not checked.
+// by hand usually only share the email. Redaction matters here: the strict preset of package
+// redact pseudonymises user.email but keeps the account IDs, so events read back from a
+// redacting collector only match members whose ID is the tagged account ID. Events without
+// any identity are counted in [Stats.Anonymous] and not checked.
+//
+// Each member's Cowork decision and plugin resolution are computed once, on the member's first
+// event, and reused.
 //
 // # Built-in plugins
 //
