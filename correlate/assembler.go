@@ -226,6 +226,10 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 			out = out[:0]
 		}
 	}
+	if a.closed.Load() {
+		// Close ran while this Add was adding: flush what it may have missed.
+		errs = append(errs, a.Flush(ctx))
+	}
 	return errors.Join(errs...)
 }
 
