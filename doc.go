@@ -33,10 +33,14 @@
 // toggle, groups, custom roles, telemetry settings) and explains each member's access;
 // [github.com/coworkgov/cowork/plugins] resolves plugin distribution levels per member with
 // group overrides and previews the effect of a change.
+// [github.com/coworkgov/cowork/drift] compares what the fleet does (plugins loaded, Cowork used,
+// organization ids seen) with what that policy says, and reports each finding with its
+// evidence and the policy explanation behind it.
 //
 // # Programs
 //
 // examples/collector is the main job: a privacy-sensitive collector that receives, redacts,
-// correlates and stores events (go run ./examples/collector). The other programs in examples/
-// show one package each.
+// correlates and stores events (go run ./examples/collector). examples/audit writes the weekly
+// audit report from the collector's store; the other programs in examples/ show one package
+// each.
 package cowork
