@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -217,7 +218,9 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 // returns nil only after the commit; see [receiver.Consumer].
 func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 	start := time.Now()
+	notes := taskNotifications(l)
 	rep := c.engine.Logs(l)
+	keepNotifications(notes)
 	c.redactions.Add(int64(rep.Changed + rep.Removed + rep.Failed))
 	payload, err := telemetry.EncodeLogsProto(l)
 	if err != nil {
@@ -350,4 +353,77 @@ func (c *Collector) redactAttrs(a telemetry.Attributes) telemetry.Attributes {
 		}
 	}
 	return out
+}
+
+// notification is a background subagent's completion notice found before redaction.
+type notification struct {
+	up      *telemetry.UserPrompt
+	agentID string
+}
+
+// taskNotifications finds the task notifications of a batch before redaction. Their text is
+// synthetic (written by the CLI, not the user) but policies such as strict reduce every prompt
+// to its length, which would also erase what correlation needs to link the notification's
+// chain to the chain that started the subagent.
+func taskNotifications(l *telemetry.Logs) []notification {
+	var out []notification
+	for _, ev := range l.Events() {
+		up, ok := ev.(*telemetry.UserPrompt)
+		if !ok || !up.IsTaskNotification() {
+			continue
+		}
+		text := up.Prompt
+		if !strings.Contains(text, telemetry.TaskNotificationPrefix) {
+			text = up.PromptText
+		}
+		out = append(out, notification{up: up, agentID: between(text, "<task-id>", "</task-id>")})
+	}
+	return out
+}
+
+// keepNotifications restores, after redaction, the structure of task notifications that
+// redaction erased: the prompt becomes "<task-notification><task-id>ID</task-id>
+// </task-notification>" (identifiers only, no text) and agent_id names the subagent.
+func keepNotifications(notes []notification) {
+	for _, n := range notes {
+		if n.up.IsTaskNotification() {
+			continue // the policy kept the text
+		}
+		id := n.agentID
+		if !validID(id) {
+			id = ""
+		}
+		telemetry.Set(n.up, telemetry.KeyPrompt, telemetry.String(telemetry.TaskNotificationPrefix+"<task-id>"+id+"</task-id></task-notification>"))
+		if id != "" && !n.up.Attrs.Has(telemetry.KeyAgentID) {
+			telemetry.Set(n.up, telemetry.KeyAgentID, telemetry.String(id))
+		}
+	}
+}
+
+func between(s, open, close string) string {
+	i := strings.Index(s, open)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(open):]
+	j := strings.Index(s, close)
+	if j < 0 {
+		return ""
+	}
+	return s[:j]
+}
+
+// validID accepts what agent ids look like (hex and a few separators), so that no free text
+// can ride along.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
