@@ -544,14 +544,14 @@ func mvIndex(rule int16, n int) int {
 // after four rounds is removed (fail closed). This makes redaction idempotent.
 func (w *walker) scanText(p *plan, s string) (string, outcome) {
 	var mv memoVal
-	memoOK := true
-	out, oc := w.scanOnce(p, s, &mv, &memoOK)
-	for round := 0; oc == changed; round++ {
+	memoOK, settled := true, false
+	out, oc := w.scanOnce(p, s, &mv, &memoOK, &settled)
+	for round := 0; oc == changed && !settled; round++ {
 		if round == 3 {
 			out, oc = "", failed
 			break
 		}
-		next, oc2 := w.scanOnce(p, out, &mv, &memoOK)
+		next, oc2 := w.scanOnce(p, out, &mv, &memoOK, &settled)
 		if oc2 == same {
 			break
 		}
@@ -568,7 +568,7 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 }
 
 // scanOnce is one round of scanText; it adds its counts to mv.
-func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK *bool) (string, outcome) {
+func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool) (string, outcome) {
 	w.spans = w.spans[:0]
 	// The member key may say what the value is: a credential header, a password, a token.
 	hdr := -1
@@ -607,6 +607,7 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK *bool) (string,
 	var b strings.Builder
 	last := 0
 	changedAny := false
+	joined := false // a replacement touches a byte that could join it into a new detection
 	for _, sp := range w.spans {
 		rule := p.det[sp.det]
 		act := ActionLabel
@@ -635,12 +636,23 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK *bool) (string,
 		b.WriteString(s[last:sp.start])
 		b.WriteString(rep)
 		last = sp.end
+		joined = joined || (sp.start > 0 && joinable(s[sp.start-1])) || (sp.end < len(s) && joinable(s[sp.end]))
 	}
 	if !changedAny {
 		return s, same
 	}
 	b.WriteString(s[last:])
+	if !joined {
+		*settled = true
+	}
 	return b.String(), changed
+}
+
+// joinable reports whether a byte next to a replacement could make it part of a new
+// detection (a letter, digit or a joiner such as '@', '.', ':', '/', '-', '_', '+', '=').
+// Replacements bounded by spaces, quotes, brackets and punctuation need no rescan.
+func joinable(c byte) bool {
+	return isAlnum(c) || c == '@' || c == '.' || c == ':' || c == '/' || c == '\\' || c == '-' || c == '_' || c == '+' || c == '=' || c == '%' || c >= 0x80
 }
 
 // keyedSecret reports a value that is a secret because of the key it sits under: any real

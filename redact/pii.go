@@ -576,6 +576,8 @@ func findIPv6(t *scanText, out []span) []span {
 // homeDirs are the home-directory prefixes whose next path segment is a user name.
 var homeDirs = []string{"/Users/", "/home/", `\Users\`, "/Users\\", `\home\`, "/export/home/", "/var/home/"}
 
+var homeKeywordMask = kwBit("/users") | kwBit("\\users") | kwBit("/home") | kwBit("\\home")
+
 // notUserNames are home-directory entries that are not people.
 var notUserNames = map[string]bool{"shared": true, "public": true, "default": true, "default user": true, "all users": true,
 	"user": true, "username": true, "you": true, "yourname": true, "your-name": true, "your_name": true, "name": true, "me": true,
@@ -585,6 +587,9 @@ var notUserNames = map[string]bool{"shared": true, "public": true, "default": tr
 // either slash), unless the path is part of a URL or the name is a placeholder.
 func findHomeUsers(t *scanText, out []span) []span {
 	s := t.s
+	if t.keywordsIn()&homeKeywordMask == 0 {
+		return out
+	}
 	for _, h := range homeDirs {
 		for from := 0; ; {
 			k := strings.Index(s[from:], h)

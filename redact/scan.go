@@ -70,7 +70,8 @@ type scanText struct {
 // secret scanners gate their rules with an Aho-Corasick pass.
 var keywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer",
 	"proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token",
-	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security"}
+	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security",
+	"/users", "\\users", "/home", "\\home"}
 
 var kwFirst = func() (t [256]uint64) {
 	for i, k := range keywords {

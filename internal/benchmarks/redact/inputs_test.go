@@ -191,8 +191,12 @@ func newPeerWith(tb testing.TB, patterns []string) processor.Logs {
 }
 
 func newCowork(tb testing.TB, opts ...cowredact.Option) *cowredact.Engine {
+	return newCoworkWith(tb, cowredact.Strict, opts...)
+}
+
+func newCoworkWith(tb testing.TB, p cowredact.Policy, opts ...cowredact.Option) *cowredact.Engine {
 	tb.Helper()
-	e, err := cowredact.New(cowredact.Strict, append([]cowredact.Option{cowredact.WithKey("k1", hmacKey)}, opts...)...)
+	e, err := cowredact.New(p, append([]cowredact.Option{cowredact.WithKey("k1", hmacKey)}, opts...)...)
 	require.NoError(tb, err)
 	return e
 }
