@@ -578,6 +578,9 @@ var homeDirs = []string{"/Users/", "/home/", `\Users\`, "/Users\\", `\home\`, "/
 
 var homeKeywordMask = kwBit("/users") | kwBit("\\users") | kwBit("/home") | kwBit("\\home")
 
+// homeDirBits is the keyword that must occur for each of homeDirs.
+var homeDirBits = []uint64{kwBit("/users"), kwBit("/home"), kwBit("\\users"), kwBit("/users"), kwBit("\\home"), kwBit("/home"), kwBit("/home")}
+
 // notUserNames are home-directory entries that are not people.
 var notUserNames = map[string]bool{"shared": true, "public": true, "default": true, "default user": true, "all users": true,
 	"user": true, "username": true, "you": true, "yourname": true, "your-name": true, "your_name": true, "name": true, "me": true,
@@ -587,10 +590,14 @@ var notUserNames = map[string]bool{"shared": true, "public": true, "default": tr
 // either slash), unless the path is part of a URL or the name is a placeholder.
 func findHomeUsers(t *scanText, out []span) []span {
 	s := t.s
-	if t.keywordsIn()&homeKeywordMask == 0 {
+	kw := t.keywordsIn()
+	if kw&homeKeywordMask == 0 {
 		return out
 	}
-	for _, h := range homeDirs {
+	for i, h := range homeDirs {
+		if kw&homeDirBits[i] == 0 {
+			continue
+		}
 		for from := 0; ; {
 			k := strings.Index(s[from:], h)
 			if h == `\Users\` && k < 0 {
@@ -624,7 +631,9 @@ func findHomeUsers(t *scanText, out []span) []span {
 			for len(name) > 0 && (name[len(name)-1] == '.' || name[len(name)-1] == ':') {
 				name = name[:len(name)-1]
 			}
-			if name == "" || strings.ContainsAny(name, "*<>$%{}~?[") || isRedactedToken(name) || notUserNames[strings.ToLower(name)] {
+			var lb [64]byte
+			lname := lowerInto(lb[:0], name)
+			if name == "" || strings.ContainsAny(name, "*<>$%{}~?[") || isRedactedToken(name) || (lname != nil && notUserNames[string(lname)]) {
 				continue
 			}
 			out = append(out, span{ns, ns + len(name), DetectorHomeUser})
