@@ -72,7 +72,9 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	}
 	c := &Collector{cfg: cfg, store: st, engine: engine}
 	c.runCtx, c.runCancel = context.WithCancel(context.Background())
-	opts := []correlate.Option{correlate.WithLogger(cfg.Logger)}
+	// 256 MiB of buffered events bounds memory on a small machine; past it the oldest open
+	// chain is emitted early and amended by its later events.
+	opts := []correlate.Option{correlate.WithLogger(cfg.Logger), correlate.WithMaxBytes(256 << 20)}
 	if cfg.QuietPeriod > 0 {
 		opts = append(opts, correlate.WithQuietPeriod(cfg.QuietPeriod))
 	}

@@ -74,22 +74,14 @@ CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);
 CREATE INDEX IF NOT EXISTS chains_user ON chains (account_uuid, started_at);
 CREATE INDEX IF NOT EXISTS chains_prompt ON chains (prompt_id);
 
--- One row per session, totals over its stored chains.
-CREATE TABLE IF NOT EXISTS sessions (
-	session_id    TEXT PRIMARY KEY,
-	account_uuid  TEXT    NOT NULL,
-	email         TEXT    NOT NULL,
-	product       TEXT    NOT NULL,
-	started_at    TEXT    NOT NULL,
-	ended_at      TEXT    NOT NULL,
-	prompts       INTEGER NOT NULL,
-	cost_usd      REAL    NOT NULL,
-	input_tokens  INTEGER NOT NULL,
-	output_tokens INTEGER NOT NULL,
-	api_errors    INTEGER NOT NULL,
-	tool_calls    INTEGER NOT NULL,
-	rejected      INTEGER NOT NULL
-) WITHOUT ROWID;
+-- One row per session, totals over its stored chains (a view: always in step, free to write).
+CREATE VIEW IF NOT EXISTS sessions AS
+SELECT session_id,
+	max(account_uuid) AS account_uuid, max(email) AS email, max(product) AS product,
+	min(started_at) AS started_at, max(ended_at) AS ended_at, sum(prompt_id <> '') AS prompts,
+	total(cost_usd) AS cost_usd, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+	sum(api_errors) AS api_errors, sum(tool_calls) AS tool_calls, sum(rejected) AS rejected
+FROM chains GROUP BY session_id;
 
 -- One row per (redacted) metric data point.
 CREATE TABLE IF NOT EXISTS metric_points (

@@ -253,9 +253,9 @@ func weight(item any) int {
 
 // txn holds the prepared statements of one transaction.
 type txn struct {
-	tx                                                                   *sql.Tx
-	batch, event, open, chainVer, chain, closeOpen, session, point, hasC *sql.Stmt
-	now                                                                  string
+	tx                                                          *sql.Tx
+	batch, event, open, chainVer, chain, closeOpen, point, hasC *sql.Stmt
+	now                                                         string
 }
 
 func (s *store) commit(batch []any) {
@@ -420,13 +420,6 @@ func (t *txn) chainUpsert(c *correlate.Chain) error {
 		if t.closeOpen, err = t.tx.Prepare(`DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ? AND n <= ?`); err != nil {
 			return err
 		}
-		if t.session, err = t.tx.Prepare(`INSERT OR REPLACE INTO sessions (session_id, account_uuid, email, product, started_at, ended_at, prompts,
-			cost_usd, input_tokens, output_tokens, api_errors, tool_calls, rejected)
-			SELECT session_id, max(account_uuid), max(email), max(product), min(started_at), max(ended_at), sum(prompt_id <> ''),
-			sum(cost_usd), sum(input_tokens), sum(output_tokens), sum(api_errors), sum(tool_calls), sum(rejected)
-			FROM chains WHERE session_id = ? GROUP BY session_id`); err != nil {
-			return err
-		}
 	}
 	// The assembler counts versions from 1 after a restart; the store's count goes on.
 	version := c.Version
@@ -456,10 +449,7 @@ func (t *txn) chainUpsert(c *correlate.Chain) error {
 		tt.APIRequests, tt.APIErrors, tt.ToolCalls, tt.Rejected, string(js), t.now); err != nil {
 		return err
 	}
-	if _, err := t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount); err != nil {
-		return err
-	}
-	_, err = t.session.Exec(c.SessionID)
+	_, err = t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount)
 	return err
 }
 
