@@ -636,7 +636,12 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 		b.WriteString(s[last:sp.start])
 		b.WriteString(rep)
 		last = sp.end
-		joined = joined || (sp.start > 0 && joinable(s[sp.start-1])) || (sp.end < len(s) && joinable(s[sp.end]))
+		// A replacement can join with its neighbours into a new detection (a pseudonym after
+		// "TOKEN=" looks random; a card's kept digits before "@x.io" are an e-mail). A path
+		// user name between separators is the common case that cannot.
+		if !(sp.det == DetectorHomeUser && isPathSep(s, sp.start-1) && isPathSep(s, sp.end) && act != ActionMask) {
+			joined = joined || (sp.start > 0 && joinable(s[sp.start-1])) || (sp.end < len(s) && joinable(s[sp.end]))
+		}
 	}
 	if !changedAny {
 		return s, same
@@ -646,6 +651,11 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 		*settled = true
 	}
 	return b.String(), changed
+}
+
+// isPathSep reports whether s[i] is a path separator or i is outside s.
+func isPathSep(s string, i int) bool {
+	return i < 0 || i >= len(s) || s[i] == '/' || s[i] == '\\'
 }
 
 // joinable reports whether a byte next to a replacement could make it part of a new
