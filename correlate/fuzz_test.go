@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -64,6 +65,35 @@ func FuzzToolFields(f *testing.F) {
 				if ok != (len(tfa) == 1) || (ok && fa != tfa[0]) {
 					t.Fatalf("file access %s %q: scan %v %v, telemetry %v", tool, s, fa, ok, tfa)
 				}
+			}
+		}
+	})
+}
+
+// FuzzReadString checks the fold's JSON string reader against encoding/json: the same
+// strings accepted, decoded to the same text.
+func FuzzReadString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\ud83d\ude00"`, `"\ud800 lone"`,
+		`"\udc00\ud800"`, `"\ud83d\u0041"`, "\"bad \xff utf8\"", `"ctl \u0001"`, "\"raw\x01ctl\"", `"\x"`, `"\u12"`,
+		`"cut`, `"\'"`, `"cd /tmp \u0026\u0026 ls \u003e x"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) == 0 || s[0] != '"' {
+			return
+		}
+		got, next, ok := readString(s, 0)
+		var want string
+		err := json.Unmarshal([]byte(s[:max(next, 0)]), &want)
+		if ok != (err == nil) {
+			t.Fatalf("%q: readString ok %v, encoding/json %v", s, ok, err)
+		}
+		if ok && got != want {
+			t.Fatalf("%q: readString %q, encoding/json %q", s, got, want)
+		}
+		if !ok {
+			if json.Unmarshal([]byte(s), &want) == nil {
+				t.Fatalf("%q: readString rejects what encoding/json accepts", s)
 			}
 		}
 	})

@@ -1,8 +1,9 @@
 package correlate
 
 import (
-	"encoding/json"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/coworkgov/cowork/telemetry"
@@ -25,6 +26,27 @@ type toolFields struct {
 // as text: strings decoded, numbers and booleans as their literal text, null, objects and
 // arrays as "". It stops when f returns false or the document ends (or breaks off).
 func scanTopStrings(s string, f func(key, val string) bool) {
+	scanTop(s, func(key string, v jsonText) bool { return f(key, v.text()) })
+}
+
+// jsonText is a top-level value found by scanTop, decoded only when text is called: most
+// values are never read, and a string with escapes costs an allocation to decode.
+type jsonText struct {
+	raw string // a string's contents between the quotes, or a literal's text
+	esc bool   // raw is a string's contents with a backslash
+}
+
+// text returns the value as scanTopStrings documents it: exactly what encoding/json decodes
+// for a string.
+func (v jsonText) text() string {
+	if !v.esc && utf8.ValidString(v.raw) {
+		return v.raw
+	}
+	return unquote(v.raw)
+}
+
+// scanTop is scanTopStrings with values decoded on demand.
+func scanTop(s string, f func(key string, v jsonText) bool) {
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return
@@ -48,7 +70,7 @@ func scanTopStrings(s string, f func(key, val string) bool) {
 			return
 		}
 		if s[i] == '"' {
-			val, next, ok := readString(s, i)
+			val, next, ok := scanString(s, i)
 			if !ok || !f(key, val) {
 				return
 			}
@@ -64,7 +86,7 @@ func scanTopStrings(s string, f func(key, val string) bool) {
 			if lit == "null" || s[i] == '{' || s[i] == '[' {
 				lit = ""
 			}
-			if !f(key, lit) {
+			if !f(key, jsonText{raw: lit}) {
 				return
 			}
 			i = next
@@ -84,37 +106,128 @@ func skipWS(s string, i int) int {
 	return i
 }
 
-// readString reads the JSON string starting at s[i] == '"'. Strings without escapes and with
-// valid UTF-8 are returned as substrings; others go through encoding/json, so the result is
-// exactly what encoding/json decodes.
+// readString reads and decodes the JSON string starting at s[i] == '"': the result is exactly
+// what encoding/json decodes, and ok is false where encoding/json reports a syntax error.
 func readString(s string, i int) (val string, next int, ok bool) {
+	v, next, ok := scanString(s, i)
+	if !ok {
+		return "", 0, false
+	}
+	return v.text(), next, true
+}
+
+// scanString finds the end of the JSON string starting at s[i] == '"' and checks it as
+// encoding/json's scanner does (no control characters, only valid escapes), without decoding.
+func scanString(s string, i int) (v jsonText, next int, ok bool) {
 	j := i + 1
 	esc := false
 	for ; j < len(s); j++ {
 		c := s[j]
 		if c == '\\' {
+			if j+1 >= len(s) {
+				return jsonText{}, 0, false
+			}
+			switch s[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j++
+			case 'u':
+				if j+6 > len(s) || !isHex(s[j+2]) || !isHex(s[j+3]) || !isHex(s[j+4]) || !isHex(s[j+5]) {
+					return jsonText{}, 0, false
+				}
+				j += 5
+			default:
+				return jsonText{}, 0, false
+			}
 			esc = true
-			j++
 			continue
 		}
 		if c == '"' {
 			break
 		}
 		if c < 0x20 {
-			return "", 0, false
+			return jsonText{}, 0, false
 		}
 	}
 	if j >= len(s) {
-		return "", 0, false
+		return jsonText{}, 0, false
 	}
-	raw := s[i+1 : j]
-	if !esc && utf8.ValidString(raw) {
-		return raw, j + 1, true
+	return jsonText{raw: s[i+1 : j], esc: esc}, j + 1, true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unquote decodes the contents of a JSON string already checked by scanString, as
+// encoding/json does: escapes decoded, an unpaired surrogate and each byte of invalid UTF-8
+// replaced by U+FFFD.
+func unquote(raw string) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for r := 0; r < len(raw); {
+		c := raw[r]
+		switch {
+		case c == '\\':
+			switch e := raw[r+1]; e {
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				rr := getu4(raw[r:])
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(raw[r:])); dec != unicode.ReplacementChar {
+						r += 6
+						b.WriteRune(dec)
+						continue
+					}
+					rr = unicode.ReplacementChar
+				}
+				b.WriteRune(rr)
+				continue
+			default: // '"', '\\', '/'
+				b.WriteByte(e)
+			}
+			r += 2
+		case c < utf8.RuneSelf:
+			b.WriteByte(c)
+			r++
+		default:
+			rr, size := utf8.DecodeRuneInString(raw[r:])
+			b.WriteRune(rr)
+			r += size
+		}
 	}
-	if err := json.Unmarshal([]byte(s[i:j+1]), &val); err != nil {
-		return "", 0, false
+	return b.String()
+}
+
+// getu4 decodes \uXXXX at the start of s, or returns -1.
+func getu4(s string) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
 	}
-	return val, j + 1, true
+	var r rune
+	for _, c := range []byte(s[2:6]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
 }
 
 // skipValue skips the JSON value (not a string) starting at s[i]: a number, literal, object
@@ -124,7 +237,7 @@ func skipValue(s string, i int) (int, bool) {
 	for ; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '"':
-			_, next, ok := readString(s, i)
+			_, next, ok := scanString(s, i)
 			if !ok {
 				return 0, false
 			}
@@ -152,18 +265,18 @@ func scanToolParameters(s string, tf *toolFields) {
 	if s == "" {
 		return
 	}
-	scanTopStrings(s, func(k, v string) bool {
+	scanTop(s, func(k string, v jsonText) bool {
 		switch k {
 		case "full_command":
-			tf.fullCommand = v
+			tf.fullCommand = v.text()
 		case "skill_name":
-			tf.skillName = v
+			tf.skillName = v.text()
 		case "subagent_type":
-			tf.subagentType = v
+			tf.subagentType = v.text()
 		case "mcp_server_name":
-			tf.mcpServer = v
+			tf.mcpServer = v.text()
 		case "mcp_tool_name":
-			tf.mcpTool = v
+			tf.mcpTool = v.text()
 		}
 		return true
 	})
@@ -173,18 +286,18 @@ func scanToolInput(s string, tf *toolFields) {
 	if s == "" {
 		return
 	}
-	scanTopStrings(s, func(k, v string) bool {
+	scanTop(s, func(k string, v jsonText) bool {
 		switch k {
 		case "file_path":
-			tf.filePath = v
+			tf.filePath = v.text()
 		case "notebook_path":
-			tf.notebookPath = v
+			tf.notebookPath = v.text()
 		case "path":
-			tf.path = v
+			tf.path = v.text()
 		case "pattern":
-			tf.pattern = v
+			tf.pattern = v.text()
 		case "skill":
-			tf.skill = v
+			tf.skill = v.text()
 		}
 		return true
 	})
