@@ -601,6 +601,7 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 	now := a.cfg.clock.Now().UnixNano()
 	quiet, idle, maxAge := int64(a.cfg.quiet), int64(a.cfg.idle), int64(a.cfg.maxAge)
 	var out []closing
+	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
 		s.mu.Lock()
@@ -617,8 +618,12 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 			p = next
 		}
 		s.mu.Unlock()
+		// Emit shard by shard (in the same order as all at once), reusing out.
+		errs = append(errs, a.emit(ctx, out)...)
+		clear(out)
+		out = out[:0]
 	}
-	return errors.Join(a.emit(ctx, out)...)
+	return errors.Join(errs...)
 }
 
 // Flush emits every in-flight chain now, with ClosedBy [TriggerFlush], and returns the

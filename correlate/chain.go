@@ -233,10 +233,14 @@ type FileTouch struct {
 // ChainID returns the stable id of the chain (sessionID, promptID): the first 16 bytes of
 // SHA-256 over both, separated by a zero byte, as 32 lower-case hex digits.
 func ChainID(sessionID, promptID string) string {
-	h := sha256.New()
-	h.Write([]byte(sessionID))
-	h.Write([]byte{0})
-	h.Write([]byte(promptID))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	var buf [128]byte
+	msg := buf[:0]
+	if len(sessionID)+1+len(promptID) > len(buf) {
+		msg = make([]byte, 0, len(sessionID)+1+len(promptID))
+	}
+	msg = append(append(append(msg, sessionID...), 0), promptID...)
+	sum := sha256.Sum256(msg)
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	return string(id[:])
 }

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coworkgov/cowork/telemetry"
@@ -146,12 +147,31 @@ func compareEntries(a, b *entry) int {
 
 // sortEntries sorts in event order and drops duplicates (equal fingerprints), returning the
 // shortened slice and the number dropped.
+//
+// Events mostly arrive in order, so it checks first and sorts only when needed, and it moves
+// entries only after the first duplicate (moving an entry costs write barriers during GC).
 func sortEntries(es []entry) ([]entry, int) {
-	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
-	out := es[:0]
+	sorted := true
+	for i := 1; i < len(es); i++ {
+		if compareEntries(&es[i-1], &es[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
+	}
+	n := 1 // es[:n] is sorted and de-duplicated
+	for n < len(es) && !isDup(es[:n], es[n].fp, es[n].ts) {
+		n++
+	}
+	if n >= len(es) {
+		return es, 0
+	}
+	out := es[:n]
 	dups := 0
-	for i := range es {
-		if len(out) > 0 && isDup(out, es[i].fp, es[i].ts) {
+	for i := n; i < len(es); i++ {
+		if isDup(out, es[i].fp, es[i].ts) {
 			dups++
 			continue
 		}
@@ -303,7 +323,7 @@ func (s *sessionInfo) facts(prompt string, es []entry) sessionFacts {
 // fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
 func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	// Size every list up front: one allocation each.
-	var nAPI, nErr, nTool, nFile int
+	var nAPI, nErr, nDecision, nResult, nFile int
 	for i := range es {
 		switch ev := es[i].ev.(type) {
 		case *telemetry.APIRequest:
@@ -311,14 +331,16 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		case *telemetry.APIError, *telemetry.APIRetriesExhausted, *telemetry.APIRefusal:
 			nErr++
 		case *telemetry.ToolDecision:
-			nTool++
+			nDecision++
 		case *telemetry.ToolResult:
-			nTool++
+			nResult++
 			if _, ok := fileTools[ev.ToolName]; ok {
 				nFile++
 			}
 		}
 	}
+	// A decision and its result make one call: size for the usual case, append grows the rest.
+	nTool := max(nDecision, nResult)
 	c := &Chain{
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
 		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
@@ -326,7 +348,16 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		Subagents: []Subagent{}, Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
 		EventCount: len(es), Events: make([]telemetry.Event, len(es)),
 	}
-	okBuf := make([]bool, 0, nTool) // backing store for ToolCall.Success
+	okBuf := make([]bool, 0, nResult) // backing store for ToolCall.Success
+	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
+	// tool_parameters already read into it. Scratch, reused across folds.
+	scratch := auxPool.Get().(*[]toolAux)
+	aux := slices.Grow((*scratch)[:0], nTool)
+	defer func() {
+		clear(aux)
+		*scratch = aux[:0]
+		auxPool.Put(scratch)
+	}()
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
@@ -399,15 +430,15 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				terminal = true
 			}
 		case *telemetry.ToolDecision:
-			tc := c.tool(ev.ToolUseID, ev.ToolName, r)
+			tc, ta := c.tool(&aux, ev.ToolUseID, ev.ToolName, r)
 			if tc.DecisionSequence < 0 {
 				tc.DecisionSequence = r.Sequence
 				tc.Decision = rawText(ev, telemetry.KeyDecision, ev.Decision.String())
 				tc.DecisionSource = rawText(ev, telemetry.KeySource, ev.Source.String())
-				c.toolParams(tc, ev.ToolName, ev.ToolParameters)
+				c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
 			}
 		case *telemetry.ToolResult:
-			tc := c.tool(ev.ToolUseID, ev.ToolName, r)
+			tc, ta := c.tool(&aux, ev.ToolUseID, ev.ToolName, r)
 			if tc.ResultSequence < 0 {
 				tc.ResultSequence = r.Sequence
 				tc.HasResult = true
@@ -421,7 +452,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				if tc.DecisionSource == "" {
 					tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
 				}
-				c.toolParams(tc, ev.ToolName, ev.ToolParameters)
+				c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
 				if ev.ToolInput != "" && (ev.ToolName == "Skill" || fileTools[ev.ToolName].key != "") {
 					var tf toolFields
 					scanToolInput(ev.ToolInput, &tf)
@@ -442,6 +473,9 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 			c.Plugins = addName(c.Plugins, ev.PluginName)
 		case *telemetry.SubagentCompleted:
 			s := c.addSubagent(ev.AgentID, ev.AgentType)
+			if s == nil {
+				s = &Subagent{} // neither id nor type: nothing to record
+			}
 			s.Completed, s.Async, s.DurationMS = true, ev.IsAsync, ev.DurationMS
 			s.TotalTokens, s.TotalToolUses = ev.TotalTokens, ev.TotalToolUses
 			s.Model = cmp.Or(ev.FinalModel, ev.Model)
@@ -565,22 +599,42 @@ func terminalHint(ev telemetry.Event) bool {
 	return false
 }
 
-func (c *Chain) tool(id, name string, r *telemetry.Record) *ToolCall {
+// toolAux is the fold's scratch for one tool call, at the same index as the call in
+// Chain.Tools.
+type toolAux struct {
+	id           string // ToolUseID
+	name, params string // the tool name and tool_parameters last read into the call
+	read         bool   // name and params are set
+}
+
+var auxPool = sync.Pool{New: func() any { return new([]toolAux) }}
+
+// tool returns the call with tool_use_id id (a new one when id is empty or not seen yet) and
+// its scratch; aux holds one entry per call in c.Tools.
+func (c *Chain) tool(aux *[]toolAux, id, name string, r *telemetry.Record) (*ToolCall, *toolAux) {
 	if id != "" {
-		for i := range c.Tools {
-			if c.Tools[i].ToolUseID == id {
+		for i := range *aux {
+			if (*aux)[i].id == id {
 				if c.Tools[i].Name == "" {
 					c.Tools[i].Name = name
 				}
-				return &c.Tools[i]
+				return &c.Tools[i], &(*aux)[i]
 			}
 		}
 	}
 	c.Tools = append(c.Tools, ToolCall{ToolUseID: id, Name: name, At: r.Time(), DecisionSequence: -1, ResultSequence: -1})
-	return &c.Tools[len(c.Tools)-1]
+	*aux = append(*aux, toolAux{id: id})
+	return &c.Tools[len(c.Tools)-1], &(*aux)[len(*aux)-1]
 }
 
-func (c *Chain) toolParams(tc *ToolCall, name, params string) {
+// toolParams reads a decision's or result's tool_parameters into the call. Every effect only
+// fills what is empty or adds to a set, so reading the same (name, parameters) a second time
+// (the result repeats its decision's) changes nothing and is skipped.
+func (c *Chain) toolParams(tc *ToolCall, ta *toolAux, name, params string) {
+	if ta.read && ta.name == name && ta.params == params {
+		return
+	}
+	ta.name, ta.params, ta.read = name, params, true
 	var tf toolFields
 	scanToolParameters(params, &tf)
 	if mcp, ok := mcpCall(name, params, &tf); ok {
@@ -594,9 +648,10 @@ func (c *Chain) toolParams(tc *ToolCall, name, params string) {
 	c.Skills = addName(c.Skills, tf.skillName)
 }
 
+// addSubagent returns the subagent (id, typ), added on first sight; nil when both are empty.
 func (c *Chain) addSubagent(id, typ string) *Subagent {
 	if id == "" && typ == "" {
-		return &Subagent{}
+		return nil
 	}
 	for i := range c.Subagents {
 		s := &c.Subagents[i]
