@@ -119,8 +119,9 @@ func (f *forwarder) run(ctx context.Context) {
 	}
 }
 
-// next returns the batches after the cursor, up to the size limits, as one request: OTLP
-// protobuf requests concatenate into one whose resourceLogs are the union, in order.
+// next returns the batches after the cursor, up to the size limits, as one request: the
+// stored gzip members concatenate into one gzip stream, and the OTLP protobuf requests inside
+// into one whose resourceLogs are the union, in order.
 func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body []byte, err error) {
 	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events, payload FROM batches WHERE id > ? ORDER BY id LIMIT 256`, f.cursor.Load())
 	if err != nil {
@@ -185,6 +186,7 @@ func (f *forwarder) post(ctx context.Context, body []byte) (retry bool, wait tim
 		return false, 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("Content-Encoding", "gzip") // the stored batches are gzip members
 	for k, v := range f.headers {
 		req.Header.Set(k, v)
 	}

@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -34,7 +35,16 @@ func (d *downstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	b, _ := io.ReadAll(r.Body)
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	b, _ := io.ReadAll(body)
 	l, err := telemetry.DecodeLogsProto(b)
 	if err != nil || r.URL.Path != "/v1/logs" {
 		w.WriteHeader(http.StatusBadRequest)

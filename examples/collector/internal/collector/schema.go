@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS meta (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- One row per acknowledged OTLP logs request: the redacted request as OTLP protobuf.
+-- One row per acknowledged OTLP logs request: the redacted request as gzip-compressed OTLP protobuf.
 CREATE TABLE IF NOT EXISTS batches (
 	id          INTEGER PRIMARY KEY,
 	received_at TEXT    NOT NULL,

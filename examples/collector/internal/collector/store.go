@@ -514,7 +514,7 @@ func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Ev
 			if err := s.r.QueryRowContext(ctx, `SELECT payload FROM batches WHERE id = ?`, l.batch).Scan(&payload); err != nil {
 				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
 			}
-			logs, err := telemetry.DecodeLogsProto(payload)
+			logs, err := decodePayload(payload)
 			if err != nil {
 				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
 			}
