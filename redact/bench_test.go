@@ -89,3 +89,26 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValue measures one attribute value through Balanced with the cache off: a clean
+// prompt (no allocation) and one with several detections.
+func BenchmarkValue(b *testing.B) {
+	e, err := New(Balanced, WithKey("k1", testKey), WithCacheSize(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	texts := map[string]string{
+		"clean":  "Please refactor the payment module and add tests for the edge cases we discussed yesterday.",
+		"secret": "use AKIAQWERTYUIOPASDFGH for jane@acme.example, card 4111 1111 1111 1111, curl -u admin:Hunter2Secret https://x/y?token=abc123",
+	}
+	for name, s := range texts {
+		b.Run("text="+name, func(b *testing.B) {
+			v := telemetry.String(s)
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Value(telemetry.KeyPrompt, v)
+			}
+		})
+	}
+}

@@ -330,6 +330,7 @@ type walker struct {
 	spans  []span
 	depth  int
 	buf    []byte
+	st     scanText
 }
 
 var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16)} }}
@@ -348,6 +349,7 @@ func (e *Engine) walker() *walker {
 
 func (w *walker) release() {
 	w.e = nil
+	w.st = scanText{}
 	if cap(w.buf) > 64<<10 {
 		w.buf = nil
 	}
@@ -580,7 +582,7 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 	} else if d := keyedSecret(p, s); d != DetectorUnknown && w.e.scanner.enabled.has(d) {
 		w.spans = append(w.spans, span{0, len(s), d})
 	} else {
-		w.spans = w.e.scanner.scan(s, w.spans)
+		w.spans = w.e.scanner.scanWith(&w.st, s, w.spans)
 	}
 	if len(w.spans) == 0 {
 		return s, same

@@ -180,17 +180,24 @@ func newScanner(enabled detectorSet) *scanner {
 
 // scan returns the non-overlapping detections in s, sorted by start, appended to out[:0].
 func (sc *scanner) scan(s string, out []span) []span {
+	var t scanText
+	return sc.scanWith(&t, s, out)
+}
+
+// scanWith is scan with caller-provided scratch state (the engine keeps one per walker, so a
+// clean value costs no allocation).
+func (sc *scanner) scanWith(t *scanText, s string, out []span) []span {
 	out = out[:0]
 	if len(s) < 3 || sc == nil || len(sc.impls) == 0 {
 		return out
 	}
-	t := newScanText(s)
+	*t = newScanText(s)
 	for _, im := range sc.impls {
-		if !im.gate(&t) {
+		if !im.gate(t) {
 			continue
 		}
 		n := len(out)
-		out = im.find(&t, out)
+		out = im.find(t, out)
 		// Drop detections of detectors that are not enabled, and our own earlier output.
 		k := n
 		for _, sp := range out[n:] {
