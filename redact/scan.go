@@ -282,24 +282,38 @@ func isPseudonym(s string) bool {
 	return true
 }
 
-// entropy returns the Shannon entropy of s in bits per byte.
+// clog2 holds c·log2(c) for small counts.
+var clog2 = func() (t [256]float64) {
+	for c := 2; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()
+
+// entropy returns the Shannon entropy of s in bits per byte: log2(n) − Σ c·log2(c) / n.
 func entropy(s string) float64 {
 	if len(s) == 0 {
 		return 0
 	}
-	var counts [256]int
+	if len(s) > 65535 {
+		s = s[:65535]
+	}
+	var counts [256]uint16
 	for i := 0; i < len(s); i++ {
 		counts[s[i]]++
 	}
 	n := float64(len(s))
-	h := 0.0
+	sum := 0.0
 	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
+		switch {
+		case c < 2:
+		case int(c) < len(clog2):
+			sum += clog2[c]
+		default:
+			sum += float64(c) * math.Log2(float64(c))
 		}
 	}
-	return h
+	return math.Log2(n) - sum/n
 }
 
 func isAlnum(c byte) bool {

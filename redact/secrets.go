@@ -465,6 +465,14 @@ func lowerInto(dst []byte, s string) []byte {
 var placeholderWords = []string{"example", "your_", "your-", "yourpass", "xxxx", "placeholder", "changeme", "change_me",
 	"dummy", "redacted", "<", "${", "{{", "$(", "%s", "...", "…", "secret_here", "here>", "insert", "replace_me", "todo", "sample", "fake", "test123", "passw0rd"}
 
+// placeholderFirst indexes placeholderWords by first byte.
+var placeholderFirst = func() (t [256][]uint8) {
+	for i, w := range placeholderWords {
+		t[w[0]] = append(t[w[0]], uint8(i))
+	}
+	return t
+}()
+
 // isPlaceholder reports whether v looks like a stand-in for a secret: a variable reference
 // ($TOKEN, ${X}, %X%), a template, an example word, a run of one character, or a literal
 // like "null" or "true".
@@ -487,9 +495,11 @@ func isPlaceholder(v string) bool {
 	case "null", "none", "nil", "true", "false", "undefined", "password", "secret", "token", "pass", "empty", "string", "required", "optional", "env", "prompt", "stdin", "file":
 		return true
 	}
-	for _, w := range placeholderWords {
-		if strings.Contains(ls, w) {
-			return true
+	for i := 0; i < len(ls); i++ {
+		for _, k := range placeholderFirst[ls[i]] {
+			if strings.HasPrefix(ls[i:], placeholderWords[k]) {
+				return true
+			}
 		}
 	}
 	same := true
