@@ -73,15 +73,18 @@ var keywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "
 	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security",
 	"/users", "\\users", "/home", "\\home"}
 
-var kwFirst = func() (t [256]uint64) {
+// kwFirst and kwSecond are the keywords whose first (second) byte is the index, either case.
+var kwFirst, kwSecond = kwTable(0), kwTable(1)
+
+func kwTable(pos int) (t [256]uint64) {
 	for i, k := range keywords {
-		t[k[0]] |= 1 << i
-		if isLower(k[0]) {
-			t[k[0]-32] |= 1 << i
+		t[k[pos]] |= 1 << i
+		if isLower(k[pos]) {
+			t[k[pos]-32] |= 1 << i
 		}
 	}
 	return t
-}()
+}
 
 func kwBit(w string) uint64 {
 	for i, k := range keywords {
@@ -99,8 +102,8 @@ func (t *scanText) keywordsIn() uint64 {
 	}
 	var m uint64
 	s := t.s
-	for i := 0; i < len(s); i++ {
-		cand := kwFirst[s[i]] &^ m
+	for i := 0; i+1 < len(s); i++ {
+		cand := kwFirst[s[i]] & kwSecond[s[i+1]] &^ m
 		for cand != 0 {
 			k := bits.TrailingZeros64(cand)
 			cand &= cand - 1
