@@ -206,7 +206,7 @@ func (c *Collector) getChain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows, err := c.store.r.QueryContext(r.Context(), `SELECT name, time, time_unix_nano, seq, attributes FROM events
-		WHERE session_id = ? AND prompt_id = ? ORDER BY time, time_unix_nano, seq`, session, pid)
+		WHERE ckey = ? AND session_id = ? AND prompt_id = ? ORDER BY time, time_unix_nano, seq`, chainHash(session, pid), session, pid)
 	if err != nil {
 		c.queryFailed(w, err)
 		return

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -301,7 +302,11 @@ func (c *Collector) enqueue(ctx context.Context, item any) error {
 // its key is in open_chains until this write commits, so a chain lost here (shutdown, crash)
 // is rebuilt at the next start.
 func (c *Collector) storeChain(ctx context.Context, ch *correlate.Chain) error {
-	_, err := c.store.send(ctx, &chainWrite{c: ch}, 0)
+	js, err := json.Marshal(ch)
+	if err != nil {
+		return err
+	}
+	_, err = c.store.send(ctx, &chainWrite{c: ch, json: js}, 0)
 	return err
 }
 

@@ -31,6 +31,7 @@ type eventRow struct {
 	seq        int64 // -1 when the event has no event.sequence
 	tun        int64
 	chash      int64 // content hash when seq is -1, else 0: the dedup key of events without one
+	ckey       int64 // hash of (session, prompt): the events_key index's first column
 	time       string
 	account    string
 	email      string
@@ -51,7 +52,20 @@ func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
 		_, _ = h.Write(buf)
 		row.seq, row.chash = -1, int64(h.Sum64()&math.MaxInt64)
 	}
+	row.ckey = chainHash(row.session, row.prompt)
 	return row, buf
+}
+
+// chainHash hashes a chain's key (session, prompt) into the first column of the events_key
+// index: 8 bytes instead of two UUIDs keeps the index small, and a chain's events stay
+// together in it. Lookups also compare session_id and prompt_id, so a collision can never
+// mix chains up.
+func chainHash(session, prompt string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(session))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(prompt))
+	return int64(h.Sum64())
 }
 
 // appendAttrsJSON writes attributes as one JSON object, key → value in wire order (a repeated

@@ -29,12 +29,13 @@ CREATE TABLE IF NOT EXISTS events (
 	seq            INTEGER NOT NULL,
 	time_unix_nano INTEGER NOT NULL,
 	chash          INTEGER NOT NULL,
+	ckey           INTEGER NOT NULL,
 	time           TEXT    NOT NULL,
 	account_uuid   TEXT    NOT NULL,
 	email          TEXT    NOT NULL,
 	attributes     TEXT    NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (session_id, prompt_id, name, seq, time_unix_nano, chash);
+CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (ckey, name, seq, time_unix_nano, chash);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
 CREATE TABLE IF NOT EXISTS open_chains (
