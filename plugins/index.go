@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // index is the compiled form of a snapshot: everything per-member resolution needs, so
@@ -17,14 +18,21 @@ type index struct {
 	groupIDs   []string // by group position in policy.Snapshot.Groups
 	rank       []int32  // by group position: ranked priority, lower wins
 	plugins    []pluginIx
-	pluginPos  map[string]int32
-	states     map[string]*stateIx
+	// decisions holds, per plugin, the parts of its Decision that do not depend on the
+	// member (IDs, base, notes): the start of every resolution. Shared: copied, never
+	// handed out.
+	decisions []Decision
+	pluginPos map[string]int32
+	states    map[string]*stateIx
 	// groupSettings lists, per group position, the plugins that group holds a setting for.
 	groupSettings [][]gset
-	// Per member position in policy.Snapshot.Members: the member's known groups as
-	// positions in ranking order, and as IDs sorted.
-	memberRank [][]int32
-	memberGrps [][]string
+	// Per member position mi in policy.Snapshot.Members, the member's known groups are
+	// memberRank[memberOff[mi]:memberOff[mi+1]] as positions in ranking order, and the
+	// same range of memberGrps as IDs sorted. Flat, so that the index is a few large
+	// objects for the garbage collector rather than two per member.
+	memberOff  []int32
+	memberRank []int32
+	memberGrps []string
 }
 
 type gset struct {
@@ -50,6 +58,9 @@ type pluginIx struct {
 	baseSource            BaseSource
 	settings              []setting // group settings, sorted by rank then group ID
 	notes                 []string
+	// notesIgnored is notes plus the Team-plan warning, for members whose groups hold
+	// settings that do not apply. Both are capped: appending copies.
+	notesIgnored []string
 }
 
 type stateIx struct {
@@ -176,6 +187,10 @@ func (s *Snapshot) build() *index {
 			p.notes = append(p.notes, "unknown org-wide level: fails closed as not_available")
 		}
 		p.notes = p.notes[:len(p.notes):len(p.notes)]
+		if len(p.settings) > 0 && !ix.enterprise {
+			p.notesIgnored = append(slices.Clone(p.notes), noteGroupsIgnored)
+			p.notesIgnored = p.notesIgnored[:len(p.notesIgnored):len(p.notesIgnored)]
+		}
 	}
 
 	for _, ms := range s.MemberStates {
@@ -201,37 +216,88 @@ func (s *Snapshot) build() *index {
 		slices.Sort(st.installed)
 		st.installed = slices.Compact(st.installed)
 	}
+	// Every string a result points to lives in one allocation: results then hold many
+	// pointers into a single object, which is what the garbage collector's write barrier
+	// and marking handle fastest.
+	strs := make([]*string, 0, 3*len(ix.plugins)+len(ix.groupIDs))
+	for i := range ix.plugins {
+		p := &ix.plugins[i]
+		strs = append(strs, &p.id, &p.name, &p.marketplace)
+	}
+	for i := range ix.groupIDs {
+		strs = append(strs, &ix.groupIDs[i])
+	}
+	intern(strs)
+	ix.decisions = make([]Decision, len(ix.plugins))
+	for i := range ix.plugins {
+		p := &ix.plugins[i]
+		ix.decisions[i] = Decision{Plugin: p.id, Name: p.name, Marketplace: p.marketplace,
+			Why: Explanation{Base: p.base, BaseSource: p.baseSource, Notes: p.notes}}
+	}
 	ix.groupSettings = make([][]gset, len(pol.Groups))
 	for pi := range ix.plugins {
 		for _, st := range ix.plugins[pi].settings {
 			ix.groupSettings[st.group] = append(ix.groupSettings[st.group], gset{plugin: int32(pi), level: st.level})
 		}
 	}
-	ix.memberRank = make([][]int32, len(pol.Members))
-	ix.memberGrps = make([][]string, len(pol.Members))
+	n := 0
+	for mi := range pol.Members {
+		n += len(pol.Members[mi].Groups)
+	}
+	ix.memberOff = make([]int32, 1, len(pol.Members)+1)
+	ix.memberRank = make([]int32, 0, n)
+	ix.memberGrps = make([]string, 0, n)
 	seen := make([]bool, len(pol.Groups))
 	for mi := range pol.Members {
-		var pos []int32
-		var ids []string
+		start := len(ix.memberRank)
 		for _, g := range pol.Members[mi].Groups {
 			gi, ok := pol.GroupIndex(g)
 			if !ok || seen[gi] {
 				continue
 			}
 			seen[gi] = true
-			pos = append(pos, int32(gi))
-			ids = append(ids, g)
+			ix.memberRank = append(ix.memberRank, int32(gi))
+			ix.memberGrps = append(ix.memberGrps, ix.groupIDs[gi])
 		}
+		pos, ids := ix.memberRank[start:], ix.memberGrps[start:]
 		for _, gi := range pos {
 			seen[gi] = false
 		}
 		slices.SortFunc(pos, func(a, b int32) int { return cmp.Compare(ix.rank[a], ix.rank[b]) })
 		slices.Sort(ids)
-		ix.memberRank[mi] = pos[:len(pos):len(pos)]
-		ix.memberGrps[mi] = ids[:len(ids):len(ids)]
+		ix.memberOff = append(ix.memberOff, int32(len(ix.memberRank)))
 	}
 	ix.revision = s.computeRevision()
 	return ix
+}
+
+// groupsOf returns member mi's known groups as positions in ranking order and as IDs
+// sorted. Both are capped: appending copies.
+func (ix *index) groupsOf(mi int) ([]int32, []string) {
+	lo, hi := ix.memberOff[mi], ix.memberOff[mi+1]
+	if lo == hi {
+		return nil, nil // as JSON null, like a member without groups always had
+	}
+	return ix.memberRank[lo:hi:hi], ix.memberGrps[lo:hi:hi]
+}
+
+// intern makes the strings behind ptrs share one allocation.
+func intern(ptrs []*string) {
+	n := 0
+	for _, p := range ptrs {
+		n += len(*p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range ptrs {
+		b.WriteString(*p)
+	}
+	all := b.String()
+	for _, p := range ptrs {
+		if l := len(*p); l > 0 {
+			*p, all = all[:l], all[l:]
+		}
+	}
 }
 
 // restrictive reports whether a is more restrictive than b (unknown counts as not_available).
@@ -245,7 +311,8 @@ func restrictive(a, b Level) bool {
 // aggregate fills aggs (one per plugin, zeroed by the caller) with the values of member
 // mi's groups, visiting groups in ranking order so that first is the ranked winner.
 func (ix *index) aggregate(mi int, aggs []agg) {
-	for _, g := range ix.memberRank[mi] {
+	ranked, _ := ix.groupsOf(mi)
+	for _, g := range ranked {
 		for _, s := range ix.groupSettings[g] {
 			a := &aggs[s.plugin]
 			l := s.level.Effective()
@@ -279,6 +346,30 @@ func (ix *index) level(p *pluginIx, a agg) (Level, bool) {
 		return a.first, true
 	}
 	return a.best, true
+}
+
+// combine returns the level the combinator picks from one plugin's group values (in
+// ranking order, at least one), as [index.level] does from their aggregate.
+func (ix *index) combine(vals []GroupValue) Level {
+	switch ix.combinator {
+	case Ranked:
+		return vals[0].Level.Effective()
+	case DenyOverrides:
+		best := LevelUnknown
+		for _, v := range vals {
+			l := v.Level.Effective()
+			if l == LevelNotAvailable {
+				return LevelNotAvailable
+			}
+			best = max(best, l)
+		}
+		return best
+	}
+	best := LevelUnknown
+	for _, v := range vals {
+		best = max(best, v.Level.Effective())
+	}
+	return best
 }
 
 func contains(xs []int32, x int32) bool {

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/coworkgov/cowork/policy"
@@ -15,8 +16,7 @@ type Result struct {
 	Plugins []Decision
 
 	slab    []GroupValue // backing store of the explanations' Groups
-	scratch []int32
-	aggs    []agg
+	scratch []int32      // ResolveInto's offsets, for plugin counts beyond the stack buffer
 }
 
 // Plugin returns the decision for the plugin with the given ID.
@@ -77,7 +77,7 @@ func indentLines(s, indent string) string {
 // An unknown member returns [policy.ErrUnknownMember].
 func Resolve(s *Snapshot, memberID string) (Result, error) {
 	var res Result
-	err := ResolveInto(&res, s, memberID)
+	err := resolve(&res, s, memberID, false)
 	return res, err
 }
 
@@ -86,15 +86,21 @@ func Resolve(s *Snapshot, memberID string) (Result, error) {
 // before, including explanations and the Context, is overwritten: do not keep references
 // into a Result you pass here. A zero Result is a valid dst.
 func ResolveInto(dst *Result, s *Snapshot, memberID string) error {
+	return resolve(dst, s, memberID, true)
+}
+
+// resolve fills res. With reuse it takes its memory from res and keeps its scratch space
+// there; without, it allocates exactly what the result needs: the Context, one slice of
+// decisions and one slab of group values (scratch space lives on the stack).
+func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 	ix := s.index()
 	pol := &s.Snapshot
-	ctx := dst.Context
+	ctx := res.Context
 	if ctx == nil {
 		ctx = &Context{}
 	}
 	*ctx = Context{Revision: ix.revision, Member: memberID, Combinator: ix.combinator, Warnings: ctx.Warnings[:0]}
-	dst.Context = ctx
-	res := dst
+	res.Context = ctx
 	cow, err := pol.Access(memberID, policy.FeatureCowork)
 	if err != nil {
 		res.Plugins = res.Plugins[:0]
@@ -104,7 +110,8 @@ func ResolveInto(dst *Result, s *Snapshot, memberID string) error {
 	cow.Revision, sk.Revision = ix.revision, ix.revision
 	ctx.Cowork, ctx.Skills = cow, sk
 	mi, _ := pol.MemberIndex(memberID)
-	ctx.Groups = ix.memberGrps[mi]
+	ranked, groups := ix.groupsOf(mi)
+	ctx.Groups = groups
 	blocked := NotBlocked
 	switch {
 	case !cow.Enabled:
@@ -116,56 +123,79 @@ func ResolveInto(dst *Result, s *Snapshot, memberID string) error {
 	if ix.combNote != "" {
 		ctx.Warnings = append(ctx.Warnings, ix.combNote)
 	}
-	st := ix.states[memberID]
-	if st == nil {
-		st = &stateIx{}
+	var uninstalled, installed []int32
+	if st := ix.states[memberID]; st != nil {
+		uninstalled, installed = st.uninstalled, st.installed
 	}
 
+	// One slab holds every group value of every plugin, in ranking order per plugin:
+	// count the values per plugin, turn the counts into offsets, then fill.
 	np := len(ix.plugins)
-	aggs := grow(res.aggs, np)
-	clear(aggs)
-	res.aggs = aggs
-	ix.aggregate(mi, aggs)
-	// One slab holds every group value of every plugin, in ranking order per plugin.
-	scratch := grow(res.scratch, 2*np+1)
-	res.scratch = scratch
-	offs, cur := scratch[:np+1], scratch[np+1:]
-	offs[0] = 0
-	for i := range aggs {
-		offs[i+1] = offs[i] + aggs[i].n
+	var stack [2*256 + 1]int32
+	var scratch []int32
+	switch n := 2*np + 1; {
+	case n <= len(stack):
+		scratch = stack[:n]
+	case reuse:
+		res.scratch = grow(res.scratch, n)
+		scratch = res.scratch
+	default:
+		scratch = make([]int32, n)
 	}
-	slab := grow(res.slab, int(offs[np]))
-	res.slab = slab
-	copy(cur, offs[:np])
-	for _, g := range ix.memberRank[mi] {
+	offs, cur := scratch[:np+1], scratch[np+1:]
+	clear(offs)
+	for _, g := range ranked {
 		for _, gs := range ix.groupSettings[g] {
-			slab[cur[gs.plugin]] = GroupValue{Group: ix.groupIDs[g], Level: gs.level}
+			offs[gs.plugin+1]++
+		}
+	}
+	for i := 1; i <= np; i++ {
+		offs[i] += offs[i-1]
+	}
+	var slab []GroupValue
+	if reuse {
+		slab = grow(res.slab, int(offs[np]))
+		res.slab = slab
+	} else if offs[np] > 0 {
+		slab = make([]GroupValue, offs[np])
+	}
+	copy(cur, offs[:np])
+	for _, g := range ranked {
+		id := ix.groupIDs[g]
+		for _, gs := range ix.groupSettings[g] {
+			slab[cur[gs.plugin]] = GroupValue{Group: id, Level: gs.level}
 			cur[gs.plugin]++
 		}
 	}
 
-	res.Plugins = grow(res.Plugins, np)
-	clear(res.Plugins)
+	// The decisions start as a copy of the index's per-plugin template (IDs, base, notes);
+	// only what depends on the member is written below.
+	var decs []Decision
+	if reuse {
+		decs = grow(res.Plugins, np)
+		copy(decs, ix.decisions)
+	} else {
+		decs = slices.Clone(ix.decisions)
+	}
+	res.Plugins = decs
 	ignoredWarned := false
 	for i := range ix.plugins {
 		p := &ix.plugins[i]
-		d := &res.Plugins[i]
-		d.Plugin, d.Name, d.Marketplace = p.id, p.name, p.marketplace
+		d := &decs[i]
 		e := &d.Why
-		e.Context, e.Base, e.BaseSource = ctx, p.base, p.baseSource
-		e.Notes = p.notes // shared and capped: appending below copies
-		level, from := ix.level(p, aggs[i])
-		if aggs[i].n > 0 {
-			vals := slab[offs[i]:offs[i+1]:offs[i+1]]
+		e.Context = ctx
+		level := p.base.Effective()
+		if lo, hi := offs[i], offs[i+1]; lo < hi {
+			vals := slab[lo:hi:hi]
 			e.Groups = vals
 			if !ix.enterprise {
-				e.GroupsIgnored = true
-				e.Notes = append(e.Notes, "group settings are ignored: they need an Enterprise plan")
+				e.GroupsIgnored, e.Notes = true, p.notesIgnored
 				if !ignoredWarned {
-					ctx.Warnings = append(ctx.Warnings, "group settings are ignored: they need an Enterprise plan")
+					ctx.Warnings = append(ctx.Warnings, noteGroupsIgnored)
 					ignoredWarned = true
 				}
 			} else {
+				level, e.FromGroups = ix.combine(vals), true
 				for k := range vals {
 					if ix.combinator == Ranked {
 						vals[k].Winner = k == 0
@@ -173,22 +203,32 @@ func ResolveInto(dst *Result, s *Snapshot, memberID string) error {
 						vals[k].Winner = vals[k].Level.Effective() == level
 					}
 					if !vals[k].Level.Known() {
+						// p.notes is shared and capped: appending copies.
 						e.Notes = append(e.Notes, "group "+vals[k].Group+" has an unknown level: fails closed as not_available")
 					}
 				}
 			}
 		}
-		e.Winner, e.FromGroups = level, from
-		d.Level = level
-		f := apply(level, blocked, contains(st.uninstalled, int32(i)), contains(st.installed, int32(i)))
+		for len(uninstalled) > 0 && uninstalled[0] < int32(i) {
+			uninstalled = uninstalled[1:]
+		}
+		for len(installed) > 0 && installed[0] < int32(i) {
+			installed = installed[1:]
+		}
+		optedOut := len(uninstalled) > 0 && uninstalled[0] == int32(i)
+		selfInstalled := len(installed) > 0 && installed[0] == int32(i)
+		f := apply(level, blocked, optedOut, selfInstalled)
+		d.Level, e.Winner, e.Overlay = level, level, f.overlay
 		d.Visible, d.Installed, d.CanInstall, d.CanUninstall = f.visible, f.installed, f.canInstall, f.canUninstall
-		e.Overlay = f.overlay
 	}
 	if len(ctx.Warnings) == 0 {
 		ctx.Warnings = nil // as a fresh Resolve has it
 	}
 	return nil
 }
+
+// noteGroupsIgnored is the warning for group settings on a Team plan.
+const noteGroupsIgnored = "group settings are ignored: they need an Enterprise plan"
 
 // grow returns xs resliced to n elements, reallocating only when its capacity is too small.
 func grow[T any](xs []T, n int) []T {
