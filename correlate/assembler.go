@@ -81,43 +81,42 @@ type counters struct {
 }
 
 type shard struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// chains holds every chain the shard knows, in flight or closed (shut): one map, so that
+	// closing a chain and reopening it for a late event cost no map operations.
 	chains   map[chainKey]*pendingChain
-	head     *pendingChain // oldest
+	head     *pendingChain // oldest in flight
 	tail     *pendingChain
 	sessions map[string]*liveSession
-	closed   map[chainKey]*closedChain
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
-	_        [40]byte
+	_        [48]byte
 }
 
+// pendingChain is a chain of the shard's map: in flight, or closed (shut) and remembered for
+// late events until dropped. Closing and reopening change its state in place.
 type pendingChain struct {
-	key        chainKey
-	entries    []entry
-	index      map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
-	prior      []uint64            // sorted fingerprints of a partial amendment's forgotten events
-	bytes      int64
-	created    int64
-	order      uint64 // creation order across shards, for eviction
-	last       int64
-	hinted     bool
-	version    int
-	partial    bool
-	sess       *liveSession
+	key     chainKey
+	entries []entry             // in flight: as added; shut: sorted, de-duplicated, nil once released
+	index   map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
+	prior   []uint64            // sorted fingerprints of a partial amendment's forgotten events
+	fps     []uint64            // shut and released: sorted fingerprints
+	bytes   int64
+	created int64
+	order   uint64 // creation order across shards, for eviction
+	last    int64
+	version int
+	hinted  bool
+	partial bool
+	shut    bool
+	sess    *liveSession
+	list    *closedList // shut: the closed list holding it
+	// prev and next link the shard's in-flight list, or, shut, its closed list.
 	prev, next *pendingChain
 }
 
-type closedChain struct {
-	key        chainKey
-	version    int
-	entries    []entry  // nil once released
-	fps        []uint64 // sorted fingerprints, once entries are released
-	bytes      int64
-	list       *closedList
-	sess       *liveSession
-	prev, next *closedChain
-}
+// closedChain is a shut pendingChain.
+type closedChain = pendingChain
 
 // closedList is an intrusive doubly linked list of closed chains.
 type closedList struct {
@@ -180,7 +179,6 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	for i := range a.shards {
 		a.shards[i].chains = map[chainKey]*pendingChain{}
 		a.shards[i].sessions = map[string]*liveSession{}
-		a.shards[i].closed = map[chainKey]*closedChain{}
 	}
 	return a, nil
 }
@@ -254,11 +252,12 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 	defer s.mu.Unlock()
 	a.eventsIn.Add(1)
 	p := s.chains[k]
-	if p == nil {
+	if p == nil || p.shut {
 		version, partial := 1, false
 		var prior []entry
 		var priorFPs []uint64
-		if cc := s.closed[k]; cc != nil {
+		if p != nil {
+			cc := p
 			if cc.has(e.fp) {
 				a.st.duplicates.Add(1)
 				return out
@@ -272,6 +271,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			}
 			s.forgetClosed(a, cc, false)
 		}
+		reopen := p
 		sess := s.sessions[k.session]
 		if sess == nil {
 			sess = &liveSession{}
@@ -280,7 +280,14 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 		if prior == nil {
 			prior = make([]entry, 0, 16)
 		}
-		p = &pendingChain{key: k, created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		np := pendingChain{key: k, created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		if reopen != nil {
+			p = reopen // the same map entry, in flight again
+		} else {
+			p = new(pendingChain)
+			s.chains[k] = p
+		}
+		*p = np
 		for i := range prior {
 			p.bytes += int64(prior[i].size)
 			sess.info.observe(&prior[i])
@@ -292,7 +299,6 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			p.buildIndex()
 		}
 		a.bytesHeld.Add(p.bytes)
-		s.chains[k] = p
 		s.pushPending(p)
 		sess.open = append(sess.open, p)
 		a.inFlight.Add(1)
@@ -348,6 +354,7 @@ func (p *pendingChain) buildIndex() {
 	}
 }
 
+// has reports whether the chain, in flight or shut, holds fingerprint fp.
 func (p *pendingChain) has(fp uint64) bool {
 	if p.index != nil {
 		_, ok := p.index[fp]
@@ -362,25 +369,16 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := slices.BinarySearch(p.prior, fp)
 		return ok
 	}
+	if p.fps != nil {
+		_, ok := slices.BinarySearch(p.fps, fp)
+		return ok
+	}
 	return false
 }
 
-func (c *closedChain) has(fp uint64) bool {
-	if c.entries != nil {
-		for i := range c.entries {
-			if c.entries[i].fp == fp {
-				return true
-			}
-		}
-		return false
-	}
-	_, ok := slices.BinarySearch(c.fps, fp)
-	return ok
-}
-
 // take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
+// p stays in the shard's map, shut, as the closed chain.
 func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
-	delete(s.chains, p.key)
 	s.unlinkPending(p)
 	a.inFlight.Add(-1)
 	es, _ := sortEntries(p.entries)
@@ -389,12 +387,16 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	cc := &closedChain{key: p.key, version: p.version, entries: es, bytes: p.bytes, sess: p.sess}
+	out := closing{key: p.key, entries: es, facts: facts, trigger: t, version: p.version, partial: p.partial}
+	prior := p.prior
+	p.shut = true
+	p.entries, p.index, p.prior = es, nil, nil
+	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
 		cc.entries = nil
-		cc.fps = mergeFPs(p.prior, es)
+		cc.fps = mergeFPs(prior, es)
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -402,10 +404,9 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		a.st.retained.Add(1)
 		s.kept.push(cc)
 	}
-	s.closed[p.key] = cc
 	s.trimClosed(a)
 	a.signalRoom()
-	return closing{key: p.key, entries: es, facts: facts, trigger: t, version: p.version, partial: p.partial}
+	return out
 }
 
 func mergeFPs(prior []uint64, es []entry) []uint64 {
@@ -441,9 +442,12 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 		a.st.retained.Add(-1)
 	}
 	cc.list.remove(cc)
-	delete(s.closed, cc.key)
 	cc.sess.closed--
-	if dropSession && cc.sess.closed == 0 && len(cc.sess.open) == 0 {
+	if !dropSession {
+		return // reopened: the map entry goes back in flight
+	}
+	delete(s.chains, cc.key)
+	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
 		delete(s.sessions, cc.key.session)
 	}
 }
@@ -526,9 +530,10 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		victim.mu.Lock()
 		if p := victim.head; p != nil {
+			n := len(p.entries)
 			out = append(out, victim.take(a, p, TriggerEvicted))
 			a.st.evicted.Add(1)
-			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", len(p.entries))
+			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", n)
 		}
 		victim.mu.Unlock()
 	}
