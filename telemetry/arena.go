@@ -7,23 +7,77 @@ package telemetry
 type arena struct {
 	hint    int // expected number of attributes in the request, from its size
 	kvs     []KeyValue
+	n       int // used entries of kvs, for the push API
+	start   int // first entry of the record being pushed
 	vals    []Value
 	headers [][]Value
 }
 
+// keyValues copies kvs into the arena.
 func (a *arena) keyValues(kvs []KeyValue) []KeyValue {
-	n := len(kvs)
-	if n == 0 {
+	a.begin()
+	for _, kv := range kvs {
+		a.push(kv)
+	}
+	return a.end()
+}
+
+// begin starts a record's attribute list; push appends to it, straight into arena storage;
+// end returns it.
+func (a *arena) begin() { a.start = a.n }
+
+func (a *arena) push(kv KeyValue) {
+	if a.n == len(a.kvs) {
+		done := a.n - a.start
+		chunk := make([]KeyValue, max(a.hint, 64, 2*done+16))
+		copy(chunk, a.kvs[a.start:a.n])
+		a.kvs, a.start, a.n, a.hint = chunk, 0, done, 512
+	}
+	a.kvs[a.n] = kv
+	a.n++
+}
+
+func (a *arena) end() []KeyValue {
+	if a.n == a.start {
 		return nil
 	}
-	if len(a.kvs) < n {
-		a.kvs = make([]KeyValue, max(a.hint, 64, n))
-		a.hint = 512
+	return a.kvs[a.start:a.n:a.n]
+}
+
+// pathCache shares one []string between the events of a request whose workspace.host_paths
+// are equal, as they are for every event of one session.
+type pathCache struct{ last []string }
+
+func (c *pathCache) get(v Value) []string {
+	arr := v.Array()
+	if v.Kind() != ValueArray {
+		return v.AsStrings()
 	}
-	out := a.kvs[:n:n]
-	copy(out, kvs)
-	a.kvs = a.kvs[n:]
-	return out
+	if c.last != nil && len(c.last) == len(arr) {
+		same := true
+		for i, e := range arr {
+			if e.Kind() != ValueString || e.Str() != c.last[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return c.last
+		}
+	}
+	c.last = v.AsStrings()
+	return c.last
+}
+
+// setAttr fills the typed field that views kv, on the record and, when known, the event.
+func (c *pathCache) setAttr(ev Event, r *Record, kv KeyValue) {
+	if kv.Key == KeyWorkspaceHostPaths {
+		r.WorkspaceHostPaths = c.get(kv.Value)
+		return
+	}
+	if !r.Common.setField(kv.Key, kv.Value) && ev != nil {
+		ev.setField(kv.Key, kv.Value)
+	}
 }
 
 // array returns an array Value holding a copy of vs.

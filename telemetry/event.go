@@ -260,6 +260,30 @@ func eventName(r *Record) (name string, mismatch bool) {
 	return r.WireEventName, false
 }
 
+// eventForBody returns an empty typed event for a body claude_code.<name>, or nil.
+func eventForBody(body Value) Event {
+	if body.Kind() != ValueString {
+		return nil
+	}
+	name, ok := strings.CutPrefix(body.Str(), BodyPrefix)
+	if !ok {
+		return nil
+	}
+	return newEvent(name)
+}
+
+// finish completes a decoded record. When ev, chosen early from the body, is the right type
+// and its fields were filled while decoding, it is returned as is; otherwise the typed event is
+// built from r.
+func finish(ev Event, r *Record) Event {
+	name, mismatch := eventName(r)
+	if ev != nil && name == ev.Name() {
+		r.attrsValid, r.decoded, r.NameMismatch = true, true, mismatch
+		return ev
+	}
+	return newFromRecord(r)
+}
+
 // newFromRecord builds the typed event for a decoded record.
 func newFromRecord(r *Record) Event {
 	name, mismatch := eventName(r)
@@ -280,6 +304,9 @@ func parseTimestamp(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	if t, ok := parseTimestampFast(s); ok {
+		return t
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC()
 	}
@@ -287,3 +314,36 @@ func parseTimestamp(s string) time.Time {
 }
 
 func formatTimestamp(t time.Time) string { return t.UTC().Format(timestampLayout) }
+
+// parseTimestampFast reads the CLI's own layout, 2006-01-02T15:04:05.000Z, without the
+// generality of time.Parse.
+func parseTimestampFast(s string) (time.Time, bool) {
+	if len(s) != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	h, ok4 := num(11, 2)
+	mi, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	ms, ok7 := num(20, 3)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*1e6, time.UTC)
+	if t.Day() != d { // 31 February and the like: let time.Parse reject it
+		return time.Time{}, false
+	}
+	return t, true
+}

@@ -33,10 +33,11 @@ func (o DecodeOptions) DecodeLogsJSON(b []byte) (*Logs, error) {
 }
 
 type jsonLogsDecoder struct {
-	s       jsonScanner
-	errs    []error
-	record  int
-	scratch []KeyValue
+	s      jsonScanner
+	errs   []error
+	record int
+	paths  pathCache
+	tmp    Record // the record being read, until its event is known
 }
 
 func (d *jsonLogsDecoder) envelopeSem(path string) {
@@ -148,9 +149,8 @@ func (d *jsonLogsDecoder) scopeLogs(sl *ScopeLogs, path string) error {
 			return s.array(func() error {
 				idx := d.record
 				d.record++
-				var r Record
 				start := s.pos
-				err := d.logRecord(&r)
+				ev, r, err := d.logRecord()
 				if err != nil {
 					return err
 				}
@@ -159,7 +159,7 @@ func (d *jsonLogsDecoder) scopeLogs(sl *ScopeLogs, path string) error {
 					s.sem = nil
 				} else {
 					r.Scope = sl.Scope
-					sl.Events = append(sl.Events, newFromRecord(&r))
+					sl.Events = append(sl.Events, finish(ev, r))
 				}
 				li++
 				return nil
@@ -175,13 +175,18 @@ func (d *jsonLogsDecoder) scopeLogs(sl *ScopeLogs, path string) error {
 	return err
 }
 
-func (d *jsonLogsDecoder) logRecord(r *Record) error {
+// logRecord reads one log record. Claude Code writes the body before the attributes: when
+// the body names a known event, the record is decoded straight into that event and its typed
+// fields are filled in the same pass; otherwise ev is nil and finish builds the event.
+func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 	s := &d.s
-	d.scratch = d.scratch[:0]
+	d.tmp = Record{}
+	r = &d.tmp
 	if s.peek() != '{' {
-		return s.skipValueAs("logRecord", "an object")
+		return nil, r, s.skipValueAs("logRecord", "an object")
 	}
-	err := s.object(func(key string) error {
+	seenAttrs := false
+	err = s.object(func(key string) error {
 		var err error
 		switch key {
 		case "timeUnixNano", "time_unix_nano":
@@ -194,8 +199,23 @@ func (d *jsonLogsDecoder) logRecord(r *Record) error {
 			r.SeverityText, err = s.stringField(key)
 		case "body":
 			r.Body, err = s.anyValue(0)
+			if ev == nil && !seenAttrs {
+				if ev = eventForBody(r.Body); ev != nil {
+					er := ev.EventRecord()
+					*er = *r
+					r = er
+				}
+			}
 		case "attributes":
-			d.scratch, err = s.attributes(d.scratch)
+			seenAttrs = true
+			s.arena.begin()
+			err = s.array(func() error {
+				kv, err := s.keyValue(0)
+				s.arena.push(kv)
+				d.paths.setAttr(ev, r, kv)
+				return err
+			})
+			r.Attrs = s.arena.end()
 		case "droppedAttributesCount", "dropped_attributes_count":
 			var n uint64
 			n, err = s.uint64Field(key)
@@ -215,11 +235,9 @@ func (d *jsonLogsDecoder) logRecord(r *Record) error {
 		}
 		return err
 	})
-	r.Attrs = d.take(d.scratch)
-	return err
+	return ev, r, err
 }
 
-func (d *jsonLogsDecoder) take(kvs []KeyValue) Attributes { return d.s.arena.keyValues(kvs) }
 
 // severityJSON reads a severity number written as a number or as its enum name.
 func severityJSON(s *jsonScanner) (int32, error) {

@@ -140,7 +140,19 @@ func (s *jsonScanner) str() (string, error) {
 	}
 	start := s.pos + 1
 	ascii := true
-	for i := start; i < len(s.src); i++ {
+	i := start
+	// Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
+	for ; i+8 <= len(s.src); i += 8 {
+		w := le64(s.src[i : i+8])
+		const lo, hi = 0x0101010101010101, 0x8080808080808080
+		quote := w ^ (lo * '"')
+		slash := w ^ (lo * '\\')
+		special := ((quote - lo) &^ quote) | ((slash - lo) &^ slash) | ((w - lo*0x20) &^ w) | w
+		if special&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(s.src); i++ {
 		c := s.src[i]
 		switch {
 		case c == '"':

@@ -33,8 +33,8 @@ type protoDecoder struct {
 	maxDepth int
 	errs     []error
 	record   int        // index of the next log record in the request
-	scratch  []KeyValue // attributes of the record being decoded
 	arena    arena
+	paths    pathCache
 }
 
 var errTruncated = fmt.Errorf("%w: truncated field", ErrMalformed)
@@ -217,20 +217,49 @@ func (d *protoDecoder) decodeScopeLogs(sl *ScopeLogs, res *Resource, ri, si int,
 	for li, rc := range recs {
 		idx := d.record
 		d.record++
-		var r Record
-		if at, err := d.decodeLogRecord(&r, rc[0], rc[1]); err != nil {
+		// Claude Code writes the body before the attributes: when it names a known event,
+		// decode straight into that event and fill its fields in the same pass.
+		ev := eventForBody(d.peekBody(rc[0], rc[1]))
+		var local Record
+		r := &local
+		if ev != nil {
+			r = ev.EventRecord()
+		}
+		if at, err := d.decodeLogRecord(ev, r, rc[0], rc[1]); err != nil {
 			d.fail(idx, path()+".logRecords["+strconv.Itoa(li)+"]", at, err)
 			continue
 		}
 		r.Resource, r.Scope = res, sl.Scope
-		sl.Events = append(sl.Events, newFromRecord(&r))
+		sl.Events = append(sl.Events, finish(ev, r))
 	}
 	return true
 }
 
-// decodeLogRecord fills r; on error it returns the offset of the problem.
-func (d *protoDecoder) decodeLogRecord(r *Record, off, end int) (int, error) {
-	d.scratch = d.scratch[:0]
+// peekBody returns the record's body when it comes before any attribute, else an empty Value.
+func (d *protoDecoder) peekBody(off, end int) Value {
+	for off < end {
+		num, typ, s, e, _, next, err := d.field(off, end)
+		if err != nil || num == 6 {
+			return Value{}
+		}
+		if num == 5 && typ == protowire.BytesType {
+			if e-s >= 2 && d.src[s] == 0x0a {
+				l, n := consumeVarint(d.src[s+1 : e])
+				if n > 0 && uint64(e-s-1-n) == l {
+					return Value{kind: ValueString, str: d.src[s+1+n : e]}
+				}
+			}
+			return Value{}
+		}
+		off = next
+	}
+	return Value{}
+}
+
+// decodeLogRecord fills r, and the typed fields of ev when it is not nil; on error it returns
+// the offset of the problem.
+func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, error) {
+	d.arena.begin()
 	for off < end {
 		num, typ, s, e, v, next, err := d.field(off, end)
 		if err != nil {
@@ -268,7 +297,8 @@ func (d *protoDecoder) decodeLogRecord(r *Record, off, end int) (int, error) {
 			if err != nil {
 				return s, err
 			}
-			d.scratch = append(d.scratch, kv)
+			d.arena.push(kv)
+			d.paths.setAttr(ev, r, kv)
 		case 7:
 			r.DroppedAttributesCount = uint32(v)
 		case 8:
@@ -292,12 +322,10 @@ func (d *protoDecoder) decodeLogRecord(r *Record, off, end int) (int, error) {
 		}
 		off = next
 	}
-	r.Attrs = d.take(d.scratch)
+	r.Attrs = d.arena.end()
 	return 0, nil
 }
 
-// take copies kvs into the request's arena.
-func (d *protoDecoder) take(kvs []KeyValue) Attributes { return d.arena.keyValues(kvs) }
 
 func (d *protoDecoder) str(s, e int) (string, error) {
 	v := d.src[s:e]
@@ -469,7 +497,7 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 		return kv, false
 	}
 	key := src[ks:ke]
-	if !isASCII(key) && !utf8.ValidString(key) {
+	if !utf8.ValidString(key) {
 		return kv, false
 	}
 	kv.Key = key
@@ -480,7 +508,7 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 			return kv, false
 		}
 		str := src[vs+1+n : ve]
-		if !isASCII(str) && !utf8.ValidString(str) {
+		if !utf8.ValidString(str) {
 			return kv, false
 		}
 		kv.Value = Value{kind: ValueString, str: str}
@@ -505,13 +533,4 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 		return kv, false
 	}
 	return kv, true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
