@@ -238,7 +238,6 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 	return ev, r, err
 }
 
-
 // severityJSON reads a severity number written as a number or as its enum name.
 func severityJSON(s *jsonScanner) (int32, error) {
 	t, quoted, err := s.scalarText()

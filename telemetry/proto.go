@@ -32,7 +32,7 @@ type protoDecoder struct {
 	src      string // the whole input; decoded strings are substrings of it
 	maxDepth int
 	errs     []error
-	record   int        // index of the next log record in the request
+	record   int // index of the next log record in the request
 	arena    arena
 	paths    pathCache
 }
@@ -325,7 +325,6 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 	r.Attrs = d.arena.end()
 	return 0, nil
 }
-
 
 func (d *protoDecoder) str(s, e int) (string, error) {
 	v := d.src[s:e]
