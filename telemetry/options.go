@@ -11,7 +11,9 @@ const (
 // unknown fields are skipped.
 //
 // Decoded strings share one copy of the input, so a retained event keeps its whole request's
-// bytes alive; the input itself may be reused as soon as the decoder returns.
+// bytes alive; the input itself may be reused as soon as the decoder returns. Equal
+// workspace.host_paths lists of one request share one []string: treat typed slice fields as
+// read-only, or [Clone] the event first.
 type DecodeOptions struct {
 	// MaxBytes is the largest input accepted; 0 means DefaultMaxBytes, negative means no limit.
 	MaxBytes int
