@@ -463,3 +463,17 @@ func TestGoBuiltEvents(t *testing.T) {
 	assertNoLeak(t, string(b), "@acme.example")
 	assert.True(t, strings.HasPrefix(l.ResourceLogs[0].Resource.ProcessOwner, "user:k1:"))
 }
+
+func TestCloneKeepsOriginal(t *testing.T) {
+	e := newEngine(t, Strict)
+	l := decodeScenario(t, "files")[0]
+	for _, ev := range l.Events() {
+		orig := ev.EventRecord().UserEmail
+		paths := append([]string(nil), ev.EventRecord().WorkspaceHostPaths...)
+		c := telemetry.Clone(ev)
+		e.Event(c)
+		assert.Equal(t, orig, ev.EventRecord().UserEmail)
+		assert.Equal(t, paths, ev.EventRecord().WorkspaceHostPaths)
+		assert.NotEqual(t, orig, c.EventRecord().UserEmail)
+	}
+}

@@ -17,7 +17,8 @@ type change struct {
 
 // Event redacts ev's record attributes (and a body that is not the claude_code.<name>
 // marker) in place, using [telemetry.Set] and [telemetry.Delete] so typed fields stay in step
-// with the attribute list. Clone the event first to keep the original. It does not touch
+// with the attribute list. Clone the event first ([telemetry.Clone]) to keep the original. It
+// does not touch
 // ev's Resource, which is shared by the events of a batch: use [Engine.Logs] for batches, or
 // [Engine.Resource] once per resource. With AuditCounts or AuditKeys, an event that changed
 // gets the audit attributes ([AuditKeyCount], …). Event is safe for concurrent use on
@@ -181,7 +182,9 @@ func (e *Engine) Resource(r *telemetry.Resource) Report {
 }
 
 // Logs redacts a decoded batch in place: each distinct resource once, then every event (see
-// [Engine.Event]). It returns the sum of the reports. Logs is safe for concurrent use on
+// [Engine.Event]). It returns the sum of the reports. The batch's Resources are changed in
+// place too (see [Engine.Resource]); events cloned with [telemetry.Clone] still share them, so
+// decode the batch again to keep an unredacted copy. Logs is safe for concurrent use on
 // different batches that share no Resource.
 func (e *Engine) Logs(l *telemetry.Logs) Report {
 	var rep Report
