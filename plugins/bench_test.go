@@ -2,6 +2,7 @@ package plugins_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
@@ -69,6 +70,10 @@ func cpuTime() time.Duration {
 func BenchmarkResolve(b *testing.B) {
 	s := benchOrg(1000)
 	_ = s.Revision() // build the indexes outside the loop
+	benchResolve(b, s)
+}
+
+func benchResolve(b *testing.B, s *plugins.Snapshot) {
 	for _, reuse := range []bool{false, true} {
 		name := "mode=alloc"
 		if reuse {
@@ -96,6 +101,22 @@ func BenchmarkResolve(b *testing.B) {
 			b.ReportMetric(float64(b.N)*200/b.Elapsed().Seconds(), "decisions/s")
 		})
 	}
+}
+
+// BenchmarkResolveDistinctGroups is [BenchmarkResolve] with every member in a different set
+// of 20 groups (drawn at random), so that no two members share their group values: the
+// cost of a member alone in its group set.
+func BenchmarkResolveDistinctGroups(b *testing.B) {
+	s := benchOrg(1000)
+	r := rand.New(rand.NewPCG(1, 2))
+	for m := range s.Members {
+		s.Members[m].Groups = s.Members[m].Groups[:0]
+		for _, g := range r.Perm(100)[:20] {
+			s.Members[m].Groups = append(s.Members[m].Groups, fmt.Sprintf("rbac_group_%03d", g))
+		}
+	}
+	_ = s.Revision()
+	benchResolve(b, s)
 }
 
 // BenchmarkDiff diffs two snapshots of 10,000 members each (200 plugins, 100 groups).

@@ -125,7 +125,8 @@ type Explanation struct {
 	// BaseSource says where Base came from.
 	BaseSource BaseSource
 	// Groups lists the member's groups that hold a setting for the plugin, in ranking order;
-	// the member's other groups (Context.Groups) hold none.
+	// the member's other groups (Context.Groups) hold none. Shared by the members with the
+	// same groups: read only.
 	Groups []GroupValue
 	// GroupsIgnored is set on Team plans: group settings exist but do not apply.
 	GroupsIgnored bool

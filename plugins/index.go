@@ -2,9 +2,12 @@ package plugins
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 )
 
 // index is the compiled form of a snapshot: everything per-member resolution needs, so
@@ -26,13 +29,38 @@ type index struct {
 	states    map[string]*stateIx
 	// groupSettings lists, per group position, the plugins that group holds a setting for.
 	groupSettings [][]gset
-	// Per member position mi in policy.Snapshot.Members, the member's known groups are
-	// memberRank[memberOff[mi]:memberOff[mi+1]] as positions in ranking order, and the
-	// same range of memberGrps as IDs sorted. Flat, so that the index is a few large
-	// objects for the garbage collector rather than two per member.
-	memberOff  []int32
-	memberRank []int32
-	memberGrps []string
+	// unknownGroupLevels is set when some group setting has a level this version does not
+	// know: resolution then adds a note per affected decision.
+	unknownGroupLevels bool
+	// Members with the same known groups share a group set. memberSet gives the set of
+	// each member position in policy.Snapshot.Members. Set k's groups are
+	// setRank[setOff[k]:setOff[k+1]] as positions in ranking order, and the same range of
+	// setGrps as IDs sorted; setMembers[k] counts its members. Flat, so that the index is a
+	// few large objects for the garbage collector rather than two per member.
+	memberSet  []int32
+	setOff     []int32
+	setRank    []int32
+	setGrps    []string
+	setMembers []int32
+	// setValues[k] is how many group values set k's members have over all plugins.
+	setValues []int32
+	// lists holds, per group set shared by several members, the group values of every
+	// plugin, computed on first use; shared counts the bytes they hold, up to
+	// maxSharedBytes.
+	lists  []atomic.Pointer[groupLists]
+	shared atomic.Int64
+}
+
+// maxSharedBytes bounds the memory an index keeps for the group values of group sets
+// shared by several members. Members of sets beyond it get their own values.
+const maxSharedBytes = 8 << 20
+
+// groupLists are the group values of every plugin for one set of groups: plugin i's are
+// values[offs[i]:offs[i+1]], in ranking order, with the winners marked. Read only once
+// built.
+type groupLists struct {
+	offs   []int32
+	values []GroupValue
 }
 
 type gset struct {
@@ -240,33 +268,60 @@ func (s *Snapshot) build() *index {
 			ix.groupSettings[st.group] = append(ix.groupSettings[st.group], gset{plugin: int32(pi), level: st.level})
 		}
 	}
-	n := 0
-	for mi := range pol.Members {
-		n += len(pol.Members[mi].Groups)
+	for _, gs := range ix.groupSettings {
+		for _, st := range gs {
+			if !st.level.Known() {
+				ix.unknownGroupLevels = true
+			}
+		}
 	}
-	ix.memberOff = make([]int32, 1, len(pol.Members)+1)
-	ix.memberRank = make([]int32, 0, n)
-	ix.memberGrps = make([]string, 0, n)
+	ix.memberSet = make([]int32, len(pol.Members))
+	ix.setOff = []int32{0}
+	sets := map[string]int32{}
 	seen := make([]bool, len(pol.Groups))
+	var pos []int32
+	var setKey []byte
 	for mi := range pol.Members {
-		start := len(ix.memberRank)
+		pos = pos[:0]
 		for _, g := range pol.Members[mi].Groups {
 			gi, ok := pol.GroupIndex(g)
 			if !ok || seen[gi] {
 				continue
 			}
 			seen[gi] = true
-			ix.memberRank = append(ix.memberRank, int32(gi))
-			ix.memberGrps = append(ix.memberGrps, ix.groupIDs[gi])
+			pos = append(pos, int32(gi))
 		}
-		pos, ids := ix.memberRank[start:], ix.memberGrps[start:]
 		for _, gi := range pos {
 			seen[gi] = false
 		}
 		slices.SortFunc(pos, func(a, b int32) int { return cmp.Compare(ix.rank[a], ix.rank[b]) })
-		slices.Sort(ids)
-		ix.memberOff = append(ix.memberOff, int32(len(ix.memberRank)))
+		setKey = setKey[:0]
+		for _, gi := range pos {
+			setKey = binary.LittleEndian.AppendUint32(setKey, uint32(gi))
+		}
+		k, ok := sets[string(setKey)]
+		if !ok {
+			k = int32(len(ix.setMembers))
+			sets[string(setKey)] = k
+			start := len(ix.setGrps)
+			ix.setRank = append(ix.setRank, pos...)
+			for _, gi := range pos {
+				ix.setGrps = append(ix.setGrps, ix.groupIDs[gi])
+			}
+			slices.Sort(ix.setGrps[start:])
+			ix.setOff = append(ix.setOff, int32(len(ix.setRank)))
+			ix.setMembers = append(ix.setMembers, 0)
+		}
+		ix.memberSet[mi] = k
+		ix.setMembers[k]++
 	}
+	ix.setValues = make([]int32, len(ix.setMembers))
+	for k := range ix.setValues {
+		for _, g := range ix.setRank[ix.setOff[k]:ix.setOff[k+1]] {
+			ix.setValues[k] += int32(len(ix.groupSettings[g]))
+		}
+	}
+	ix.lists = make([]atomic.Pointer[groupLists], len(ix.setMembers))
 	ix.revision = s.computeRevision()
 	return ix
 }
@@ -274,11 +329,88 @@ func (s *Snapshot) build() *index {
 // groupsOf returns member mi's known groups as positions in ranking order and as IDs
 // sorted. Both are capped: appending copies.
 func (ix *index) groupsOf(mi int) ([]int32, []string) {
-	lo, hi := ix.memberOff[mi], ix.memberOff[mi+1]
+	k := ix.memberSet[mi]
+	lo, hi := ix.setOff[k], ix.setOff[k+1]
 	if lo == hi {
 		return nil, nil // as JSON null, like a member without groups always had
 	}
-	return ix.memberRank[lo:hi:hi], ix.memberGrps[lo:hi:hi]
+	return ix.setRank[lo:hi:hi], ix.setGrps[lo:hi:hi]
+}
+
+// count sets offs[i+1] to the number of plugin i's values for the groups ranked (positions
+// in ranking order), turns the counts into offsets, and returns the total.
+func (ix *index) count(ranked []int32, offs []int32) int {
+	clear(offs)
+	for _, g := range ranked {
+		for _, gs := range ix.groupSettings[g] {
+			offs[gs.plugin+1]++
+		}
+	}
+	for i := 1; i < len(offs); i++ {
+		offs[i] += offs[i-1]
+	}
+	return int(offs[len(offs)-1])
+}
+
+// fill writes the group values of every plugin for the groups ranked into values, at the
+// offsets count computed, and marks the winners. cur is scratch space for len(offs)-1
+// cursors.
+func (ix *index) fill(ranked []int32, offs, cur []int32, values []GroupValue) {
+	copy(cur, offs)
+	for _, g := range ranked {
+		id := ix.groupIDs[g]
+		for _, gs := range ix.groupSettings[g] {
+			values[cur[gs.plugin]] = GroupValue{Group: id, Level: gs.level}
+			cur[gs.plugin]++
+		}
+	}
+	if !ix.enterprise {
+		return // group settings are ignored: no winner
+	}
+	for i := range len(offs) - 1 {
+		vals := values[offs[i]:offs[i+1]]
+		if len(vals) == 0 {
+			continue
+		}
+		level := ix.combine(vals)
+		for k := range vals {
+			if ix.combinator == Ranked {
+				vals[k].Winner = k == 0
+			} else {
+				vals[k].Winner = vals[k].Level.Effective() == level
+			}
+		}
+	}
+}
+
+// sharedLists returns the group values of every plugin for group set k, building them on
+// first use, or nil when the set has a single member or the index already holds
+// maxSharedBytes.
+func (ix *index) sharedLists(k int32) *groupLists {
+	if ix.setMembers[k] < 2 {
+		return nil
+	}
+	if gl := ix.lists[k].Load(); gl != nil {
+		return gl
+	}
+	np := len(ix.plugins)
+	cost := int64(ix.setValues[k])*int64(unsafe.Sizeof(GroupValue{})) + int64(np+1)*4
+	if ix.shared.Load()+cost > maxSharedBytes {
+		return nil
+	}
+	if ix.shared.Add(cost) > maxSharedBytes {
+		ix.shared.Add(-cost)
+		return nil
+	}
+	ranked := ix.setRank[ix.setOff[k]:ix.setOff[k+1]]
+	gl := &groupLists{offs: make([]int32, np+1), values: make([]GroupValue, ix.setValues[k])}
+	ix.count(ranked, gl.offs)
+	ix.fill(ranked, gl.offs, make([]int32, np+1), gl.values)
+	if !ix.lists[k].CompareAndSwap(nil, gl) {
+		ix.shared.Add(-cost) // another goroutine built the same lists first
+		return ix.lists[k].Load()
+	}
+	return gl
 }
 
 // intern makes the strings behind ptrs share one allocation.

@@ -246,3 +246,38 @@ func TestResolveIntoMatchesResolve(t *testing.T) {
 	}
 	assert.ErrorIs(t, plugins.ResolveInto(&dst, loadAcme(t), "nobody"), policy.ErrUnknownMember)
 }
+
+// TestSharedGroupValues resolves each member alone in its group set (own group values) and
+// with a twin in the same groups (group values shared through the index): the decisions
+// are the same, and the twins' explanations share their group values.
+func TestSharedGroupValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for i := range 60 {
+		s := randomSnapshot(r, combinators[i%3])
+		if i%5 == 0 {
+			s.Plan = policy.PlanTeam
+		}
+		for _, m := range s.Members {
+			alone, twins := s.Clone(), s.Clone()
+			alone.Members = []policy.Member{m}
+			twin := m
+			twin.ID = "twin"
+			twins.Members = []policy.Member{m, twin}
+			own, err := plugins.Resolve(alone, m.ID)
+			require.NoError(t, err)
+			shared, err := plugins.Resolve(twins, m.ID)
+			require.NoError(t, err)
+			other, err := plugins.Resolve(twins, twin.ID)
+			require.NoError(t, err)
+			require.Len(t, shared.Plugins, len(own.Plugins))
+			for k := range own.Plugins {
+				a, b := own.Plugins[k], shared.Plugins[k]
+				a.Why.Context, b.Why.Context = nil, nil
+				assert.Equal(t, a, b, "snapshot %d, member %s, plugin %s", i, m.ID, a.Plugin)
+				if g := shared.Plugins[k].Why.Groups; len(g) > 0 {
+					assert.Same(t, &g[0], &other.Plugins[k].Why.Groups[0], "twins share group values")
+				}
+			}
+		}
+	}
+}

@@ -9,7 +9,9 @@ import (
 )
 
 // Result is every plugin's state for one member. The embedded [Context] (revision, gates,
-// groups, combinator, warnings) is shared with every decision's explanation.
+// groups, combinator, warnings) is shared with every decision's explanation. Explanations
+// also share read-only data with the snapshot: notes, the member's group IDs, and the group
+// values of members with the same groups.
 type Result struct {
 	*Context
 	// Plugins holds one decision per plugin, in plugin ID order.
@@ -128,44 +130,35 @@ func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 		uninstalled, installed = st.uninstalled, st.installed
 	}
 
-	// One slab holds every group value of every plugin, in ranking order per plugin:
-	// count the values per plugin, turn the counts into offsets, then fill.
+	// The group values of every plugin, in ranking order per plugin with the winners
+	// marked: plugin i's are slab[offs[i]:offs[i+1]]. Members with the same groups share
+	// them; a member alone in its group set gets its own slab.
 	np := len(ix.plugins)
-	var stack [2*256 + 1]int32
-	var scratch []int32
-	switch n := 2*np + 1; {
-	case n <= len(stack):
-		scratch = stack[:n]
-	case reuse:
-		res.scratch = grow(res.scratch, n)
-		scratch = res.scratch
-	default:
-		scratch = make([]int32, n)
-	}
-	offs, cur := scratch[:np+1], scratch[np+1:]
-	clear(offs)
-	for _, g := range ranked {
-		for _, gs := range ix.groupSettings[g] {
-			offs[gs.plugin+1]++
-		}
-	}
-	for i := 1; i <= np; i++ {
-		offs[i] += offs[i-1]
-	}
+	var offs []int32
 	var slab []GroupValue
-	if reuse {
-		slab = grow(res.slab, int(offs[np]))
-		res.slab = slab
-	} else if offs[np] > 0 {
-		slab = make([]GroupValue, offs[np])
-	}
-	copy(cur, offs[:np])
-	for _, g := range ranked {
-		id := ix.groupIDs[g]
-		for _, gs := range ix.groupSettings[g] {
-			slab[cur[gs.plugin]] = GroupValue{Group: id, Level: gs.level}
-			cur[gs.plugin]++
+	var stack [2*256 + 1]int32
+	if gl := ix.sharedLists(ix.memberSet[mi]); gl != nil {
+		offs, slab = gl.offs, gl.values
+	} else {
+		var scratch []int32
+		switch n := 2*np + 1; {
+		case n <= len(stack):
+			scratch = stack[:n]
+		case reuse:
+			res.scratch = grow(res.scratch, n)
+			scratch = res.scratch
+		default:
+			scratch = make([]int32, n)
 		}
+		offs = scratch[:np+1]
+		n := ix.count(ranked, offs)
+		if reuse {
+			slab = grow(res.slab, n)
+			res.slab = slab
+		} else if n > 0 {
+			slab = make([]GroupValue, n)
+		}
+		ix.fill(ranked, offs, scratch[np+1:], slab)
 	}
 
 	// The decisions start as a copy of the index's per-plugin template (IDs, base, notes);
@@ -196,12 +189,7 @@ func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 				}
 			} else {
 				level, e.FromGroups = ix.combine(vals), true
-				for k := range vals {
-					if ix.combinator == Ranked {
-						vals[k].Winner = k == 0
-					} else {
-						vals[k].Winner = vals[k].Level.Effective() == level
-					}
+				for k := 0; ix.unknownGroupLevels && k < len(vals); k++ {
 					if !vals[k].Level.Known() {
 						// p.notes is shared and capped: appending copies.
 						e.Notes = append(e.Notes, "group "+vals[k].Group+" has an unknown level: fails closed as not_available")
