@@ -71,7 +71,11 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	addr := freePort(t)
-	payloads, total, err := load.Generate(load.Fleet{Seed: 7, Users: 20, SessionsPerUser: 3, PromptsPerSession: 5, BatchSize: 50})
+	fleet := load.Fleet{Seed: 7, Users: 20, SessionsPerUser: 3, PromptsPerSession: 5, BatchSize: 50}
+	if raceEnabled {
+		fleet.Users = 6
+	}
+	payloads, total, err := load.Generate(fleet)
 	require.NoError(t, err)
 
 	cmd := startBinary(t, bin, dir, addr)
