@@ -96,7 +96,14 @@ type shard struct {
 // pendingChain is a chain of the shard's map: in flight, or closed (shut) and remembered for
 // late events until dropped. Closing and reopening change its state in place.
 type pendingChain struct {
-	key     chainKey
+	// key and shard never change, so Add may compare them without the shard's lock.
+	key   chainKey
+	shard *shard
+	chainState
+}
+
+// chainState is a pendingChain's state, guarded by its shard's mutex.
+type chainState struct {
 	entries []entry             // in flight: as added; shut: sorted, de-duplicated, nil once released
 	index   map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
 	prior   []uint64            // sorted fingerprints of a partial amendment's forgotten events
@@ -205,6 +212,7 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	now := a.cfg.clock.Now().UnixNano()
 	var out []closing
 	var errs []error
+	var last *pendingChain // the chain of the previous event: consecutive events usually share it
 	for _, ev := range events {
 		if ev == nil {
 			continue
@@ -215,7 +223,7 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 				return errors.Join(append(errs, err)...)
 			}
 		}
-		out = a.add(ev, now, out)
+		out, last = a.add(ev, now, out, last)
 		if a.cfg.overflow == OverflowEvict && a.overLimit() {
 			out = a.evict(out)
 		}
@@ -243,15 +251,26 @@ func (a *Assembler) shardOf(session string) *shard {
 	return &a.shards[maphash.String(a.seed, session)&a.mask]
 }
 
-func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing {
+// add adds one event and returns the chain it went to (nil if none). last is the chain the
+// previous event went to: when ev has the same key and last is still in flight, the shard and
+// map lookups are skipped (a chain in flight is always its key's map entry).
+func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain) ([]closing, *pendingChain) {
 	r := ev.EventRecord()
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
-	s := a.shardOf(k.session)
+	var s *shard
+	if last != nil && last.key == k {
+		s = last.shard
+	} else {
+		s, last = a.shardOf(k.session), nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a.eventsIn.Add(1)
-	p := s.chains[k]
+	p := last
+	if p == nil || p.shut {
+		p = s.chains[k]
+	}
 	if p == nil || p.shut {
 		version, partial := 1, false
 		var prior []entry
@@ -260,7 +279,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 			cc := p
 			if cc.has(e.fp) {
 				a.st.duplicates.Add(1)
-				return out
+				return out, nil
 			}
 			a.st.late.Add(1)
 			version = cc.version + 1
@@ -280,16 +299,16 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 		if prior == nil {
 			prior = make([]entry, 0, 16)
 		}
-		np := pendingChain{key: k, created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
+			p.chainState = st
 		} else {
-			p = new(pendingChain)
+			p = &pendingChain{key: k, shard: s, chainState: st}
 			s.chains[k] = p
 		}
-		*p = np
 		for i := range prior {
-			p.bytes += int64(prior[i].size)
+			p.bytes += int64(eventSize(prior[i].ev))
 			sess.info.observe(&prior[i])
 			if terminalHint(prior[i].ev) {
 				p.hinted = true
@@ -304,7 +323,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 		a.inFlight.Add(1)
 	} else if p.has(e.fp) {
 		a.st.duplicates.Add(1)
-		return out
+		return out, p
 	}
 	a.st.added.Add(1)
 	p.entries = append(p.entries, e)
@@ -313,8 +332,9 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 	} else if len(p.entries) > linearDedupMax {
 		p.buildIndex()
 	}
-	p.bytes += int64(e.size)
-	a.bytesHeld.Add(int64(e.size))
+	size := int64(eventSize(ev))
+	p.bytes += size
+	a.bytesHeld.Add(size)
 	p.last = now
 	p.sess.last = now
 	p.sess.info.observe(&p.entries[len(p.entries)-1])
@@ -335,7 +355,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing) []closing 
 	case p.bytes >= a.cfg.maxChainBytes:
 		out = append(out, s.take(a, p, TriggerMaxBytes))
 	}
-	return out
+	return out, p
 }
 
 func (p *pendingChain) promptTS() int64 {

@@ -12,14 +12,14 @@ import (
 	"github.com/coworkgov/cowork/telemetry"
 )
 
-// entry is one buffered event with the keys the assembler orders and de-duplicates on.
+// entry is one buffered event with the keys the assembler orders and de-duplicates on
+// (48 bytes: the event's size estimate is recomputed when needed rather than kept).
 type entry struct {
-	ev   telemetry.Event
-	ts   int64  // event.timestamp in Unix ns, else timeUnixNano
-	tun  uint64 // timeUnixNano
-	seq  int64  // event.sequence
-	fp   uint64 // fingerprint of the dedup key
-	size int32  // estimated bytes of the event
+	ev  telemetry.Event
+	ts  int64  // event.timestamp in Unix ns, else timeUnixNano
+	tun uint64 // timeUnixNano
+	seq int64  // event.sequence
+	fp  uint64 // fingerprint of the dedup key
 }
 
 var fpSeed = maphash.MakeSeed()
@@ -67,7 +67,6 @@ func newEntry(ev telemetry.Event) entry {
 		h.Write(b[:8])
 	}
 	e.fp = h.Sum64()
-	e.size = int32(eventSize(ev))
 	return e
 }
 
