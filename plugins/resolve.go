@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/coworkgov/cowork/policy"
@@ -161,14 +160,15 @@ func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 		ix.fill(ranked, offs, scratch[np+1:], slab)
 	}
 
-	// The decisions start as a copy of the index's per-plugin template (IDs, base, notes);
-	// only what depends on the member is written below.
+	// Reused decisions start as a copy of the index's per-plugin template (IDs, base,
+	// notes); fresh ones are zero, and get only their non-zero fields, which spares the
+	// garbage collector's write barrier the nil pointers. Then what depends on the member.
 	var decs []Decision
 	if reuse {
 		decs = grow(res.Plugins, np)
 		copy(decs, ix.decisions)
 	} else {
-		decs = slices.Clone(ix.decisions)
+		decs = make([]Decision, np)
 	}
 	res.Plugins = decs
 	ignoredWarned := false
@@ -176,6 +176,13 @@ func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 		p := &ix.plugins[i]
 		d := &decs[i]
 		e := &d.Why
+		if !reuse {
+			d.Plugin, d.Name, d.Marketplace = p.id, p.name, p.marketplace
+			e.Base, e.BaseSource = p.base, p.baseSource
+			if p.notes != nil {
+				e.Notes = p.notes
+			}
+		}
 		e.Context = ctx
 		level := p.base.Effective()
 		if lo, hi := offs[i], offs[i+1]; lo < hi {
@@ -205,7 +212,10 @@ func resolve(res *Result, s *Snapshot, memberID string, reuse bool) error {
 		}
 		optedOut := len(uninstalled) > 0 && uninstalled[0] == int32(i)
 		selfInstalled := len(installed) > 0 && installed[0] == int32(i)
-		f := apply(level, blocked, optedOut, selfInstalled)
+		var f flags
+		if blocked == NotBlocked {
+			f = overlays[level&7][b2i(optedOut)][b2i(selfInstalled)]
+		}
 		d.Level, e.Winner, e.Overlay = level, level, f.overlay
 		d.Visible, d.Installed, d.CanInstall, d.CanUninstall = f.visible, f.installed, f.canInstall, f.canUninstall
 	}
@@ -229,6 +239,25 @@ func grow[T any](xs []T, n int) []T {
 type flags struct {
 	visible, installed, canInstall, canUninstall bool
 	overlay                                      Overlay
+}
+
+// overlays is [apply] for every level and member action when nothing is blocked.
+var overlays = func() (t [8][2][2]flags) {
+	for l := range t {
+		for o := range 2 {
+			for s := range 2 {
+				t[l][o][s] = apply(Level(l), NotBlocked, o == 1, s == 1)
+			}
+		}
+	}
+	return t
+}()
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // apply adds the prerequisites and the member's own actions to a policy level.
