@@ -8,8 +8,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/coworkgov/cowork/internal/jsonstr"
 )
 
 // jsonScanner is a small zero-copy JSON reader over the whole input. Strings without escapes
@@ -176,96 +177,18 @@ func (s *jsonScanner) str() (string, error) {
 }
 
 func (s *jsonScanner) strSlow(start int) (string, error) {
-	var b strings.Builder
-	if end := jsonStringEnd(s.src, start-1); end > start {
-		b.Grow(end - start)
+	end := jsonstr.End(s.src, start-1)
+	if end < 0 {
+		s.pos = len(s.src)
+		return "", s.syntax("unterminated string")
 	}
-	i := start
-	for i < len(s.src) {
-		c := s.src[i]
-		switch {
-		case c == '"':
-			s.pos = i + 1
-			return strings.ToValidUTF8(b.String(), "\uFFFD"), nil
-		case c < 0x20:
-			s.pos = i
-			return "", s.syntax("control character in string")
-		case c != '\\':
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		if i+1 >= len(s.src) {
-			break
-		}
-		switch e := s.src[i+1]; e {
-		case '"', '\\', '/':
-			b.WriteByte(e)
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
-		case 'u':
-			r, n := s.hex4(i + 2)
-			if n < 0 {
-				s.pos = i
-				return "", s.syntax("invalid \\u escape")
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				if r2, n2 := s.surrogate(i); n2 > 0 {
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						b.WriteRune(dec)
-						i += 6
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			b.WriteRune(r)
-			continue
-		default:
-			s.pos = i
-			return "", s.syntax("invalid escape")
-		}
-		i += 2
+	v, ok := jsonstr.Unquote(s.src[start : end-1])
+	if !ok {
+		s.pos = start
+		return "", s.syntax("invalid escape or control character in string")
 	}
-	s.pos = len(s.src)
-	return "", s.syntax("unterminated string")
-}
-
-func (s *jsonScanner) surrogate(i int) (rune, int) {
-	if i+1 < len(s.src) && s.src[i] == '\\' && s.src[i+1] == 'u' {
-		return s.hex4(i + 2)
-	}
-	return 0, -1
-}
-
-func (s *jsonScanner) hex4(i int) (rune, int) {
-	if i+4 > len(s.src) {
-		return 0, -1
-	}
-	var r rune
-	for _, c := range []byte(s.src[i : i+4]) {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
-			return 0, -1
-		}
-	}
-	return r, 4
+	s.pos = end
+	return v, nil
 }
 
 // number reads a JSON number literal.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coworkgov/cowork/internal/jsonstr"
 )
 
 // ToolParameters is the parsed tool_parameters JSON of a [ToolResult] or [ToolDecision]: a
@@ -430,9 +432,8 @@ func scanStringKeys(s string, keys []string) map[string]string {
 					p++
 				}
 				if p < len(s) && s[p] == '"' {
-					if end := jsonStringEnd(s, p); end > 0 {
-						var v string
-						if json.Unmarshal([]byte(s[p:end]), &v) == nil {
+					if end := jsonstr.End(s, p); end > 0 {
+						if v, ok := jsonstr.Unquote(s[p+1 : end-1]); ok {
 							out[k] = v
 						}
 					}
@@ -443,17 +444,4 @@ func scanStringKeys(s string, keys []string) map[string]string {
 		}
 	}
 	return out
-}
-
-// jsonStringEnd returns the offset just past the JSON string starting at s[p] == '"', or -1.
-func jsonStringEnd(s string, p int) int {
-	for i := p + 1; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
 }

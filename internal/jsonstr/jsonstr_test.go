@@ -1,0 +1,54 @@
+package jsonstr
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendMatchesJSONStringify(t *testing.T) {
+	tests := map[string]string{
+		"plain":        `"plain"`,
+		"q\"b\\":       `"q\"b\\"`,
+		"\n\r\t\b\f":   `"\n\r\t\b\f"`,
+		"\x01":         `"\u0001"`,
+		"é😀":           `"é😀"`,
+		"bad\xffbyte":  "\"bad\ufffdbyte\"",
+		"<tag>&\u2028": "\"<tag>&\u2028\"",
+	}
+	for in, want := range tests {
+		got := string(Append(nil, in))
+		assert.Equal(t, want, got, in)
+		assert.True(t, json.Valid([]byte(got)))
+	}
+}
+
+func FuzzRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "a\"b", "\\u00e9", "\xff", "\\ud83d", "x\\ud83d\\ude00y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := Append(nil, s)
+		require.True(t, json.Valid(enc))
+		end := End(string(enc), 0)
+		require.Equal(t, len(enc), end)
+		got, ok := Unquote(string(enc[1 : len(enc)-1]))
+		require.True(t, ok)
+		if utf8.ValidString(s) {
+			require.Equal(t, s, got)
+		}
+		var std string
+		require.NoError(t, json.Unmarshal(enc, &std))
+		require.Equal(t, std, got)
+		// Unquote agrees with encoding/json on any raw body it accepts.
+		if u, ok := Unquote(s); ok {
+			var v string
+			if json.Unmarshal([]byte(`"`+s+`"`), &v) == nil {
+				require.Equal(t, v, u)
+			}
+		}
+	})
+}
