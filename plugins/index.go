@@ -11,7 +11,8 @@ import (
 )
 
 // index is the compiled form of a snapshot: everything per-member resolution needs, so
-// that resolving one member is a walk over plugins with a group bitset and no map lookups.
+// that resolving one member is a walk over its groups' settings and then over plugins,
+// with no map lookup per plugin.
 type index struct {
 	revision   string
 	enterprise bool
