@@ -24,8 +24,9 @@ type Options struct {
 	// "Authorization: Bearer <Token>" (HTTP header or gRPC metadata). It is compared in
 	// constant time and never logged. Default: none (no authentication).
 	Token string
-	// MaxBodyBytes is the largest request body accepted as sent (compressed or not); larger
-	// ones get 413. Default: DefaultMaxBodyBytes. It also bounds gRPC messages.
+	// MaxBodyBytes is the largest HTTP request body accepted as sent (compressed or not);
+	// larger ones get 413. Default: DefaultMaxBodyBytes. gRPC messages are bounded by
+	// MaxDecompressedBytes (see Receiver.GRPCServerOptions).
 	MaxBodyBytes int64
 	// MaxDecompressedBytes is the largest body accepted after gzip decompression, so that a
 	// small gzip bomb cannot expand without limit; larger ones get 413. Default:
