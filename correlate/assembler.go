@@ -341,10 +341,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	if terminalHint(ev) {
 		p.hinted = true
 	}
-	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" {
+	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
 		// A later prompt ends the session's earlier prompts.
 		for _, o := range p.sess.open {
-			if o != p && o.key.prompt != "" && o.promptTS() < e.ts && !up.IsTaskNotification() {
+			if o != p && o.key.prompt != "" && o.promptTS() < e.ts {
 				o.hinted = true
 			}
 		}

@@ -142,7 +142,7 @@ func ecsTool(d Document, v toolView) {
 func ecsCategory(ev telemetry.Event) (category, typ string) {
 	switch e := ev.(type) {
 	case *telemetry.ToolResult:
-		if ft, ok := fileTools[e.ToolName]; ok {
+		if ft, ok := fileToolOf(e.ToolName); ok {
 			switch ft.op {
 			case telemetry.FileOpWrite:
 				return "file", "creation"

@@ -333,7 +333,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 			nDecision++
 		case *telemetry.ToolResult:
 			nResult++
-			if _, ok := fileTools[ev.ToolName]; ok {
+			if _, ok := fileToolOf(ev.ToolName); ok {
 				nFile++
 			}
 		}
@@ -367,7 +367,6 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		if i == 0 {
 			c.StartedAt = r.Time()
 		}
-		c.EndedAt = r.Time()
 		fillUser(&c.User, r)
 		if c.Product == "" && r.Resource != nil {
 			c.Product = r.Resource.ServiceName
@@ -452,7 +451,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 					tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
 				}
 				c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
-				if ev.ToolInput != "" && (ev.ToolName == "Skill" || fileTools[ev.ToolName].key != "") {
+				if ev.ToolInput != "" && (ev.ToolName == "Skill" || isFileTool(ev.ToolName)) {
 					var tf toolFields
 					scanToolInput(ev.ToolInput, &tf)
 					if tc.Skill == "" && ev.ToolName == "Skill" {
@@ -503,6 +502,9 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				agentCalls++
 			}
 		}
+	}
+	if len(es) > 0 {
+		c.EndedAt = es[len(es)-1].ev.EventRecord().Time()
 	}
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()

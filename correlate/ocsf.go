@@ -199,7 +199,7 @@ func ocsfTool(d Document, v toolView) (class, activity int) {
 		d.set("http_request.http_method", "GET")
 		return OCSFHTTPActivity, 3
 	}
-	if ft, ok := fileTools[v.name]; ok {
+	if ft, ok := fileToolOf(v.name); ok {
 		if v.hasFile {
 			d.set("file.path", v.file.Path)
 			d.set("file.name", v.file.Path[strings.LastIndexByte(v.file.Path, '/')+1:])

@@ -303,26 +303,41 @@ func scanToolInput(s string, tf *toolFields) {
 	})
 }
 
-// fileTools mirrors telemetry's table of file tools: operation and the input key naming the
-// path (tested against telemetry.(*ToolResult).FileAccess).
-var fileTools = map[string]struct {
+// fileToolOf mirrors telemetry's table of file tools: operation and the input key naming the
+// path (tested against telemetry.(*ToolResult).FileAccess). A switch, not a map: the fold asks
+// for every tool event.
+func fileToolOf(name string) (fileTool, bool) {
+	switch name {
+	case "Read":
+		return fileTool{telemetry.FileOpRead, "file_path"}, true
+	case "NotebookRead":
+		return fileTool{telemetry.FileOpRead, "notebook_path"}, true
+	case "Write":
+		return fileTool{telemetry.FileOpWrite, "file_path"}, true
+	case "Edit", "MultiEdit":
+		return fileTool{telemetry.FileOpEdit, "file_path"}, true
+	case "NotebookEdit":
+		return fileTool{telemetry.FileOpEdit, "notebook_path"}, true
+	case "Glob", "Grep", "LS":
+		return fileTool{telemetry.FileOpSearch, "path"}, true
+	}
+	return fileTool{}, false
+}
+
+func isFileTool(name string) bool {
+	_, ok := fileToolOf(name)
+	return ok
+}
+
+// fileTool is a file tool's operation and the tool_input key naming the path.
+type fileTool struct {
 	op  telemetry.FileOp
 	key string
-}{
-	"Read":         {telemetry.FileOpRead, "file_path"},
-	"NotebookRead": {telemetry.FileOpRead, "notebook_path"},
-	"Write":        {telemetry.FileOpWrite, "file_path"},
-	"Edit":         {telemetry.FileOpEdit, "file_path"},
-	"MultiEdit":    {telemetry.FileOpEdit, "file_path"},
-	"NotebookEdit": {telemetry.FileOpEdit, "notebook_path"},
-	"Glob":         {telemetry.FileOpSearch, "path"},
-	"Grep":         {telemetry.FileOpSearch, "path"},
-	"LS":           {telemetry.FileOpSearch, "path"},
 }
 
 // fileAccess is telemetry.(*ToolResult).FileAccess from already scanned input fields.
 func fileAccess(tool, input string, tf *toolFields) (telemetry.FileAccess, bool) {
-	ft, ok := fileTools[tool]
+	ft, ok := fileToolOf(tool)
 	if !ok || input == "" {
 		return telemetry.FileAccess{}, false
 	}
