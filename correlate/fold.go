@@ -340,7 +340,11 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	}
 	// A decision and its result make one call: size for the usual case, append grows the rest.
 	nTool := max(nDecision, nResult)
-	c := &Chain{
+	// The chain, its prompt and its response in one allocation (592+72+64 bytes fill the
+	// 768-byte size class the chain alone rounds up to 640 in).
+	blk := new(chainBlock)
+	c := &blk.c
+	*c = Chain{
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
 		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
 		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
@@ -378,7 +382,8 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				if text == "" {
 					text = ev.PromptText
 				}
-				c.Prompt = &Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
+				c.Prompt = &blk.prompt
+				*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
 					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
 				promptTS = e.ts
 				if c.Prompt.TaskNotification {
@@ -480,7 +485,8 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 			c.Plugins = addName(c.Plugins, ev.PluginName)
 		case *telemetry.AssistantResponse:
 			if ev.AgentID == "" {
-				c.Response = &Response{Text: ev.Response, Length: ev.ResponseLength, Model: ev.Model, At: r.Time()}
+				c.Response = &blk.response
+				*c.Response = Response{Text: ev.Response, Length: ev.ResponseLength, Model: ev.Model, At: r.Time()}
 				terminal = true
 			} else {
 				c.addSubagent(ev.AgentID, agentType("", ev.QuerySource))
@@ -542,6 +548,13 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	}
 	c.Complete = len(c.Reasons) == 0
 	return c
+}
+
+// chainBlock holds a folded chain with its prompt and response.
+type chainBlock struct {
+	c        Chain
+	prompt   Prompt
+	response Response
 }
 
 // withTrigger records how the chain closed and adds the reasons a trigger implies.
