@@ -65,7 +65,8 @@ type store struct {
 	w, r, ck *sql.DB
 	stopCk   chan struct{}
 	ckDone   chan struct{}
-	queue    chan any
+	queue    chan any // requests (logs, metrics)
+	chains   chan any // emitted chains
 	log      *slog.Logger
 	closed   atomic.Bool
 	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
@@ -81,7 +82,11 @@ type storeOptions struct {
 	fullSync bool // synchronous=FULL: survive power loss, not only process death
 }
 
-const maxTxnRows = 50_000
+const (
+	maxTxnRows   = 50_000
+	maxTxnChains = 256
+	chainQueue   = 16_384
+)
 
 func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	path := filepath.Join(dir, "cowork.db")
@@ -139,7 +144,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, queue: make(chan any, o.queue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	s := &store{w: w, r: r, ck: ck, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	go s.run()
 	go s.checkpointer()
 	return s, nil
@@ -185,8 +190,12 @@ func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, e
 	if s.closed.Load() {
 		return false, ErrClosed
 	}
+	q := s.queue
+	if _, ok := item.(*chainWrite); ok {
+		q = s.chains
+	}
 	select {
-	case s.queue <- item:
+	case q <- item:
 		return true, nil
 	default:
 	}
@@ -197,7 +206,7 @@ func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, e
 		timeout = t.C
 	}
 	select {
-	case s.queue <- item:
+	case q <- item:
 		return true, nil
 	case <-timeout:
 		return false, nil
@@ -206,14 +215,15 @@ func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, e
 	}
 }
 
-// depth is the number of queued writes.
-func (s *store) depth() int { return len(s.queue) }
+// depth is the number of queued writes: requests and chains.
+func (s *store) depth() int { return len(s.queue) + len(s.chains) }
 
 // Close stops the writer after it has committed everything queued.
 func (s *store) Close() error {
 	s.closeMu.Lock()
 	if !s.closed.Swap(true) {
 		close(s.queue)
+		close(s.chains)
 	}
 	s.closeMu.Unlock()
 	<-s.done
@@ -223,23 +233,65 @@ func (s *store) Close() error {
 	return errors.Join(err, s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
+// run is the writer. Each transaction takes the waiting requests first (their clients wait
+// for the commit) and then at most maxTxnChains chains (nobody waits for those; their events
+// are already stored), so a burst of chains closing together never delays acknowledgements
+// by much.
 func (s *store) run() {
 	defer close(s.done)
+	q, cq := s.queue, s.chains
 	var batch []any
-	for item := range s.queue {
-		batch = append(batch[:0], item)
-		rows := weight(item)
-	drain:
-		for rows < maxTxnRows {
+	for q != nil || cq != nil {
+		batch = batch[:0]
+		var first any
+		var ok bool
+		select {
+		case first, ok = <-q:
+			if !ok {
+				q = nil
+				continue
+			}
+		default:
 			select {
-			case it, ok := <-s.queue:
+			case first, ok = <-q:
 				if !ok {
-					break drain
+					q = nil
+					continue
+				}
+			case first, ok = <-cq:
+				if !ok {
+					cq = nil
+					continue
+				}
+			}
+		}
+		batch = append(batch, first)
+		rows := weight(first)
+	requests:
+		for q != nil && rows < maxTxnRows {
+			select {
+			case it, ok := <-q:
+				if !ok {
+					q = nil
+					break requests
 				}
 				batch = append(batch, it)
 				rows += weight(it)
 			default:
-				break drain
+				break requests
+			}
+		}
+	chains:
+		for n := 0; cq != nil && n < maxTxnChains; n++ {
+			select {
+			case it, ok := <-cq:
+				if !ok {
+					cq = nil
+					break chains
+				}
+				batch = append(batch, it)
+			default:
+				break chains
 			}
 		}
 		s.commit(batch)
