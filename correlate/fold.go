@@ -697,11 +697,22 @@ func fillUser(u *User, r *telemetry.Record) {
 	if u.AccountUUID != "" && u.AccountID != "" && u.Email != "" && u.UserID != "" && u.OrganizationID != "" {
 		return
 	}
-	u.AccountUUID = cmp.Or(u.AccountUUID, r.AccountUUID)
-	u.AccountID = cmp.Or(u.AccountID, r.AccountID)
-	u.Email = cmp.Or(u.Email, r.UserEmail)
-	u.UserID = cmp.Or(u.UserID, r.UserID)
-	u.OrganizationID = cmp.Or(u.OrganizationID, r.OrganizationID)
+	// Read only the fields still missing: each read of a cold event costs a cache miss.
+	if u.AccountUUID == "" {
+		u.AccountUUID = r.AccountUUID
+	}
+	if u.AccountID == "" {
+		u.AccountID = r.AccountID
+	}
+	if u.Email == "" {
+		u.Email = r.UserEmail
+	}
+	if u.UserID == "" {
+		u.UserID = r.UserID
+	}
+	if u.OrganizationID == "" {
+		u.OrganizationID = r.OrganizationID
+	}
 }
 
 // rawText returns the wire text of key (keeping values this version does not know), else def.
