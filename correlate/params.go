@@ -2,10 +2,9 @@ package correlate
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/coworkgov/cowork/internal/jsonstr"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -158,76 +157,10 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// unquote decodes the contents of a JSON string already checked by scanString, as
-// encoding/json does: escapes decoded, an unpaired surrogate and each byte of invalid UTF-8
-// replaced by U+FFFD.
+// unquote decodes a string body that scanString has checked, as encoding/json would.
 func unquote(raw string) string {
-	var b strings.Builder
-	b.Grow(len(raw))
-	for r := 0; r < len(raw); {
-		c := raw[r]
-		switch {
-		case c == '\\':
-			switch e := raw[r+1]; e {
-			case 'b':
-				b.WriteByte('\b')
-			case 'f':
-				b.WriteByte('\f')
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			case 'u':
-				rr := getu4(raw[r:])
-				r += 6
-				if utf16.IsSurrogate(rr) {
-					if dec := utf16.DecodeRune(rr, getu4(raw[r:])); dec != unicode.ReplacementChar {
-						r += 6
-						b.WriteRune(dec)
-						continue
-					}
-					rr = unicode.ReplacementChar
-				}
-				b.WriteRune(rr)
-				continue
-			default: // '"', '\\', '/'
-				b.WriteByte(e)
-			}
-			r += 2
-		case c < utf8.RuneSelf:
-			b.WriteByte(c)
-			r++
-		default:
-			rr, size := utf8.DecodeRuneInString(raw[r:])
-			b.WriteRune(rr)
-			r += size
-		}
-	}
-	return b.String()
-}
-
-// getu4 decodes \uXXXX at the start of s, or returns -1.
-func getu4(s string) rune {
-	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
-		return -1
-	}
-	var r rune
-	for _, c := range []byte(s[2:6]) {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
-	}
-	return r
+	v, _ := jsonstr.Unquote(raw) // scanString has checked the escapes
+	return v
 }
 
 // skipValue skips the JSON value (not a string) starting at s[i]: a number, literal, object
