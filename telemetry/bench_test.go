@@ -69,3 +69,34 @@ func BenchmarkEncodeLogs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeBatch decodes one request holding every record of the corpus, as a busy
+// gateway receives it.
+func BenchmarkDecodeBatch(b *testing.B) {
+	var events []telemetry.Event
+	for _, f := range corpus.Files(corpus.Protobuf) {
+		if f.Signal == "logs" {
+			l, _ := telemetry.DecodeLogsProto(f.Data)
+			events = append(events, l.Events()...)
+		}
+	}
+	l := telemetry.NewLogs(events...)
+	pb, _ := telemetry.EncodeLogsProto(l)
+	js, _ := telemetry.EncodeLogsJSON(l)
+	for _, c := range []struct {
+		name string
+		data []byte
+		dec  func([]byte) (*telemetry.Logs, error)
+	}{{"proto", pb, telemetry.DecodeLogsProto}, {"json", js, telemetry.DecodeLogsJSON}} {
+		b.Run("format="+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.data)))
+			for b.Loop() {
+				if _, err := c.dec(c.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -211,33 +211,13 @@ func anyValueSize(v Value) int {
 }
 
 func (e *protoEncoder) resourceLogs(rl *ResourceLogs) {
-	if r := rl.Resource; r != nil {
-		e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
-		e.buf = protowire.AppendVarint(e.buf, uint64(resourceSize(r)))
-		e.attributes(1, r.Attrs)
-		e.buf = protowire.AppendTag(e.buf, 2, protowire.VarintType)
-		e.buf = protowire.AppendVarint(e.buf, uint64(r.DroppedAttributesCount))
-	}
+	e.resource(rl.Resource)
 	k := 0
 	for i := range rl.ScopeLogs {
 		sl := &rl.ScopeLogs[i]
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(e.scopeLogsSize(sl, k)))
-		if s := sl.Scope; s != nil {
-			e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
-			e.buf = protowire.AppendVarint(e.buf, uint64(scopeSize(s)))
-			if s.Name != "" {
-				e.str(1, s.Name)
-			}
-			if s.Version != "" {
-				e.str(2, s.Version)
-			}
-			e.attributes(3, s.Attrs)
-			if s.DroppedAttributesCount != 0 {
-				e.buf = protowire.AppendTag(e.buf, 4, protowire.VarintType)
-				e.buf = protowire.AppendVarint(e.buf, uint64(s.DroppedAttributesCount))
-			}
-		}
+		e.scope(sl.Scope)
 		for _, ev := range sl.Events {
 			e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
 			e.buf = protowire.AppendVarint(e.buf, uint64(e.sizes[k]))
@@ -250,6 +230,38 @@ func (e *protoEncoder) resourceLogs(rl *ResourceLogs) {
 	}
 	if rl.SchemaURL != "" {
 		e.str(3, rl.SchemaURL)
+	}
+}
+
+// resource writes r as field 1 of a ResourceLogs or ResourceMetrics; nil writes nothing.
+func (e *protoEncoder) resource(r *Resource) {
+	if r == nil {
+		return
+	}
+	e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
+	e.buf = protowire.AppendVarint(e.buf, uint64(resourceSize(r)))
+	e.attributes(1, r.Attrs)
+	e.buf = protowire.AppendTag(e.buf, 2, protowire.VarintType)
+	e.buf = protowire.AppendVarint(e.buf, uint64(r.DroppedAttributesCount))
+}
+
+// scope writes s as field 1 of a ScopeLogs or ScopeMetrics; nil writes nothing.
+func (e *protoEncoder) scope(s *Scope) {
+	if s == nil {
+		return
+	}
+	e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
+	e.buf = protowire.AppendVarint(e.buf, uint64(scopeSize(s)))
+	if s.Name != "" {
+		e.str(1, s.Name)
+	}
+	if s.Version != "" {
+		e.str(2, s.Version)
+	}
+	e.attributes(3, s.Attrs)
+	if s.DroppedAttributesCount != 0 {
+		e.buf = protowire.AppendTag(e.buf, 4, protowire.VarintType)
+		e.buf = protowire.AppendVarint(e.buf, uint64(s.DroppedAttributesCount))
 	}
 }
 

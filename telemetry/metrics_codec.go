@@ -400,32 +400,12 @@ func (o EncodeOptions) AppendMetricsProto(dst []byte, m *Metrics) ([]byte, error
 		rm := &m.ResourceMetrics[i]
 		e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(resourceMetricsSize(rm)))
-		if r := rm.Resource; r != nil {
-			e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
-			e.buf = protowire.AppendVarint(e.buf, uint64(resourceSize(r)))
-			e.attributes(1, r.Attrs)
-			e.buf = protowire.AppendTag(e.buf, 2, protowire.VarintType)
-			e.buf = protowire.AppendVarint(e.buf, uint64(r.DroppedAttributesCount))
-		}
+		e.resource(rm.Resource)
 		for j := range rm.ScopeMetrics {
 			sm := &rm.ScopeMetrics[j]
 			e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
 			e.buf = protowire.AppendVarint(e.buf, uint64(scopeMetricsSize(sm)))
-			if sc := sm.Scope; sc != nil {
-				e.buf = protowire.AppendTag(e.buf, 1, protowire.BytesType)
-				e.buf = protowire.AppendVarint(e.buf, uint64(scopeSize(sc)))
-				if sc.Name != "" {
-					e.str(1, sc.Name)
-				}
-				if sc.Version != "" {
-					e.str(2, sc.Version)
-				}
-				e.attributes(3, sc.Attrs)
-				if sc.DroppedAttributesCount != 0 {
-					e.buf = protowire.AppendTag(e.buf, 4, protowire.VarintType)
-					e.buf = protowire.AppendVarint(e.buf, uint64(sc.DroppedAttributesCount))
-				}
-			}
+			e.scope(sm.Scope)
 			for k := range sm.Metrics {
 				mt := &sm.Metrics[k]
 				if mt.Type == MetricTypeOther && mt.rawJSON {
