@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"time"
@@ -19,6 +22,29 @@ import (
 // storeFile is the collector's SQLite store inside its data directory.
 const storeFile = "cowork.db"
 
+// storeVersion is the collector's meta.schema_version this source reads.
+const storeVersion = "1"
+
+// maxPayload bounds a stored payload's decompressed size.
+const maxPayload = 256 << 20
+
+// decodePayload decodes a batch payload: the redacted request as OTLP/protobuf, which the
+// collector stores gzip-compressed.
+func decodePayload(b []byte) (*telemetry.Logs, error) {
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		raw, err := io.ReadAll(io.LimitReader(zr, maxPayload))
+		if err != nil {
+			return nil, err
+		}
+		b = raw
+	}
+	return telemetry.DecodeLogsProto(b)
+}
+
 // storeTime is how the collector writes times in TEXT columns (UTC, milliseconds), so that
 // they compare as strings.
 const storeTime = "2006-01-02T15:04:05.000Z"
@@ -31,7 +57,7 @@ const skew = time.Hour
 // beside a live collector: SQLite's WAL lets readers and the writer proceed together.
 //
 // It reads the tables the collector documents in examples/collector/README.md: batches
-// (payload: the redacted OTLP/protobuf request), chains (json: the correlate.Chain) and
+// (payload: the redacted OTLP/protobuf request, gzip-compressed), chains (json: the correlate.Chain) and
 // events (one row per stored event, for retention).
 type store struct {
 	db   *sql.DB
@@ -56,9 +82,9 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: %s: %v", errSchema, path, err)
 	}
-	if v != "1" {
+	if v != storeVersion {
 		db.Close()
-		return nil, fmt.Errorf("%w: %s has schema version %s, this report reads version 1", errSchema, path, v)
+		return nil, fmt.Errorf("%w: %s has schema version %s, this report reads version %s", errSchema, path, v, storeVersion)
 	}
 	return &store{db: db, path: path}, nil
 }
@@ -103,7 +129,7 @@ func (s *store) Events(ctx context.Context, since time.Time) ([]telemetry.Event,
 		if err := rows.Scan(&id, &payload); err != nil {
 			return nil, err
 		}
-		l, err := telemetry.DecodeLogsProto(payload)
+		l, err := decodePayload(payload)
 		if err != nil {
 			return nil, fmt.Errorf("audit: batch %d: %w", id, err)
 		}
