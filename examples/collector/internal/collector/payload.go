@@ -23,10 +23,19 @@ var gzPool = sync.Pool{New: func() any {
 	return w
 }}
 
+// rawPool holds the protobuf encoding buffers: a request of 200 events encodes to ~200 KB,
+// which growing by append would allocate several times over for every request.
+var rawPool = sync.Pool{New: func() any { return new([]byte) }}
+
 func encodePayload(l *telemetry.Logs) ([]byte, error) {
-	raw, err := telemetry.EncodeLogsProto(l)
+	rp := rawPool.Get().(*[]byte)
+	defer rawPool.Put(rp)
+	raw, err := telemetry.EncodeOptions{}.AppendLogsProto((*rp)[:0], l)
 	if err != nil {
 		return nil, err
+	}
+	if cap(raw) <= 4<<20 { // keep buffers of ordinary requests only
+		*rp = raw
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw)/4 + 64)

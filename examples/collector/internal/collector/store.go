@@ -73,7 +73,7 @@ type store struct {
 	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
 	done     chan struct{}
 
-	eventStmts [insertChunk + 1]*sql.Stmt // see eventStmt
+	stmts stmts
 
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
@@ -158,14 +158,12 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	ck.SetMaxOpenConns(1)
 	s := &store{w: w, r: r, ck: ck, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
-	for n := 1; n <= insertChunk; n++ {
-		if s.eventStmts[n], err = prepareEventInsert(w, n); err != nil {
-			s.closeStmts()
-			w.Close()
-			r.Close()
-			ck.Close()
-			return nil, fmt.Errorf("collector: prepare: %w", err)
-		}
+	if err := s.stmts.prepare(w); err != nil {
+		s.stmts.close()
+		w.Close()
+		r.Close()
+		ck.Close()
+		return nil, fmt.Errorf("collector: prepare: %w", err)
 	}
 	go s.run()
 	go s.checkpointer()
@@ -240,14 +238,6 @@ func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, e
 // depth is the number of queued writes: requests and chains.
 func (s *store) depth() int { return len(s.queue) + len(s.chains) }
 
-func (s *store) closeStmts() {
-	for _, st := range s.eventStmts {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
 // Close stops the writer after it has committed everything queued.
 func (s *store) Close() error {
 	s.closeMu.Lock()
@@ -259,7 +249,7 @@ func (s *store) Close() error {
 	<-s.done
 	close(s.stopCk)
 	<-s.ckDone
-	s.closeStmts()
+	s.stmts.close()
 	_, err := s.ck.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return errors.Join(err, s.ck.Close(), s.r.Close(), s.w.Close())
 }
@@ -352,13 +342,63 @@ type txn struct {
 // row, well under SQLite's limit of 32,766.
 const insertChunk = 64
 
-// eventStmt returns the prepared INSERT of n event rows (1 ≤ n ≤ insertChunk), prepared by
-// openStore on the writer connection and reused by every transaction.
+// stmts are the writer's statements, prepared once by openStore on the writer connection
+// and bound to each transaction with Tx.Stmt (which reuses them: one connection).
+type stmts struct {
+	batch, open, hasC, chainVer, chain, closeOpen, point *sql.Stmt
+	events                                               [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
+}
+
+func (st *stmts) prepare(w *sql.DB) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&st.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`},
+		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
+		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = n + excluded.n RETURNING n`},
+		{&st.hasC, `SELECT 1 FROM chains WHERE id = ?`},
+		{&st.chainVer, `SELECT version, event_count FROM chains WHERE id = ?`},
+		{&st.chain, `INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
+			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
+			account_id = excluded.account_id, email = excluded.email, product = excluded.product, started_at = excluded.started_at,
+			ended_at = excluded.ended_at, complete = excluded.complete, version = excluded.version, event_count = excluded.event_count,
+			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
+			rejected = excluded.rejected, json = excluded.json, stored_at = excluded.stored_at`},
+		{&st.closeOpen, `DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ? AND n <= ?`},
+		{&st.point, `INSERT INTO metric_points (name, time, time_unix_nano, value, session_id, account_uuid, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		var err error
+		if *p.dst, err = w.Prepare(p.q); err != nil {
+			return err
+		}
+	}
+	for n := 1; n <= insertChunk; n++ {
+		var err error
+		if st.events[n], err = prepareEventInsert(w, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *stmts) close() {
+	for _, s := range append([]*sql.Stmt{st.batch, st.open, st.hasC, st.chainVer, st.chain, st.closeOpen, st.point}, st.events[:]...) {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// eventStmt returns the prepared INSERT of n event rows (1 ≤ n ≤ insertChunk).
 func (s *store) eventStmt(n int) (*sql.Stmt, error) {
 	if n < 1 || n > insertChunk {
 		return nil, fmt.Errorf("collector: %d rows in one INSERT", n)
 	}
-	return s.eventStmts[n], nil
+	return s.stmts.events[n], nil
 }
 
 func prepareEventInsert(w *sql.DB, n int) (*sql.Stmt, error) {
@@ -409,18 +449,7 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 		}
 	}()
 	t := &txn{s: s, tx: tx, now: fmtTime(time.Now())}
-	prep := func(dst **sql.Stmt, q string) {
-		if err == nil {
-			*dst, err = tx.Prepare(q)
-		}
-	}
-	prep(&t.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`)
-	prep(&t.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
-		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = n + excluded.n RETURNING n`)
-	prep(&t.hasC, `SELECT 1 FROM chains WHERE id = ?`)
-	if err != nil {
-		return err
-	}
+	t.batch, t.open, t.hasC = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
 	var stored, dups, chains, points int64
 	for i, item := range batch {
 		switch it := item.(type) {
@@ -550,24 +579,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 
 func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 	if t.chain == nil {
-		var err error
-		if t.chainVer, err = t.tx.Prepare(`SELECT version, event_count FROM chains WHERE id = ?`); err != nil {
-			return err
-		}
-		if t.chain, err = t.tx.Prepare(`INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
-			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
-			account_id = excluded.account_id, email = excluded.email, product = excluded.product, started_at = excluded.started_at,
-			ended_at = excluded.ended_at, complete = excluded.complete, version = excluded.version, event_count = excluded.event_count,
-			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
-			rejected = excluded.rejected, json = excluded.json, stored_at = excluded.stored_at`); err != nil {
-			return err
-		}
-		if t.closeOpen, err = t.tx.Prepare(`DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ? AND n <= ?`); err != nil {
-			return err
-		}
+		t.chainVer, t.chain, t.closeOpen = t.tx.Stmt(t.s.stmts.chainVer), t.tx.Stmt(t.s.stmts.chain), t.tx.Stmt(t.s.stmts.closeOpen)
 	}
 	// The assembler counts versions from 1 after a restart; the store's count goes on.
 	version := c.Version
@@ -600,10 +612,7 @@ func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 
 func (t *txn) metrics(w *metricsWrite) error {
 	if t.point == nil {
-		var err error
-		if t.point, err = t.tx.Prepare(`INSERT INTO metric_points (name, time, time_unix_nano, value, session_id, account_uuid, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
-			return err
-		}
+		t.point = t.tx.Stmt(t.s.stmts.point)
 	}
 	for i := range w.rows {
 		r := &w.rows[i]
