@@ -1,16 +1,14 @@
 package telemetry
 
-// arena hands out the storage of one decoded request: attribute lists, array elements and
-// the slice headers that array values point to, in a few large allocations instead of one per
-// value. Everything handed out is capped, so a caller's append reallocates instead of
+// arena hands out the storage of one decoded request: attribute lists and array elements, in a
+// few large allocations instead of one per value. Everything handed out is capped, so a caller's append reallocates instead of
 // overwriting a neighbour.
 type arena struct {
-	hint    int // expected number of attributes in the request, from its size
-	kvs     []KeyValue
-	n       int // used entries of kvs, for the push API
-	start   int // first entry of the record being pushed
-	vals    []Value
-	headers [][]Value
+	hint  int // expected number of attributes in the request, from its size
+	kvs   []KeyValue
+	n     int // used entries of kvs, for the push API
+	start int // first entry of the record being pushed
+	vals  []Value
 }
 
 // keyValues copies kvs into the arena.
@@ -84,9 +82,7 @@ func (c *pathCache) setAttr(ev Event, r *Record, kv KeyValue) {
 func (a *arena) array(vs []Value) Value {
 	n := len(vs)
 	var out []Value
-	if n == 0 {
-		out = []Value{}
-	} else {
+	if n > 0 {
 		if len(a.vals) < n {
 			a.vals = make([]Value, max(128, n))
 		}
@@ -94,11 +90,5 @@ func (a *arena) array(vs []Value) Value {
 		copy(out, vs)
 		a.vals = a.vals[n:]
 	}
-	if len(a.headers) == 0 {
-		a.headers = make([][]Value, 64)
-	}
-	h := &a.headers[0]
-	a.headers = a.headers[1:]
-	*h = out
-	return Value{kind: ValueArray, ext: h}
+	return arrayValue(out)
 }

@@ -189,11 +189,11 @@ func keyValueSize(kv *KeyValue) int {
 func anyValueSize(v Value) int {
 	switch v.kind {
 	case ValueString:
-		return sizeBytes(1, len(v.str))
+		return sizeBytes(1, len(v.s()))
 	case ValueBool:
 		return protowire.SizeTag(2) + 1
 	case ValueInt:
-		return protowire.SizeTag(3) + protowire.SizeVarint(v.num)
+		return protowire.SizeTag(3) + protowire.SizeVarint(v.n)
 	case ValueDouble:
 		return protowire.SizeTag(4) + 8
 	case ValueArray:
@@ -205,7 +205,7 @@ func anyValueSize(v Value) int {
 	case ValueMap:
 		return sizeBytes(6, attrsSize(1, v.Map()))
 	case ValueBytes:
-		return sizeBytes(7, len(v.str))
+		return sizeBytes(7, len(v.s()))
 	}
 	return 0
 }
@@ -328,16 +328,16 @@ func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 func (e *protoEncoder) anyValue(v Value) {
 	switch v.kind {
 	case ValueString:
-		e.str(1, v.str)
+		e.str(1, v.s())
 	case ValueBool:
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.VarintType)
-		e.buf = protowire.AppendVarint(e.buf, v.num&1)
+		e.buf = protowire.AppendVarint(e.buf, v.n&1)
 	case ValueInt:
 		e.buf = protowire.AppendTag(e.buf, 3, protowire.VarintType)
-		e.buf = protowire.AppendVarint(e.buf, v.num)
+		e.buf = protowire.AppendVarint(e.buf, v.n)
 	case ValueDouble:
 		e.buf = protowire.AppendTag(e.buf, 4, protowire.Fixed64Type)
-		e.buf = protowire.AppendFixed64(e.buf, v.num)
+		e.buf = protowire.AppendFixed64(e.buf, v.n)
 	case ValueArray:
 		arr := v.Array()
 		n := 0
@@ -358,7 +358,7 @@ func (e *protoEncoder) anyValue(v Value) {
 		e.attributes(1, kvs)
 	case ValueBytes:
 		e.buf = protowire.AppendTag(e.buf, 7, protowire.BytesType)
-		e.buf = protowire.AppendString(e.buf, v.str)
+		e.buf = protowire.AppendString(e.buf, v.s())
 	}
 }
 
@@ -535,9 +535,9 @@ func (o EncodeOptions) valueJSON(b []byte, v Value) []byte {
 	switch v.kind {
 	case ValueString:
 		b = append(b, `{"stringValue":`...)
-		b = appendJSONString(b, v.str)
+		b = appendJSONString(b, v.s())
 	case ValueBool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return append(b, `{"boolValue":true}`...)
 		}
 		return append(b, `{"boolValue":false}`...)
@@ -545,14 +545,14 @@ func (o EncodeOptions) valueJSON(b []byte, v Value) []byte {
 		b = append(b, `{"intValue":`...)
 		if o.IntAsString {
 			b = append(b, '"')
-			b = strconv.AppendInt(b, int64(v.num), 10)
+			b = strconv.AppendInt(b, int64(v.n), 10)
 			b = append(b, '"')
 		} else {
-			b = strconv.AppendInt(b, int64(v.num), 10)
+			b = strconv.AppendInt(b, int64(v.n), 10)
 		}
 	case ValueDouble:
 		b = append(b, `{"doubleValue":`...)
-		b = appendJSONFloat(b, math.Float64frombits(v.num))
+		b = appendJSONFloat(b, math.Float64frombits(v.n))
 	case ValueArray:
 		b = append(b, `{"arrayValue":{"values":[`...)
 		for i, e := range v.Array() {
@@ -568,7 +568,7 @@ func (o EncodeOptions) valueJSON(b []byte, v Value) []byte {
 		return append(b, "}}"...)
 	case ValueBytes:
 		b = append(b, `{"bytesValue":"`...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(v.str))
+		b = base64.StdEncoding.AppendEncode(b, []byte(v.s()))
 		b = append(b, '"')
 	default:
 		return append(b, "{}"...)

@@ -132,9 +132,9 @@ func TestEventBuiltInGoEncodesLikeTheCLI(t *testing.T) {
 	assert.Equal(t, []string{"session.id", "event.name", "event.timestamp", "event.sequence", "prompt.id",
 		"tool_name", "tool_use_id", "success", "duration_ms", "tool_parameters"}, keys)
 	v, _ := attrs.Get("duration_ms")
-	assert.Equal(t, telemetry.String("49"), v)
+	assert.True(t, telemetry.String("49").Equal(v), v.String())
 	v, _ = attrs.Get("success")
-	assert.Equal(t, telemetry.String("true"), v)
+	assert.True(t, telemetry.String("true").Equal(v), v.String())
 	v, _ = attrs.Get("event.timestamp")
 	assert.Equal(t, "2026-11-24T10:07:43.229Z", v.Str())
 
@@ -321,7 +321,7 @@ func TestGoBuiltEventKeepsBodyAfterSet(t *testing.T) {
 	assert.Equal(t, telemetry.KeyProcessOwner, attrs[0].Key, "process.owner comes first, as the CLI writes it")
 	v, ok := attrs.Get(telemetry.KeySafeMode)
 	require.True(t, ok, "safe_mode is always written")
-	assert.Equal(t, telemetry.String("false"), v)
+	assert.True(t, telemetry.String("false").Equal(v), v.String())
 	for _, enc := range []func(*telemetry.Logs) ([]byte, error){telemetry.EncodeLogsProto, telemetry.EncodeLogsJSON} {
 		b, err := enc(telemetry.NewLogs(ev))
 		require.NoError(t, err)

@@ -447,7 +447,7 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 		case "stringValue", "string_value":
 			var t string
 			t, err = s.stringField(key)
-			v = Value{kind: ValueString, str: t}
+			v = strValue(ValueString, t)
 		case "boolValue", "bool_value":
 			var b bool
 			b, err = s.boolField(key)
@@ -469,7 +469,7 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 					s.semantic(fmt.Errorf("%w: bytesValue: not base64", ErrMalformed))
 				}
 			}
-			v = Value{kind: ValueBytes, str: string(b)}
+			v = strValue(ValueBytes, string(b))
 		case "arrayValue", "array_value", "kvlistValue", "kvlist_value":
 			if depth+1 > s.maxDepth {
 				s.semantic(ErrTooDeep)

@@ -246,7 +246,7 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 			if e-s >= 2 && d.src[s] == 0x0a {
 				l, n := consumeVarint(d.src[s+1 : e])
 				if n > 0 && uint64(e-s-1-n) == l {
-					return Value{kind: ValueString, str: d.src[s+1+n : e]}
+					return strValue(ValueString, d.src[s+1+n : e])
 				}
 			}
 			return Value{}
@@ -374,13 +374,13 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 			if err != nil {
 				return v, err
 			}
-			v = Value{kind: ValueString, str: str}
+			v = strValue(ValueString, str)
 		case num == 2 && typ == protowire.VarintType:
 			v = Bool(x != 0)
 		case num == 3 && typ == protowire.VarintType:
-			v = Value{kind: ValueInt, num: x}
+			v = Value{kind: ValueInt, n: x}
 		case num == 4 && typ == protowire.Fixed64Type:
-			v = Value{kind: ValueDouble, num: x}
+			v = Value{kind: ValueDouble, n: x}
 		case (num == 5 || num == 6) && typ == protowire.BytesType:
 			if depth+1 > d.maxDepth {
 				return v, ErrTooDeep
@@ -422,7 +422,7 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 				v = Map(kvs...)
 			}
 		case num == 7 && typ == protowire.BytesType:
-			v = Value{kind: ValueBytes, str: d.src[s:e]}
+			v = strValue(ValueBytes, d.src[s:e])
 		}
 		off = next
 	}
@@ -510,7 +510,7 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 		if !utf8.ValidString(str) {
 			return kv, false
 		}
-		kv.Value = Value{kind: ValueString, str: str}
+		kv.Value = strValue(ValueString, str)
 	case 0x10: // bool_value
 		x, n := consumeVarint(src[vs+1 : ve])
 		if n < 0 || vs+1+n != ve {
@@ -522,12 +522,12 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 		if n < 0 || vs+1+n != ve {
 			return kv, false
 		}
-		kv.Value = Value{kind: ValueInt, num: x}
+		kv.Value = Value{kind: ValueInt, n: x}
 	case 0x21: // double_value
 		if ve-vs != 9 {
 			return kv, false
 		}
-		kv.Value = Value{kind: ValueDouble, num: le64(src[vs+1 : ve])}
+		kv.Value = Value{kind: ValueDouble, n: le64(src[vs+1 : ve])}
 	default:
 		return kv, false
 	}

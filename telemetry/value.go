@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // ValueKind is the OTLP wire type of a [Value]. The zero value, ValueEmpty, is an unset value.
@@ -34,11 +35,19 @@ func (k ValueKind) String() string {
 // Value is an OTLP attribute value that remembers its wire type: a number sent as the string
 // "49" stays a string on re-encode, while [Value.AsInt] still reads 49. The zero Value is empty.
 // Values are immutable once built; slices returned by Array and Map must not be modified.
+//
+// Compare values with [Value.Equal], not with == or reflect.DeepEqual: a Value refers to its
+// contents rather than holding them, so two equal strings from different places compare
+// unequal with ==. (This keeps a Value at 24 bytes, which matters: attribute lists are most of
+// a decoded event's memory.)
 type Value struct {
+	// ptr and n pack every kind into 24 bytes with one pointer, which keeps attribute lists
+	// small (they are most of a decoded record's memory): ptr is the data of a string or
+	// bytes value, the first element of an array or the first entry of a map, and n their
+	// length; for ints, bools and doubles ptr is nil and n holds the bits.
+	ptr  unsafe.Pointer
+	n    uint64
 	kind ValueKind
-	num  uint64 // int, bool (0/1) or the bits of a double
-	str  string // string or bytes
-	ext  any    // *[]Value for arrays, *[]KeyValue for maps (pointers box without allocating)
 }
 
 // KeyValue is one attribute: a key and its value.
@@ -48,13 +57,13 @@ type KeyValue struct {
 }
 
 // String returns a string Value.
-func String(s string) Value { return Value{kind: ValueString, str: s} }
+func String(s string) Value { return strValue(ValueString, s) }
 
 // Int returns an int Value.
-func Int(n int64) Value { return Value{kind: ValueInt, num: uint64(n)} }
+func Int(n int64) Value { return Value{kind: ValueInt, n: uint64(n)} }
 
 // Double returns a double Value.
-func Double(f float64) Value { return Value{kind: ValueDouble, num: math.Float64bits(f)} }
+func Double(f float64) Value { return Value{kind: ValueDouble, n: math.Float64bits(f)} }
 
 // Bool returns a bool Value.
 func Bool(b bool) Value {
@@ -62,18 +71,15 @@ func Bool(b bool) Value {
 	if b {
 		n = 1
 	}
-	return Value{kind: ValueBool, num: n}
+	return Value{kind: ValueBool, n: n}
 }
 
 // Bytes returns a bytes Value. The bytes are copied.
-func Bytes(b []byte) Value { return Value{kind: ValueBytes, str: string(b)} }
+func Bytes(b []byte) Value { return strValue(ValueBytes, string(b)) }
 
 // Array returns an array Value holding vs (not copied).
 func Array(vs ...Value) Value {
-	if vs == nil {
-		vs = []Value{}
-	}
-	return Value{kind: ValueArray, ext: &vs}
+	return arrayValue(vs)
 }
 
 // Strings returns an array Value of string Values.
@@ -87,10 +93,7 @@ func Strings(ss ...string) Value {
 
 // Map returns a map (kvlist) Value holding kvs (not copied), in order.
 func Map(kvs ...KeyValue) Value {
-	if kvs == nil {
-		kvs = []KeyValue{}
-	}
-	return Value{kind: ValueMap, ext: &kvs}
+	return mapValue(kvs)
 }
 
 // Kind returns the wire type.
@@ -103,7 +106,7 @@ func (v Value) IsEmpty() bool { return v.kind == ValueEmpty }
 // rendering of any scalar.
 func (v Value) Str() string {
 	if v.kind == ValueString || v.kind == ValueBytes {
-		return v.str
+		return v.s()
 	}
 	return ""
 }
@@ -114,13 +117,13 @@ func (v Value) Str() string {
 func (v Value) Text() string {
 	switch v.kind {
 	case ValueString, ValueBytes:
-		return v.str
+		return v.s()
 	case ValueInt:
-		return strconv.FormatInt(int64(v.num), 10)
+		return strconv.FormatInt(int64(v.n), 10)
 	case ValueDouble:
-		return strconv.FormatFloat(math.Float64frombits(v.num), 'g', -1, 64)
+		return strconv.FormatFloat(math.Float64frombits(v.n), 'g', -1, 64)
 	case ValueBool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return "true"
 		}
 		return "false"
@@ -129,27 +132,27 @@ func (v Value) Text() string {
 }
 
 // IntRaw returns the int of an int value, without conversion.
-func (v Value) IntRaw() int64 { return int64(v.num) }
+func (v Value) IntRaw() int64 { return int64(v.n) }
 
 // DoubleRaw returns the float of a double value, without conversion.
-func (v Value) DoubleRaw() float64 { return math.Float64frombits(v.num) }
+func (v Value) DoubleRaw() float64 { return math.Float64frombits(v.n) }
 
 // BoolRaw returns the bool of a bool value, without conversion.
-func (v Value) BoolRaw() bool { return v.num != 0 }
+func (v Value) BoolRaw() bool { return v.n != 0 }
 
 // AsInt reads the value leniently as an integer: an int, a double with no fraction, or a string
 // holding a decimal integer (surrounding spaces allowed). ok is false for anything else.
 func (v Value) AsInt() (n int64, ok bool) {
 	switch v.kind {
 	case ValueInt:
-		return int64(v.num), true
+		return int64(v.n), true
 	case ValueDouble:
-		f := math.Float64frombits(v.num)
+		f := math.Float64frombits(v.n)
 		if f == math.Trunc(f) && f >= math.MinInt64 && f <= math.MaxInt64 {
 			return int64(f), true
 		}
 	case ValueString:
-		s := strings.TrimSpace(v.str)
+		s := strings.TrimSpace(v.s())
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n, true
 		}
@@ -164,11 +167,11 @@ func (v Value) AsInt() (n int64, ok bool) {
 func (v Value) AsFloat() (f float64, ok bool) {
 	switch v.kind {
 	case ValueDouble:
-		return math.Float64frombits(v.num), true
+		return math.Float64frombits(v.n), true
 	case ValueInt:
-		return float64(int64(v.num)), true
+		return float64(int64(v.n)), true
 	case ValueString:
-		f, err := strconv.ParseFloat(strings.TrimSpace(v.str), 64)
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.s()), 64)
 		if err == nil {
 			return f, true
 		}
@@ -181,9 +184,9 @@ func (v Value) AsFloat() (f float64, ok bool) {
 func (v Value) AsBool() (b bool, ok bool) {
 	switch v.kind {
 	case ValueBool:
-		return v.num != 0, true
+		return v.n != 0, true
 	case ValueString:
-		s := strings.TrimSpace(v.str)
+		s := strings.TrimSpace(v.s())
 		switch {
 		case strings.EqualFold(s, "true"):
 			return true, true
@@ -191,7 +194,7 @@ func (v Value) AsBool() (b bool, ok bool) {
 			return false, true
 		}
 	case ValueInt:
-		switch v.num {
+		switch v.n {
 		case 0:
 			return false, true
 		case 1:
@@ -204,9 +207,7 @@ func (v Value) AsBool() (b bool, ok bool) {
 // Array returns the elements of an array value, or nil.
 func (v Value) Array() []Value {
 	if v.kind == ValueArray {
-		if p, ok := v.ext.(*[]Value); ok {
-			return *p
-		}
+		return unsafe.Slice((*Value)(v.ptr), int(v.n))
 	}
 	return nil
 }
@@ -214,9 +215,7 @@ func (v Value) Array() []Value {
 // Map returns the entries of a map value, or nil.
 func (v Value) Map() []KeyValue {
 	if v.kind == ValueMap {
-		if p, ok := v.ext.(*[]KeyValue); ok {
-			return *p
-		}
+		return unsafe.Slice((*KeyValue)(v.ptr), int(v.n))
 	}
 	return nil
 }
@@ -233,7 +232,7 @@ func (v Value) AsStrings() []string {
 		}
 		return out
 	case ValueString:
-		return []string{v.str}
+		return []string{v.s()}
 	}
 	return nil
 }
@@ -241,10 +240,14 @@ func (v Value) AsStrings() []string {
 // Equal reports whether two values have the same kind and contents. Doubles compare by bits, so
 // NaN equals NaN.
 func (v Value) Equal(w Value) bool {
-	if v.kind != w.kind || v.num != w.num || v.str != w.str {
+	if v.kind != w.kind {
 		return false
 	}
 	switch v.kind {
+	case ValueString, ValueBytes:
+		return v.s() == w.s()
+	case ValueEmpty:
+		return true
 	case ValueArray:
 		a, b := v.Array(), w.Array()
 		if len(a) != len(b) {
@@ -266,9 +269,9 @@ func (v Value) Equal(w Value) bool {
 func (v Value) String() string {
 	switch v.kind {
 	case ValueString:
-		return "string(" + strconv.Quote(v.str) + ")"
+		return "string(" + strconv.Quote(v.s()) + ")"
 	case ValueBytes:
-		return "bytes(" + strconv.Itoa(len(v.str)) + ")"
+		return "bytes(" + strconv.Itoa(len(v.s())) + ")"
 	case ValueArray:
 		var b strings.Builder
 		b.WriteString("array[")
@@ -296,3 +299,21 @@ func (v Value) String() string {
 	}
 	return v.kind.String() + "(" + v.Text() + ")"
 }
+
+// strValue builds a string or bytes value that shares s's memory.
+func strValue(k ValueKind, s string) Value {
+	return Value{ptr: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s)), kind: k}
+}
+
+// arrayValue builds an array value that shares vs's memory.
+func arrayValue(vs []Value) Value {
+	return Value{ptr: unsafe.Pointer(unsafe.SliceData(vs)), n: uint64(len(vs)), kind: ValueArray}
+}
+
+// mapValue builds a map value that shares kvs's memory.
+func mapValue(kvs []KeyValue) Value {
+	return Value{ptr: unsafe.Pointer(unsafe.SliceData(kvs)), n: uint64(len(kvs)), kind: ValueMap}
+}
+
+// s returns the string of a string or bytes value.
+func (v Value) s() string { return unsafe.String((*byte)(v.ptr), int(v.n)) }
