@@ -246,7 +246,7 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 			if e-s >= 2 && d.src[s] == 0x0a {
 				l, n := consumeVarint(d.src[s+1 : e])
 				if n > 0 && uint64(e-s-1-n) == l {
-					return strValue(ValueString, d.src[s+1+n : e])
+					return strValue(ValueString, d.src[s+1+n:e])
 				}
 			}
 			return Value{}
