@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,9 +44,9 @@ func TestLiveCollector(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	data := filepath.Join(tmp, "cowork-data")
-	var logs bytes.Buffer
+	logs := &procOutput{}
 	cmd := exec.Command(bin, "-http", addr, "-grpc", "", "-data", data, "-log", "warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	stopped := false
 	stop := func() {
@@ -130,4 +131,23 @@ func TestLiveCollector(t *testing.T) {
 	check("collector stopped")
 	_, err = os.Stat(filepath.Join(data, storeFile))
 	require.NoError(t, err)
+}
+
+// procOutput collects a child process's output; exec copies into it from its own goroutine
+// while the test reads it.
+type procOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (p *procOutput) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b.Write(b)
+}
+
+func (p *procOutput) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b.String()
 }

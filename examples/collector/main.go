@@ -11,7 +11,9 @@
 //	-grpc ADDR   OTLP/gRPC, "" to disable           (default 127.0.0.1:4317)
 //	-data DIR    embedded store                     (default ./cowork-data)
 //	-redact P    strict | balanced | none | FILE    (default strict)
-//	-token T     require "Authorization: Bearer T"  (also $COWORK_TOKEN)
+//	-tokens FILE bearer tokens with roles, one "role token" a line (ingest | read | admin);
+//	             also $COWORK_TOKENS="role:token,…"
+//	-token T     one more admin token               (also $COWORK_TOKEN)
 //	-forward URL send redacted events on to another OTLP/HTTP endpoint
 package main
 
@@ -43,7 +45,8 @@ func run() error {
 		grpcAddr = flag.String("grpc", "127.0.0.1:4317", `OTLP/gRPC address, "" to disable`)
 		dataDir  = flag.String("data", collector.DefaultDataDir, "embedded store `directory`")
 		redactP  = flag.String("redact", collector.DefaultRedact, "redaction: strict | balanced | none | policy FILE")
-		token    = flag.String("token", os.Getenv("COWORK_TOKEN"), `require "Authorization: Bearer T" (also $COWORK_TOKEN)`)
+		token    = flag.String("token", os.Getenv("COWORK_TOKEN"), `an admin bearer token (also $COWORK_TOKEN)`)
+		tokFile  = flag.String("tokens", "", "token `file`: one \"role token\" a line, role ingest | read | admin (also $COWORK_TOKENS=\"role:token,…\")")
 		forward  = flag.String("forward", "", "send redacted events on to another OTLP/HTTP endpoint `URL`")
 		fsync    = flag.Bool("fsync", false, "wait for the disk on every commit (survives power loss, slower)")
 		logLevel = flag.String("log", "info", "log level: debug | info | warn | error")
@@ -62,10 +65,22 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	toks, err := collector.ParseTokens(os.Getenv("COWORK_TOKENS"))
+	if err != nil {
+		return fmt.Errorf("$COWORK_TOKENS: %w", err)
+	}
+	if *tokFile != "" {
+		ft, err := collector.LoadTokenFile(*tokFile, log)
+		if err != nil {
+			return err
+		}
+		toks = append(toks, ft...)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := collector.New(ctx, collector.Config{
-		DataDir: *dataDir, Redact: *redactP, Token: *token, Forward: *forward, FullSync: *fsync, Logger: log,
+		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Forward: *forward, FullSync: *fsync, Logger: log,
 		QuietPeriod: *quiet, IdleTimeout: *idle,
 	})
 	if err != nil {

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -19,35 +17,17 @@ const (
 	defaultRange = 7 * 24 * time.Hour
 )
 
-// routes adds the query API and /metrics to mux, behind the bearer token when one is set.
+// routes adds the query API and /metrics to mux, each behind the roles that may use it (when
+// tokens are configured) and recorded in access_log.
 func (c *Collector) routes(mux *http.ServeMux) {
-	mux.Handle("GET /api/health", c.auth(http.HandlerFunc(c.health)))
-	mux.Handle("GET /api/chains", c.auth(http.HandlerFunc(c.listChains)))
-	mux.Handle("GET /api/chains/{prompt_id}", c.auth(http.HandlerFunc(c.getChain)))
-	mux.Handle("GET /api/sessions", c.auth(http.HandlerFunc(c.listSessions)))
-	mux.Handle("GET /api/users", c.auth(http.HandlerFunc(c.listUsers)))
-	mux.Handle("GET /api/stats", c.auth(http.HandlerFunc(c.stats)))
-	mux.Handle("GET /metrics", c.auth(http.HandlerFunc(c.serveMetrics)))
-}
-
-func (c *Collector) auth(next http.Handler) http.Handler {
-	if c.cfg.Token == "" {
-		return next
-	}
-	want := sha256.Sum256([]byte("Bearer " + c.cfg.Token))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			h = "Bearer " + strings.TrimLeft(h[7:], " ")
-		}
-		got := sha256.Sum256([]byte(h))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="cowork"`)
-			apiError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	read := func(h http.HandlerFunc) http.Handler { return c.logged(c.guard("cowork", h, RoleRead)) }
+	mux.Handle("GET /api/health", c.logged(c.guard("cowork", http.HandlerFunc(c.health))))
+	mux.Handle("GET /api/chains", read(c.listChains))
+	mux.Handle("GET /api/chains/{prompt_id}", read(c.getChain))
+	mux.Handle("GET /api/sessions", read(c.listSessions))
+	mux.Handle("GET /api/users", read(c.listUsers))
+	mux.Handle("GET /api/stats", read(c.stats))
+	mux.Handle("GET /metrics", read(c.serveMetrics))
 }
 
 func apiError(w http.ResponseWriter, code int, msg string) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ type Collector struct {
 	engine *redact.Engine
 	asm    *correlate.Assembler
 	recv   *receiver.Receiver
+	authn  *authn
 	fwd    *forwarder
 	ready  atomic.Bool
 	closed atomic.Bool
@@ -42,7 +44,9 @@ type Collector struct {
 	grpcSrv *grpc.Server
 
 	ackCount, ackNanos, redactions atomic.Int64
-	lat                            latency
+	// OTLP requests refused by the collector's token check, before the receiver sees them.
+	otlpUnauthorized, otlpForbidden atomic.Int64
+	lat                             latency
 }
 
 var _ receiver.Consumer = (*Collector)(nil)
@@ -71,7 +75,18 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Collector{cfg: cfg, store: st, engine: engine}
+	toks := slices.Clone(cfg.Tokens)
+	if cfg.Token != "" {
+		toks = append(toks, Token{Role: RoleAdmin, Value: cfg.Token})
+	}
+	for _, t := range toks {
+		if t.Role == RoleUnknown || t.Value == "" {
+			st.Close()
+			return nil, fmt.Errorf("%w: a token without role or value", ErrTokens)
+		}
+		cfg.Logger.Info("collector: token", "role", t.Role.String(), "fingerprint", t.Fingerprint())
+	}
+	c := &Collector{cfg: cfg, store: st, engine: engine, authn: newAuthn(toks)}
 	c.runCtx, c.runCancel = context.WithCancel(context.Background())
 	// 256 MiB of buffered events bounds memory on a small machine; past it the oldest open
 	// chain is emitted early and amended by its later events.
@@ -87,7 +102,9 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	ro := cfg.Receiver
-	ro.Token, ro.Logger = cfg.Token, cfg.Logger
+	// The collector authenticates OTLP requests itself (several tokens, roles), so the
+	// receiver is given none.
+	ro.Token, ro.Logger = "", cfg.Logger
 	if c.recv, err = receiver.New(c, ro); err != nil {
 		st.Close()
 		return nil, err
@@ -108,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 		cfg.Logger.Warn("collector: resuming chains", "err_type", fmt.Sprintf("%T", err))
 	}
 	cfg.Logger.Info("collector: store open", "data_dir", cfg.DataDir, "redact", policy.Name, "resumed_events", len(evs),
-		"forward", cfg.Forward != "", "auth", cfg.Token != "")
+		"forward", cfg.Forward != "", "auth", len(toks) > 0)
 	c.ready.Store(true)
 	return c, nil
 }
@@ -136,7 +153,7 @@ func (c *Collector) Receiver() *receiver.Receiver { return c.recv }
 // /v1/metrics, the query API under /api/, and /metrics.
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", c.recv)
+	mux.Handle("/v1/", c.guard("otlp", c.recv, RoleIngest))
 	c.routes(mux)
 	return mux
 }
@@ -151,7 +168,7 @@ func (c *Collector) Serve(httpLn, grpcLn net.Listener) error {
 	}
 	c.httpSrv = &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if grpcLn != nil {
-		c.grpcSrv = grpc.NewServer(c.recv.GRPCServerOptions()...)
+		c.grpcSrv = grpc.NewServer(append(c.recv.GRPCServerOptions(), grpc.UnaryInterceptor(c.grpcAuth))...)
 		c.recv.RegisterGRPC(c.grpcSrv)
 	}
 	c.wg.Add(1)

@@ -25,8 +25,15 @@ type Config struct {
 	// Redact is the redaction policy: "strict", "balanced", "none", or the path of a policy
 	// file (YAML or JSON, see redact.LoadPolicy). Default: "strict".
 	Redact string
-	// Token, when set, is required as "Authorization: Bearer <Token>" on every request: OTLP
-	// over HTTP and gRPC, the query API and /metrics.
+	// Tokens are the bearer tokens the collector accepts ("Authorization: Bearer <Value>"),
+	// each with its role: ingest tokens may only send telemetry (OTLP over HTTP and gRPC),
+	// read tokens may only use the query API and /metrics, admin tokens may do both and run
+	// retention and exports. A known token of the wrong role is answered 403 (gRPC
+	// PermissionDenied), no known token 401 (Unauthenticated). With no token at all (Tokens
+	// and Token empty) every request is allowed.
+	Tokens []Token
+	// Token, when set, is one more admin token (the -token flag and $COWORK_TOKEN, kept for
+	// compatibility).
 	Token string
 	// Forward, when set, is an OTLP/HTTP base URL (e.g. http://siem:4318) that receives every
 	// stored, redacted batch, in order, as OTLP protobuf to Forward + "/v1/logs".

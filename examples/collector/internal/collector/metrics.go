@@ -89,6 +89,12 @@ func (c *Collector) writeMetrics(w io.Writer) {
 		{"cowork_collector_chains_evicted_total", "Chains closed early to bound memory.", "counter", float64(as.Evicted), ""},
 		{"cowork_collector_assembler_bytes", "Estimated bytes of events held by the assembler.", "gauge", float64(as.BytesHeld), ""},
 	}
+	if n := c.otlpUnauthorized.Load(); n > 0 {
+		rs.Refused["unauthorized"] += n
+	}
+	if n := c.otlpForbidden.Load(); n > 0 {
+		rs.Refused["forbidden"] += n
+	}
 	reasons := make([]string, 0, len(rs.Refused))
 	for r := range rs.Refused {
 		reasons = append(reasons, r)

@@ -96,4 +96,18 @@ CREATE TABLE IF NOT EXISTS metric_points (
 	attributes     TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_points_name_time ON metric_points (name, time);
+
+-- One row per query-API request (reads, refusals, admin actions): who asked (role and token
+-- fingerprint, never the token), when, what, and the answer's status.
+CREATE TABLE IF NOT EXISTS access_log (
+	id          INTEGER PRIMARY KEY,
+	time        TEXT    NOT NULL,
+	role        TEXT    NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	method      TEXT    NOT NULL,
+	path        TEXT    NOT NULL,
+	query       TEXT    NOT NULL,
+	status      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS access_log_time ON access_log (time);
 `

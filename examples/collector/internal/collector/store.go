@@ -469,6 +469,13 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 				return e
 			}
 			points += int64(len(it.rows))
+		case *accessWrite:
+			for _, r := range it.rows {
+				if _, e := t.tx.Exec(`INSERT INTO access_log (time, role, fingerprint, method, path, query, status) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					r.time, r.role, r.fingerprint, r.method, r.path, r.query, r.status); e != nil {
+					return e
+				}
+			}
 		}
 	}
 	if err = tx.Commit(); err != nil {
