@@ -22,8 +22,9 @@ import (
 // storeFile is the collector's SQLite store inside its data directory.
 const storeFile = "cowork.db"
 
-// storeVersion is the collector's meta.schema_version this source reads.
-const storeVersion = "1"
+// storeVersions are the collector's meta.schema_version values this source reads: version 2
+// differs from 1 only in auto-vacuum and retention indexes, not in the tables read here.
+var storeVersions = map[string]bool{"1": true, "2": true}
 
 // maxPayload bounds a stored payload's decompressed size.
 const maxPayload = 256 << 20
@@ -82,9 +83,9 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: %s: %v", errSchema, path, err)
 	}
-	if v != storeVersion {
+	if !storeVersions[v] {
 		db.Close()
-		return nil, fmt.Errorf("%w: %s has schema version %s, this report reads version %s", errSchema, path, v, storeVersion)
+		return nil, fmt.Errorf("%w: %s has schema version %s, this report reads versions 1 and 2", errSchema, path, v)
 	}
 	return &store{db: db, path: path}, nil
 }

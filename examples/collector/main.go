@@ -14,6 +14,7 @@
 //	-tokens FILE bearer tokens with roles, one "role token" a line (ingest | read | admin);
 //	             also $COWORK_TOKENS="role:token,…"
 //	-token T     one more admin token               (also $COWORK_TOKEN)
+//	-retain R    how long data is kept, e.g. events=30d,chains=400d,metrics=90d (the defaults)
 //	-forward URL send redacted events on to another OTLP/HTTP endpoint
 package main
 
@@ -47,6 +48,7 @@ func run() error {
 		redactP  = flag.String("redact", collector.DefaultRedact, "redaction: strict | balanced | none | policy FILE")
 		token    = flag.String("token", os.Getenv("COWORK_TOKEN"), `an admin bearer token (also $COWORK_TOKEN)`)
 		tokFile  = flag.String("tokens", "", "token `file`: one \"role token\" a line, role ingest | read | admin (also $COWORK_TOKENS=\"role:token,…\")")
+		retain   = flag.String("retain", "", "retention per class, e.g. `events=30d,chains=400d,metrics=90d` (the defaults)")
 		forward  = flag.String("forward", "", "send redacted events on to another OTLP/HTTP endpoint `URL`")
 		fsync    = flag.Bool("fsync", false, "wait for the disk on every commit (survives power loss, slower)")
 		logLevel = flag.String("log", "info", "log level: debug | info | warn | error")
@@ -65,6 +67,10 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	retention, err := collector.ParseRetention(*retain)
+	if err != nil {
+		return fmt.Errorf("-retain: %w", err)
+	}
 	toks, err := collector.ParseTokens(os.Getenv("COWORK_TOKENS"))
 	if err != nil {
 		return fmt.Errorf("$COWORK_TOKENS: %w", err)
@@ -80,7 +86,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := collector.New(ctx, collector.Config{
-		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Forward: *forward, FullSync: *fsync, Logger: log,
+		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Retention: retention, Forward: *forward, FullSync: *fsync, Logger: log,
 		QuietPeriod: *quiet, IdleTimeout: *idle,
 	})
 	if err != nil {

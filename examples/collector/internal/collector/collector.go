@@ -39,6 +39,8 @@ type Collector struct {
 	runCancel context.CancelFunc
 	wg        sync.WaitGroup
 
+	retainMu sync.Mutex // serialises retention runs
+
 	mu      sync.Mutex
 	httpSrv *http.Server
 	grpcSrv *grpc.Server
@@ -177,6 +179,8 @@ func (c *Collector) Serve(httpLn, grpcLn net.Listener) error {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.fwd.run(c.runCtx) }()
 	}
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.retainLoop(c.runCtx) }()
 	srv, gsrv := c.httpSrv, c.grpcSrv
 	c.mu.Unlock()
 	errc := make(chan error, 2)

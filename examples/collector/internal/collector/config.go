@@ -59,6 +59,13 @@ type Config struct {
 	// Receiver sets the OTLP limits (body sizes, concurrency, timeouts); its Token and Logger
 	// are replaced by the collector's.
 	Receiver receiver.Options
+	// Retention is how long each class of data is kept (see [Retention]); zero fields take
+	// the defaults (events 30 days, chains 400 days, metrics 90 days).
+	Retention Retention
+	// RetentionEvery is how often retention runs while serving. Default: DefaultRetentionRun.
+	RetentionEvery time.Duration
+	// Now is the clock retention judges age by. Default: time.Now.
+	Now func() time.Time
 	// Logger receives the collector's structured logs (never event content). Default: discard.
 	Logger *slog.Logger
 }
@@ -78,6 +85,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SaturationWait <= 0 {
 		c.SaturationWait = DefaultSaturationWait
+	}
+	c.Retention = c.Retention.withDefaults()
+	if c.RetentionEvery <= 0 {
+		c.RetentionEvery = DefaultRetentionRun
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

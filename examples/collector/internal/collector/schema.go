@@ -1,7 +1,12 @@
 package collector
 
-// schemaVersion is stored in meta.schema_version; a store with another version is refused.
-const schemaVersion = "1"
+// schemaVersion is stored in meta.schema_version of new stores; a store of a version not in
+// readableVersions is refused. Version 2 stores are created with incremental auto-vacuum, so
+// retention returns space to the file system; version 1 stores (created without it) keep
+// working, their freed pages are reused instead.
+const schemaVersion = "2"
+
+var readableVersions = map[string]bool{"1": true, "2": true}
 
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `
@@ -36,6 +41,8 @@ CREATE TABLE IF NOT EXISTS events (
 	attributes     TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (ckey, name, seq, time_unix_nano, chash);
+-- Retention deletes events by time.
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
 CREATE TABLE IF NOT EXISTS open_chains (
@@ -96,6 +103,7 @@ CREATE TABLE IF NOT EXISTS metric_points (
 	attributes     TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_points_name_time ON metric_points (name, time);
+CREATE INDEX IF NOT EXISTS metric_points_time ON metric_points (time);
 
 -- One row per query-API request (reads, refusals, admin actions): who asked (role and token
 -- fingerprint, never the token), when, what, and the answer's status.

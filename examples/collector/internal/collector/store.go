@@ -64,6 +64,7 @@ type chainWrite struct {
 // is queued in one transaction (group commit), and a pool of readers.
 type store struct {
 	w, r, ck *sql.DB
+	rt       *sql.DB // retention: short delete transactions beside the writer
 	stopCk   chan struct{}
 	ckDone   chan struct{}
 	queue    chan any // requests (logs, metrics)
@@ -101,6 +102,9 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	// 16 KiB pages (the default is 4 KiB; this applies when the file is created): a quarter of
 	// the WAL frames, and so of the write system calls, per commit.
 	q.Add("_pragma", "page_size(16384)")
+	// Incremental auto-vacuum lets retention return freed pages to the file system; it only
+	// takes effect on a new, empty database (older stores keep reusing free pages).
+	q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -129,7 +133,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, schemaVersion)
-	case err == nil && v != schemaVersion:
+	case err == nil && !readableVersions[v]:
 		err = fmt.Errorf("%w: %s (this build reads %s)", ErrSchema, v, schemaVersion)
 	}
 	if err != nil {
@@ -157,12 +161,21 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	rt, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		ck.Close()
+		return nil, fmt.Errorf("collector: open store: %w", err)
+	}
+	rt.SetMaxOpenConns(1)
+	s := &store{w: w, r: r, ck: ck, rt: rt, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	if err := s.stmts.prepare(w); err != nil {
 		s.stmts.close()
 		w.Close()
 		r.Close()
 		ck.Close()
+		rt.Close()
 		return nil, fmt.Errorf("collector: prepare: %w", err)
 	}
 	go s.run()
@@ -251,7 +264,7 @@ func (s *store) Close() error {
 	<-s.ckDone
 	s.stmts.close()
 	_, err := s.ck.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return errors.Join(err, s.ck.Close(), s.r.Close(), s.w.Close())
+	return errors.Join(err, s.rt.Close(), s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
 // run is the writer. Each transaction takes the waiting requests first (their clients wait
@@ -685,7 +698,14 @@ func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Ev
 	for _, l := range locs {
 		if l.batch != cur {
 			var payload []byte
-			if err := s.r.QueryRowContext(ctx, `SELECT payload FROM batches WHERE id = ?`, l.batch).Scan(&payload); err != nil {
+			err := s.r.QueryRowContext(ctx, `SELECT payload FROM batches WHERE id = ?`, l.batch).Scan(&payload)
+			if errors.Is(err, sql.ErrNoRows) {
+				// Retention deleted the batch (by time received) before this event (by its own
+				// time, later than received): the event cannot be replayed.
+				cur, evs = l.batch, nil
+				continue
+			}
+			if err != nil {
 				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
 			}
 			logs, err := decodePayload(payload)
