@@ -83,28 +83,38 @@ type whoKey struct{}
 // logged records every request to next in access_log, once answered, refused ones included
 // (role "none" when no known token was presented). The row is queued for the writer and
 // committed with the next group commit; when the writer is closed or stays saturated for
-// SaturationWait the row is lost and a warning logged.
+// SaturationWait the row is lost and a warning logged. A handler that aborts mid-answer
+// (panic http.ErrAbortHandler) is recorded with status 500.
 func (c *Collector) logged(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who := new(principal)
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), whoKey{}, who)))
-		role := "none"
-		if who.role != RoleUnknown {
-			role = who.role.String()
-			if c.authn.open() {
-				role = "anonymous"
+		defer func() {
+			p := recover()
+			role := "none"
+			if who.role != RoleUnknown {
+				role = who.role.String()
+				if c.authn.open() {
+					role = "anonymous"
+				}
 			}
-		}
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		row := accessRow{time: fmtTime(start), role: role, fingerprint: who.fingerprint, method: r.Method,
-			path: r.URL.Path, query: accessQuery(r.URL.Query()), status: sw.status}
-		ok, err := c.store.send(context.Background(), &accessWrite{rows: []accessRow{row}}, c.cfg.SaturationWait)
-		if err != nil || !ok {
-			c.cfg.Logger.Warn("collector: access log row lost", "path", r.URL.Path, "principal", role)
-		}
+			switch {
+			case p != nil:
+				sw.status = http.StatusInternalServerError // aborted mid-answer
+			case sw.status == 0:
+				sw.status = http.StatusOK
+			}
+			row := accessRow{time: fmtTime(start), role: role, fingerprint: who.fingerprint, method: r.Method,
+				path: r.URL.Path, query: accessQuery(r.URL.Query()), status: sw.status}
+			ok, err := c.store.send(context.Background(), &accessWrite{rows: []accessRow{row}}, c.cfg.SaturationWait)
+			if err != nil || !ok {
+				c.cfg.Logger.Warn("collector: access log row lost", "path", r.URL.Path, "principal", role)
+			}
+			if p != nil {
+				panic(p)
+			}
+		}()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), whoKey{}, who)))
 	})
 }

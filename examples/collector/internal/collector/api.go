@@ -28,6 +28,7 @@ func (c *Collector) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/users", read(c.listUsers))
 	mux.Handle("GET /api/stats", read(c.stats))
 	mux.Handle("GET /metrics", read(c.serveMetrics))
+	mux.Handle("GET /api/export", c.logged(c.guard("cowork", http.HandlerFunc(c.export), RoleAdmin)))
 	mux.Handle("POST /api/retention/run", c.logged(c.guard("cowork", http.HandlerFunc(c.runRetention), RoleAdmin)))
 }
 
