@@ -58,7 +58,8 @@ func ParseRole(s string) (Role, error) {
 	case "admin":
 		return RoleAdmin, nil
 	}
-	return RoleUnknown, fmt.Errorf("%w: unknown role %q (want ingest, read or admin)", ErrTokens, s)
+	// The text is not quoted: a token written in the role's place must not reach a log.
+	return RoleUnknown, fmt.Errorf("%w: unknown role (want ingest, read or admin)", ErrTokens)
 }
 
 // ErrTokens reports a malformed token list or token file.

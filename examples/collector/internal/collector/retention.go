@@ -80,7 +80,8 @@ func ParseRetention(s string) (Retention, error) {
 
 func parseDays(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if v, err := strconv.ParseFloat(n, 64); err == nil && v > 0 {
+		// At most 100,000 days: time.Duration holds about 292 years.
+		if v, err := strconv.ParseFloat(n, 64); err == nil && v > 0 && v <= 100_000 {
 			return time.Duration(v * float64(24*time.Hour)), nil
 		}
 	}
