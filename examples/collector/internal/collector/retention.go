@@ -24,7 +24,7 @@ var ErrRetention = errors.New("collector: bad retention")
 // Retention is how long each class of data is kept. A zero field takes its default.
 //
 //   - Events: rows of events by the event's time, and batches (the stored requests, which the
-//     forwarder and restarts read) by the time they were received.
+//     forwarder and restarts read) by the time they were received, except the newest batch.
 //   - Chains: rows of chains by the chain's start.
 //   - Metrics: rows of metric_points by the point's time.
 //
@@ -134,9 +134,11 @@ func (c *Collector) RunRetention(ctx context.Context) (RetentionResult, error) {
 	chunk := strconv.Itoa(retainChunk)
 	evCut, chCut, mtCut := fmtTime(now.Add(-r.Events)), fmtTime(now.Add(-r.Chains)), fmtTime(now.Add(-r.Metrics))
 	del(&res.Events, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? AND time <> '' LIMIT `+chunk+`)`, evCut)
-	// received_at grows with id: the expired batches are the oldest ids.
+	// received_at grows with id: the expired batches are the oldest ids. The newest batch is
+	// always kept: SQLite numbers a new row max(id)+1, and the forwarder's cursor relies on
+	// ids never going back.
 	del(&res.Batches, `DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE id < COALESCE(
-		(SELECT id FROM batches WHERE received_at >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM batches)) ORDER BY id LIMIT `+chunk+`)`, evCut)
+		(SELECT id FROM batches WHERE received_at >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) FROM batches)) ORDER BY id LIMIT `+chunk+`)`, evCut)
 	del(&res.Chains, `DELETE FROM chains WHERE id IN (SELECT id FROM chains WHERE started_at < ? AND started_at <> '' LIMIT `+chunk+`)`, chCut)
 	del(&res.MetricPoints, `DELETE FROM metric_points WHERE id IN (SELECT id FROM metric_points WHERE time < ? AND time <> '' LIMIT `+chunk+`)`, mtCut)
 	if err == nil && res.Events+res.Batches+res.Chains+res.MetricPoints > 0 {

@@ -165,6 +165,7 @@ func TestRetention(t *testing.T) {
 	assert.Zero(t, total.Batches)
 
 	// 31 days later everything but the chains has expired; its space is freed.
+	maxBatch := count(`SELECT max(id) FROM batches`)
 	skew.Store(int64(31 * 24 * time.Hour))
 	code, res := run(adminTok)
 	require.Equal(t, http.StatusOK, code)
@@ -172,7 +173,9 @@ func TestRetention(t *testing.T) {
 	assert.Positive(t, res.Batches)
 	assert.Positive(t, res.PagesFreed)
 	assert.Equal(t, 0, count(`SELECT count(*) FROM events`))
-	assert.Equal(t, 0, count(`SELECT count(*) FROM batches`))
+	assert.Equal(t, 1, count(`SELECT count(*) FROM batches`), "the newest batch stays: ids must never go back")
+	require.NoError(t, c.ConsumeLogs(ctx, prompts(now, "after")))
+	assert.Greater(t, count(`SELECT max(id) FROM batches`), maxBatch, "batch ids go on after retention")
 	assert.Equal(t, 1, count(`SELECT count(*) FROM metric_points`))
 	assert.Positive(t, count(`SELECT count(*) FROM chains WHERE session_id = 'old'`))
 }
