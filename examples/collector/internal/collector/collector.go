@@ -127,7 +127,8 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 		cfg.Logger.Warn("collector: resuming chains", "err_type", fmt.Sprintf("%T", err))
 	}
 	cfg.Logger.Info("collector: store open", "data_dir", cfg.DataDir, "redact", policy.Name, "resumed_events", len(evs),
-		"forward", cfg.Forward != "", "auth", len(toks) > 0)
+		"forward", cfg.Forward != "", "auth", len(toks) > 0,
+		"retain_events", cfg.Retention.Events.String(), "retain_chains", cfg.Retention.Chains.String(), "retain_metrics", cfg.Retention.Metrics.String())
 	c.ready.Store(true)
 	return c, nil
 }
