@@ -57,6 +57,13 @@ func TestSaturationAnswers429(t *testing.T) {
 	require.NoError(t, conn.Close())
 	wg.Wait()
 
+	// Once the lock is gone the collector accepts again. (On a loaded machine every request
+	// above may have been refused while the lock was held, so this one is sent after it.)
+	after, _, err := load.Generate(load.Fleet{Seed: 4, Users: 1, SessionsPerUser: 1, PromptsPerSession: 1, BatchSize: 10})
+	require.NoError(t, err)
+	resp := postBody(t, url, "/v1/logs", "application/x-protobuf", after[0].Body)
+	answers = append(answers, answer{resp.StatusCode, resp.Header.Get("Retry-After"), after[0].Events})
+
 	var ok, refused int
 	var acked int64
 	for _, a := range answers {
