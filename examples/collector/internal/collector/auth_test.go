@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,9 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -103,22 +100,7 @@ func TestRoles(t *testing.T) {
 func TestRolesGRPC(t *testing.T) {
 	c, err := collector.New(context.Background(), rolesConfig(t, t.TempDir()))
 	require.NoError(t, err)
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	grpcLn, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- c.Serve(httpLn, grpcLn) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, c.Shutdown(ctx))
-		require.NoError(t, <-done)
-	}()
-	conn, err := grpc.NewClient(grpcLn.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	client := collogspb.NewLogsServiceClient(conn)
+	client, _ := serveGRPC(t, c)
 	var req collogspb.ExportLogsServiceRequest
 	require.NoError(t, proto.Unmarshal(corpus.Logs(corpus.Protobuf, "skill")[0].Data, &req))
 	for _, tc := range []struct {

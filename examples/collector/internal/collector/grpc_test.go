@@ -2,16 +2,12 @@ package collector_test
 
 import (
 	"context"
-	"net"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -26,23 +22,8 @@ func TestGRPC(t *testing.T) {
 	cfg.Token = "tok"
 	c, err := collector.New(context.Background(), cfg)
 	require.NoError(t, err)
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	grpcLn, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- c.Serve(httpLn, grpcLn) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, c.Shutdown(ctx))
-		require.NoError(t, <-done)
-	}()
 
-	conn, err := grpc.NewClient(grpcLn.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	defer conn.Close()
-	client := collogspb.NewLogsServiceClient(conn)
+	client, url := serveGRPC(t, c)
 	f := corpus.Logs(corpus.Protobuf, "skill")[0]
 	var req collogspb.ExportLogsServiceRequest
 	require.NoError(t, proto.Unmarshal(f.Data, &req))
@@ -54,6 +35,6 @@ func TestGRPC(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, resp.GetPartialSuccess())
 	var st map[string]int64
-	require.Equal(t, 200, getJSON(t, "http://"+httpLn.Addr().String()+"/api/stats", &st, "Authorization", "Bearer tok"))
+	require.Equal(t, 200, getJSON(t, url+"/api/stats", &st, "Authorization", "Bearer tok"))
 	assert.Equal(t, int64(decodeFile(t, f).Len()), st["events"])
 }
