@@ -512,6 +512,16 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 
 // keyValue reads an OTLP KeyValue object.
 func (s *jsonScanner) keyValue(depth int) (KeyValue, error) {
+	if s.peek() == '{' {
+		if kv, ok := s.fastKeyValue(); ok {
+			return kv, nil
+		}
+	}
+	return s.keyValueObject(depth)
+}
+
+// keyValueObject reads an OTLP KeyValue object in any form.
+func (s *jsonScanner) keyValueObject(depth int) (KeyValue, error) {
 	var kv KeyValue
 	if s.peek() != '{' {
 		return kv, s.skipValueAs("attribute", "a KeyValue object")
@@ -539,4 +549,127 @@ func (s *jsonScanner) attributes(dst []KeyValue) ([]KeyValue, error) {
 		return err
 	})
 	return dst, err
+}
+
+// plainEnd returns the index of the quote that ends the string whose first byte is at p, when
+// the string has no escape and no control character and is valid UTF-8; else -1 (the general
+// path then reads it, reporting or replacing what is wrong).
+func plainEnd(src string, p int) int {
+	i := p
+	for ; i+8 <= len(src); i += 8 {
+		w := le64(src[i : i+8])
+		const lo, hi = 0x0101010101010101, 0x8080808080808080
+		quote := w ^ (lo * '"')
+		slash := w ^ (lo * '\\')
+		if (((quote-lo)&^quote)|((slash-lo)&^slash)|((w-lo*0x20)&^w)|w)&hi != 0 {
+			break
+		}
+	}
+	ascii := true
+	for ; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == '"':
+			if !ascii && !validUTF8(src[p:i]) {
+				return -1
+			}
+			return i
+		case c == '\\' || c < 0x20:
+			return -1
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return -1
+}
+
+// fastKeyValue reads, in one pass, the compact form in which encoders (the CLI's among them)
+// write a scalar attribute: {"key":"K","value":{"stringValue":"V"}}, or boolValue, intValue
+// (a number or a string of digits) or doubleValue (a number). Any other shape, white space,
+// escape or invalid UTF-8 returns ok=false with the scanner unmoved, and the general path
+// reads the attribute; both give the same result.
+func (s *jsonScanner) fastKeyValue() (kv KeyValue, ok bool) {
+	src, p := s.src, s.pos
+	const open, mid = `{"key":"`, `","value":{"`
+	if !strings.HasPrefix(src[p:], open) {
+		return kv, false
+	}
+	p += len(open)
+	e := plainEnd(src, p)
+	if e < 0 || !strings.HasPrefix(src[e:], mid) {
+		return kv, false
+	}
+	key := src[p:e]
+	p = e + len(mid)
+	rest := src[p:]
+	switch {
+	case strings.HasPrefix(rest, `stringValue":"`):
+		p += len(`stringValue":"`)
+		e := plainEnd(src, p)
+		if e < 0 {
+			return kv, false
+		}
+		kv.Value = strValue(ValueString, src[p:e])
+		p = e + 1
+	case strings.HasPrefix(rest, `intValue":`):
+		p += len(`intValue":`)
+		quoted := p < len(src) && src[p] == '"'
+		if quoted {
+			p++
+		}
+		neg := p < len(src) && src[p] == '-'
+		if neg {
+			p++
+		}
+		start := p
+		var n int64
+		for p < len(src) && src[p] >= '0' && src[p] <= '9' && p-start < 18 {
+			n = n*10 + int64(src[p]-'0')
+			p++
+		}
+		if p == start || (p < len(src) && src[p] >= '0' && src[p] <= '9') {
+			return kv, false // no digits, or more than 18: the general path decides
+		}
+		if quoted {
+			if p >= len(src) || src[p] != '"' {
+				return kv, false
+			}
+			p++
+		}
+		if neg {
+			n = -n
+		}
+		kv.Value = Int(n)
+	case strings.HasPrefix(rest, `boolValue":true`):
+		p += len(`boolValue":true`)
+		kv.Value = Bool(true)
+	case strings.HasPrefix(rest, `boolValue":false`):
+		p += len(`boolValue":false`)
+		kv.Value = Bool(false)
+	case strings.HasPrefix(rest, `doubleValue":`):
+		p += len(`doubleValue":`)
+		start := p
+		if p >= len(src) || (src[p] != '-' && (src[p] < '0' || src[p] > '9')) {
+			return kv, false
+		}
+		for p < len(src) {
+			c := src[p]
+			if (c < '0' || c > '9') && c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' {
+				break
+			}
+			p++
+		}
+		f, err := strconv.ParseFloat(src[start:p], 64)
+		if err != nil || p == start {
+			return kv, false
+		}
+		kv.Value = Double(f)
+	default:
+		return kv, false
+	}
+	if !strings.HasPrefix(src[p:], "}}") {
+		return kv, false
+	}
+	s.pos = p + 2
+	kv.Key = key
+	return kv, true
 }

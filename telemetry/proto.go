@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -328,7 +327,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 
 func (d *protoDecoder) str(s, e int) (string, error) {
 	v := d.src[s:e]
-	if !utf8.ValidString(v) {
+	if !validUTF8(v) {
 		return "", fmt.Errorf("%w: invalid UTF-8 in string", ErrMalformed)
 	}
 	return v, nil
@@ -496,7 +495,7 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 		return kv, false
 	}
 	key := src[ks:ke]
-	if !utf8.ValidString(key) {
+	if !validUTF8(key) {
 		return kv, false
 	}
 	kv.Key = key
@@ -507,7 +506,7 @@ func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
 			return kv, false
 		}
 		str := src[vs+1+n : ve]
-		if !utf8.ValidString(str) {
+		if !validUTF8(str) {
 			return kv, false
 		}
 		kv.Value = strValue(ValueString, str)

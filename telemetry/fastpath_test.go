@@ -1,0 +1,71 @@
+package telemetry
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// checkFastKeyValueJSON asserts that the JSON attribute fast path, when it accepts src, reads
+// what the general path reads and stops where it stops.
+func checkFastKeyValueJSON(t *testing.T, src string) (accepted bool) {
+	fast := jsonScanner{src: src, maxDepth: 8}
+	kv, ok := fast.fastKeyValue()
+	if !ok {
+		require.Zero(t, fast.pos, "a refused input must leave the scanner unmoved")
+		return false
+	}
+	gen := jsonScanner{src: src, maxDepth: 8}
+	want, err := gen.keyValueObject(0)
+	require.NoError(t, err, "fast path accepted %q, the general path fails", src)
+	require.NoError(t, gen.sem, "fast path accepted %q, the general path reports it", src)
+	require.Equal(t, want.Key, kv.Key, "%q", src)
+	require.True(t, want.Value.Equal(kv.Value), "%q: fast %v, general %v", src, kv.Value, want.Value)
+	require.Equal(t, gen.pos, fast.pos, "%q", src)
+	return true
+}
+
+func TestFastKeyValueJSON(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		fast bool
+	}{
+		{`{"key":"session.id","value":{"stringValue":"5fe8c30a"}}`, true},
+		{`{"key":"k","value":{"stringValue":""}},`, true},
+		{`{"key":"","value":{"boolValue":true}}`, true},
+		{`{"key":"k","value":{"boolValue":false}}`, true},
+		{`{"key":"k","value":{"intValue":0}}`, true},
+		{`{"key":"k","value":{"intValue":"-42"}}`, true},
+		{`{"key":"k","value":{"intValue":123456789012345678}}`, true},
+		{`{"key":"k","value":{"intValue":"9223372036854775807"}}`, false}, // 19 digits: general path
+		{`{"key":"k","value":{"intValue":1.0}}`, false},
+		{`{"key":"k","value":{"intValue":+1}}`, false},
+		{`{"key":"k","value":{"intValue":"12}}`, false},
+		{`{"key":"k","value":{"doubleValue":0.003355}}`, true},
+		{`{"key":"k","value":{"doubleValue":-1e-7}}`, true},
+		{`{"key":"k","value":{"doubleValue":"NaN"}}`, false},
+		{`{"key":"k","value":{"doubleValue":1e999}}`, false},
+		{`{"key":"k","value":{"stringValue":"caf\u00e9"}}`, false},
+		{`{"key":"k","value":{"stringValue":"café — ok"}}`, true},
+		{"{\"key\":\"k\",\"value\":{\"stringValue\":\"bad \xff\"}}", false},
+		{"{\"key\":\"k\",\"value\":{\"stringValue\":\"tab\t\"}}", false},
+		{`{"key":"k", "value":{"stringValue":"v"}}`, false},
+		{`{"value":{"stringValue":"v"},"key":"k"}`, false},
+		{`{"key":"k","value":{"stringValue":"v","x":1}}`, false},
+		{`{"key":"k","value":{"arrayValue":{"values":[]}}}`, false},
+		{`{"key":"k","value":{"stringValue":"v"}`, false},
+	} {
+		assert.Equal(t, tc.fast, checkFastKeyValueJSON(t, tc.src), "%q", tc.src)
+	}
+}
+
+func FuzzFastKeyValueJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"key":"a","value":{"stringValue":"b"}}`, `{"key":"a","value":{"intValue":"12"}}`,
+		`{"key":"a","value":{"doubleValue":1.5e3}}`, `{"key":"a","value":{"boolValue":true}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) { checkFastKeyValueJSON(t, src) })
+}

@@ -1,0 +1,55 @@
+package telemetry
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// validUTF8 reports whether s is valid UTF-8, like [utf8.ValidString], but faster on what
+// telemetry carries: many short keys and values, mostly ASCII with a rare multi-byte rune.
+// It tests eight bytes at a time with no call for short strings, and after a multi-byte rune
+// goes back to testing eight at a time (utf8.ValidString continues byte by byte).
+func validUTF8(s string) bool {
+	n := len(s)
+	if n < 8 {
+		var or byte
+		for i := 0; i < n; i++ {
+			or |= s[i]
+		}
+		return or < utf8.RuneSelf || utf8.ValidString(s)
+	}
+	b := unsafe.Slice(unsafe.StringData(s), n) // read only
+	i := 0
+	for {
+		for i+8 <= n {
+			if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+				break
+			}
+			i += 8
+		}
+		if i+8 > n {
+			// The tail: test the last eight bytes, overlapping what was tested.
+			if binary.LittleEndian.Uint64(b[n-8:])&0x8080808080808080 == 0 {
+				return true
+			}
+			for i < n && s[i] < utf8.RuneSelf {
+				i++
+			}
+			if i == n {
+				return true
+			}
+		}
+		for i < n && s[i] < utf8.RuneSelf {
+			i++
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
+		if i == n {
+			return true
+		}
+	}
+}
