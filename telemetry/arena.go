@@ -35,6 +35,18 @@ func (a *arena) push(kv KeyValue) {
 	a.n++
 }
 
+// slot appends a zero entry to the record's list and returns it, to be filled in place;
+// unslot takes back the entry of the last slot call.
+func (a *arena) slot() *KeyValue {
+	a.push(KeyValue{})
+	return &a.kvs[a.n-1]
+}
+
+func (a *arena) unslot() {
+	a.n--
+	a.kvs[a.n] = KeyValue{}
+}
+
 func (a *arena) end() []KeyValue {
 	if a.n == a.start {
 		return nil
@@ -68,7 +80,7 @@ func (c *pathCache) get(v Value) []string {
 }
 
 // setAttr fills the typed field that views kv, on the record and, when known, the event.
-func (c *pathCache) setAttr(ev Event, r *Record, kv KeyValue) {
+func (c *pathCache) setAttr(ev Event, r *Record, kv *KeyValue) {
 	if kv.Key == KeyWorkspaceHostPaths {
 		r.WorkspaceHostPaths = c.get(kv.Value)
 		return

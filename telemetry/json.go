@@ -212,7 +212,7 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 			err = s.array(func() error {
 				kv, err := s.keyValue(0)
 				s.arena.push(kv)
-				d.paths.setAttr(ev, r, kv)
+				d.paths.setAttr(ev, r, &kv)
 				return err
 			})
 			r.Attrs = s.arena.end()

@@ -260,6 +260,22 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, error) {
 	d.arena.begin()
 	for off < end {
+		// Attributes (field 6, length-delimited: tag 0x32) are most of a record: read their
+		// tag and length here and the common shape in one pass, without the general field
+		// reader.
+		if d.src[off] == 0x32 && off+1 < end {
+			l, n := consumeVarint(d.src[off+1 : end])
+			if n > 0 && l <= uint64(end-off-1-n) {
+				s := off + 1 + n
+				e := s + int(l)
+				if kv := d.arena.slot(); d.fastKeyValue(kv, s, e) {
+					d.paths.setAttr(ev, r, kv)
+					off = e
+					continue
+				}
+				d.arena.unslot()
+			}
+		}
 		num, typ, s, e, v, next, err := d.field(off, end)
 		if err != nil {
 			return off, err
@@ -297,7 +313,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 				return s, err
 			}
 			d.arena.push(kv)
-			d.paths.setAttr(ev, r, kv)
+			d.paths.setAttr(ev, r, &kv)
 		case 7:
 			r.DroppedAttributesCount = uint32(v)
 		case 8:
@@ -334,10 +350,10 @@ func (d *protoDecoder) str(s, e int) (string, error) {
 }
 
 func (d *protoDecoder) decodeKeyValue(off, end, depth int) (KeyValue, error) {
-	if kv, ok := d.fastKeyValue(off, end); ok {
+	var kv KeyValue
+	if d.fastKeyValue(&kv, off, end) {
 		return kv, nil
 	}
-	var kv KeyValue
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)
 		if err != nil {
@@ -471,64 +487,72 @@ func le32(b string) uint32 {
 // one pass: 0x0a len key 0x12 len (0x0a len str | 0x10 bool | 0x18 int | 0x21 double). Any other
 // shape (arrays, maps, unusual field order, invalid UTF-8) returns ok=false and the generic
 // path decodes it.
-func (d *protoDecoder) fastKeyValue(off, end int) (kv KeyValue, ok bool) {
+func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 	src := d.src[:end]
 	if off >= end || src[off] != 0x0a {
-		return kv, false
+		return false
 	}
 	kl, n := consumeVarint(src[off+1:])
 	if n < 0 || kl > uint64(end-off-1-n) {
-		return kv, false
+		return false
 	}
 	ks := off + 1 + n
 	ke := ks + int(kl)
 	if ke+2 > end || src[ke] != 0x12 {
-		return kv, false
+		return false
 	}
 	vl, n := consumeVarint(src[ke+1:])
 	if n < 0 || vl > uint64(end-ke-1-n) {
-		return kv, false
+		return false
 	}
 	vs := ke + 1 + n
 	ve := vs + int(vl)
 	if ve != end || vs >= ve {
-		return kv, false
+		return false
 	}
 	key := src[ks:ke]
-	if !validUTF8(key) {
-		return kv, false
-	}
-	kv.Key = key
 	switch src[vs] {
 	case 0x0a: // string_value
 		sl, n := consumeVarint(src[vs+1 : ve])
 		if n < 0 || uint64(ve-vs-1-n) != sl {
-			return kv, false
+			return false
 		}
 		str := src[vs+1+n : ve]
-		if !validUTF8(str) {
-			return kv, false
+		// When both lengths take one byte, everything between the key and the string is
+		// ASCII (tags and lengths under 0x80), so one check of the whole span is the check
+		// of both: an ASCII byte can neither end nor continue a multi-byte rune.
+		if vs == ke+2 && n == 1 {
+			if !validUTF8(src[ks:ve]) {
+				return false
+			}
+		} else if !validUTF8(key) || !validUTF8(str) {
+			return false
 		}
-		kv.Value = strValue(ValueString, str)
+		kv.Key, kv.Value = key, strValue(ValueString, str)
+		return true
 	case 0x10: // bool_value
 		x, n := consumeVarint(src[vs+1 : ve])
 		if n < 0 || vs+1+n != ve {
-			return kv, false
+			return false
 		}
 		kv.Value = Bool(x != 0)
 	case 0x18: // int_value
 		x, n := consumeVarint(src[vs+1 : ve])
 		if n < 0 || vs+1+n != ve {
-			return kv, false
+			return false
 		}
 		kv.Value = Value{kind: ValueInt, n: x}
 	case 0x21: // double_value
 		if ve-vs != 9 {
-			return kv, false
+			return false
 		}
 		kv.Value = Value{kind: ValueDouble, n: le64(src[vs+1 : ve])}
 	default:
-		return kv, false
+		return false
 	}
-	return kv, true
+	if !validUTF8(key) {
+		return false
+	}
+	kv.Key = key
+	return true
 }
