@@ -54,9 +54,18 @@ func (a *arena) end() []KeyValue {
 	return a.kvs[a.start:a.n:a.n]
 }
 
-// pathCache shares one []string between the events of a request whose workspace.host_paths
-// are equal, as they are for every event of one session.
-type pathCache struct{ last []string }
+// pathCache fills the typed fields of a record as its attributes are decoded. It shares one
+// []string between the events of a request whose workspace.host_paths are equal, as they are
+// for every event of one session, and it predicts where each standard attribute goes: Claude
+// Code writes them in the order of commonKeys, so the key after the last one found is tried
+// first, with one comparison instead of a search.
+type pathCache struct {
+	last []string
+	next int // index in commonKeys of the expected next standard attribute
+}
+
+// hostPathsIndex is the index of workspace.host_paths in commonKeys.
+var hostPathsIndex = commonIndex(KeyWorkspaceHostPaths)
 
 func (c *pathCache) get(v Value) []string {
 	arr := v.Array()
@@ -79,15 +88,26 @@ func (c *pathCache) get(v Value) []string {
 	return c.last
 }
 
+// beginRecord resets the prediction for the next record's attributes.
+func (c *pathCache) beginRecord() { c.next = 0 }
+
 // setAttr fills the typed field that views kv, on the record and, when known, the event.
 func (c *pathCache) setAttr(ev Event, r *Record, kv *KeyValue) {
-	if kv.Key == KeyWorkspaceHostPaths {
+	i := c.next
+	if i >= len(commonKeys) || kv.Key != commonKeys[i] {
+		if i = commonIndex(kv.Key); i < 0 {
+			if ev != nil {
+				ev.setField(kv.Key, kv.Value)
+			}
+			return
+		}
+	}
+	c.next = i + 1
+	if i == hostPathsIndex {
 		r.WorkspaceHostPaths = c.get(kv.Value)
 		return
 	}
-	if !r.Common.setField(kv.Key, kv.Value) && ev != nil {
-		ev.setField(kv.Key, kv.Value)
-	}
+	r.Common.setFieldAt(i, kv.Value)
 }
 
 // array returns an array Value holding a copy of vs.

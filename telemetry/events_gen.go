@@ -378,6 +378,148 @@ type Common struct {
 	VCSProviderName string
 }
 
+// commonKeys lists the standard attributes in the order Claude Code writes them.
+var commonKeys = [...]string{
+	KeyProcessOwner,
+	KeyUserID,
+	KeySessionID,
+	KeyOrganizationID,
+	KeyUserEmail,
+	KeyAccountUUID,
+	KeyAccountID,
+	KeyProvider,
+	KeyCustomBaseURL,
+	KeyTerminalType,
+	KeyEventName,
+	KeyTimestamp,
+	KeySequence,
+	KeyPromptID,
+	KeyWorkspaceHostPaths,
+	KeyWorkflowRunID,
+	KeyWorkflowName,
+	KeyAppVersion,
+	KeyAppEntrypoint,
+	KeyUserGroups,
+	KeyIdentitySource,
+	KeyVCSRepositoryURL,
+	KeyVCSOwnerName,
+	KeyVCSRepositoryName,
+	KeyVCSProviderName,
+}
+
+// commonIndex returns the index of key in commonKeys, or -1.
+func commonIndex(key string) int {
+	switch key {
+	case KeyProcessOwner:
+		return 0
+	case KeyUserID:
+		return 1
+	case KeySessionID:
+		return 2
+	case KeyOrganizationID:
+		return 3
+	case KeyUserEmail:
+		return 4
+	case KeyAccountUUID:
+		return 5
+	case KeyAccountID:
+		return 6
+	case KeyProvider:
+		return 7
+	case KeyCustomBaseURL:
+		return 8
+	case KeyTerminalType:
+		return 9
+	case KeyEventName:
+		return 10
+	case KeyTimestamp:
+		return 11
+	case KeySequence:
+		return 12
+	case KeyPromptID:
+		return 13
+	case KeyWorkspaceHostPaths:
+		return 14
+	case KeyWorkflowRunID:
+		return 15
+	case KeyWorkflowName:
+		return 16
+	case KeyAppVersion:
+		return 17
+	case KeyAppEntrypoint:
+		return 18
+	case KeyUserGroups:
+		return 19
+	case KeyIdentitySource:
+		return 20
+	case KeyVCSRepositoryURL:
+		return 21
+	case KeyVCSOwnerName:
+		return 22
+	case KeyVCSRepositoryName:
+		return 23
+	case KeyVCSProviderName:
+		return 24
+	}
+	return -1
+}
+
+// setFieldAt sets the field of commonKeys[i] from v.
+func (e *Common) setFieldAt(i int, v Value) {
+	switch i {
+	case 0:
+		e.ProcessOwner = v.Text()
+	case 1:
+		e.UserID = v.Text()
+	case 2:
+		e.SessionID = v.Text()
+	case 3:
+		e.OrganizationID = v.Text()
+	case 4:
+		e.UserEmail = v.Text()
+	case 5:
+		e.AccountUUID = v.Text()
+	case 6:
+		e.AccountID = v.Text()
+	case 7:
+		e.Provider = v.Text()
+	case 8:
+		e.CustomBaseURL, _ = v.AsBool()
+	case 9:
+		e.TerminalType = v.Text()
+	case 10:
+		e.EventName = v.Text()
+	case 11:
+		e.Timestamp = parseTimestamp(v.Text())
+	case 12:
+		e.Sequence, _ = v.AsInt()
+	case 13:
+		e.PromptID = v.Text()
+	case 14:
+		e.WorkspaceHostPaths = v.AsStrings()
+	case 15:
+		e.WorkflowRunID = v.Text()
+	case 16:
+		e.WorkflowName = v.Text()
+	case 17:
+		e.AppVersion = v.Text()
+	case 18:
+		e.AppEntrypoint = v.Text()
+	case 19:
+		e.UserGroups = v.Text()
+	case 20:
+		e.IdentitySource = v.Text()
+	case 21:
+		e.VCSRepositoryURL = v.Text()
+	case 22:
+		e.VCSOwnerName = v.Text()
+	case 23:
+		e.VCSRepositoryName = v.Text()
+	case 24:
+		e.VCSProviderName = v.Text()
+	}
+}
+
 func (e *Common) setField(key string, v Value) bool {
 	switch key {
 	case KeyProcessOwner:

@@ -209,6 +209,7 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 		case "attributes":
 			seenAttrs = true
 			s.arena.begin()
+			d.paths.beginRecord()
 			err = s.array(func() error {
 				kv, err := s.keyValue(0)
 				s.arena.push(kv)

@@ -259,6 +259,7 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 // the offset of the problem.
 func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, error) {
 	d.arena.begin()
+	d.paths.beginRecord()
 	for off < end {
 		// Attributes (field 6, length-delimited: tag 0x32) are most of a record: read their
 		// tag and length here and the common shape in one pass, without the general field

@@ -178,26 +178,31 @@ func generate(events []*event, enums []*enum) []byte {
 			p("func (e *%s) clone() Event {\nc := *e\nc.Record = e.Record.clone()\nreturn &c\n}\n\n", ev.Go)
 		}
 		recv := "e *" + ev.Go
+		if i == 0 {
+			// The decoder's dispatch by position: Claude Code writes the standard attributes
+			// in this order, so the next key is usually the one after the last.
+			p("// commonKeys lists the standard attributes in the order Claude Code writes them.\nvar commonKeys = [...]string{\n")
+			for _, f := range ev.Fields {
+				p("%s,\n", f.Const)
+			}
+			p("}\n\n")
+			p("// commonIndex returns the index of key in commonKeys, or -1.\nfunc commonIndex(key string) int {\nswitch key {\n")
+			for j, f := range ev.Fields {
+				p("case %s:\nreturn %d\n", f.Const, j)
+			}
+			p("}\nreturn -1\n}\n\n")
+			p("// setFieldAt sets the field of commonKeys[i] from v.\nfunc (%s) setFieldAt(i int, v Value) {\nswitch i {\n", recv)
+			for j, f := range ev.Fields {
+				p("case %d:\n", j)
+				setter(p, f)
+			}
+			p("}\n}\n\n")
+		}
 		// setField
 		p("func (%s) setField(key string, v Value) bool {\nswitch key {\n", recv)
 		for _, f := range ev.Fields {
 			p("case %s:\n", f.Const)
-			switch f.Type {
-			case "string":
-				p("e.%s = v.Text()\n", f.Go)
-			case "int":
-				p("e.%s, _ = v.AsInt()\n", f.Go)
-			case "float":
-				p("e.%s, _ = v.AsFloat()\n", f.Go)
-			case "bool":
-				p("e.%s, _ = v.AsBool()\n", f.Go)
-			case "strings":
-				p("e.%s = v.AsStrings()\n", f.Go)
-			case "time":
-				p("e.%s = parseTimestamp(v.Text())\n", f.Go)
-			default:
-				p("e.%s = parse%s(v.Text())\n", f.Go, f.Type)
-			}
+			setter(p, f)
 			p("return true\n")
 		}
 		p("}\nreturn false\n}\n\n")
@@ -323,3 +328,23 @@ func generate(events []*event, enums []*enum) []byte {
 }
 
 func lower(s string) string { return strings.ToLower(s[:1]) + s[1:] }
+
+// setter writes the statement that sets field f of e from the Value v.
+func setter(p func(string, ...any), f field) {
+	switch f.Type {
+	case "string":
+		p("e.%s = v.Text()\n", f.Go)
+	case "int":
+		p("e.%s, _ = v.AsInt()\n", f.Go)
+	case "float":
+		p("e.%s, _ = v.AsFloat()\n", f.Go)
+	case "bool":
+		p("e.%s, _ = v.AsBool()\n", f.Go)
+	case "strings":
+		p("e.%s = v.AsStrings()\n", f.Go)
+	case "time":
+		p("e.%s = parseTimestamp(v.Text())\n", f.Go)
+	default:
+		p("e.%s = parse%s(v.Text())\n", f.Go, f.Type)
+	}
+}
