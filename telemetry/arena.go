@@ -24,21 +24,19 @@ func (a *arena) keyValues(kvs []KeyValue) []KeyValue {
 // end returns it.
 func (a *arena) begin() { a.start = a.n }
 
-func (a *arena) push(kv KeyValue) {
+func (a *arena) push(kv KeyValue) { *a.slot() = kv }
+
+// slot appends an entry to the record's list and returns it, zero, to be filled in place
+// (fresh arena memory is zero already: no store, and no write barrier, before the caller's);
+// unslot takes back the entry of the last slot call.
+func (a *arena) slot() *KeyValue {
 	if a.n == len(a.kvs) {
 		done := a.n - a.start
 		chunk := make([]KeyValue, max(a.hint, 64, 2*done+16))
 		copy(chunk, a.kvs[a.start:a.n])
 		a.kvs, a.start, a.n, a.hint = chunk, 0, done, 512
 	}
-	a.kvs[a.n] = kv
 	a.n++
-}
-
-// slot appends a zero entry to the record's list and returns it, to be filled in place;
-// unslot takes back the entry of the last slot call.
-func (a *arena) slot() *KeyValue {
-	a.push(KeyValue{})
 	return &a.kvs[a.n-1]
 }
 
