@@ -60,6 +60,7 @@ func (a *arena) end() []KeyValue {
 type pathCache struct {
 	last []string
 	next int // index in commonKeys of the expected next standard attribute
+	own  int // index of the expected next attribute of the event's own
 }
 
 // hostPathsIndex is the index of workspace.host_paths in commonKeys.
@@ -87,16 +88,17 @@ func (c *pathCache) get(v Value) []string {
 }
 
 // beginRecord resets the prediction for the next record's attributes.
-func (c *pathCache) beginRecord() { c.next = 0 }
+func (c *pathCache) beginRecord() { c.next, c.own = 0, 0 }
 
 // setAttr fills the typed field that views kv, on the record and, when known, the event.
 func (c *pathCache) setAttr(ev Event, r *Record, kv *KeyValue) {
 	i := c.next
 	if i >= len(commonKeys) || kv.Key != commonKeys[i] {
+		// The event's own attributes follow the standard ones; no key is both.
+		if ev != nil && ev.setFieldNext(&c.own, kv.Key, kv.Value) {
+			return
+		}
 		if i = commonIndex(kv.Key); i < 0 {
-			if ev != nil {
-				ev.setField(kv.Key, kv.Value)
-			}
 			return
 		}
 	}

@@ -30,6 +30,9 @@ type Event interface {
 	EventRecord() *Record
 
 	setField(key string, v Value) bool
+	// setFieldNext is setField for the decoder: it tries the field at *next first and
+	// leaves *next after the field it set.
+	setFieldNext(next *int, key string, v Value) bool
 	clearField(key string) bool
 	appendFields(a Attributes) Attributes
 	clone() Event
@@ -149,6 +152,7 @@ func (u *Unknown) clone() Event {
 }
 
 func (u *Unknown) setField(string, Value) bool          { return false }
+func (u *Unknown) setFieldNext(*int, string, Value) bool { return false }
 func (u *Unknown) clearField(string) bool               { return false }
 func (u *Unknown) appendFields(a Attributes) Attributes { return a }
 

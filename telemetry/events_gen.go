@@ -810,6 +810,54 @@ func (e *UserPrompt) clone() Event {
 	return &c
 }
 
+// userPromptKeys lists the attributes of UserPrompt in the order Claude Code writes them.
+var userPromptKeys = [...]string{
+	KeyPromptLength,
+	KeyPrompt,
+	KeyPromptText,
+	KeyMessageUUID,
+	KeyCommandName,
+	KeyCommandSource,
+}
+
+func (e *UserPrompt) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(userPromptKeys) || key != userPromptKeys[i] {
+		switch key {
+		case KeyPromptLength:
+			i = 0
+		case KeyPrompt:
+			i = 1
+		case KeyPromptText:
+			i = 2
+		case KeyMessageUUID:
+			i = 3
+		case KeyCommandName:
+			i = 4
+		case KeyCommandSource:
+			i = 5
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.PromptLength, _ = v.AsInt()
+	case 1:
+		e.Prompt = v.Text()
+	case 2:
+		e.PromptText = v.Text()
+	case 3:
+		e.MessageUUID = v.Text()
+	case 4:
+		e.CommandName = v.Text()
+	case 5:
+		e.CommandSource = v.Text()
+	}
+	return true
+}
+
 func (e *UserPrompt) setField(key string, v Value) bool {
 	switch key {
 	case KeyPromptLength:
@@ -911,6 +959,59 @@ func (e *AssistantResponse) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// assistantResponseKeys lists the attributes of AssistantResponse in the order Claude Code writes them.
+var assistantResponseKeys = [...]string{
+	KeyResponseLength,
+	KeyResponse,
+	KeyModel,
+	KeyRequestID,
+	KeyMessageUUID,
+	KeyQuerySource,
+	KeyAgentID,
+}
+
+func (e *AssistantResponse) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(assistantResponseKeys) || key != assistantResponseKeys[i] {
+		switch key {
+		case KeyResponseLength:
+			i = 0
+		case KeyResponse:
+			i = 1
+		case KeyModel:
+			i = 2
+		case KeyRequestID:
+			i = 3
+		case KeyMessageUUID:
+			i = 4
+		case KeyQuerySource:
+			i = 5
+		case KeyAgentID:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.ResponseLength, _ = v.AsInt()
+	case 1:
+		e.Response = v.Text()
+	case 2:
+		e.Model = v.Text()
+	case 3:
+		e.RequestID = v.Text()
+	case 4:
+		e.MessageUUID = v.Text()
+	case 5:
+		e.QuerySource = v.Text()
+	case 6:
+		e.AgentID = v.Text()
+	}
+	return true
 }
 
 func (e *AssistantResponse) setField(key string, v Value) bool {
@@ -1042,6 +1143,104 @@ func (e *ToolResult) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// toolResultKeys lists the attributes of ToolResult in the order Claude Code writes them.
+var toolResultKeys = [...]string{
+	KeyToolName,
+	KeyToolUseID,
+	KeySuccess,
+	KeyDurationMS,
+	KeyErrorType,
+	KeyError,
+	KeyDecisionType,
+	KeyDecisionSource,
+	KeyToolInputSizeBytes,
+	KeyToolResultSizeBytes,
+	KeyMCPServerScope,
+	KeyToolParameters,
+	KeyToolInput,
+	KeyVCSRefHeadRevision,
+	KeyVCSRefHeadName,
+	KeyVCSRefHeadType,
+}
+
+func (e *ToolResult) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(toolResultKeys) || key != toolResultKeys[i] {
+		switch key {
+		case KeyToolName:
+			i = 0
+		case KeyToolUseID:
+			i = 1
+		case KeySuccess:
+			i = 2
+		case KeyDurationMS:
+			i = 3
+		case KeyErrorType:
+			i = 4
+		case KeyError:
+			i = 5
+		case KeyDecisionType:
+			i = 6
+		case KeyDecisionSource:
+			i = 7
+		case KeyToolInputSizeBytes:
+			i = 8
+		case KeyToolResultSizeBytes:
+			i = 9
+		case KeyMCPServerScope:
+			i = 10
+		case KeyToolParameters:
+			i = 11
+		case KeyToolInput:
+			i = 12
+		case KeyVCSRefHeadRevision:
+			i = 13
+		case KeyVCSRefHeadName:
+			i = 14
+		case KeyVCSRefHeadType:
+			i = 15
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.ToolName = v.Text()
+	case 1:
+		e.ToolUseID = v.Text()
+	case 2:
+		e.Success, _ = v.AsBool()
+	case 3:
+		e.DurationMS, _ = v.AsInt()
+	case 4:
+		e.ErrorType = v.Text()
+	case 5:
+		e.Error = v.Text()
+	case 6:
+		e.DecisionType = parseDecision(v.Text())
+	case 7:
+		e.DecisionSource = parseDecisionSource(v.Text())
+	case 8:
+		e.ToolInputSizeBytes, _ = v.AsInt()
+	case 9:
+		e.ToolResultSizeBytes, _ = v.AsInt()
+	case 10:
+		e.MCPServerScope = v.Text()
+	case 11:
+		e.ToolParameters = v.Text()
+	case 12:
+		e.ToolInput = v.Text()
+	case 13:
+		e.VCSRefHeadRevision = v.Text()
+	case 14:
+		e.VCSRefHeadName = v.Text()
+	case 15:
+		e.VCSRefHeadType = v.Text()
+	}
+	return true
 }
 
 func (e *ToolResult) setField(key string, v Value) bool {
@@ -1275,6 +1474,139 @@ func (e *APIRequest) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// aPIRequestKeys lists the attributes of APIRequest in the order Claude Code writes them.
+var aPIRequestKeys = [...]string{
+	KeyModel,
+	KeyInputTokens,
+	KeyOutputTokens,
+	KeyCacheReadTokens,
+	KeyCacheCreationTokens,
+	KeyCacheCreation5mTokens,
+	KeyCacheCreation1hTokens,
+	KeyCostUSD,
+	KeyCostUSDMicros,
+	KeyDurationMS,
+	KeyTTFTMS,
+	KeyRequestID,
+	KeyClientRequestID,
+	KeySpeed,
+	KeyQuerySource,
+	KeyEffort,
+	KeyAgentName,
+	KeyAgentID,
+	KeySkillName,
+	KeyPluginName,
+	KeyMarketplaceName,
+	KeyMCPServerName,
+	KeyMCPToolName,
+}
+
+func (e *APIRequest) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIRequestKeys) || key != aPIRequestKeys[i] {
+		switch key {
+		case KeyModel:
+			i = 0
+		case KeyInputTokens:
+			i = 1
+		case KeyOutputTokens:
+			i = 2
+		case KeyCacheReadTokens:
+			i = 3
+		case KeyCacheCreationTokens:
+			i = 4
+		case KeyCacheCreation5mTokens:
+			i = 5
+		case KeyCacheCreation1hTokens:
+			i = 6
+		case KeyCostUSD:
+			i = 7
+		case KeyCostUSDMicros:
+			i = 8
+		case KeyDurationMS:
+			i = 9
+		case KeyTTFTMS:
+			i = 10
+		case KeyRequestID:
+			i = 11
+		case KeyClientRequestID:
+			i = 12
+		case KeySpeed:
+			i = 13
+		case KeyQuerySource:
+			i = 14
+		case KeyEffort:
+			i = 15
+		case KeyAgentName:
+			i = 16
+		case KeyAgentID:
+			i = 17
+		case KeySkillName:
+			i = 18
+		case KeyPluginName:
+			i = 19
+		case KeyMarketplaceName:
+			i = 20
+		case KeyMCPServerName:
+			i = 21
+		case KeyMCPToolName:
+			i = 22
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Model = v.Text()
+	case 1:
+		e.InputTokens, _ = v.AsInt()
+	case 2:
+		e.OutputTokens, _ = v.AsInt()
+	case 3:
+		e.CacheReadTokens, _ = v.AsInt()
+	case 4:
+		e.CacheCreationTokens, _ = v.AsInt()
+	case 5:
+		e.CacheCreation5mTokens, _ = v.AsInt()
+	case 6:
+		e.CacheCreation1hTokens, _ = v.AsInt()
+	case 7:
+		e.CostUSD, _ = v.AsFloat()
+	case 8:
+		e.CostUSDMicros, _ = v.AsInt()
+	case 9:
+		e.DurationMS, _ = v.AsInt()
+	case 10:
+		e.TTFTMS, _ = v.AsInt()
+	case 11:
+		e.RequestID = v.Text()
+	case 12:
+		e.ClientRequestID = v.Text()
+	case 13:
+		e.Speed = parseSpeed(v.Text())
+	case 14:
+		e.QuerySource = v.Text()
+	case 15:
+		e.Effort = parseEffort(v.Text())
+	case 16:
+		e.AgentName = v.Text()
+	case 17:
+		e.AgentID = v.Text()
+	case 18:
+		e.SkillName = v.Text()
+	case 19:
+		e.PluginName = v.Text()
+	case 20:
+		e.MarketplaceName = v.Text()
+	case 21:
+		e.MCPServerName = v.Text()
+	case 22:
+		e.MCPToolName = v.Text()
+	}
+	return true
 }
 
 func (e *APIRequest) setField(key string, v Value) bool {
@@ -1546,6 +1878,99 @@ func (e *APIError) clone() Event {
 	return &c
 }
 
+// aPIErrorKeys lists the attributes of APIError in the order Claude Code writes them.
+var aPIErrorKeys = [...]string{
+	KeyModel,
+	KeyError,
+	KeyStatusCode,
+	KeyDurationMS,
+	KeyAttempt,
+	KeyRequestID,
+	KeyClientRequestID,
+	KeySpeed,
+	KeyQuerySource,
+	KeyEffort,
+	KeyAgentName,
+	KeyAgentID,
+	KeySkillName,
+	KeyPluginName,
+	KeyMarketplaceName,
+}
+
+func (e *APIError) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIErrorKeys) || key != aPIErrorKeys[i] {
+		switch key {
+		case KeyModel:
+			i = 0
+		case KeyError:
+			i = 1
+		case KeyStatusCode:
+			i = 2
+		case KeyDurationMS:
+			i = 3
+		case KeyAttempt:
+			i = 4
+		case KeyRequestID:
+			i = 5
+		case KeyClientRequestID:
+			i = 6
+		case KeySpeed:
+			i = 7
+		case KeyQuerySource:
+			i = 8
+		case KeyEffort:
+			i = 9
+		case KeyAgentName:
+			i = 10
+		case KeyAgentID:
+			i = 11
+		case KeySkillName:
+			i = 12
+		case KeyPluginName:
+			i = 13
+		case KeyMarketplaceName:
+			i = 14
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Model = v.Text()
+	case 1:
+		e.Error = v.Text()
+	case 2:
+		e.StatusCode, _ = v.AsInt()
+	case 3:
+		e.DurationMS, _ = v.AsInt()
+	case 4:
+		e.Attempt, _ = v.AsInt()
+	case 5:
+		e.RequestID = v.Text()
+	case 6:
+		e.ClientRequestID = v.Text()
+	case 7:
+		e.Speed = parseSpeed(v.Text())
+	case 8:
+		e.QuerySource = v.Text()
+	case 9:
+		e.Effort = parseEffort(v.Text())
+	case 10:
+		e.AgentName = v.Text()
+	case 11:
+		e.AgentID = v.Text()
+	case 12:
+		e.SkillName = v.Text()
+	case 13:
+		e.PluginName = v.Text()
+	case 14:
+		e.MarketplaceName = v.Text()
+	}
+	return true
+}
+
 func (e *APIError) setField(key string, v Value) bool {
 	switch key {
 	case KeyModel:
@@ -1741,6 +2166,74 @@ func (e *APIRefusal) clone() Event {
 	return &c
 }
 
+// aPIRefusalKeys lists the attributes of APIRefusal in the order Claude Code writes them.
+var aPIRefusalKeys = [...]string{
+	KeyModel,
+	KeyRequestID,
+	KeyQuerySource,
+	KeySpeed,
+	KeyEffort,
+	KeyAttempt,
+	KeyServerFallbackHop,
+	KeyHasCategory,
+	KeyHasExplanation,
+	KeyCategory,
+}
+
+func (e *APIRefusal) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIRefusalKeys) || key != aPIRefusalKeys[i] {
+		switch key {
+		case KeyModel:
+			i = 0
+		case KeyRequestID:
+			i = 1
+		case KeyQuerySource:
+			i = 2
+		case KeySpeed:
+			i = 3
+		case KeyEffort:
+			i = 4
+		case KeyAttempt:
+			i = 5
+		case KeyServerFallbackHop:
+			i = 6
+		case KeyHasCategory:
+			i = 7
+		case KeyHasExplanation:
+			i = 8
+		case KeyCategory:
+			i = 9
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Model = v.Text()
+	case 1:
+		e.RequestID = v.Text()
+	case 2:
+		e.QuerySource = v.Text()
+	case 3:
+		e.Speed = parseSpeed(v.Text())
+	case 4:
+		e.Effort = parseEffort(v.Text())
+	case 5:
+		e.Attempt, _ = v.AsInt()
+	case 6:
+		e.ServerFallbackHop, _ = v.AsBool()
+	case 7:
+		e.HasCategory, _ = v.AsBool()
+	case 8:
+		e.HasExplanation, _ = v.AsBool()
+	case 9:
+		e.Category = v.Text()
+	}
+	return true
+}
+
 func (e *APIRefusal) setField(key string, v Value) bool {
 	switch key {
 	case KeyModel:
@@ -1888,6 +2381,59 @@ func (e *APIRequestBody) clone() Event {
 	return &c
 }
 
+// aPIRequestBodyKeys lists the attributes of APIRequestBody in the order Claude Code writes them.
+var aPIRequestBodyKeys = [...]string{
+	KeyBody,
+	KeyBodyRef,
+	KeyBodyLength,
+	KeyBodyTruncated,
+	KeyModel,
+	KeyQuerySource,
+	KeyRequestBodyID,
+}
+
+func (e *APIRequestBody) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIRequestBodyKeys) || key != aPIRequestBodyKeys[i] {
+		switch key {
+		case KeyBody:
+			i = 0
+		case KeyBodyRef:
+			i = 1
+		case KeyBodyLength:
+			i = 2
+		case KeyBodyTruncated:
+			i = 3
+		case KeyModel:
+			i = 4
+		case KeyQuerySource:
+			i = 5
+		case KeyRequestBodyID:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Body = v.Text()
+	case 1:
+		e.BodyRef = v.Text()
+	case 2:
+		e.BodyLength, _ = v.AsInt()
+	case 3:
+		e.BodyTruncated, _ = v.AsBool()
+	case 4:
+		e.Model = v.Text()
+	case 5:
+		e.QuerySource = v.Text()
+	case 6:
+		e.RequestBodyID = v.Text()
+	}
+	return true
+}
+
 func (e *APIRequestBody) setField(key string, v Value) bool {
 	switch key {
 	case KeyBody:
@@ -2009,6 +2555,74 @@ func (e *APIResponseBody) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// aPIResponseBodyKeys lists the attributes of APIResponseBody in the order Claude Code writes them.
+var aPIResponseBodyKeys = [...]string{
+	KeyBody,
+	KeyBodyRef,
+	KeyBodyLength,
+	KeyBodyTruncated,
+	KeyModel,
+	KeyQuerySource,
+	KeyRequestID,
+	KeyRequestBodyID,
+	KeyMessageID,
+	KeyMessageUUID,
+}
+
+func (e *APIResponseBody) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIResponseBodyKeys) || key != aPIResponseBodyKeys[i] {
+		switch key {
+		case KeyBody:
+			i = 0
+		case KeyBodyRef:
+			i = 1
+		case KeyBodyLength:
+			i = 2
+		case KeyBodyTruncated:
+			i = 3
+		case KeyModel:
+			i = 4
+		case KeyQuerySource:
+			i = 5
+		case KeyRequestID:
+			i = 6
+		case KeyRequestBodyID:
+			i = 7
+		case KeyMessageID:
+			i = 8
+		case KeyMessageUUID:
+			i = 9
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Body = v.Text()
+	case 1:
+		e.BodyRef = v.Text()
+	case 2:
+		e.BodyLength, _ = v.AsInt()
+	case 3:
+		e.BodyTruncated, _ = v.AsBool()
+	case 4:
+		e.Model = v.Text()
+	case 5:
+		e.QuerySource = v.Text()
+	case 6:
+		e.RequestID = v.Text()
+	case 7:
+		e.RequestBodyID = v.Text()
+	case 8:
+		e.MessageID = v.Text()
+	case 9:
+		e.MessageUUID = v.Text()
+	}
+	return true
 }
 
 func (e *APIResponseBody) setField(key string, v Value) bool {
@@ -2158,6 +2772,59 @@ func (e *ToolDecision) clone() Event {
 	return &c
 }
 
+// toolDecisionKeys lists the attributes of ToolDecision in the order Claude Code writes them.
+var toolDecisionKeys = [...]string{
+	KeyToolName,
+	KeyToolUseID,
+	KeyDecision,
+	KeySource,
+	KeyToolSource,
+	KeyToolParameters,
+	KeyPermissionMode,
+}
+
+func (e *ToolDecision) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(toolDecisionKeys) || key != toolDecisionKeys[i] {
+		switch key {
+		case KeyToolName:
+			i = 0
+		case KeyToolUseID:
+			i = 1
+		case KeyDecision:
+			i = 2
+		case KeySource:
+			i = 3
+		case KeyToolSource:
+			i = 4
+		case KeyToolParameters:
+			i = 5
+		case KeyPermissionMode:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.ToolName = v.Text()
+	case 1:
+		e.ToolUseID = v.Text()
+	case 2:
+		e.Decision = parseDecision(v.Text())
+	case 3:
+		e.Source = parseDecisionSource(v.Text())
+	case 4:
+		e.ToolSource = parseToolSource(v.Text())
+	case 5:
+		e.ToolParameters = v.Text()
+	case 6:
+		e.PermissionMode = parsePermissionMode(v.Text())
+	}
+	return true
+}
+
 func (e *ToolDecision) setField(key string, v Value) bool {
 	switch key {
 	case KeyToolName:
@@ -2265,6 +2932,39 @@ func (e *PermissionModeChanged) clone() Event {
 	return &c
 }
 
+// permissionModeChangedKeys lists the attributes of PermissionModeChanged in the order Claude Code writes them.
+var permissionModeChangedKeys = [...]string{
+	KeyFromMode,
+	KeyToMode,
+	KeyTrigger,
+}
+
+func (e *PermissionModeChanged) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(permissionModeChangedKeys) || key != permissionModeChangedKeys[i] {
+		switch key {
+		case KeyFromMode:
+			i = 0
+		case KeyToMode:
+			i = 1
+		case KeyTrigger:
+			i = 2
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.FromMode = parsePermissionMode(v.Text())
+	case 1:
+		e.ToMode = parsePermissionMode(v.Text())
+	case 2:
+		e.Trigger = v.Text()
+	}
+	return true
+}
+
 func (e *PermissionModeChanged) setField(key string, v Value) bool {
 	switch key {
 	case KeyFromMode:
@@ -2336,6 +3036,49 @@ func (e *Auth) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// authKeys lists the attributes of Auth in the order Claude Code writes them.
+var authKeys = [...]string{
+	KeyAction,
+	KeySuccess,
+	KeyAuthMethod,
+	KeyErrorCategory,
+	KeyStatusCode,
+}
+
+func (e *Auth) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(authKeys) || key != authKeys[i] {
+		switch key {
+		case KeyAction:
+			i = 0
+		case KeySuccess:
+			i = 1
+		case KeyAuthMethod:
+			i = 2
+		case KeyErrorCategory:
+			i = 3
+		case KeyStatusCode:
+			i = 4
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Action = v.Text()
+	case 1:
+		e.Success, _ = v.AsBool()
+	case 2:
+		e.AuthMethod = v.Text()
+	case 3:
+		e.ErrorCategory = v.Text()
+	case 4:
+		e.StatusCode = v.Text()
+	}
+	return true
 }
 
 func (e *Auth) setField(key string, v Value) bool {
@@ -2439,6 +3182,74 @@ func (e *MCPServerConnection) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// mCPServerConnectionKeys lists the attributes of MCPServerConnection in the order Claude Code writes them.
+var mCPServerConnectionKeys = [...]string{
+	KeyStatus,
+	KeyTransportType,
+	KeyServerScope,
+	KeyDurationMS,
+	KeyErrorCode,
+	KeyIsPlugin,
+	KeyPluginIDHash,
+	KeyPluginName,
+	KeyServerName,
+	KeyError,
+}
+
+func (e *MCPServerConnection) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(mCPServerConnectionKeys) || key != mCPServerConnectionKeys[i] {
+		switch key {
+		case KeyStatus:
+			i = 0
+		case KeyTransportType:
+			i = 1
+		case KeyServerScope:
+			i = 2
+		case KeyDurationMS:
+			i = 3
+		case KeyErrorCode:
+			i = 4
+		case KeyIsPlugin:
+			i = 5
+		case KeyPluginIDHash:
+			i = 6
+		case KeyPluginName:
+			i = 7
+		case KeyServerName:
+			i = 8
+		case KeyError:
+			i = 9
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Status = parseConnectionStatus(v.Text())
+	case 1:
+		e.TransportType = v.Text()
+	case 2:
+		e.ServerScope = v.Text()
+	case 3:
+		e.DurationMS, _ = v.AsInt()
+	case 4:
+		e.ErrorCode = v.Text()
+	case 5:
+		e.IsPlugin, _ = v.AsBool()
+	case 6:
+		e.PluginIDHash = v.Text()
+	case 7:
+		e.PluginName = v.Text()
+	case 8:
+		e.ServerName = v.Text()
+	case 9:
+		e.Error = v.Text()
+	}
+	return true
 }
 
 func (e *MCPServerConnection) setField(key string, v Value) bool {
@@ -2578,6 +3389,34 @@ func (e *InternalError) clone() Event {
 	return &c
 }
 
+// internalErrorKeys lists the attributes of InternalError in the order Claude Code writes them.
+var internalErrorKeys = [...]string{
+	KeyErrorName,
+	KeyErrorCode,
+}
+
+func (e *InternalError) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(internalErrorKeys) || key != internalErrorKeys[i] {
+		switch key {
+		case KeyErrorName:
+			i = 0
+		case KeyErrorCode:
+			i = 1
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.ErrorName = v.Text()
+	case 1:
+		e.ErrorCode = v.Text()
+	}
+	return true
+}
+
 func (e *InternalError) setField(key string, v Value) bool {
 	switch key {
 	case KeyErrorName:
@@ -2639,6 +3478,49 @@ func (e *PluginInstalled) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// pluginInstalledKeys lists the attributes of PluginInstalled in the order Claude Code writes them.
+var pluginInstalledKeys = [...]string{
+	KeyMarketplaceIsOfficial,
+	KeyInstallTrigger,
+	KeyPluginName,
+	KeyPluginVersion,
+	KeyMarketplaceName,
+}
+
+func (e *PluginInstalled) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(pluginInstalledKeys) || key != pluginInstalledKeys[i] {
+		switch key {
+		case KeyMarketplaceIsOfficial:
+			i = 0
+		case KeyInstallTrigger:
+			i = 1
+		case KeyPluginName:
+			i = 2
+		case KeyPluginVersion:
+			i = 3
+		case KeyMarketplaceName:
+			i = 4
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.MarketplaceIsOfficial, _ = v.AsBool()
+	case 1:
+		e.InstallTrigger = v.Text()
+	case 2:
+		e.PluginName = v.Text()
+	case 3:
+		e.PluginVersion = v.Text()
+	case 4:
+		e.MarketplaceName = v.Text()
+	}
+	return true
 }
 
 func (e *PluginInstalled) setField(key string, v Value) bool {
@@ -2748,6 +3630,89 @@ func (e *PluginLoaded) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// pluginLoadedKeys lists the attributes of PluginLoaded in the order Claude Code writes them.
+var pluginLoadedKeys = [...]string{
+	KeyPluginName,
+	KeyMarketplaceName,
+	KeyPluginVersion,
+	KeyPluginScope,
+	KeyEnabledVia,
+	KeyPluginIDHash,
+	KeyHasHooks,
+	KeyHasMCP,
+	KeyHostOwnedMCP,
+	KeySkillPathCount,
+	KeyCommandPathCount,
+	KeyAgentPathCount,
+	KeySafeMode,
+}
+
+func (e *PluginLoaded) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(pluginLoadedKeys) || key != pluginLoadedKeys[i] {
+		switch key {
+		case KeyPluginName:
+			i = 0
+		case KeyMarketplaceName:
+			i = 1
+		case KeyPluginVersion:
+			i = 2
+		case KeyPluginScope:
+			i = 3
+		case KeyEnabledVia:
+			i = 4
+		case KeyPluginIDHash:
+			i = 5
+		case KeyHasHooks:
+			i = 6
+		case KeyHasMCP:
+			i = 7
+		case KeyHostOwnedMCP:
+			i = 8
+		case KeySkillPathCount:
+			i = 9
+		case KeyCommandPathCount:
+			i = 10
+		case KeyAgentPathCount:
+			i = 11
+		case KeySafeMode:
+			i = 12
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.PluginName = v.Text()
+	case 1:
+		e.MarketplaceName = v.Text()
+	case 2:
+		e.PluginVersion = v.Text()
+	case 3:
+		e.PluginScope = v.Text()
+	case 4:
+		e.EnabledVia = v.Text()
+	case 5:
+		e.PluginIDHash = v.Text()
+	case 6:
+		e.HasHooks, _ = v.AsBool()
+	case 7:
+		e.HasMCP, _ = v.AsBool()
+	case 8:
+		e.HostOwnedMCP, _ = v.AsBool()
+	case 9:
+		e.SkillPathCount, _ = v.AsInt()
+	case 10:
+		e.CommandPathCount, _ = v.AsInt()
+	case 11:
+		e.AgentPathCount, _ = v.AsInt()
+	case 12:
+		e.SafeMode, _ = v.AsBool()
+	}
+	return true
 }
 
 func (e *PluginLoaded) setField(key string, v Value) bool {
@@ -2911,6 +3876,54 @@ func (e *SkillActivated) clone() Event {
 	return &c
 }
 
+// skillActivatedKeys lists the attributes of SkillActivated in the order Claude Code writes them.
+var skillActivatedKeys = [...]string{
+	KeySkillName,
+	KeyInvocationTrigger,
+	KeySkillSource,
+	KeySkillKind,
+	KeyPluginName,
+	KeyMarketplaceName,
+}
+
+func (e *SkillActivated) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(skillActivatedKeys) || key != skillActivatedKeys[i] {
+		switch key {
+		case KeySkillName:
+			i = 0
+		case KeyInvocationTrigger:
+			i = 1
+		case KeySkillSource:
+			i = 2
+		case KeySkillKind:
+			i = 3
+		case KeyPluginName:
+			i = 4
+		case KeyMarketplaceName:
+			i = 5
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.SkillName = v.Text()
+	case 1:
+		e.InvocationTrigger = v.Text()
+	case 2:
+		e.SkillSource = v.Text()
+	case 3:
+		e.SkillKind = v.Text()
+	case 4:
+		e.PluginName = v.Text()
+	case 5:
+		e.MarketplaceName = v.Text()
+	}
+	return true
+}
+
 func (e *SkillActivated) setField(key string, v Value) bool {
 	switch key {
 	case KeySkillName:
@@ -3006,6 +4019,34 @@ func (e *AtMention) clone() Event {
 	return &c
 }
 
+// atMentionKeys lists the attributes of AtMention in the order Claude Code writes them.
+var atMentionKeys = [...]string{
+	KeyMentionType,
+	KeySuccess,
+}
+
+func (e *AtMention) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(atMentionKeys) || key != atMentionKeys[i] {
+		switch key {
+		case KeyMentionType:
+			i = 0
+		case KeySuccess:
+			i = 1
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.MentionType = v.Text()
+	case 1:
+		e.Success, _ = v.AsBool()
+	}
+	return true
+}
+
 func (e *AtMention) setField(key string, v Value) bool {
 	switch key {
 	case KeyMentionType:
@@ -3069,6 +4110,54 @@ func (e *APIRetriesExhausted) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// aPIRetriesExhaustedKeys lists the attributes of APIRetriesExhausted in the order Claude Code writes them.
+var aPIRetriesExhaustedKeys = [...]string{
+	KeyModel,
+	KeyError,
+	KeyStatusCode,
+	KeyTotalAttempts,
+	KeyTotalRetryDurationMS,
+	KeySpeed,
+}
+
+func (e *APIRetriesExhausted) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(aPIRetriesExhaustedKeys) || key != aPIRetriesExhaustedKeys[i] {
+		switch key {
+		case KeyModel:
+			i = 0
+		case KeyError:
+			i = 1
+		case KeyStatusCode:
+			i = 2
+		case KeyTotalAttempts:
+			i = 3
+		case KeyTotalRetryDurationMS:
+			i = 4
+		case KeySpeed:
+			i = 5
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Model = v.Text()
+	case 1:
+		e.Error = v.Text()
+	case 2:
+		e.StatusCode, _ = v.AsInt()
+	case 3:
+		e.TotalAttempts, _ = v.AsInt()
+	case 4:
+		e.TotalRetryDurationMS, _ = v.AsInt()
+	case 5:
+		e.Speed = parseSpeed(v.Text())
+	}
+	return true
 }
 
 func (e *APIRetriesExhausted) setField(key string, v Value) bool {
@@ -3176,6 +4265,59 @@ func (e *HookRegistered) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// hookRegisteredKeys lists the attributes of HookRegistered in the order Claude Code writes them.
+var hookRegisteredKeys = [...]string{
+	KeyHookEvent,
+	KeyHookType,
+	KeyHookSource,
+	KeySafeMode,
+	KeyHookMatcher,
+	KeyPluginName,
+	KeyPluginIDHash,
+}
+
+func (e *HookRegistered) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(hookRegisteredKeys) || key != hookRegisteredKeys[i] {
+		switch key {
+		case KeyHookEvent:
+			i = 0
+		case KeyHookType:
+			i = 1
+		case KeyHookSource:
+			i = 2
+		case KeySafeMode:
+			i = 3
+		case KeyHookMatcher:
+			i = 4
+		case KeyPluginName:
+			i = 5
+		case KeyPluginIDHash:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.HookEvent = v.Text()
+	case 1:
+		e.HookType = v.Text()
+	case 2:
+		e.HookSource = v.Text()
+	case 3:
+		e.SafeMode, _ = v.AsBool()
+	case 4:
+		e.HookMatcher = v.Text()
+	case 5:
+		e.PluginName = v.Text()
+	case 6:
+		e.PluginIDHash = v.Text()
+	}
+	return true
 }
 
 func (e *HookRegistered) setField(key string, v Value) bool {
@@ -3293,6 +4435,59 @@ func (e *HookExecutionStart) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// hookExecutionStartKeys lists the attributes of HookExecutionStart in the order Claude Code writes them.
+var hookExecutionStartKeys = [...]string{
+	KeyHookEvent,
+	KeyHookName,
+	KeyNumHooks,
+	KeyManagedOnly,
+	KeyHookSource,
+	KeySafeMode,
+	KeyHookDefinitions,
+}
+
+func (e *HookExecutionStart) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(hookExecutionStartKeys) || key != hookExecutionStartKeys[i] {
+		switch key {
+		case KeyHookEvent:
+			i = 0
+		case KeyHookName:
+			i = 1
+		case KeyNumHooks:
+			i = 2
+		case KeyManagedOnly:
+			i = 3
+		case KeyHookSource:
+			i = 4
+		case KeySafeMode:
+			i = 5
+		case KeyHookDefinitions:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.HookEvent = v.Text()
+	case 1:
+		e.HookName = v.Text()
+	case 2:
+		e.NumHooks, _ = v.AsInt()
+	case 3:
+		e.ManagedOnly, _ = v.AsBool()
+	case 4:
+		e.HookSource = v.Text()
+	case 5:
+		e.SafeMode, _ = v.AsBool()
+	case 6:
+		e.HookDefinitions = v.Text()
+	}
+	return true
 }
 
 func (e *HookExecutionStart) setField(key string, v Value) bool {
@@ -3430,6 +4625,109 @@ func (e *HookExecutionComplete) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// hookExecutionCompleteKeys lists the attributes of HookExecutionComplete in the order Claude Code writes them.
+var hookExecutionCompleteKeys = [...]string{
+	KeyHookEvent,
+	KeyHookName,
+	KeyNumHooks,
+	KeyManagedOnly,
+	KeyHookSource,
+	KeySafeMode,
+	KeyHookDefinitions,
+	KeyNumSuccess,
+	KeyNumBlocking,
+	KeyNumNonBlockingError,
+	KeyNumCancelled,
+	KeyTotalDurationMS,
+	KeyStdoutChars,
+	KeyAdditionalContextChars,
+	KeySystemMessageChars,
+	KeyInitialUserMessageChars,
+	KeyNumOutputsPersisted,
+}
+
+func (e *HookExecutionComplete) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(hookExecutionCompleteKeys) || key != hookExecutionCompleteKeys[i] {
+		switch key {
+		case KeyHookEvent:
+			i = 0
+		case KeyHookName:
+			i = 1
+		case KeyNumHooks:
+			i = 2
+		case KeyManagedOnly:
+			i = 3
+		case KeyHookSource:
+			i = 4
+		case KeySafeMode:
+			i = 5
+		case KeyHookDefinitions:
+			i = 6
+		case KeyNumSuccess:
+			i = 7
+		case KeyNumBlocking:
+			i = 8
+		case KeyNumNonBlockingError:
+			i = 9
+		case KeyNumCancelled:
+			i = 10
+		case KeyTotalDurationMS:
+			i = 11
+		case KeyStdoutChars:
+			i = 12
+		case KeyAdditionalContextChars:
+			i = 13
+		case KeySystemMessageChars:
+			i = 14
+		case KeyInitialUserMessageChars:
+			i = 15
+		case KeyNumOutputsPersisted:
+			i = 16
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.HookEvent = v.Text()
+	case 1:
+		e.HookName = v.Text()
+	case 2:
+		e.NumHooks, _ = v.AsInt()
+	case 3:
+		e.ManagedOnly, _ = v.AsBool()
+	case 4:
+		e.HookSource = v.Text()
+	case 5:
+		e.SafeMode, _ = v.AsBool()
+	case 6:
+		e.HookDefinitions = v.Text()
+	case 7:
+		e.NumSuccess, _ = v.AsInt()
+	case 8:
+		e.NumBlocking, _ = v.AsInt()
+	case 9:
+		e.NumNonBlockingError, _ = v.AsInt()
+	case 10:
+		e.NumCancelled, _ = v.AsInt()
+	case 11:
+		e.TotalDurationMS, _ = v.AsInt()
+	case 12:
+		e.StdoutChars, _ = v.AsInt()
+	case 13:
+		e.AdditionalContextChars, _ = v.AsInt()
+	case 14:
+		e.SystemMessageChars, _ = v.AsInt()
+	case 15:
+		e.InitialUserMessageChars, _ = v.AsInt()
+	case 16:
+		e.NumOutputsPersisted, _ = v.AsInt()
+	}
+	return true
 }
 
 func (e *HookExecutionComplete) setField(key string, v Value) bool {
@@ -3639,6 +4937,34 @@ func (e *HookPluginMetrics) clone() Event {
 	return &c
 }
 
+// hookPluginMetricsKeys lists the attributes of HookPluginMetrics in the order Claude Code writes them.
+var hookPluginMetricsKeys = [...]string{
+	KeyPluginID,
+	KeyHookEvent,
+}
+
+func (e *HookPluginMetrics) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(hookPluginMetricsKeys) || key != hookPluginMetricsKeys[i] {
+		switch key {
+		case KeyPluginID:
+			i = 0
+		case KeyHookEvent:
+			i = 1
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.PluginID = v.Text()
+	case 1:
+		e.HookEvent = v.Text()
+	}
+	return true
+}
+
 func (e *HookPluginMetrics) setField(key string, v Value) bool {
 	switch key {
 	case KeyPluginID:
@@ -3704,6 +5030,59 @@ func (e *Compaction) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// compactionKeys lists the attributes of Compaction in the order Claude Code writes them.
+var compactionKeys = [...]string{
+	KeyTrigger,
+	KeySuccess,
+	KeyDurationMS,
+	KeyPreTokens,
+	KeyPostTokens,
+	KeyError,
+	KeyPrecomputeReuse,
+}
+
+func (e *Compaction) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(compactionKeys) || key != compactionKeys[i] {
+		switch key {
+		case KeyTrigger:
+			i = 0
+		case KeySuccess:
+			i = 1
+		case KeyDurationMS:
+			i = 2
+		case KeyPreTokens:
+			i = 3
+		case KeyPostTokens:
+			i = 4
+		case KeyError:
+			i = 5
+		case KeyPrecomputeReuse:
+			i = 6
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Trigger = v.Text()
+	case 1:
+		e.Success, _ = v.AsBool()
+	case 2:
+		e.DurationMS, _ = v.AsInt()
+	case 3:
+		e.PreTokens, _ = v.AsInt()
+	case 4:
+		e.PostTokens, _ = v.AsInt()
+	case 5:
+		e.Error = v.Text()
+	case 6:
+		e.PrecomputeReuse = v.Text()
+	}
+	return true
 }
 
 func (e *Compaction) setField(key string, v Value) bool {
@@ -3833,6 +5212,89 @@ func (e *SubagentCompleted) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// subagentCompletedKeys lists the attributes of SubagentCompleted in the order Claude Code writes them.
+var subagentCompletedKeys = [...]string{
+	KeyAgentType,
+	KeyAgentSource,
+	KeyIsBuiltIn,
+	KeyIsAsync,
+	KeyTotalTokens,
+	KeyTotalToolUses,
+	KeyDurationMS,
+	KeyModel,
+	KeyFinalModel,
+	KeyModelSwapped,
+	KeyAgentID,
+	KeyPluginIDHash,
+	KeyPluginName,
+}
+
+func (e *SubagentCompleted) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(subagentCompletedKeys) || key != subagentCompletedKeys[i] {
+		switch key {
+		case KeyAgentType:
+			i = 0
+		case KeyAgentSource:
+			i = 1
+		case KeyIsBuiltIn:
+			i = 2
+		case KeyIsAsync:
+			i = 3
+		case KeyTotalTokens:
+			i = 4
+		case KeyTotalToolUses:
+			i = 5
+		case KeyDurationMS:
+			i = 6
+		case KeyModel:
+			i = 7
+		case KeyFinalModel:
+			i = 8
+		case KeyModelSwapped:
+			i = 9
+		case KeyAgentID:
+			i = 10
+		case KeyPluginIDHash:
+			i = 11
+		case KeyPluginName:
+			i = 12
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.AgentType = v.Text()
+	case 1:
+		e.AgentSource = v.Text()
+	case 2:
+		e.IsBuiltIn, _ = v.AsBool()
+	case 3:
+		e.IsAsync, _ = v.AsBool()
+	case 4:
+		e.TotalTokens, _ = v.AsInt()
+	case 5:
+		e.TotalToolUses, _ = v.AsInt()
+	case 6:
+		e.DurationMS, _ = v.AsInt()
+	case 7:
+		e.Model = v.Text()
+	case 8:
+		e.FinalModel = v.Text()
+	case 9:
+		e.ModelSwapped, _ = v.AsBool()
+	case 10:
+		e.AgentID = v.Text()
+	case 11:
+		e.PluginIDHash = v.Text()
+	case 12:
+		e.PluginName = v.Text()
+	}
+	return true
 }
 
 func (e *SubagentCompleted) setField(key string, v Value) bool {
@@ -4008,6 +5470,49 @@ func (e *FeedbackSurvey) clone() Event {
 	return &c
 }
 
+// feedbackSurveyKeys lists the attributes of FeedbackSurvey in the order Claude Code writes them.
+var feedbackSurveyKeys = [...]string{
+	KeyEventType,
+	KeyAppearanceID,
+	KeySurveyType,
+	KeyResponse,
+	KeyEnabledViaOverride,
+}
+
+func (e *FeedbackSurvey) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(feedbackSurveyKeys) || key != feedbackSurveyKeys[i] {
+		switch key {
+		case KeyEventType:
+			i = 0
+		case KeyAppearanceID:
+			i = 1
+		case KeySurveyType:
+			i = 2
+		case KeyResponse:
+			i = 3
+		case KeyEnabledViaOverride:
+			i = 4
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.EventType = v.Text()
+	case 1:
+		e.AppearanceID = v.Text()
+	case 2:
+		e.SurveyType = v.Text()
+	case 3:
+		e.Response = v.Text()
+	case 4:
+		e.EnabledViaOverride, _ = v.AsBool()
+	}
+	return true
+}
+
 func (e *FeedbackSurvey) setField(key string, v Value) bool {
 	switch key {
 	case KeyEventType:
@@ -4111,6 +5616,79 @@ func (e *RetentionSweep) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// retentionSweepKeys lists the attributes of RetentionSweep in the order Claude Code writes them.
+var retentionSweepKeys = [...]string{
+	KeyResult,
+	KeyPeriodDays,
+	KeyUsedDefault,
+	KeySkipReason,
+	KeyTranscriptsDeleted,
+	KeyTranscriptsExemptedDesktop,
+	KeySessionFilesDeleted,
+	KeyArtifactsDeleted,
+	KeyFilesRetainedFresh,
+	KeyFilesPastCutoff,
+	KeyErrorCount,
+}
+
+func (e *RetentionSweep) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(retentionSweepKeys) || key != retentionSweepKeys[i] {
+		switch key {
+		case KeyResult:
+			i = 0
+		case KeyPeriodDays:
+			i = 1
+		case KeyUsedDefault:
+			i = 2
+		case KeySkipReason:
+			i = 3
+		case KeyTranscriptsDeleted:
+			i = 4
+		case KeyTranscriptsExemptedDesktop:
+			i = 5
+		case KeySessionFilesDeleted:
+			i = 6
+		case KeyArtifactsDeleted:
+			i = 7
+		case KeyFilesRetainedFresh:
+			i = 8
+		case KeyFilesPastCutoff:
+			i = 9
+		case KeyErrorCount:
+			i = 10
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Result = v.Text()
+	case 1:
+		e.PeriodDays, _ = v.AsInt()
+	case 2:
+		e.UsedDefault, _ = v.AsBool()
+	case 3:
+		e.SkipReason = v.Text()
+	case 4:
+		e.TranscriptsDeleted, _ = v.AsInt()
+	case 5:
+		e.TranscriptsExemptedDesktop, _ = v.AsInt()
+	case 6:
+		e.SessionFilesDeleted, _ = v.AsInt()
+	case 7:
+		e.ArtifactsDeleted, _ = v.AsInt()
+	case 8:
+		e.FilesRetainedFresh, _ = v.AsInt()
+	case 9:
+		e.FilesPastCutoff, _ = v.AsInt()
+	case 10:
+		e.ErrorCount, _ = v.AsInt()
+	}
+	return true
 }
 
 func (e *RetentionSweep) setField(key string, v Value) bool {
@@ -4278,6 +5856,79 @@ func (e *ManagedSettingsResolved) clone() Event {
 	return &c
 }
 
+// managedSettingsResolvedKeys lists the attributes of ManagedSettingsResolved in the order Claude Code writes them.
+var managedSettingsResolvedKeys = [...]string{
+	KeyManagedSettingsTrigger,
+	KeyErrorDotType,
+	KeyManagedSettingsSources,
+	KeyManagedSettingsSourceBehavior,
+	KeyManagedSettingsHelperState,
+	KeyManagedSettingsHelperApplied,
+	KeyManagedSettingsHelperEntry,
+	KeyManagedSettingsHelperPath,
+	KeyManagedSettingsResolvedSHA256,
+	KeyManagedSettingsSettings,
+	KeyManagedSettingsSettingsTruncated,
+}
+
+func (e *ManagedSettingsResolved) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(managedSettingsResolvedKeys) || key != managedSettingsResolvedKeys[i] {
+		switch key {
+		case KeyManagedSettingsTrigger:
+			i = 0
+		case KeyErrorDotType:
+			i = 1
+		case KeyManagedSettingsSources:
+			i = 2
+		case KeyManagedSettingsSourceBehavior:
+			i = 3
+		case KeyManagedSettingsHelperState:
+			i = 4
+		case KeyManagedSettingsHelperApplied:
+			i = 5
+		case KeyManagedSettingsHelperEntry:
+			i = 6
+		case KeyManagedSettingsHelperPath:
+			i = 7
+		case KeyManagedSettingsResolvedSHA256:
+			i = 8
+		case KeyManagedSettingsSettings:
+			i = 9
+		case KeyManagedSettingsSettingsTruncated:
+			i = 10
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.Trigger = v.Text()
+	case 1:
+		e.ErrorType = v.Text()
+	case 2:
+		e.Sources = v.AsStrings()
+	case 3:
+		e.SourceBehavior = v.Text()
+	case 4:
+		e.HelperState = v.Text()
+	case 5:
+		e.HelperApplied = v.Text()
+	case 6:
+		e.HelperEntry = v.Text()
+	case 7:
+		e.HelperPath = v.Text()
+	case 8:
+		e.ResolvedSHA256 = v.Text()
+	case 9:
+		e.Settings = v.Text()
+	case 10:
+		e.SettingsTruncated, _ = v.AsBool()
+	}
+	return true
+}
+
 func (e *ManagedSettingsResolved) setField(key string, v Value) bool {
 	switch key {
 	case KeyManagedSettingsTrigger:
@@ -4425,6 +6076,44 @@ func (e *SystemPrompt) clone() Event {
 	return &c
 }
 
+// systemPromptKeys lists the attributes of SystemPrompt in the order Claude Code writes them.
+var systemPromptKeys = [...]string{
+	KeySystemPromptHash,
+	KeySystemPrompt,
+	KeySystemPromptLength,
+	KeySystemPromptTruncated,
+}
+
+func (e *SystemPrompt) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(systemPromptKeys) || key != systemPromptKeys[i] {
+		switch key {
+		case KeySystemPromptHash:
+			i = 0
+		case KeySystemPrompt:
+			i = 1
+		case KeySystemPromptLength:
+			i = 2
+		case KeySystemPromptTruncated:
+			i = 3
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.SystemPromptHash = v.Text()
+	case 1:
+		e.SystemPromptText = v.Text()
+	case 2:
+		e.SystemPromptLength, _ = v.AsInt()
+	case 3:
+		e.SystemPromptTruncated, _ = v.AsBool()
+	}
+	return true
+}
+
 func (e *SystemPrompt) setField(key string, v Value) bool {
 	switch key {
 	case KeySystemPromptHash:
@@ -4504,6 +6193,44 @@ func (e *Tool) clone() Event {
 	c := *e
 	c.Record = e.Record.clone()
 	return &c
+}
+
+// toolKeys lists the attributes of Tool in the order Claude Code writes them.
+var toolKeys = [...]string{
+	KeyToolName,
+	KeyToolHash,
+	KeyTool,
+	KeyToolTruncated,
+}
+
+func (e *Tool) setFieldNext(next *int, key string, v Value) bool {
+	i := *next
+	if i >= len(toolKeys) || key != toolKeys[i] {
+		switch key {
+		case KeyToolName:
+			i = 0
+		case KeyToolHash:
+			i = 1
+		case KeyTool:
+			i = 2
+		case KeyToolTruncated:
+			i = 3
+		default:
+			return false
+		}
+	}
+	*next = i + 1
+	switch i {
+	case 0:
+		e.ToolName = v.Text()
+	case 1:
+		e.ToolHash = v.Text()
+	case 2:
+		e.Definition = v.Text()
+	case 3:
+		e.ToolTruncated, _ = v.AsBool()
+	}
+	return true
 }
 
 func (e *Tool) setField(key string, v Value) bool {

@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +70,38 @@ func FuzzFastKeyValueJSON(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) { checkFastKeyValueJSON(t, src) })
+}
+
+// TestSetFieldNextAgrees checks that the decoder's positional dispatch sets exactly the field
+// setField sets, for every attribute of every event, from any predicted position.
+func TestSetFieldNextAgrees(t *testing.T) {
+	src, err := os.ReadFile("../internal/cmd/genevents/schema.txt")
+	require.NoError(t, err)
+	var schemaKeys []string
+	for _, line := range strings.Split(string(src), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "@") {
+			schemaKeys = append(schemaKeys, f[1])
+		}
+	}
+	require.Greater(t, len(schemaKeys), 200)
+	values := []Value{String("42"), Int(7), String("2026-11-24T10:07:41.282Z"), Strings("a", "b")}
+	for _, name := range EventNames {
+		keys := append([]string(nil), schemaKeys...)
+		keys = append(keys, "not.a.field", KeySessionID)
+		for _, key := range keys {
+			for _, v := range values {
+				for _, next := range []int{0, 2, 100} {
+					want, got := newEvent(name), newEvent(name)
+					wantOK := want.setField(key, v)
+					n := next
+					gotOK := got.setFieldNext(&n, key, v)
+					require.Equal(t, wantOK, gotOK, "%s %s", name, key)
+					require.Equal(t, want, got, "%s %s", name, key)
+					if !gotOK {
+						require.Equal(t, next, n, "a miss leaves the position")
+					}
+				}
+			}
+		}
+	}
 }

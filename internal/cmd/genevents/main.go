@@ -198,6 +198,28 @@ func generate(events []*event, enums []*enum) []byte {
 			}
 			p("}\n}\n\n")
 		}
+		if i > 0 && len(ev.Fields) > 0 {
+			// The same dispatch by position for the event's own attributes.
+			tbl := strings.ToLower(ev.Go[:1]) + ev.Go[1:]
+			p("// %sKeys lists the attributes of %s in the order Claude Code writes them.\nvar %sKeys = [...]string{\n", tbl, ev.Go, tbl)
+			for _, f := range ev.Fields {
+				p("%s,\n", f.Const)
+			}
+			p("}\n\n")
+			p("func (%s) setFieldNext(next *int, key string, v Value) bool {\ni := *next\n", recv)
+			p("if i >= len(%sKeys) || key != %sKeys[i] {\nswitch key {\n", tbl, tbl)
+			for j, f := range ev.Fields {
+				p("case %s:\ni = %d\n", f.Const, j)
+			}
+			p("default:\nreturn false\n}\n}\n*next = i + 1\nswitch i {\n")
+			for j, f := range ev.Fields {
+				p("case %d:\n", j)
+				setter(p, f)
+			}
+			p("}\nreturn true\n}\n\n")
+		} else if i > 0 {
+			p("func (%s) setFieldNext(*int, string, Value) bool { return false }\n\n", recv)
+		}
 		// setField
 		p("func (%s) setField(key string, v Value) bool {\nswitch key {\n", recv)
 		for _, f := range ev.Fields {
