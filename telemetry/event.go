@@ -151,10 +151,10 @@ func (u *Unknown) clone() Event {
 	return &c
 }
 
-func (u *Unknown) setField(string, Value) bool          { return false }
+func (u *Unknown) setField(string, Value) bool           { return false }
 func (u *Unknown) setFieldNext(*int, string, Value) bool { return false }
-func (u *Unknown) clearField(string) bool               { return false }
-func (u *Unknown) appendFields(a Attributes) Attributes { return a }
+func (u *Unknown) clearField(string) bool                { return false }
+func (u *Unknown) appendFields(a Attributes) Attributes  { return a }
 
 // NewUnknown returns an Unknown event named name, for tests and producers of new event kinds.
 func NewUnknown(name string) *Unknown { return &Unknown{name: name} }
