@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/coworkgov/cowork/internal/jsonstr"
 )
@@ -25,6 +26,8 @@ type jsonScanner struct {
 	sem      error // first semantic problem in the current record
 	semAt    int
 	arena    arena
+	// unescaped holds the decoded text of strings with escapes; see strSlow.
+	unescaped []byte
 }
 
 var errJSONSyntax = fmt.Errorf("%w: invalid JSON", ErrMalformed)
@@ -182,13 +185,26 @@ func (s *jsonScanner) strSlow(start int) (string, error) {
 		s.pos = len(s.src)
 		return "", s.syntax("unterminated string")
 	}
-	v, ok := jsonstr.Unquote(s.src[start : end-1])
+	raw := s.src[start : end-1]
+	// Decoded strings share the request's buffer of unescaped text: one allocation for many
+	// strings. Bytes once handed out are never written again.
+	// The decoded text is no longer than raw unless it replaces invalid bytes; then append
+	// moves on to a new array, which leaves the strings already handed out as they are.
+	if cap(s.unescaped)-len(s.unescaped) < len(raw) {
+		s.unescaped = make([]byte, 0, max(len(s.src)/16, 1<<10, len(raw)))
+	}
+	at := len(s.unescaped)
+	b, ok := jsonstr.AppendUnquote(s.unescaped, raw)
 	if !ok {
 		s.pos = start
 		return "", s.syntax("invalid escape or control character in string")
 	}
+	s.unescaped = b
 	s.pos = end
-	return v, nil
+	if len(b) == at {
+		return "", nil
+	}
+	return unsafe.String(&b[at], len(b)-at), nil
 }
 
 // number reads a JSON number literal.
@@ -542,13 +558,20 @@ func (s *jsonScanner) keyValueObject(depth int) (KeyValue, error) {
 }
 
 // attributes reads an array of KeyValue into dst.
+// The list is in the arena unless dst already holds attributes (a repeated field).
 func (s *jsonScanner) attributes(dst []KeyValue) ([]KeyValue, error) {
+	s.arena.begin()
 	err := s.array(func() error {
-		kv, err := s.keyValue(0)
-		dst = append(dst, kv)
+		kv := s.arena.slot()
+		var err error
+		*kv, err = s.keyValue(0)
 		return err
 	})
-	return dst, err
+	kvs := s.arena.end()
+	if dst == nil {
+		return kvs, err
+	}
+	return append(dst, kvs...), err
 }
 
 // plainEnd returns the index of the quote that ends the string whose first byte is at p, when

@@ -110,7 +110,8 @@ func (d *protoDecoder) decodeRequest(logs *Logs) {
 
 func (d *protoDecoder) decodeResourceLogs(rl *ResourceLogs, ri int, off, end int) bool {
 	rl.Resource = &Resource{}
-	var scopes [][2]int
+	var buf [4][2]int
+	scopes := buf[:0]
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)
 		if err != nil {
@@ -140,6 +141,21 @@ func (d *protoDecoder) decodeResourceLogs(rl *ResourceLogs, ri int, off, end int
 }
 
 func (d *protoDecoder) decodeResource(r *Resource, off, end int) error {
+	d.arena.begin()
+	err := d.resourceFields(r, off, end)
+	if kvs := d.arena.end(); r.Attrs == nil {
+		r.Attrs = kvs
+	} else {
+		r.Attrs = append(r.Attrs, kvs...) // a second resource field merges into the first
+	}
+	if err == nil {
+		r.Refresh()
+	}
+	return err
+}
+
+// resourceFields decodes a Resource's attributes into the arena and its other fields into r.
+func (d *protoDecoder) resourceFields(r *Resource, off, end int) error {
 	for off < end {
 		num, typ, s, e, v, next, err := d.field(off, end)
 		if err != nil {
@@ -147,17 +163,16 @@ func (d *protoDecoder) decodeResource(r *Resource, off, end int) error {
 		}
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			kv, err := d.decodeKeyValue(s, e, 0)
-			if err != nil {
+			kv := d.arena.slot()
+			if *kv, err = d.decodeKeyValue(s, e, 0); err != nil {
+				d.arena.unslot()
 				return err
 			}
-			r.Attrs = append(r.Attrs, kv)
 		case num == 2 && typ == protowire.VarintType:
 			r.DroppedAttributesCount = uint32(v)
 		}
 		off = next
 	}
-	r.Refresh()
 	return nil
 }
 
@@ -192,7 +207,8 @@ func (d *protoDecoder) decodeScope(sc *Scope, off, end int) error {
 
 func (d *protoDecoder) decodeScopeLogs(sl *ScopeLogs, res *Resource, ri, si int, off, end int) bool {
 	sl.Scope = &Scope{}
-	var recs [][2]int
+	var buf [64][2]int
+	recs := buf[:0]
 	path := func() string { return "resourceLogs[" + strconv.Itoa(ri) + "].scopeLogs[" + strconv.Itoa(si) + "]" }
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)

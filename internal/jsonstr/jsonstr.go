@@ -5,6 +5,7 @@ package jsonstr
 import (
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -87,12 +88,22 @@ func Unquote(raw string) (string, bool) {
 	if plain {
 		return raw, true
 	}
-	b := make([]byte, 0, len(raw))
+	b, ok := AppendUnquote(make([]byte, 0, len(raw)), raw)
+	if !ok {
+		return "", false
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b)), true // b is not written again
+}
+
+// AppendUnquote appends the decoded body of a JSON string (between its quotes) to b, as
+// [Unquote] decodes it. It reports false for an invalid escape or a raw control character.
+// What it appends is at most three times as long as raw (an invalid byte becomes U+FFFD).
+func AppendUnquote(b []byte, raw string) ([]byte, bool) {
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		switch {
 		case c < 0x20:
-			return "", false
+			return b, false
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRuneInString(raw[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -108,7 +119,7 @@ func Unquote(raw string) (string, bool) {
 			continue
 		}
 		if i+1 >= len(raw) {
-			return "", false
+			return b, false
 		}
 		switch e := raw[i+1]; e {
 		case '"', '\\', '/':
@@ -126,7 +137,7 @@ func Unquote(raw string) (string, bool) {
 		case 'u':
 			r, ok := hex4(raw, i+2)
 			if !ok {
-				return "", false
+				return b, false
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
@@ -144,11 +155,11 @@ func Unquote(raw string) (string, bool) {
 			b = utf8.AppendRune(b, r)
 			continue
 		default:
-			return "", false
+			return b, false
 		}
 		i += 2
 	}
-	return string(b), true
+	return b, true
 }
 
 func hex4(s string, i int) (rune, bool) {
