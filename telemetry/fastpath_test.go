@@ -13,8 +13,8 @@ import (
 // what the general path reads and stops where it stops.
 func checkFastKeyValueJSON(t *testing.T, src string) (accepted bool) {
 	fast := jsonScanner{src: src, maxDepth: 8}
-	kv, ok := fast.fastKeyValue()
-	if !ok {
+	var kv KeyValue
+	if !fast.fastKeyValue(&kv) {
 		require.Zero(t, fast.pos, "a refused input must leave the scanner unmoved")
 		return false
 	}

@@ -211,9 +211,9 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 			s.arena.begin()
 			d.paths.beginRecord()
 			err = s.array(func() error {
-				kv, err := s.keyValue(0)
-				s.arena.push(kv)
-				d.paths.setAttr(ev, r, &kv)
+				kv := s.arena.slot()
+				err := s.keyValueInto(kv)
+				d.paths.setAttr(ev, r, kv)
 				return err
 			})
 			r.Attrs = s.arena.end()

@@ -528,12 +528,21 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 
 // keyValue reads an OTLP KeyValue object.
 func (s *jsonScanner) keyValue(depth int) (KeyValue, error) {
-	if s.peek() == '{' {
-		if kv, ok := s.fastKeyValue(); ok {
-			return kv, nil
-		}
+	var kv KeyValue
+	if s.peek() == '{' && s.fastKeyValue(&kv) {
+		return kv, nil
 	}
 	return s.keyValueObject(depth)
+}
+
+// keyValueInto reads an OTLP KeyValue object into dst (an arena slot).
+func (s *jsonScanner) keyValueInto(dst *KeyValue) error {
+	if s.peek() == '{' && s.fastKeyValue(dst) {
+		return nil
+	}
+	var err error
+	*dst, err = s.keyValueObject(0)
+	return err
 }
 
 // keyValueObject reads an OTLP KeyValue object in any form.
@@ -562,10 +571,7 @@ func (s *jsonScanner) keyValueObject(depth int) (KeyValue, error) {
 func (s *jsonScanner) attributes(dst []KeyValue) ([]KeyValue, error) {
 	s.arena.begin()
 	err := s.array(func() error {
-		kv := s.arena.slot()
-		var err error
-		*kv, err = s.keyValue(0)
-		return err
+		return s.keyValueInto(s.arena.slot())
 	})
 	kvs := s.arena.end()
 	if dst == nil {
@@ -610,28 +616,29 @@ func plainEnd(src string, p int) int {
 // (a number or a string of digits) or doubleValue (a number). Any other shape, white space,
 // escape or invalid UTF-8 returns ok=false with the scanner unmoved, and the general path
 // reads the attribute; both give the same result.
-func (s *jsonScanner) fastKeyValue() (kv KeyValue, ok bool) {
+func (s *jsonScanner) fastKeyValue(kv *KeyValue) (ok bool) {
 	src, p := s.src, s.pos
 	const open, mid = `{"key":"`, `","value":{"`
 	if !strings.HasPrefix(src[p:], open) {
-		return kv, false
+		return false
 	}
 	p += len(open)
 	e := plainEnd(src, p)
 	if e < 0 || !strings.HasPrefix(src[e:], mid) {
-		return kv, false
+		return false
 	}
 	key := src[p:e]
 	p = e + len(mid)
 	rest := src[p:]
+	var val Value
 	switch {
 	case strings.HasPrefix(rest, `stringValue":"`):
 		p += len(`stringValue":"`)
 		e := plainEnd(src, p)
 		if e < 0 {
-			return kv, false
+			return false
 		}
-		kv.Value = strValue(ValueString, src[p:e])
+		val = strValue(ValueString, src[p:e])
 		p = e + 1
 	case strings.HasPrefix(rest, `intValue":`):
 		p += len(`intValue":`)
@@ -650,29 +657,29 @@ func (s *jsonScanner) fastKeyValue() (kv KeyValue, ok bool) {
 			p++
 		}
 		if p == start || (p < len(src) && src[p] >= '0' && src[p] <= '9') {
-			return kv, false // no digits, or more than 18: the general path decides
+			return false // no digits, or more than 18: the general path decides
 		}
 		if quoted {
 			if p >= len(src) || src[p] != '"' {
-				return kv, false
+				return false
 			}
 			p++
 		}
 		if neg {
 			n = -n
 		}
-		kv.Value = Int(n)
+		val = Int(n)
 	case strings.HasPrefix(rest, `boolValue":true`):
 		p += len(`boolValue":true`)
-		kv.Value = Bool(true)
+		val = Bool(true)
 	case strings.HasPrefix(rest, `boolValue":false`):
 		p += len(`boolValue":false`)
-		kv.Value = Bool(false)
+		val = Bool(false)
 	case strings.HasPrefix(rest, `doubleValue":`):
 		p += len(`doubleValue":`)
 		start := p
 		if p >= len(src) || (src[p] != '-' && (src[p] < '0' || src[p] > '9')) {
-			return kv, false
+			return false
 		}
 		for p < len(src) {
 			c := src[p]
@@ -683,16 +690,16 @@ func (s *jsonScanner) fastKeyValue() (kv KeyValue, ok bool) {
 		}
 		f, err := strconv.ParseFloat(src[start:p], 64)
 		if err != nil || p == start {
-			return kv, false
+			return false
 		}
-		kv.Value = Double(f)
+		val = Double(f)
 	default:
-		return kv, false
+		return false
 	}
 	if !strings.HasPrefix(src[p:], "}}") {
-		return kv, false
+		return false
 	}
 	s.pos = p + 2
-	kv.Key = key
-	return kv, true
+	kv.Key, kv.Value = key, val
+	return true
 }

@@ -528,6 +528,7 @@ func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 		return false
 	}
 	key := src[ks:ke]
+	var val Value
 	switch src[vs] {
 	case 0x0a: // string_value
 		sl, n := consumeVarint(src[vs+1 : ve])
@@ -552,24 +553,24 @@ func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 		if n < 0 || vs+1+n != ve {
 			return false
 		}
-		kv.Value = Bool(x != 0)
+		val = Bool(x != 0)
 	case 0x18: // int_value
 		x, n := consumeVarint(src[vs+1 : ve])
 		if n < 0 || vs+1+n != ve {
 			return false
 		}
-		kv.Value = Value{kind: ValueInt, n: x}
+		val = Value{kind: ValueInt, n: x}
 	case 0x21: // double_value
 		if ve-vs != 9 {
 			return false
 		}
-		kv.Value = Value{kind: ValueDouble, n: le64(src[vs+1 : ve])}
+		val = Value{kind: ValueDouble, n: le64(src[vs+1 : ve])}
 	default:
 		return false
 	}
 	if !validUTF8(key) {
 		return false
 	}
-	kv.Key = key
+	kv.Key, kv.Value = key, val
 	return true
 }
