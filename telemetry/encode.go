@@ -187,7 +187,7 @@ func keyValueSize(kv *KeyValue) int {
 }
 
 func anyValueSize(v Value) int {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
 		return sizeBytes(1, len(v.s()))
 	case ValueBool:
@@ -326,7 +326,7 @@ func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 }
 
 func (e *protoEncoder) anyValue(v Value) {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
 		e.str(1, v.s())
 	case ValueBool:
@@ -532,7 +532,7 @@ func (o EncodeOptions) attrsJSON(b []byte, a Attributes) []byte {
 }
 
 func (o EncodeOptions) valueJSON(b []byte, v Value) []byte {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
 		b = append(b, `{"stringValue":`...)
 		b = appendJSONString(b, v.s())

@@ -1,9 +1,11 @@
 package telemetry
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,4 +106,25 @@ func TestSetFieldNextAgrees(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestValueLayout(t *testing.T) {
+	require.Equal(t, uintptr(16), unsafe.Sizeof(Value{}), "attribute lists are sized for a 16-byte Value")
+	for _, tc := range []struct {
+		v    Value
+		kind ValueKind
+	}{
+		{Value{}, ValueEmpty}, {String(""), ValueString}, {String("x"), ValueString},
+		{Bytes(nil), ValueBytes}, {Bool(false), ValueBool}, {Bool(true), ValueBool},
+		{Int(0), ValueInt}, {Int(-1), ValueInt}, {Double(0), ValueDouble},
+		{Double(math.Inf(-1)), ValueDouble}, {Array(), ValueArray}, {Strings("a"), ValueArray},
+		{Map(), ValueMap}, {Map(KeyValue{Key: "k", Value: Int(1)}), ValueMap},
+	} {
+		assert.Equal(t, tc.kind, tc.v.Kind(), "%v", tc.v)
+		assert.Equal(t, tc.kind == ValueEmpty, tc.v.IsEmpty(), "%v", tc.v)
+	}
+	assert.Equal(t, int64(-1), Int(-1).IntRaw())
+	assert.Equal(t, "x", String("x").Str())
+	assert.Len(t, Strings("a", "b").Array(), 2)
+	assert.True(t, math.IsInf(Double(math.Inf(-1)).DoubleRaw(), -1))
 }

@@ -410,9 +410,9 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 		case num == 2 && typ == protowire.VarintType:
 			v = Bool(x != 0)
 		case num == 3 && typ == protowire.VarintType:
-			v = Value{kind: ValueInt, n: x}
+			v = scalar(ValueInt, x)
 		case num == 4 && typ == protowire.Fixed64Type:
-			v = Value{kind: ValueDouble, n: x}
+			v = scalar(ValueDouble, x)
 		case (num == 5 || num == 6) && typ == protowire.BytesType:
 			if depth+1 > d.maxDepth {
 				return v, ErrTooDeep
@@ -559,12 +559,12 @@ func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 		if n < 0 || vs+1+n != ve {
 			return false
 		}
-		val = Value{kind: ValueInt, n: x}
+		val = scalar(ValueInt, x)
 	case 0x21: // double_value
 		if ve-vs != 9 {
 			return false
 		}
-		val = Value{kind: ValueDouble, n: le64(src[vs+1 : ve])}
+		val = scalar(ValueDouble, le64(src[vs+1:ve]))
 	default:
 		return false
 	}

@@ -38,16 +38,28 @@ func (k ValueKind) String() string {
 //
 // Compare values with [Value.Equal], not with == or reflect.DeepEqual: a Value refers to its
 // contents rather than holding them, so two equal strings from different places compare
-// unequal with ==. (This keeps a Value at 24 bytes, which matters: attribute lists are most of
+// unequal with ==. (This keeps a Value at 16 bytes, which matters: attribute lists are most of
 // a decoded event's memory.)
 type Value struct {
-	// ptr and n pack every kind into 24 bytes with one pointer, which keeps attribute lists
-	// small (they are most of a decoded record's memory): ptr is the data of a string or
-	// bytes value, the first element of an array or the first entry of a map, and n their
-	// length; for ints, bools and doubles ptr is nil and n holds the bits.
-	ptr  unsafe.Pointer
-	n    uint64
-	kind ValueKind
+	// ptr and n pack every kind into 16 bytes with one pointer, which keeps attribute lists
+	// small (they are most of a decoded record's memory). For a string or bytes value ptr is
+	// its data, for an array its first element and for a map its first entry, and n holds the
+	// length in its low 56 bits and the kind in its top 8. For an int, bool or double, ptr
+	// points at the kind's byte in scalarTag and n holds the bits. The zero Value is empty.
+	ptr unsafe.Pointer
+	n   uint64
+}
+
+// scalarTag gives each scalar kind an address: a scalar Value points at its kind's byte.
+var scalarTag [8]byte
+
+const (
+	kindShift = 56
+	lenMask   = 1<<kindShift - 1
+)
+
+func scalar(k ValueKind, bits uint64) Value {
+	return Value{ptr: unsafe.Pointer(&scalarTag[k]), n: bits}
 }
 
 // KeyValue is one attribute: a key and its value.
@@ -60,10 +72,10 @@ type KeyValue struct {
 func String(s string) Value { return strValue(ValueString, s) }
 
 // Int returns an int Value.
-func Int(n int64) Value { return Value{kind: ValueInt, n: uint64(n)} }
+func Int(n int64) Value { return scalar(ValueInt, uint64(n)) }
 
 // Double returns a double Value.
-func Double(f float64) Value { return Value{kind: ValueDouble, n: math.Float64bits(f)} }
+func Double(f float64) Value { return scalar(ValueDouble, math.Float64bits(f)) }
 
 // Bool returns a bool Value.
 func Bool(b bool) Value {
@@ -71,7 +83,7 @@ func Bool(b bool) Value {
 	if b {
 		n = 1
 	}
-	return Value{kind: ValueBool, n: n}
+	return scalar(ValueBool, n)
 }
 
 // Bytes returns a bytes Value. The bytes are copied.
@@ -97,15 +109,20 @@ func Map(kvs ...KeyValue) Value {
 }
 
 // Kind returns the wire type.
-func (v Value) Kind() ValueKind { return v.kind }
+func (v Value) Kind() ValueKind {
+	if d := uintptr(v.ptr) - uintptr(unsafe.Pointer(&scalarTag)); d < uintptr(len(scalarTag)) {
+		return ValueKind(d)
+	}
+	return ValueKind(v.n >> kindShift)
+}
 
 // IsEmpty reports whether the value is unset.
-func (v Value) IsEmpty() bool { return v.kind == ValueEmpty }
+func (v Value) IsEmpty() bool { return v.ptr == nil && v.n == 0 }
 
 // Str returns the string of a string or bytes value, and "" otherwise. See [Value.Text] for a
 // rendering of any scalar.
 func (v Value) Str() string {
-	if v.kind == ValueString || v.kind == ValueBytes {
+	if k := v.Kind(); k == ValueString || k == ValueBytes {
 		return v.s()
 	}
 	return ""
@@ -115,7 +132,7 @@ func (v Value) Str() string {
 // doubles in the shortest form that round-trips, booleans as "true"/"false". Arrays and maps
 // render as "".
 func (v Value) Text() string {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString, ValueBytes:
 		return v.s()
 	case ValueInt:
@@ -143,7 +160,7 @@ func (v Value) BoolRaw() bool { return v.n != 0 }
 // AsInt reads the value leniently as an integer: an int, a double with no fraction, or a string
 // holding a decimal integer (surrounding spaces allowed). ok is false for anything else.
 func (v Value) AsInt() (n int64, ok bool) {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueInt:
 		return int64(v.n), true
 	case ValueDouble:
@@ -165,7 +182,7 @@ func (v Value) AsInt() (n int64, ok bool) {
 
 // AsFloat reads the value leniently as a float: a double, an int, or a numeric string.
 func (v Value) AsFloat() (f float64, ok bool) {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueDouble:
 		return math.Float64frombits(v.n), true
 	case ValueInt:
@@ -182,7 +199,7 @@ func (v Value) AsFloat() (f float64, ok bool) {
 // AsBool reads the value leniently as a boolean: a bool, or the strings "true"/"false" (any
 // case, surrounding spaces allowed), or an int 0/1.
 func (v Value) AsBool() (b bool, ok bool) {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueBool:
 		return v.n != 0, true
 	case ValueString:
@@ -206,16 +223,16 @@ func (v Value) AsBool() (b bool, ok bool) {
 
 // Array returns the elements of an array value, or nil.
 func (v Value) Array() []Value {
-	if v.kind == ValueArray {
-		return unsafe.Slice((*Value)(v.ptr), int(v.n))
+	if v.Kind() == ValueArray {
+		return unsafe.Slice((*Value)(v.ptr), int(v.n&lenMask))
 	}
 	return nil
 }
 
 // Map returns the entries of a map value, or nil.
 func (v Value) Map() []KeyValue {
-	if v.kind == ValueMap {
-		return unsafe.Slice((*KeyValue)(v.ptr), int(v.n))
+	if v.Kind() == ValueMap {
+		return unsafe.Slice((*KeyValue)(v.ptr), int(v.n&lenMask))
 	}
 	return nil
 }
@@ -223,7 +240,7 @@ func (v Value) Map() []KeyValue {
 // AsStrings returns the elements of an array as text (see [Value.Text]); a scalar string is a
 // one-element list. Other kinds give nil.
 func (v Value) AsStrings() []string {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueArray:
 		arr := v.Array()
 		out := make([]string, len(arr))
@@ -240,10 +257,11 @@ func (v Value) AsStrings() []string {
 // Equal reports whether two values have the same kind and contents. Doubles compare by bits, so
 // NaN equals NaN.
 func (v Value) Equal(w Value) bool {
-	if v.kind != w.kind {
+	k := v.Kind()
+	if k != w.Kind() {
 		return false
 	}
-	switch v.kind {
+	switch k {
 	case ValueString, ValueBytes:
 		return v.s() == w.s()
 	case ValueEmpty:
@@ -267,7 +285,7 @@ func (v Value) Equal(w Value) bool {
 // String renders the value for debugging: scalars as [Value.Text] with their kind, e.g.
 // `int(15)`, `string("49")`. Values of sensitive keys should not be printed.
 func (v Value) String() string {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
 		return "string(" + strconv.Quote(v.s()) + ")"
 	case ValueBytes:
@@ -297,23 +315,23 @@ func (v Value) String() string {
 	case ValueEmpty:
 		return "empty"
 	}
-	return v.kind.String() + "(" + v.Text() + ")"
+	return v.Kind().String() + "(" + v.Text() + ")"
 }
 
 // strValue builds a string or bytes value that shares s's memory.
 func strValue(k ValueKind, s string) Value {
-	return Value{ptr: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s)), kind: k}
+	return Value{ptr: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s)) | uint64(k)<<kindShift}
 }
 
 // arrayValue builds an array value that shares vs's memory.
 func arrayValue(vs []Value) Value {
-	return Value{ptr: unsafe.Pointer(unsafe.SliceData(vs)), n: uint64(len(vs)), kind: ValueArray}
+	return Value{ptr: unsafe.Pointer(unsafe.SliceData(vs)), n: uint64(len(vs)) | uint64(ValueArray)<<kindShift}
 }
 
 // mapValue builds a map value that shares kvs's memory.
 func mapValue(kvs []KeyValue) Value {
-	return Value{ptr: unsafe.Pointer(unsafe.SliceData(kvs)), n: uint64(len(kvs)), kind: ValueMap}
+	return Value{ptr: unsafe.Pointer(unsafe.SliceData(kvs)), n: uint64(len(kvs)) | uint64(ValueMap)<<kindShift}
 }
 
 // s returns the string of a string or bytes value.
-func (v Value) s() string { return unsafe.String((*byte)(v.ptr), int(v.n)) }
+func (v Value) s() string { return unsafe.String((*byte)(v.ptr), int(v.n&lenMask)) }
