@@ -52,12 +52,12 @@ func (a *arena) end() []KeyValue {
 	return a.kvs[a.start:a.n:a.n]
 }
 
-// pathCache fills the typed fields of a record as its attributes are decoded. It shares one
+// fieldSetter fills the typed fields of a record as its attributes are decoded. It shares one
 // []string between the events of a request whose workspace.host_paths are equal, as they are
 // for every event of one session, and it predicts where each standard attribute goes: Claude
 // Code writes them in the order of commonKeys, so the key after the last one found is tried
 // first, with one comparison instead of a search.
-type pathCache struct {
+type fieldSetter struct {
 	last []string
 	next int // index in commonKeys of the expected next standard attribute
 	own  int // index of the expected next attribute of the event's own
@@ -66,7 +66,7 @@ type pathCache struct {
 // hostPathsIndex is the index of workspace.host_paths in commonKeys.
 var hostPathsIndex = commonIndex(KeyWorkspaceHostPaths)
 
-func (c *pathCache) get(v Value) []string {
+func (c *fieldSetter) get(v Value) []string {
 	arr := v.Array()
 	if v.Kind() != ValueArray {
 		return v.AsStrings()
@@ -88,10 +88,10 @@ func (c *pathCache) get(v Value) []string {
 }
 
 // beginRecord resets the prediction for the next record's attributes.
-func (c *pathCache) beginRecord() { c.next, c.own = 0, 0 }
+func (c *fieldSetter) beginRecord() { c.next, c.own = 0, 0 }
 
 // setAttr fills the typed field that views kv, on the record and, when known, the event.
-func (c *pathCache) setAttr(ev Event, r *Record, kv *KeyValue) {
+func (c *fieldSetter) setAttr(ev Event, r *Record, kv *KeyValue) {
 	i := c.next
 	if i >= len(commonKeys) || kv.Key != commonKeys[i] {
 		// The event's own attributes follow the standard ones; no key is both.

@@ -36,7 +36,7 @@ type jsonLogsDecoder struct {
 	s      jsonScanner
 	errs   []error
 	record int
-	paths  pathCache
+	fields fieldSetter
 	tmp    Record // the record being read, until its event is known
 }
 
@@ -209,11 +209,11 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 		case "attributes":
 			seenAttrs = true
 			s.arena.begin()
-			d.paths.beginRecord()
+			d.fields.beginRecord()
 			err = s.array(func() error {
 				kv := s.arena.slot()
 				err := s.keyValueInto(kv)
-				d.paths.setAttr(ev, r, kv)
+				d.fields.setAttr(ev, r, kv)
 				return err
 			})
 			r.Attrs = s.arena.end()

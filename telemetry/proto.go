@@ -33,7 +33,7 @@ type protoDecoder struct {
 	errs     []error
 	record   int // index of the next log record in the request
 	arena    arena
-	paths    pathCache
+	fields   fieldSetter
 }
 
 var errTruncated = fmt.Errorf("%w: truncated field", ErrMalformed)
@@ -275,7 +275,7 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 // the offset of the problem.
 func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, error) {
 	d.arena.begin()
-	d.paths.beginRecord()
+	d.fields.beginRecord()
 	for off < end {
 		// Attributes (field 6, length-delimited: tag 0x32) are most of a record: read their
 		// tag and length here and the common shape in one pass, without the general field
@@ -286,7 +286,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 				s := off + 1 + n
 				e := s + int(l)
 				if kv := d.arena.slot(); d.fastKeyValue(kv, s, e) {
-					d.paths.setAttr(ev, r, kv)
+					d.fields.setAttr(ev, r, kv)
 					off = e
 					continue
 				}
@@ -330,7 +330,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 				return s, err
 			}
 			d.arena.push(kv)
-			d.paths.setAttr(ev, r, &kv)
+			d.fields.setAttr(ev, r, &kv)
 		case 7:
 			r.DroppedAttributesCount = uint32(v)
 		case 8:
