@@ -306,38 +306,22 @@ func TestCorpusViews(t *testing.T) {
 func TestDecodeKeepsNoReferenceToInput(t *testing.T) {
 	for _, enc := range []corpus.Encoding{corpus.JSON, corpus.Protobuf} {
 		for _, f := range corpus.Files(enc) {
-			buf := bytes.Clone(f.Data)
-			var want, got []byte
-			var err error
+			g := f
+			g.Data = bytes.Clone(f.Data)
+			var encode func() ([]byte, error)
 			if f.Signal == "metrics" {
-				var m *telemetry.Metrics
-				if enc == corpus.JSON {
-					m, err = telemetry.DecodeMetricsJSON(buf)
-				} else {
-					m, err = telemetry.DecodeMetricsProto(buf)
-				}
-				require.NoError(t, err, f.Path())
-				want, err = telemetry.EncodeMetricsProto(m)
-				require.NoError(t, err)
-				for i := range buf {
-					buf[i] = 0xAA
-				}
-				got, err = telemetry.EncodeMetricsProto(m)
+				m := decodeMetrics(t, g)
+				encode = func() ([]byte, error) { return telemetry.EncodeMetricsProto(m) }
 			} else {
-				var l *telemetry.Logs
-				if enc == corpus.JSON {
-					l, err = telemetry.DecodeLogsJSON(buf)
-				} else {
-					l, err = telemetry.DecodeLogsProto(buf)
-				}
-				require.NoError(t, err, f.Path())
-				want, err = telemetry.EncodeLogsProto(l)
-				require.NoError(t, err)
-				for i := range buf {
-					buf[i] = 0xAA
-				}
-				got, err = telemetry.EncodeLogsProto(l)
+				l := decodeLogs(t, g)
+				encode = func() ([]byte, error) { return telemetry.EncodeLogsProto(l) }
 			}
+			want, err := encode()
+			require.NoError(t, err)
+			for i := range g.Data {
+				g.Data[i] = 0xAA
+			}
+			got, err := encode()
 			require.NoError(t, err)
 			require.Equal(t, want, got, "%s: decoded values changed with the input buffer", f.Path())
 		}

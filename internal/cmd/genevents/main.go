@@ -200,7 +200,7 @@ func generate(events []*event, enums []*enum) []byte {
 		}
 		if i > 0 && len(ev.Fields) > 0 {
 			// The same dispatch by position for the event's own attributes.
-			tbl := strings.ToLower(ev.Go[:1]) + ev.Go[1:]
+			tbl := lower(ev.Go)
 			p("// %sKeys lists the attributes of %s in the order Claude Code writes them.\nvar %sKeys = [...]string{\n", tbl, ev.Go, tbl)
 			for _, f := range ev.Fields {
 				p("%s,\n", f.Const)
