@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -66,7 +65,7 @@ func sizeBytes(num protowire.Number, n int) int {
 }
 
 func (e *protoEncoder) str(num protowire.Number, s string) {
-	if !utf8.ValidString(s) && e.err == nil {
+	if !validUTF8(s) && e.err == nil {
 		e.err = fmt.Errorf("%w: string field %d is not valid UTF-8", ErrMalformed, num)
 	}
 	e.buf = protowire.AppendTag(e.buf, num, protowire.BytesType)
@@ -309,6 +308,17 @@ func (e *protoEncoder) record(r *Record, attrs Attributes) {
 func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 	for i := range a {
 		kv := &a[i]
+		// The common shape, a key and a short string, written in one go: every length takes
+		// one byte, and the tags are constants.
+		if k, v := kv.Key, kv.Value; v.Kind() == ValueString && num < 16 && k != "" {
+			if s := v.s(); len(k)+len(s) <= 121 && validUTF8(k) && validUTF8(s) {
+				e.buf = append(e.buf, byte(num)<<3|2, byte(len(k)+len(s)+6), 0x0a, byte(len(k)))
+				e.buf = append(e.buf, k...)
+				e.buf = append(e.buf, 0x12, byte(len(s)+2), 0x0a, byte(len(s)))
+				e.buf = append(e.buf, s...)
+				continue
+			}
+		}
 		vs := anyValueSize(kv.Value)
 		n := sizeBytes(2, vs)
 		if kv.Key != "" {

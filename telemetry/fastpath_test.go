@@ -128,3 +128,39 @@ func TestValueLayout(t *testing.T) {
 	assert.Len(t, Strings("a", "b").Array(), 2)
 	assert.True(t, math.IsInf(Double(math.Inf(-1)).DoubleRaw(), -1))
 }
+
+// TestEncodeAttributeForms checks the protobuf encoder's short-string fast path against the
+// general one: every length around the one-byte limit decodes back to the same attribute, and
+// invalid UTF-8 is an error on both paths.
+func TestEncodeAttributeForms(t *testing.T) {
+	for _, kl := range []int{1, 10, 60, 121, 122, 130} {
+		for _, sl := range []int{0, 1, 60, 111, 112, 120, 200} {
+			if kl+sl > 260 {
+				continue
+			}
+			kv := KeyValue{Key: strings.Repeat("k", kl), Value: String(strings.Repeat("v", sl))}
+			var e protoEncoder
+			e.attributes(6, Attributes{kv, {Key: "n", Value: Int(7)}})
+			require.NoError(t, e.err)
+			d := protoDecoder{src: string(e.buf), maxDepth: 8}
+			var got []KeyValue
+			for off := 0; off < len(d.src); {
+				_, _, s, end, _, next, err := d.field(off, len(d.src))
+				require.NoError(t, err)
+				kv, err := d.decodeKeyValue(s, end, 0)
+				require.NoError(t, err)
+				got = append(got, kv)
+				off = next
+			}
+			require.Len(t, got, 2)
+			assert.Equal(t, kv.Key, got[0].Key)
+			assert.True(t, kv.Value.Equal(got[0].Value), "key %d, value %d bytes", kl, sl)
+			assert.Equal(t, int64(7), got[1].Value.IntRaw())
+		}
+	}
+	for _, kv := range []KeyValue{{Key: "bad\xff", Value: String("v")}, {Key: "k", Value: String("bad\xff")}} {
+		var e protoEncoder
+		e.attributes(6, Attributes{kv})
+		assert.ErrorIs(t, e.err, ErrMalformed)
+	}
+}

@@ -18,6 +18,14 @@ func Append(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs attention (a quote, a backslash, a control
+		// or a non-ASCII byte).
+		for i+8 <= len(s) && !special8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -57,6 +65,17 @@ func Append(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// special8 reports whether one of the eight bytes of s is a quote, a backslash, a control
+// character or not ASCII.
+func special8(s string) bool {
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (lo * '"')
+	slash := w ^ (lo * '\\')
+	return (((quote-lo)&^quote)|((slash-lo)&^slash)|((w-lo*0x20)&^w)|w)&hi != 0
 }
 
 // End returns the index just past the closing quote of the JSON string that starts at

@@ -18,6 +18,13 @@ func TestAppendMatchesJSONStringify(t *testing.T) {
 		"é😀":           `"é😀"`,
 		"bad\xffbyte":  "\"bad\ufffdbyte\"",
 		"<tag>&\u2028": "\"<tag>&\u2028\"",
+		// Longer than eight bytes, with the special byte at each position of a word.
+		"0123456789abcdef":        `"0123456789abcdef"`,
+		"01234567\"9abcdefg":      `"01234567\"9abcdefg"`,
+		"0123456\\89abcdefgh":     `"0123456\\89abcdefgh"`,
+		"abcdefghijklmno\n":       `"abcdefghijklmno\n"`,
+		"abcdefghé—ijklmnopq\xff": "\"abcdefghé—ijklmnopq\ufffd\"",
+		"abcdefgh\x1fzzzzzzzz":    `"abcdefgh\u001fzzzzzzzz"`,
 	}
 	for in, want := range tests {
 		got := string(Append(nil, in))
