@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/coworkgov/cowork/internal/jsonstr"
@@ -162,7 +161,7 @@ func (s *jsonScanner) str() (string, error) {
 		case c == '"':
 			s.pos = i + 1
 			v := s.src[start:i]
-			if !ascii && !utf8.ValidString(v) {
+			if !ascii && !validUTF8(v) {
 				return strings.ToValidUTF8(v, "\uFFFD"), nil
 			}
 			return v, nil
