@@ -11,15 +11,6 @@ type arena struct {
 	vals  []Value
 }
 
-// keyValues copies kvs into the arena.
-func (a *arena) keyValues(kvs []KeyValue) []KeyValue {
-	a.begin()
-	for _, kv := range kvs {
-		a.push(kv)
-	}
-	return a.end()
-}
-
 // begin starts a record's attribute list; push appends to it, straight into arena storage;
 // end returns it.
 func (a *arena) begin() { a.start = a.n }
