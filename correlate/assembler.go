@@ -104,20 +104,37 @@ type pendingChain struct {
 
 // chainState is a pendingChain's state, guarded by its shard's mutex.
 type chainState struct {
-	entries []entry             // in flight: as added; shut: sorted, de-duplicated, nil once released
-	index   map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
-	prior   []uint64            // sorted fingerprints of a partial amendment's forgotten events
-	fps     []uint64            // shut and released: sorted fingerprints
-	bytes   int64
-	created int64
-	order   uint64 // creation order across shards, for eviction
-	last    int64
-	version int
-	hinted  bool
-	partial bool
-	shut    bool
-	sess    *liveSession
-	list    *closedList // shut: the closed list holding it
+	// events are the chain's events: in flight as added, shut sorted and de-duplicated, nil
+	// once released. A shut chain's events are shared with the chain emitted from them, so they
+	// are never modified once shut: reopening copies them.
+	events []telemetry.Event
+	// fps are the fingerprints: in flight and kept, of events, index for index; released,
+	// sorted.
+	fps   []uint64
+	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
+	prior []uint64            // sorted fingerprints of a partial amendment's forgotten events
+	// tail is the order key of the last event added; while every event sorts after the one
+	// before it, events are in event order (unsorted false), seqs is their sequence range and
+	// the chain needs no sort at close.
+	tail     entry
+	seqs     seqRange
+	pend     pendingCount
+	firstTS  int64 // the first event's time, in arrival order
+	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
+	bytes    int64
+	created  int64
+	order    uint64 // creation order across shards, for eviction
+	last     int64
+	version  int
+	hinted   bool
+	partial  bool
+	shut     bool
+	unsorted bool
+	// hasPrompt and notif report a user_prompt and a task notification among the events.
+	hasPrompt bool
+	notif     bool
+	sess      *liveSession
+	list      *closedList // shut: the closed list holding it
 	// prev and next link the shard's in-flight list, or, shut, its closed list.
 	prev, next *pendingChain
 }
@@ -193,7 +210,7 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 // closing is a chain taken out of the assembler, to be folded and emitted outside the locks.
 type closing struct {
 	key     chainKey
-	entries []entry
+	events  []telemetry.Event
 	facts   sessionFacts
 	trigger Trigger
 	version int
@@ -273,8 +290,8 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	}
 	if p == nil || p.shut {
 		version, partial := 1, false
-		var prior []entry
-		var priorFPs []uint64
+		var prior []telemetry.Event
+		var fps, priorFPs []uint64
 		if p != nil {
 			cc := p
 			if cc.has(e.fp) {
@@ -283,8 +300,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			}
 			a.st.late.Add(1)
 			version = cc.version + 1
-			if cc.entries != nil {
-				prior = slices.Clone(cc.entries)
+			if cc.events != nil {
+				// The emitted chain shares cc.events: copy them. The fingerprints are ours.
+				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
+				fps = cc.fps
 			} else {
 				partial, priorFPs = true, cc.fps
 			}
@@ -297,9 +316,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
-			prior = make([]entry, 0, 16)
+			prior, fps = make([]telemetry.Event, 0, initialEvents), make([]uint64, 0, initialEvents)
 		}
-		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs,
+			sess: sess, events: prior, fps: fps, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
@@ -307,12 +327,12 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			p = &pendingChain{key: k, shard: s, chainState: st}
 			s.chains[k] = p
 		}
-		for i := range prior {
-			p.bytes += int64(eventSize(prior[i].ev))
-			sess.info.observe(&prior[i])
-			if terminalHint(prior[i].ev) {
-				p.hinted = true
-			}
+		for i, pev := range prior {
+			// The kept events are sorted: they are read again as if added in order.
+			pe := keyEntry(pev, fps[i])
+			p.bytes += int64(eventSize(pev))
+			sess.info.observe(pev, pe.seq, pe.ts)
+			p.note(&pe, i == 0)
 		}
 		if len(prior) > linearDedupMax {
 			p.buildIndex()
@@ -326,10 +346,15 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		return out, p
 	}
 	a.st.added.Add(1)
-	p.entries = append(p.entries, e)
+	first := len(p.events) == 0
+	if !first && !p.unsorted && compareEntries(&p.tail, &e) > 0 {
+		p.unsorted = true
+	}
+	p.events = append(p.events, ev)
+	p.fps = append(p.fps, e.fp)
 	if p.index != nil {
 		p.index[e.fp] = struct{}{}
-	} else if len(p.entries) > linearDedupMax {
+	} else if len(p.fps) > linearDedupMax {
 		p.buildIndex()
 	}
 	size := int64(eventSize(ev))
@@ -337,20 +362,18 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	a.bytesHeld.Add(size)
 	p.last = now
 	p.sess.last = now
-	p.sess.info.observe(&p.entries[len(p.entries)-1])
-	if terminalHint(ev) {
-		p.hinted = true
-	}
+	p.sess.info.observe(ev, e.seq, e.ts)
+	p.note(&e, first)
 	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
 		// A later prompt ends the session's earlier prompts.
 		for _, o := range p.sess.open {
-			if o != p && o.key.prompt != "" && o.promptTS() < e.ts {
+			if o != p && o.key.prompt != "" && o.promptTime() < e.ts {
 				o.hinted = true
 			}
 		}
 	}
 	switch {
-	case len(p.entries) >= a.cfg.maxChainEvents:
+	case len(p.events) >= a.cfg.maxChainEvents:
 		out = append(out, s.take(a, p, TriggerMaxEvents))
 	case p.bytes >= a.cfg.maxChainBytes:
 		out = append(out, s.take(a, p, TriggerMaxBytes))
@@ -358,19 +381,46 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	return out, p
 }
 
-func (p *pendingChain) promptTS() int64 {
-	for i := range p.entries {
-		if _, ok := p.entries[i].ev.(*telemetry.UserPrompt); ok {
-			return p.entries[i].ts
+// initialEvents is the capacity a new chain starts with: most chains hold a few events.
+const initialEvents = 8
+
+// note updates what the chain keeps about its events as one arrives (first: the chain's first
+// event): the order key, the sequence range, the terminal hint, what is pending and the
+// prompt's time.
+func (p *pendingChain) note(e *entry, first bool) {
+	if first {
+		p.firstTS = e.ts
+	}
+	if !p.unsorted {
+		p.tail = *e
+		p.seqs.add(e.seq)
+	}
+	if terminalHint(e.ev) {
+		p.hinted = true
+	}
+	p.pend.add(e.ev)
+	if up, ok := e.ev.(*telemetry.UserPrompt); ok {
+		if !p.hasPrompt {
+			p.hasPrompt, p.promptTS = true, e.ts
+		}
+		if up.IsTaskNotification() {
+			p.notif = true
 		}
 	}
-	return p.entries[0].ts
+}
+
+// promptTime is the time of the chain's first user_prompt to arrive, else of its first event.
+func (p *pendingChain) promptTime() int64 {
+	if p.hasPrompt {
+		return p.promptTS
+	}
+	return p.firstTS
 }
 
 func (p *pendingChain) buildIndex() {
-	p.index = make(map[uint64]struct{}, len(p.entries)*2)
-	for i := range p.entries {
-		p.index[p.entries[i].fp] = struct{}{}
+	p.index = make(map[uint64]struct{}, len(p.fps)*2)
+	for _, fp := range p.fps {
+		p.index[fp] = struct{}{}
 	}
 }
 
@@ -380,43 +430,67 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	for i := range p.entries {
-		if p.entries[i].fp == fp {
-			return true
-		}
+	if p.shut && p.events == nil {
+		_, ok := slices.BinarySearch(p.fps, fp) // released
+		return ok
+	}
+	if slices.Contains(p.fps, fp) {
+		return true
 	}
 	if p.prior != nil {
 		_, ok := slices.BinarySearch(p.prior, fp)
 		return ok
 	}
-	if p.fps != nil {
-		_, ok := slices.BinarySearch(p.fps, fp)
-		return ok
-	}
 	return false
 }
+
+// sortEvents sorts an in-flight chain's events (and their fingerprints) into event order and
+// returns their sequence range.
+func (p *pendingChain) sortEvents() seqRange {
+	scratch := entryPool.Get().(*[]entry)
+	es := (*scratch)[:0]
+	for i, ev := range p.events {
+		es = append(es, keyEntry(ev, p.fps[i]))
+	}
+	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
+	seqs := newSeqRange()
+	for i := range es {
+		p.events[i], p.fps[i] = es[i].ev, es[i].fp
+		seqs.add(es[i].seq)
+	}
+	clear(es)
+	*scratch = es[:0]
+	entryPool.Put(scratch)
+	return seqs
+}
+
+var entryPool = sync.Pool{New: func() any { return new([]entry) }}
 
 // take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
 // p stays in the shard's map, shut, as the closed chain.
 func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	s.unlinkPending(p)
 	a.inFlight.Add(-1)
-	es, _ := sortEntries(p.entries)
-	facts := p.sess.info.facts(p.key.prompt, es)
+	seqs := p.seqs
+	if p.unsorted {
+		seqs = p.sortEvents()
+	}
+	es := p.events
+	facts := p.sess.info.facts(p.key.prompt, es, seqs, p.notif)
 	if i := slices.Index(p.sess.open, p); i >= 0 {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	out := closing{key: p.key, entries: es, facts: facts, trigger: t, version: p.version, partial: p.partial}
+	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
 	prior := p.prior
 	p.shut = true
-	p.entries, p.index, p.prior = es, nil, nil
+	p.index, p.prior, p.unsorted, p.tail = nil, nil, false, entry{}
 	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		cc.entries = nil
-		cc.fps = mergeFPs(prior, es)
+		cc.events = nil
+		cc.fps = mergeFPs(prior, cc.fps)
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -429,23 +503,21 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-func mergeFPs(prior []uint64, es []entry) []uint64 {
-	fps := make([]uint64, 0, len(prior)+len(es))
-	fps = append(fps, prior...)
-	for i := range es {
-		fps = append(fps, es[i].fp)
-	}
-	slices.Sort(fps)
-	return slices.Compact(fps)
+// mergeFPs returns the sorted set of the fingerprints in prior and fps.
+func mergeFPs(prior, fps []uint64) []uint64 {
+	out := make([]uint64, 0, len(prior)+len(fps))
+	out = append(append(out, prior...), fps...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // release drops a closed chain's events, keeping its fingerprints.
 func (s *shard) release(a *Assembler, cc *closedChain) {
-	if cc.entries == nil {
+	if cc.events == nil {
 		return
 	}
-	cc.fps = mergeFPs(nil, cc.entries)
-	cc.entries = nil
+	cc.fps = mergeFPs(nil, cc.fps)
+	cc.events = nil
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
@@ -457,7 +529,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 func (s *shard) dropClosed(a *Assembler, cc *closedChain) { s.forgetClosed(a, cc, true) }
 
 func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
-	if cc.entries != nil {
+	if cc.events != nil {
 		a.bytesHeld.Add(-cc.bytes)
 		a.st.retained.Add(-1)
 	}
@@ -550,7 +622,7 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		victim.mu.Lock()
 		if p := victim.head; p != nil {
-			n := len(p.entries)
+			n := len(p.events)
 			out = append(out, victim.take(a, p, TriggerEvicted))
 			a.st.evicted.Add(1)
 			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", n)
@@ -601,7 +673,7 @@ func (a *Assembler) signalRoom() {
 func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 	var errs []error
 	for _, cl := range cs {
-		c := fold(cl.key.session, cl.key.prompt, cl.entries, cl.facts)
+		c := fold(cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
 		a.st.byTrigger[cl.trigger].Add(1)
@@ -637,7 +709,7 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 				out = append(out, s.take(a, p, TriggerMaxAge))
 			case now-p.last >= idle:
 				out = append(out, s.take(a, p, TriggerIdle))
-			case p.hinted && now-p.last >= quiet && !pending(p.entries):
+			case p.hinted && now-p.last >= quiet && !p.pend.pending():
 				out = append(out, s.take(a, p, TriggerTerminal))
 			}
 			p = next

@@ -43,15 +43,23 @@ func Fold(events []telemetry.Event) []*Chain {
 			sessions[k.session] = si
 		}
 		for i := range es {
-			si.observe(&es[i])
+			si.observe(es[i].ev, es[i].seq, es[i].ts)
 		}
 	}
 	out := make([]*Chain, 0, len(keys))
 	for _, k := range keys {
 		es := groups[k]
-		c := fold(k.session, k.prompt, es, sessions[k.session].facts(k.prompt, es))
+		evs := make([]telemetry.Event, len(es))
+		seqs := newSeqRange()
+		var pc pendingCount
+		for i := range es {
+			evs[i] = es[i].ev
+			seqs.add(es[i].seq)
+			pc.add(es[i].ev)
+		}
+		c := fold(k.session, k.prompt, evs, sessions[k.session].facts(k.prompt, evs, seqs, true))
 		t := TriggerIdle
-		if k.prompt != "" && hasTerminal(es) && !pending(es) {
+		if k.prompt != "" && hasTerminal(evs) && !pc.pending() {
 			t = TriggerTerminal
 		}
 		c.withTrigger(t, 1, false)
@@ -72,9 +80,9 @@ func FoldLogs(logs ...*telemetry.Logs) []*Chain {
 	return Fold(evs)
 }
 
-func hasTerminal(es []entry) bool {
-	for i := range es {
-		if terminalHint(es[i].ev) {
+func hasTerminal(evs []telemetry.Event) bool {
+	for _, ev := range evs {
+		if terminalHint(ev) {
 			return true
 		}
 	}

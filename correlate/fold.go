@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"cmp"
-	"encoding/binary"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -49,25 +48,35 @@ func KeyOf(ev telemetry.Event) EventKey {
 
 func newEntry(ev telemetry.Event) entry {
 	r := ev.EventRecord()
-	e := entry{ev: ev, tun: r.TimeUnixNano, seq: r.Sequence}
-	if !r.Timestamp.IsZero() {
-		e.ts = r.Timestamp.UnixNano()
-	} else {
-		e.ts = int64(r.TimeUnixNano)
-	}
-	var h maphash.Hash
-	h.SetSeed(fpSeed)
-	h.WriteString(ev.Name())
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], uint64(r.Sequence))
-	binary.LittleEndian.PutUint64(b[8:], r.TimeUnixNano)
-	h.Write(b[:])
+	e := entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence}
+	k := fpKey{name: ev.Name(), seq: r.Sequence, tun: r.TimeUnixNano}
 	if noSequence(r) {
-		binary.LittleEndian.PutUint64(b[:8], contentHash(ev))
-		h.Write(b[:8])
+		k.content = contentHash(ev)
 	}
-	e.fp = h.Sum64()
+	e.fp = maphash.Comparable(fpSeed, k)
 	return e
+}
+
+// keyEntry returns the ordering key of ev, whose fingerprint is already known.
+func keyEntry(ev telemetry.Event, fp uint64) entry {
+	r := ev.EventRecord()
+	return entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence, fp: fp}
+}
+
+// fpKey is what an event's fingerprint hashes: the dedup key within a chain.
+type fpKey struct {
+	name    string
+	seq     int64
+	tun     uint64
+	content uint64 // contentHash, for events without event.sequence
+}
+
+// tsOf returns an event's order time in Unix ns: event.timestamp, else timeUnixNano.
+func tsOf(r *telemetry.Record) int64 {
+	if !r.Timestamp.IsZero() {
+		return r.Timestamp.UnixNano()
+	}
+	return int64(r.TimeUnixNano)
 }
 
 // noSequence reports whether a record lacks event.sequence. Only a decoded record (one with
@@ -203,9 +212,10 @@ type sessionInfo struct {
 
 const maxTrackedSeq = 1 << 22
 
-func (s *sessionInfo) observe(e *entry) {
-	r := e.ev.EventRecord()
-	if q := e.seq; q >= 0 && q < maxTrackedSeq {
+// observe records one event of the session, with its sequence number and order time.
+func (s *sessionInfo) observe(ev telemetry.Event, seq, ts int64) {
+	r := ev.EventRecord()
+	if q := seq; q >= 0 && q < maxTrackedSeq {
 		w := int(q >> 6)
 		if w >= len(s.seqs) {
 			s.seqs = slices.Grow(s.seqs, w+1-len(s.seqs))[:w+1]
@@ -215,10 +225,10 @@ func (s *sessionInfo) observe(e *entry) {
 	if r.PromptID == "" {
 		return
 	}
-	switch ev := e.ev.(type) {
+	switch ev := ev.(type) {
 	case *telemetry.UserPrompt:
-		if e.ts > s.lastPromptTS && !ev.IsTaskNotification() {
-			s.lastPromptTS = e.ts
+		if ts > s.lastPromptTS && !ev.IsTaskNotification() {
+			s.lastPromptTS = ts
 		}
 	case *telemetry.APIRequest:
 		s.agent(ev.AgentID, r.PromptID)
@@ -296,35 +306,48 @@ type sessionFacts struct {
 	lastPromptTS int64  // latest prompt start in the session
 }
 
-// facts computes the session facts for the chain prompt with events es.
-func (s *sessionInfo) facts(prompt string, es []entry) sessionFacts {
+// seqRange is the range of event.sequence values of a chain's events in event order, as the
+// gap check reads it: add each sequence number in event order.
+type seqRange struct{ lo, hi int64 }
+
+func newSeqRange() seqRange { return seqRange{-1, -1} }
+
+func (r *seqRange) add(q int64) {
+	if r.lo < 0 || q < r.lo {
+		r.lo = q
+	}
+	if q > r.hi {
+		r.hi = q
+	}
+}
+
+// facts computes the session facts for the chain prompt with events evs (in event order) and
+// sequence range seqs. Only a chain with a task notification (notif) looks for its parent.
+func (s *sessionInfo) facts(prompt string, evs []telemetry.Event, seqs seqRange, notif bool) sessionFacts {
 	var f sessionFacts
 	f.lastPromptTS = s.lastPromptTS
-	lo, hi := int64(-1), int64(-1)
-	for i := range es {
-		q := es[i].seq
-		if lo < 0 || q < lo {
-			lo = q
-		}
-		if q > hi {
-			hi = q
-		}
-		if up, ok := es[i].ev.(*telemetry.UserPrompt); ok && f.parent == "" && prompt != "" && up.IsTaskNotification() {
-			f.parent = s.parentOf(up, prompt)
+	if notif && prompt != "" {
+		for _, ev := range evs {
+			if up, ok := ev.(*telemetry.UserPrompt); ok && up.IsTaskNotification() {
+				if f.parent = s.parentOf(up, prompt); f.parent != "" {
+					break
+				}
+			}
 		}
 	}
-	if lo >= 0 {
-		f.gap = s.gap(lo, hi)
+	if seqs.lo >= 0 {
+		f.gap = s.gap(seqs.lo, seqs.hi)
 	}
 	return f
 }
 
-// fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
-func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
+// fold builds the chain for (session, prompt) from its events, sorted and de-duplicated. The
+// chain keeps evs as its Events: the caller must not modify them afterwards.
+func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain {
 	// Size every list up front: one allocation each.
 	var nAPI, nErr, nDecision, nResult, nFile int
-	for i := range es {
-		switch ev := es[i].ev.(type) {
+	for _, ev := range evs {
+		switch ev := ev.(type) {
 		case *telemetry.APIRequest:
 			nAPI++
 		case *telemetry.APIError, *telemetry.APIRetriesExhausted, *telemetry.APIRefusal:
@@ -349,7 +372,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
 		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
 		Subagents: []Subagent{}, Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
-		EventCount: len(es), Events: make([]telemetry.Event, len(es)),
+		EventCount: len(evs), Events: evs,
 	}
 	okBuf := make([]bool, 0, nResult) // backing store for ToolCall.Success
 	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
@@ -364,10 +387,8 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
-	for i := range es {
-		e := &es[i]
-		c.Events[i] = e.ev
-		r := e.ev.EventRecord()
+	for i, ev := range evs {
+		r := ev.EventRecord()
 		if i == 0 {
 			c.StartedAt = r.Time()
 		}
@@ -375,7 +396,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		if c.Product == "" && r.Resource != nil {
 			c.Product = r.Resource.ServiceName
 		}
-		switch ev := e.ev.(type) {
+		switch ev := ev.(type) {
 		case *telemetry.UserPrompt:
 			if c.Prompt == nil {
 				text := ev.Prompt
@@ -385,7 +406,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				c.Prompt = &blk.prompt
 				*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
 					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
-				promptTS = e.ts
+				promptTS = tsOf(r)
 				if c.Prompt.TaskNotification {
 					c.ParentPromptID = sf.parent
 				}
@@ -509,8 +530,8 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 			}
 		}
 	}
-	if len(es) > 0 {
-		c.EndedAt = es[len(es)-1].ev.EventRecord().Time()
+	if len(evs) > 0 {
+		c.EndedAt = evs[len(evs)-1].EventRecord().Time()
 	}
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
@@ -574,29 +595,31 @@ func (c *Chain) withTrigger(t Trigger, version int, partial bool) {
 	c.Complete = len(c.Reasons) == 0
 }
 
-// pending reports whether a chain's events still wait for more: an accepted call without its
+// pendingCount counts what a chain's events still wait for: accepted calls without their
+// result (open) and Agent calls without subagent_completed (agents). The sums do not depend on
+// event order, so the assembler keeps them as events arrive.
+type pendingCount struct{ open, agents int32 }
+
+func (n *pendingCount) add(ev telemetry.Event) {
+	switch ev := ev.(type) {
+	case *telemetry.ToolDecision:
+		if ev.Decision == telemetry.DecisionAccept {
+			n.open++
+		}
+		if ev.Decision != telemetry.DecisionReject && (ev.ToolName == "Agent" || ev.ToolName == "Task") {
+			n.agents++
+		}
+	case *telemetry.ToolResult:
+		n.open--
+	case *telemetry.SubagentCompleted:
+		n.agents--
+	}
+}
+
+// pending reports whether the chain still waits for more: an accepted call without its
 // result, or an Agent call without subagent_completed. The assembler waits for the idle
 // timeout rather than the quiet period while something is pending.
-func pending(es []entry) bool {
-	open := 0
-	agents := 0
-	for i := range es {
-		switch ev := es[i].ev.(type) {
-		case *telemetry.ToolDecision:
-			if ev.Decision == telemetry.DecisionAccept {
-				open++
-			}
-			if ev.Decision != telemetry.DecisionReject && (ev.ToolName == "Agent" || ev.ToolName == "Task") {
-				agents++
-			}
-		case *telemetry.ToolResult:
-			open--
-		case *telemetry.SubagentCompleted:
-			agents--
-		}
-	}
-	return open > 0 || agents > 0
-}
+func (n pendingCount) pending() bool { return n.open > 0 || n.agents > 0 }
 
 // terminalHint reports whether an event ends its prompt's main thread.
 func terminalHint(ev telemetry.Event) bool {
