@@ -108,16 +108,15 @@ type chainState struct {
 	// once released. A shut chain's events are shared with the chain emitted from them, so they
 	// are never modified once shut: reopening copies them.
 	events []telemetry.Event
-	// fps are the fingerprints: in flight and kept, of events, index for index; released,
-	// sorted.
-	fps   []uint64
+	// keys are the events' fingerprints and times, index for index, in flight and kept.
+	keys  []evKey
+	fps   []uint64            // released: the sorted fingerprints
 	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
 	prior []uint64            // sorted fingerprints of a partial amendment's forgotten events
-	// tail is the order key of the last event added; while every event sorts after the one
-	// before it, events are in event order (unsorted false), seqs is their sequence range and
-	// the chain needs no sort at close.
-	tail     entry
+	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
+	// which the range depends on order) it is recomputed at close.
 	seqs     seqRange
+	negSeq   bool
 	pend     pendingCount
 	firstTS  int64 // the first event's time, in arrival order
 	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
@@ -129,6 +128,8 @@ type chainState struct {
 	hinted   bool
 	partial  bool
 	shut     bool
+	// unsorted reports that an event arrived too far out of order to be moved into place on
+	// Add: the events are sorted at close. Otherwise they are always in event order.
 	unsorted bool
 	// hasPrompt and notif report a user_prompt and a task notification among the events.
 	hasPrompt bool
@@ -137,6 +138,12 @@ type chainState struct {
 	list      *closedList // shut: the closed list holding it
 	// prev and next link the shard's in-flight list, or, shut, its closed list.
 	prev, next *pendingChain
+}
+
+// evKey is what a chain keeps beside each event: its fingerprint and its time in Unix ns.
+type evKey struct {
+	fp uint64
+	ts int64
 }
 
 // closedChain is a shut pendingChain.
@@ -291,7 +298,8 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	if p == nil || p.shut {
 		version, partial := 1, false
 		var prior []telemetry.Event
-		var fps, priorFPs []uint64
+		var keys []evKey
+		var priorFPs []uint64
 		if p != nil {
 			cc := p
 			if cc.has(e.fp) {
@@ -303,7 +311,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			if cc.events != nil {
 				// The emitted chain shares cc.events: copy them. The fingerprints are ours.
 				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
-				fps = cc.fps
+				keys = cc.keys
 			} else {
 				partial, priorFPs = true, cc.fps
 			}
@@ -316,10 +324,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
-			prior, fps = make([]telemetry.Event, 0, initialEvents), make([]uint64, 0, initialEvents)
+			prior, keys = make([]telemetry.Event, 0, initialEvents), make([]evKey, 0, initialEvents)
 		}
 		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs,
-			sess: sess, events: prior, fps: fps, seqs: newSeqRange()}
+			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
@@ -329,7 +337,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		}
 		for i, pev := range prior {
 			// The kept events are sorted: they are read again as if added in order.
-			pe := keyEntry(pev, fps[i])
+			pe := keyEntry(pev, keys[i].fp)
 			p.bytes += int64(eventSize(pev))
 			sess.info.observe(pev, pe.seq, pe.ts)
 			p.note(&pe, i == 0)
@@ -347,14 +355,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	}
 	a.st.added.Add(1)
 	first := len(p.events) == 0
-	if !first && !p.unsorted && compareEntries(&p.tail, &e) > 0 {
-		p.unsorted = true
-	}
-	p.events = append(p.events, ev)
-	p.fps = append(p.fps, e.fp)
+	p.insert(&e)
 	if p.index != nil {
 		p.index[e.fp] = struct{}{}
-	} else if len(p.fps) > linearDedupMax {
+	} else if len(p.keys) > linearDedupMax {
 		p.buildIndex()
 	}
 	size := int64(eventSize(ev))
@@ -384,6 +388,44 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 // initialEvents is the capacity a new chain starts with: most chains hold a few events.
 const initialEvents = 8
 
+// maxShift bounds how far back Add moves an event that arrives out of order (a swapped pair
+// moves by one); beyond it the chain is sorted at close instead.
+const maxShift = 64
+
+// insert adds e's event to an in-flight chain at its place in event order.
+func (p *pendingChain) insert(e *entry) {
+	n := len(p.events)
+	p.events = append(p.events, e.ev)
+	p.keys = append(p.keys, evKey{fp: e.fp, ts: e.ts})
+	if p.unsorted || n == 0 || p.keys[n-1].ts < e.ts {
+		return
+	}
+	i := n
+	for i > 0 && p.before(e, i-1) {
+		if n-i >= maxShift {
+			p.unsorted = true
+			return
+		}
+		i--
+	}
+	if i == n {
+		return
+	}
+	copy(p.events[i+1:], p.events[i:n])
+	copy(p.keys[i+1:], p.keys[i:n])
+	p.events[i], p.keys[i] = e.ev, evKey{fp: e.fp, ts: e.ts}
+}
+
+// before reports whether e sorts before the chain's event j; only equal times read the event.
+func (p *pendingChain) before(e *entry, j int) bool {
+	k := p.keys[j]
+	if e.ts != k.ts {
+		return e.ts < k.ts
+	}
+	o := keyEntry(p.events[j], k.fp)
+	return compareEntries(e, &o) < 0
+}
+
 // note updates what the chain keeps about its events as one arrives (first: the chain's first
 // event): the order key, the sequence range, the terminal hint, what is pending and the
 // prompt's time.
@@ -391,9 +433,9 @@ func (p *pendingChain) note(e *entry, first bool) {
 	if first {
 		p.firstTS = e.ts
 	}
-	if !p.unsorted {
-		p.tail = *e
-		p.seqs.add(e.seq)
+	p.seqs.add(e.seq)
+	if e.seq < 0 {
+		p.negSeq = true
 	}
 	if terminalHint(e.ev) {
 		p.hinted = true
@@ -418,9 +460,9 @@ func (p *pendingChain) promptTime() int64 {
 }
 
 func (p *pendingChain) buildIndex() {
-	p.index = make(map[uint64]struct{}, len(p.fps)*2)
-	for _, fp := range p.fps {
-		p.index[fp] = struct{}{}
+	p.index = make(map[uint64]struct{}, len(p.keys)*2)
+	for i := range p.keys {
+		p.index[p.keys[i].fp] = struct{}{}
 	}
 }
 
@@ -434,8 +476,10 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := slices.BinarySearch(p.fps, fp) // released
 		return ok
 	}
-	if slices.Contains(p.fps, fp) {
-		return true
+	for i := range p.keys {
+		if p.keys[i].fp == fp {
+			return true
+		}
 	}
 	if p.prior != nil {
 		_, ok := slices.BinarySearch(p.prior, fp)
@@ -450,12 +494,15 @@ func (p *pendingChain) sortEvents() seqRange {
 	scratch := entryPool.Get().(*[]entry)
 	es := (*scratch)[:0]
 	for i, ev := range p.events {
-		es = append(es, keyEntry(ev, p.fps[i]))
+		es = append(es, keyEntry(ev, p.keys[i].fp))
 	}
 	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
 	seqs := newSeqRange()
 	for i := range es {
-		p.events[i], p.fps[i] = es[i].ev, es[i].fp
+		if p.events[i] != es[i].ev {
+			p.events[i] = es[i].ev // only moved events: each write of a pointer costs a barrier during GC
+		}
+		p.keys[i] = evKey{fp: es[i].fp, ts: es[i].ts}
 		seqs.add(es[i].seq)
 	}
 	clear(es)
@@ -472,8 +519,14 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	s.unlinkPending(p)
 	a.inFlight.Add(-1)
 	seqs := p.seqs
-	if p.unsorted {
+	switch {
+	case p.unsorted:
 		seqs = p.sortEvents()
+	case p.negSeq:
+		seqs = newSeqRange()
+		for _, ev := range p.events {
+			seqs.add(ev.EventRecord().Sequence)
+		}
 	}
 	es := p.events
 	facts := p.sess.info.facts(p.key.prompt, es, seqs, p.notif)
@@ -484,13 +537,12 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
 	prior := p.prior
 	p.shut = true
-	p.index, p.prior, p.unsorted, p.tail = nil, nil, false, entry{}
+	p.index, p.prior, p.unsorted = nil, nil, false
 	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		cc.events = nil
-		cc.fps = mergeFPs(prior, cc.fps)
+		cc.events, cc.fps, cc.keys = nil, mergeFPs(prior, cc.keys), nil
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -504,9 +556,12 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 }
 
 // mergeFPs returns the sorted set of the fingerprints in prior and fps.
-func mergeFPs(prior, fps []uint64) []uint64 {
-	out := make([]uint64, 0, len(prior)+len(fps))
-	out = append(append(out, prior...), fps...)
+func mergeFPs(prior []uint64, keys []evKey) []uint64 {
+	out := make([]uint64, 0, len(prior)+len(keys))
+	out = append(out, prior...)
+	for i := range keys {
+		out = append(out, keys[i].fp)
+	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -516,8 +571,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	if cc.events == nil {
 		return
 	}
-	cc.fps = mergeFPs(nil, cc.fps)
-	cc.events = nil
+	cc.events, cc.fps, cc.keys = nil, mergeFPs(nil, cc.keys), nil
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
