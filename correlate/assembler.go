@@ -109,10 +109,11 @@ type chainState struct {
 	// are never modified once shut: reopening copies them.
 	events []telemetry.Event
 	// keys are the events' fingerprints and times, index for index, in flight and kept.
-	keys  []evKey
-	fps   []uint64            // released: the sorted fingerprints
+	keys []evKey
+	// fps are sorted fingerprints: released, of the chain's events; in flight as a partial
+	// amendment, of the events forgotten before it.
+	fps   []uint64
 	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
-	prior []uint64            // sorted fingerprints of a partial amendment's forgotten events
 	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
 	// which the range depends on order) it is recomputed at close.
 	seqs     seqRange
@@ -326,7 +327,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		if prior == nil {
 			prior, keys = make([]telemetry.Event, 0, initialEvents), make([]evKey, 0, initialEvents)
 		}
-		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs,
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
 			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
@@ -472,17 +473,13 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	if p.shut && p.events == nil {
-		_, ok := slices.BinarySearch(p.fps, fp) // released
-		return ok
-	}
 	for i := range p.keys {
 		if p.keys[i].fp == fp {
 			return true
 		}
 	}
-	if p.prior != nil {
-		_, ok := slices.BinarySearch(p.prior, fp)
+	if p.fps != nil {
+		_, ok := slices.BinarySearch(p.fps, fp)
 		return ok
 	}
 	return false
@@ -535,9 +532,9 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
 	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
-	prior := p.prior
+	prior := p.fps
 	p.shut = true
-	p.index, p.prior, p.unsorted = nil, nil, false
+	p.index, p.fps, p.unsorted = nil, nil, false
 	cc := p
 	p.sess.closed++
 	if p.partial {

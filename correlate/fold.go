@@ -367,23 +367,19 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	// 768-byte size class the chain alone rounds up to 640 in).
 	blk := new(chainBlock)
 	c := &blk.c
+	// The name sets and subagents grow in scratch and are copied out once, at their size.
+	sc := scratchPool.Get().(*foldScratch)
 	*c = Chain{
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
 		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
-		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
-		Subagents: []Subagent{}, Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
+		MCPServers: sc.mcp[:0], Skills: sc.skills[:0], Plugins: sc.plugins[:0],
+		Subagents: sc.subagents[:0], Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
 		EventCount: len(evs), Events: evs,
 	}
 	okBuf := make([]bool, 0, nResult) // backing store for ToolCall.Success
 	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
-	// tool_parameters already read into it. Scratch, reused across folds.
-	scratch := auxPool.Get().(*[]toolAux)
-	aux := slices.Grow((*scratch)[:0], nTool)
-	defer func() {
-		clear(aux)
-		*scratch = aux[:0]
-		auxPool.Put(scratch)
-	}()
+	// tool_parameters already read into it.
+	aux := slices.Grow(sc.aux[:0], nTool)
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
@@ -539,6 +535,7 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	slices.Sort(c.MCPServers)
 	slices.Sort(c.Skills)
 	slices.Sort(c.Plugins)
+	sc.release(c, aux)
 
 	if prompt != "" {
 		if c.Prompt == nil {
@@ -644,7 +641,35 @@ type toolAux struct {
 	read         bool   // name and params are set
 }
 
-var auxPool = sync.Pool{New: func() any { return new([]toolAux) }}
+// foldScratch is what a fold builds before it knows the sizes, reused across folds.
+type foldScratch struct {
+	aux                  []toolAux
+	mcp, skills, plugins []string
+	subagents            []Subagent
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(foldScratch) }}
+
+// release copies c's name sets (one allocation for the three) and subagents out of the
+// scratch, then returns the scratch, cleared, to the pool.
+func (sc *foldScratch) release(c *Chain, aux []toolAux) {
+	mcp, skills, plugins, subs := c.MCPServers, c.Skills, c.Plugins, c.Subagents
+	names := make([]string, 0, len(mcp)+len(skills)+len(plugins))
+	carve := func(set []string) []string {
+		i := len(names)
+		names = append(names, set...)
+		return names[i:len(names):len(names)]
+	}
+	c.MCPServers, c.Skills, c.Plugins = carve(mcp), carve(skills), carve(plugins)
+	c.Subagents = append(make([]Subagent, 0, len(subs)), subs...)
+	clear(mcp)
+	clear(skills)
+	clear(plugins)
+	clear(subs)
+	clear(aux)
+	sc.mcp, sc.skills, sc.plugins, sc.subagents, sc.aux = mcp[:0], skills[:0], plugins[:0], subs[:0], aux[:0]
+	scratchPool.Put(sc)
+}
 
 // tool returns the call with tool_use_id id (a new one when id is empty or not seen yet) and
 // its scratch; aux holds one entry per call in c.Tools.
