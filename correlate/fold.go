@@ -363,8 +363,7 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	}
 	// A decision and its result make one call: size for the usual case, append grows the rest.
 	nTool := max(nDecision, nResult)
-	// The chain, its prompt and its response in one allocation (592+72+64 bytes fill the
-	// 768-byte size class the chain alone rounds up to 640 in).
+	// The chain, its prompt, response, reasons and success flags in one allocation.
 	blk := new(chainBlock)
 	c := &blk.c
 	// The name sets and subagents grow in scratch and are copied out once, at their size.
@@ -373,10 +372,13 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
 		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
 		MCPServers: sc.mcp[:0], Skills: sc.skills[:0], Plugins: sc.plugins[:0],
-		Subagents: sc.subagents[:0], Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
+		Subagents: sc.subagents[:0], Files: make([]FileTouch, 0, nFile), Reasons: blk.reasons[:0],
 		EventCount: len(evs), Events: evs,
 	}
-	okBuf := make([]bool, 0, nResult) // backing store for ToolCall.Success
+	okBuf := blk.ok[:0] // backing store for ToolCall.Success
+	if nResult > len(blk.ok) {
+		okBuf = make([]bool, 0, nResult)
+	}
 	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
 	// tool_parameters already read into it.
 	aux := slices.Grow(sc.aux[:0], nTool)
@@ -568,11 +570,15 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	return c
 }
 
-// chainBlock holds a folded chain with its prompt and response.
+// chainBlock holds a folded chain with its prompt, response, reasons and the first results'
+// success flags: 592+72+64+10+24 bytes in the 768-byte size class the chain alone rounds up
+// to 640 in.
 type chainBlock struct {
 	c        Chain
 	prompt   Prompt
 	response Response
+	reasons  [numReasons]Reason
+	ok       [24]bool
 }
 
 // withTrigger records how the chain closed and adds the reasons a trigger implies.
