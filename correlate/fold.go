@@ -571,14 +571,14 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 }
 
 // chainBlock holds a folded chain with its prompt, response, reasons and the first results'
-// success flags: 592+72+64+10+24 bytes in the 768-byte size class the chain alone rounds up
-// to 640 in.
+// success flags: 592+72+64+10+16 bytes and the allocation header fill the 768-byte size class
+// the chain alone rounds up to 640 in.
 type chainBlock struct {
 	c        Chain
 	prompt   Prompt
 	response Response
 	reasons  [numReasons]Reason
-	ok       [24]bool
+	ok       [16]bool
 }
 
 // withTrigger records how the chain closed and adds the reasons a trigger implies.
