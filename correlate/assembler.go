@@ -238,6 +238,9 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	var out []closing
 	var errs []error
 	var last *pendingChain // the chain of the previous event: consecutive events usually share it
+	// held is the shard add left locked: a run of events of one shard is added under one lock.
+	// It is unlocked before anything that takes other locks, waits or calls the consumer.
+	var held *shard
 	for _, ev := range events {
 		if ev == nil {
 			continue
@@ -248,14 +251,21 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 				return errors.Join(append(errs, err)...)
 			}
 		}
-		out, last = a.add(ev, now, out, last)
-		if a.cfg.overflow == OverflowEvict && a.overLimit() {
-			out = a.evict(out)
+		out, last, held = a.add(ev, now, out, last, held)
+		if a.cfg.overflow == OverflowBlock || len(out) > 0 || a.overLimit() {
+			held.mu.Unlock()
+			held = nil
+			if a.cfg.overflow == OverflowEvict && a.overLimit() {
+				out = a.evict(out)
+			}
+			if len(out) > 0 {
+				errs = append(errs, a.emit(ctx, out)...)
+				out = out[:0]
+			}
 		}
-		if len(out) > 0 {
-			errs = append(errs, a.emit(ctx, out)...)
-			out = out[:0]
-		}
+	}
+	if held != nil {
+		held.mu.Unlock()
 	}
 	if a.closed.Load() {
 		// Close ran while this Add was adding: flush what it may have missed.
@@ -276,10 +286,12 @@ func (a *Assembler) shardOf(session string) *shard {
 	return &a.shards[maphash.String(a.seed, session)&a.mask]
 }
 
-// add adds one event and returns the chain it went to (nil if none). last is the chain the
-// previous event went to: when ev has the same key and last is still in flight, the shard and
-// map lookups are skipped (a chain in flight is always its key's map entry).
-func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain) ([]closing, *pendingChain) {
+// add adds one event and returns the chain it went to (nil if none) and its shard, which it
+// leaves locked. last is the chain the previous event went to: when ev has the same key and
+// last is still in flight, the shard and map lookups are skipped (a chain in flight is always
+// its key's map entry). held is the shard the caller holds locked, if any: add unlocks it if
+// ev belongs to another.
+func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain, held *shard) ([]closing, *pendingChain, *shard) {
 	r := ev.EventRecord()
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
@@ -289,8 +301,12 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	} else {
 		s, last = a.shardOf(k.session), nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s != held {
+		if held != nil {
+			held.mu.Unlock()
+		}
+		s.mu.Lock()
+	}
 	a.eventsIn.Add(1)
 	p := last
 	if p == nil || p.shut {
@@ -305,7 +321,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			cc := p
 			if cc.has(e.fp) {
 				a.st.duplicates.Add(1)
-				return out, nil
+				return out, nil, s
 			}
 			a.st.late.Add(1)
 			version = cc.version + 1
@@ -352,7 +368,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		a.inFlight.Add(1)
 	} else if p.has(e.fp) {
 		a.st.duplicates.Add(1)
-		return out, p
+		return out, p, s
 	}
 	a.st.added.Add(1)
 	first := len(p.events) == 0
@@ -383,7 +399,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	case p.bytes >= a.cfg.maxChainBytes:
 		out = append(out, s.take(a, p, TriggerMaxBytes))
 	}
-	return out, p
+	return out, p, s
 }
 
 // initialEvents is the capacity a new chain starts with: most chains hold a few events.
