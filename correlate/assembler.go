@@ -82,9 +82,10 @@ type counters struct {
 
 type shard struct {
 	mu sync.Mutex
-	// chains holds every chain the shard knows, in flight or closed (shut): one map, so that
-	// closing a chain and reopening it for a late event cost no map operations.
-	chains   map[chainKey]*pendingChain
+	// chains holds every chain the shard knows, in flight or closed (shut), by the hash of its
+	// key (see chainHash; chains whose keys share a hash are linked by collide): one map, so
+	// that closing a chain and reopening it for a late event cost no map operations.
+	chains   map[uint64]*pendingChain
 	head     *pendingChain // oldest in flight
 	tail     *pendingChain
 	sessions map[string]*liveSession
@@ -99,6 +100,8 @@ type pendingChain struct {
 	// key and shard never change, so Add may compare them without the shard's lock.
 	key   chainKey
 	shard *shard
+	// collide links the chains of the shard's map whose keys have the same hash.
+	collide *pendingChain
 	chainState
 }
 
@@ -209,7 +212,7 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	a.shards = make([]shard, cfg.shards)
 	a.mask = uint64(cfg.shards - 1)
 	for i := range a.shards {
-		a.shards[i].chains = map[chainKey]*pendingChain{}
+		a.shards[i].chains = map[uint64]*pendingChain{}
 		a.shards[i].sessions = map[string]*liveSession{}
 	}
 	return a, nil
@@ -282,8 +285,45 @@ func (a *Assembler) AddLogs(ctx context.Context, l *telemetry.Logs) error {
 	return a.Add(ctx, l.Events()...)
 }
 
-func (a *Assembler) shardOf(session string) *shard {
-	return &a.shards[maphash.String(a.seed, session)&a.mask]
+// chainHash returns the shard of key k and the hash that is its key in the shard's map. The
+// shard depends on the session only.
+func (a *Assembler) chainHash(k chainKey) (*shard, uint64) {
+	hs := maphash.String(a.seed, k.session)
+	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15
+}
+
+// lookup returns the chain of k, whose hash is h, or nil.
+func (s *shard) lookup(h uint64, k chainKey) *pendingChain {
+	p := s.chains[h]
+	for p != nil && p.key != k {
+		p = p.collide
+	}
+	return p
+}
+
+// insert adds p, whose key hashes to h, to the map.
+func (s *shard) insert(h uint64, p *pendingChain) {
+	p.collide = s.chains[h]
+	s.chains[h] = p
+}
+
+// remove removes p, whose key hashes to h, from the map.
+func (s *shard) remove(h uint64, p *pendingChain) {
+	if head := s.chains[h]; head == p {
+		if p.collide != nil {
+			s.chains[h] = p.collide
+		} else {
+			delete(s.chains, h)
+		}
+	} else {
+		for q := head; q != nil; q = q.collide {
+			if q.collide == p {
+				q.collide = p.collide
+				break
+			}
+		}
+	}
+	p.collide = nil
 }
 
 // add adds one event and returns the chain it went to (nil if none) and its shard, which it
@@ -296,10 +336,13 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
 	var s *shard
+	var h uint64
+	hashed := false
 	if last != nil && last.key == k {
 		s = last.shard
 	} else {
-		s, last = a.shardOf(k.session), nil
+		s, h = a.chainHash(k)
+		last, hashed = nil, true
 	}
 	if s != held {
 		if held != nil {
@@ -310,7 +353,10 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	a.eventsIn.Add(1)
 	p := last
 	if p == nil || p.shut {
-		p = s.chains[k]
+		if !hashed {
+			_, h = a.chainHash(k)
+		}
+		p = s.lookup(h, k)
 	}
 	if p == nil || p.shut {
 		version, partial := 1, false
@@ -350,7 +396,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			p.chainState = st
 		} else {
 			p = &pendingChain{key: k, shard: s, chainState: st}
-			s.chains[k] = p
+			s.insert(h, p)
 		}
 		for i, pev := range prior {
 			// The kept events are sorted: they are read again as if added in order.
@@ -605,7 +651,8 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if !dropSession {
 		return // reopened: the map entry goes back in flight
 	}
-	delete(s.chains, cc.key)
+	_, h := a.chainHash(cc.key)
+	s.remove(h, cc)
 	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
 		delete(s.sessions, cc.key.session)
 	}
