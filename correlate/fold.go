@@ -368,13 +368,12 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	c := &blk.c
 	// The name sets and subagents grow in scratch and are copied out once, at their size.
 	sc := scratchPool.Get().(*foldScratch)
-	*c = Chain{
-		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
-		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
-		MCPServers: sc.mcp[:0], Skills: sc.skills[:0], Plugins: sc.plugins[:0],
-		Subagents: sc.subagents[:0], Files: make([]FileTouch, 0, nFile), Reasons: blk.reasons[:0],
-		EventCount: len(evs), Events: evs,
-	}
+	// The block is new and zero: set the fields one by one rather than copying a whole Chain.
+	c.ID, c.SessionID, c.PromptID = ChainID(session, prompt), session, prompt
+	c.APICalls, c.APIErrors, c.Tools = make([]APICall, 0, nAPI), make([]APIError, 0, nErr), make([]ToolCall, 0, nTool)
+	c.MCPServers, c.Skills, c.Plugins = sc.mcp[:0], sc.skills[:0], sc.plugins[:0]
+	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], make([]FileTouch, 0, nFile), blk.reasons[:0]
+	c.EventCount, c.Events = len(evs), evs
 	okBuf := blk.ok[:0] // backing store for ToolCall.Success
 	if nResult > len(blk.ok) {
 		okBuf = make([]bool, 0, nResult)
@@ -410,15 +409,16 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 				}
 			}
 		case *telemetry.APIRequest:
-			a := APICall{Sequence: r.Sequence, At: r.Time(), Model: ev.Model, RequestID: ev.RequestID,
-				InputTokens: ev.InputTokens, OutputTokens: ev.OutputTokens, CacheReadTokens: ev.CacheReadTokens,
-				CacheCreationTokens: ev.CacheCreationTokens, CostUSD: ev.CostUSD, CostUSDMicros: ev.CostUSDMicros,
-				DurationMS: ev.DurationMS, TTFTMS: ev.TTFTMS, QuerySource: ev.QuerySource, AgentID: ev.AgentID,
-				Skill: ev.SkillName, Plugin: ev.PluginName, MCPServer: ev.MCPServerName, MCPTool: ev.MCPToolName}
+			a := grow(&c.APICalls)
+			a.Sequence, a.At, a.Model, a.RequestID = r.Sequence, r.Time(), ev.Model, ev.RequestID
+			a.InputTokens, a.OutputTokens = ev.InputTokens, ev.OutputTokens
+			a.CacheReadTokens, a.CacheCreationTokens = ev.CacheReadTokens, ev.CacheCreationTokens
+			a.CostUSD, a.CostUSDMicros, a.DurationMS, a.TTFTMS = ev.CostUSD, ev.CostUSDMicros, ev.DurationMS, ev.TTFTMS
+			a.QuerySource, a.AgentID, a.Skill, a.Plugin = ev.QuerySource, ev.AgentID, ev.SkillName, ev.PluginName
+			a.MCPServer, a.MCPTool = ev.MCPServerName, ev.MCPToolName
 			if v, ok := r.Attrs.Get(telemetry.KeyAttempt); ok { // not a typed field today
 				a.Attempt, _ = v.AsInt()
 			}
-			c.APICalls = append(c.APICalls, a)
 			t := &c.Totals
 			t.APIRequests++
 			t.CostUSD += ev.CostUSD
@@ -690,7 +690,8 @@ func (c *Chain) tool(aux *[]toolAux, id, name string, r *telemetry.Record) (*Too
 			}
 		}
 	}
-	c.Tools = append(c.Tools, ToolCall{ToolUseID: id, Name: name, At: r.Time(), DecisionSequence: -1, ResultSequence: -1})
+	tc := grow(&c.Tools)
+	tc.ToolUseID, tc.Name, tc.At, tc.DecisionSequence, tc.ResultSequence = id, name, r.Time(), -1, -1
 	*aux = append(*aux, toolAux{id: id})
 	return &c.Tools[len(c.Tools)-1], &(*aux)[len(*aux)-1]
 }
@@ -714,6 +715,22 @@ func (c *Chain) toolParams(tc *ToolCall, ta *toolAux, name, params string) {
 	tc.Skill = cmp.Or(tc.Skill, tf.skillName)
 	tc.Subagent = cmp.Or(tc.Subagent, tf.subagentType)
 	c.Skills = addName(c.Skills, tf.skillName)
+}
+
+// grow appends a zero element to *s and returns it. The fold's lists are allocated zeroed
+// (make, or append when it grows them) and never shortened, so with room the element is
+// already zero: the fold then writes each field once in place rather than building the
+// element and copying it in (a copy of every word through the write barrier while the GC
+// marks).
+func grow[T any](s *[]T) *T {
+	n := len(*s)
+	if n < cap(*s) {
+		*s = (*s)[:n+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[n]
 }
 
 // addSubagent returns the subagent (id, typ), added on first sight; nil when both are empty.
