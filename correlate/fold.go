@@ -534,9 +534,6 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
 	}
-	slices.Sort(c.MCPServers)
-	slices.Sort(c.Skills)
-	slices.Sort(c.Plugins)
 	sc.release(c, aux)
 
 	if prompt != "" {
@@ -797,11 +794,16 @@ func rawText(ev telemetry.Event, key, def string) string {
 	return ""
 }
 
+// addName adds name to a sorted set of names.
 func addName(set []string, name string) []string {
-	if name == "" || slices.Contains(set, name) {
+	if name == "" {
 		return set
 	}
-	return append(set, name)
+	i, found := slices.BinarySearch(set, name)
+	if found {
+		return set
+	}
+	return slices.Insert(set, i, name)
 }
 
 // timeOf converts an entry time to time.Time (UTC).
