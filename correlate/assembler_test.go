@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sync"
 	"testing"
 	"time"
@@ -395,4 +396,13 @@ func TestShardMapCollisions(t *testing.T) {
 		}
 	}
 	assert.Empty(t, s.chains)
+}
+
+// TestNameHash checks the fingerprint's precomputed name hashes against hashing the name.
+func TestNameHash(t *testing.T) {
+	for _, n := range []string{telemetry.NameAPIRequest, telemetry.NameToolDecision, telemetry.NameToolResult,
+		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded, "not_an_event"} {
+		ev := telemetry.New(n)
+		assert.Equal(t, maphash.String(fpSeed, n), nameHash(ev), n)
+	}
 }

@@ -49,7 +49,7 @@ func KeyOf(ev telemetry.Event) EventKey {
 func newEntry(ev telemetry.Event) entry {
 	r := ev.EventRecord()
 	e := entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence}
-	k := fpKey{name: ev.Name(), seq: r.Sequence, tun: r.TimeUnixNano}
+	k := fpKey{name: nameHash(ev), seq: uint64(r.Sequence), tun: r.TimeUnixNano}
 	if noSequence(r) {
 		k.content = contentHash(ev)
 	}
@@ -63,12 +63,39 @@ func keyEntry(ev telemetry.Event, fp uint64) entry {
 	return entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence, fp: fp}
 }
 
-// fpKey is what an event's fingerprint hashes: the dedup key within a chain.
+// fpKey is what an event's fingerprint hashes: the dedup key within a chain, with the event
+// name as its hash.
 type fpKey struct {
-	name    string
-	seq     int64
+	name    uint64
+	seq     uint64
 	tun     uint64
 	content uint64 // contentHash, for events without event.sequence
+}
+
+// The name hashes of the most frequent events, computed once.
+var (
+	hashAPIRequest        = maphash.String(fpSeed, telemetry.NameAPIRequest)
+	hashToolDecision      = maphash.String(fpSeed, telemetry.NameToolDecision)
+	hashToolResult        = maphash.String(fpSeed, telemetry.NameToolResult)
+	hashUserPrompt        = maphash.String(fpSeed, telemetry.NameUserPrompt)
+	hashAssistantResponse = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+)
+
+// nameHash returns the hash of ev's name.
+func nameHash(ev telemetry.Event) uint64 {
+	switch ev.(type) {
+	case *telemetry.APIRequest:
+		return hashAPIRequest
+	case *telemetry.ToolDecision:
+		return hashToolDecision
+	case *telemetry.ToolResult:
+		return hashToolResult
+	case *telemetry.UserPrompt:
+		return hashUserPrompt
+	case *telemetry.AssistantResponse:
+		return hashAssistantResponse
+	}
+	return maphash.String(fpSeed, ev.Name())
 }
 
 // tsOf returns an event's order time in Unix ns: event.timestamp, else timeUnixNano.
