@@ -244,17 +244,19 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	// held is the shard add left locked: a run of events of one shard is added under one lock.
 	// It is unlocked before anything that takes other locks, waits or calls the consumer.
 	var held *shard
+	var n addCounts // counted here, published before emitting and returning
 	for _, ev := range events {
 		if ev == nil {
 			continue
 		}
 		if a.cfg.overflow == OverflowBlock {
 			if err := a.waitRoom(ctx); err != nil {
+				n.publish(a)
 				errs = append(errs, a.emit(ctx, out)...)
 				return errors.Join(append(errs, err)...)
 			}
 		}
-		out, last, held = a.add(ev, now, out, last, held)
+		out, last, held = a.add(ev, now, out, last, held, &n)
 		if a.cfg.overflow == OverflowBlock || len(out) > 0 || a.overLimit() {
 			held.mu.Unlock()
 			held = nil
@@ -262,6 +264,7 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 				out = a.evict(out)
 			}
 			if len(out) > 0 {
+				n.publish(a)
 				errs = append(errs, a.emit(ctx, out)...)
 				out = out[:0]
 			}
@@ -270,11 +273,26 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	if held != nil {
 		held.mu.Unlock()
 	}
+	n.publish(a)
 	if a.closed.Load() {
 		// Close ran while this Add was adding: flush what it may have missed.
 		errs = append(errs, a.Flush(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// addCounts are an Add call's counts of events received and added, published to the
+// assembler's counters in one atomic operation each.
+type addCounts struct{ received, added int64 }
+
+func (n *addCounts) publish(a *Assembler) {
+	if n.received > 0 {
+		a.eventsIn.Add(n.received)
+	}
+	if n.added > 0 {
+		a.st.added.Add(n.added)
+	}
+	*n = addCounts{}
 }
 
 // AddLogs adds every event of a decoded request; see [Assembler.Add].
@@ -330,8 +348,8 @@ func (s *shard) remove(h uint64, p *pendingChain) {
 // leaves locked. last is the chain the previous event went to: when ev has the same key and
 // last is still in flight, the shard and map lookups are skipped (a chain in flight is always
 // its key's map entry). held is the shard the caller holds locked, if any: add unlocks it if
-// ev belongs to another.
-func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain, held *shard) ([]closing, *pendingChain, *shard) {
+// ev belongs to another. n counts the event.
+func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain, held *shard, n *addCounts) ([]closing, *pendingChain, *shard) {
 	r := ev.EventRecord()
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
@@ -350,7 +368,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		}
 		s.mu.Lock()
 	}
-	a.eventsIn.Add(1)
+	n.received++
 	p := last
 	if p == nil || p.shut {
 		if !hashed {
@@ -416,7 +434,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		a.st.duplicates.Add(1)
 		return out, p, s
 	}
-	a.st.added.Add(1)
+	n.added++
 	first := len(p.events) == 0
 	p.insert(&e)
 	if p.index != nil {
