@@ -234,6 +234,7 @@ func isDup(sorted []entry, fp uint64, ts int64) bool {
 type sessionInfo struct {
 	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
 	agents       map[string]string // agent_id → prompt.id of the chain it ran in
+	lastAgent    string            // the agent_id observed last (in agents): most repeat it
 	lastPromptTS int64             // latest user_prompt time with a prompt.id
 }
 
@@ -269,9 +270,10 @@ func (s *sessionInfo) observe(ev telemetry.Event, seq, ts int64) {
 }
 
 func (s *sessionInfo) agent(id, prompt string) {
-	if id == "" {
+	if id == "" || id == s.lastAgent {
 		return
 	}
+	s.lastAgent = id
 	if s.agents == nil {
 		s.agents = map[string]string{}
 	}
