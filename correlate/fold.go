@@ -315,17 +315,17 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 	if !strings.Contains(text, telemetry.TaskNotificationPrefix) {
 		text = p.PromptText
 	}
-	ids := make([]string, 0, len(s.agents))
-	for id := range s.agents {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if s.agents[id] != self && strings.Contains(text, id) {
-			return s.agents[id]
+	// The first matching id in sorted order: the least of the matches, found without sorting.
+	found, best := false, ""
+	for id, parent := range s.agents {
+		if (!found || id < best) && parent != self && strings.Contains(text, id) {
+			found, best = true, id
 		}
 	}
-	return ""
+	if !found {
+		return ""
+	}
+	return s.agents[best]
 }
 
 // sessionFacts is what a chain's fold learns from its session, taken under the session's lock.
