@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -94,8 +95,41 @@ func Fold(events []telemetry.Event) []*Chain {
 		c.withTrigger(t, 1, false)
 		out = append(out, c)
 	}
-	SortChains(out)
+	sortFolded(out)
 	return out
+}
+
+// sortFolded sorts Fold's chains in the order of SortChains, comparing copies of the keys
+// rather than reading every chain at every comparison. Fold has one chain per key, so no two
+// chains compare equal and an unstable sort gives the same order.
+func sortFolded(cs []*Chain) {
+	type order struct {
+		session, prompt string
+		started         time.Time
+		c               *Chain
+	}
+	os := make([]order, len(cs))
+	for i, c := range cs {
+		os[i] = order{c.SessionID, c.PromptID, c.StartedAt, c}
+	}
+	slices.SortFunc(os, func(a, b order) int {
+		if c := cmp.Compare(a.session, b.session); c != 0 {
+			return c
+		}
+		if ap, bp := a.prompt == "", b.prompt == ""; ap != bp {
+			if ap {
+				return -1
+			}
+			return 1
+		}
+		if c := a.started.Compare(b.started); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.prompt, b.prompt)
+	})
+	for i := range os {
+		cs[i] = os[i].c
+	}
 }
 
 // FoldLogs folds every event of the decoded requests; see [Fold].

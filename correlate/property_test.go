@@ -142,3 +142,13 @@ func TestPropertyLongChainOrders(t *testing.T) {
 		require.Equal(t, want, chainJSON(t, col.latest()), "stream, %s", name)
 	}
 }
+
+// TestFoldOrderIsSortChains checks that Fold's own sort gives the order of SortChains.
+func TestFoldOrderIsSortChains(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		got := Fold(withDuplicates(propertyEvents(t), seed))
+		want := slices.Clone(got)
+		SortChains(want)
+		require.Equal(t, want, got, "seed %d", seed)
+	}
+}
