@@ -374,213 +374,177 @@ func (s *sessionInfo) facts(prompt string, evs []telemetry.Event, seqs seqRange,
 // chain keeps evs as its Events: the caller must not modify them afterwards.
 func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain {
 	// Size every list up front: one allocation each.
-	var n foldSizes
+	var nAPI, nErr, nDecision, nResult, nFile int
 	for _, ev := range evs {
 		switch ev := ev.(type) {
 		case *telemetry.APIRequest:
-			n.api++
+			nAPI++
 		case *telemetry.APIError, *telemetry.APIRetriesExhausted, *telemetry.APIRefusal:
-			n.errs++
+			nErr++
 		case *telemetry.ToolDecision:
-			n.decisions++
+			nDecision++
 		case *telemetry.ToolResult:
-			n.results++
+			nResult++
 			if _, ok := fileToolOf(ev.ToolName); ok {
-				n.files++
+				nFile++
 			}
 		}
 	}
-	f := newFolder(session, prompt, n)
-	for _, ev := range evs {
-		f.add(ev)
-	}
-	return f.finish(evs, sf)
-}
-
-// foldSizes are the sizes a fold allocates its lists with.
-type foldSizes struct{ api, errs, decisions, results, files int }
-
-// folder is a fold in progress: [fold] adds every event in event order and finishes; the
-// assembler adds a chain's events as they arrive in order, and finishes at close.
-type folder struct {
-	blk      *chainBlock
-	sc       *foldScratch
-	aux      []toolAux // per tool call, beside c.Tools: its id and the parameters read into it
-	okBuf    []bool    // backing store for ToolCall.Success
-	n        int       // events added
-	promptTS int64
-	terminal bool
-}
-
-// newFolder starts the fold of chain (session, prompt) with lists sized by n.
-func newFolder(session, prompt string, n foldSizes) *folder {
+	// A decision and its result make one call: size for the usual case, append grows the rest.
+	nTool := max(nDecision, nResult)
 	// The chain, its prompt, response, reasons and success flags in one allocation.
-	f := &folder{blk: new(chainBlock)}
-	c := &f.blk.c
+	blk := new(chainBlock)
+	c := &blk.c
 	// The name sets and subagents grow in scratch and are copied out once, at their size.
 	sc := scratchPool.Get().(*foldScratch)
-	f.sc = sc
-	// A decision and its result make one call: size for the usual case, append grows the rest.
-	nTool := max(n.decisions, n.results)
 	// The block is new and zero: set the fields one by one rather than copying a whole Chain.
 	c.ID, c.SessionID, c.PromptID = ChainID(session, prompt), session, prompt
-	c.APICalls, c.APIErrors, c.Tools = make([]APICall, 0, n.api), make([]APIError, 0, n.errs), make([]ToolCall, 0, nTool)
+	c.APICalls, c.APIErrors, c.Tools = make([]APICall, 0, nAPI), make([]APIError, 0, nErr), make([]ToolCall, 0, nTool)
 	c.MCPServers, c.Skills, c.Plugins = sc.mcp[:0], sc.skills[:0], sc.plugins[:0]
-	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], make([]FileTouch, 0, n.files), f.blk.reasons[:0]
-	f.okBuf = f.blk.ok[:0]
-	if n.results > len(f.blk.ok) {
-		f.okBuf = make([]bool, 0, n.results)
+	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], make([]FileTouch, 0, nFile), blk.reasons[:0]
+	c.EventCount, c.Events = len(evs), evs
+	okBuf := blk.ok[:0] // backing store for ToolCall.Success
+	if nResult > len(blk.ok) {
+		okBuf = make([]bool, 0, nResult)
 	}
-	f.aux = slices.Grow(sc.aux[:0], nTool)
-	return f
-}
-
-// discard gives up a fold in progress, returning its scratch.
-func (f *folder) discard() {
-	c := &f.blk.c
-	f.sc.reclaim(c.MCPServers, c.Skills, c.Plugins, c.Subagents, f.aux)
-	f.sc = nil
-}
-
-// add folds the next event in event order.
-func (f *folder) add(ev telemetry.Event) {
-	c := &f.blk.c
-	r := ev.EventRecord()
-	if f.n == 0 {
-		c.StartedAt = r.Time()
-	}
-	f.n++
-	fillUser(&c.User, r)
-	if c.Product == "" && r.Resource != nil {
-		c.Product = r.Resource.ServiceName
-	}
-	switch ev := ev.(type) {
-	case *telemetry.UserPrompt:
-		if c.Prompt == nil {
-			text := ev.Prompt
-			if text == "" {
-				text = ev.PromptText
-			}
-			c.Prompt = &f.blk.prompt
-			*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
-				TaskNotification: ev.IsTaskNotification(), At: r.Time()}
-			f.promptTS = tsOf(r)
-		}
-	case *telemetry.APIRequest:
-		a := grow(&c.APICalls)
-		a.Sequence, a.At, a.Model, a.RequestID = r.Sequence, r.Time(), ev.Model, ev.RequestID
-		a.InputTokens, a.OutputTokens = ev.InputTokens, ev.OutputTokens
-		a.CacheReadTokens, a.CacheCreationTokens = ev.CacheReadTokens, ev.CacheCreationTokens
-		a.CostUSD, a.CostUSDMicros, a.DurationMS, a.TTFTMS = ev.CostUSD, ev.CostUSDMicros, ev.DurationMS, ev.TTFTMS
-		a.QuerySource, a.AgentID, a.Skill, a.Plugin = ev.QuerySource, ev.AgentID, ev.SkillName, ev.PluginName
-		a.MCPServer, a.MCPTool = ev.MCPServerName, ev.MCPToolName
-		if v, ok := r.Attrs.Get(telemetry.KeyAttempt); ok { // not a typed field today
-			a.Attempt, _ = v.AsInt()
-		}
-		t := &c.Totals
-		t.APIRequests++
-		t.CostUSD += ev.CostUSD
-		t.CostUSDMicros += ev.CostUSDMicros
-		t.InputTokens += ev.InputTokens
-		t.OutputTokens += ev.OutputTokens
-		t.CacheReadTokens += ev.CacheReadTokens
-		t.CacheCreationTokens += ev.CacheCreationTokens
-		c.Skills = addName(c.Skills, ev.SkillName)
-		c.Plugins = addName(c.Plugins, ev.PluginName)
-		c.MCPServers = addName(c.MCPServers, ev.MCPServerName)
-		c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
-	case *telemetry.APIError:
-		c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
-			Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, DurationMS: ev.DurationMS,
-			Attempt: ev.Attempt, RequestID: ev.RequestID, AgentID: ev.AgentID})
-		c.Totals.APIErrors++
-		c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
-		if ev.AgentID == "" {
-			f.terminal = true
-		}
-	case *telemetry.APIRetriesExhausted:
-		c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
-			Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, Attempt: ev.TotalAttempts})
-		f.terminal = true
-	case *telemetry.APIRefusal:
-		c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
-			Model: ev.Model, Attempt: ev.Attempt, RequestID: ev.RequestID})
-		c.Totals.APIErrors++
-		if !ev.ServerFallbackHop {
-			f.terminal = true
-		}
-	case *telemetry.ToolDecision:
-		tc, ta := c.tool(&f.aux, ev.ToolUseID, ev.ToolName, r)
-		if tc.DecisionSequence < 0 {
-			tc.DecisionSequence = r.Sequence
-			tc.Decision = rawText(ev, telemetry.KeyDecision, ev.Decision.String())
-			tc.DecisionSource = rawText(ev, telemetry.KeySource, ev.Source.String())
-			c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
-		}
-	case *telemetry.ToolResult:
-		tc, ta := c.tool(&f.aux, ev.ToolUseID, ev.ToolName, r)
-		if tc.ResultSequence < 0 {
-			tc.ResultSequence = r.Sequence
-			tc.HasResult = true
-			ok := ev.Success
-			f.okBuf = append(f.okBuf, ok)
-			tc.Success = &f.okBuf[len(f.okBuf)-1]
-			tc.DurationMS, tc.ErrorType, tc.Error = ev.DurationMS, ev.ErrorType, ev.Error
-			if tc.Decision == "" {
-				tc.Decision = rawText(ev, telemetry.KeyDecisionType, ev.DecisionType.String())
-			}
-			if tc.DecisionSource == "" {
-				tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
-			}
-			c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
-			if ev.ToolInput != "" && (ev.ToolName == "Skill" || isFileTool(ev.ToolName)) {
-				var tf toolFields
-				scanToolInput(ev.ToolInput, &tf)
-				if tc.Skill == "" && ev.ToolName == "Skill" {
-					tc.Skill = tf.skill
-				}
-				if fa, ok := fileAccess(ev.ToolName, ev.ToolInput, &tf); ok {
-					c.Files = append(c.Files, FileTouch{Path: fa.Path, Operation: fa.Op.String(), Tool: fa.Tool,
-						Pattern: fa.Pattern, ToolUseID: ev.ToolUseID})
-				}
-			}
-			if !ok {
-				c.Totals.Failed++
-			}
-		}
-	case *telemetry.SkillActivated:
-		c.Skills = addName(c.Skills, ev.SkillName)
-		c.Plugins = addName(c.Plugins, ev.PluginName)
-	case *telemetry.SubagentCompleted:
-		s := c.addSubagent(ev.AgentID, ev.AgentType)
-		if s == nil {
-			s = &Subagent{} // neither id nor type: nothing to record
-		}
-		s.Completed, s.Async, s.DurationMS = true, ev.IsAsync, ev.DurationMS
-		s.TotalTokens, s.TotalToolUses = ev.TotalTokens, ev.TotalToolUses
-		s.Model = cmp.Or(ev.FinalModel, ev.Model)
-		c.Plugins = addName(c.Plugins, ev.PluginName)
-	case *telemetry.AssistantResponse:
-		if ev.AgentID == "" {
-			c.Response = &f.blk.response
-			*c.Response = Response{Text: ev.Response, Length: ev.ResponseLength, Model: ev.Model, At: r.Time()}
-			f.terminal = true
-		} else {
-			c.addSubagent(ev.AgentID, agentType("", ev.QuerySource))
-		}
-	case *telemetry.MCPServerConnection:
-		c.MCPServers = addName(c.MCPServers, ev.ServerName)
-	case *telemetry.PluginLoaded:
-		c.Plugins = addName(c.Plugins, ev.PluginName)
-	}
-
-}
-
-// finish completes the fold of the chain's events evs (every one added, in event order) with
-// the session facts sf and returns the chain.
-func (f *folder) finish(evs []telemetry.Event, sf sessionFacts) *Chain {
-	c := &f.blk.c
+	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
+	// tool_parameters already read into it.
+	aux := slices.Grow(sc.aux[:0], nTool)
+	terminal := false
 	agentCalls := 0
+	var promptTS int64
+	for i, ev := range evs {
+		r := ev.EventRecord()
+		if i == 0 {
+			c.StartedAt = r.Time()
+		}
+		fillUser(&c.User, r)
+		if c.Product == "" && r.Resource != nil {
+			c.Product = r.Resource.ServiceName
+		}
+		switch ev := ev.(type) {
+		case *telemetry.UserPrompt:
+			if c.Prompt == nil {
+				text := ev.Prompt
+				if text == "" {
+					text = ev.PromptText
+				}
+				c.Prompt = &blk.prompt
+				*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
+					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
+				promptTS = tsOf(r)
+				if c.Prompt.TaskNotification {
+					c.ParentPromptID = sf.parent
+				}
+			}
+		case *telemetry.APIRequest:
+			a := grow(&c.APICalls)
+			a.Sequence, a.At, a.Model, a.RequestID = r.Sequence, r.Time(), ev.Model, ev.RequestID
+			a.InputTokens, a.OutputTokens = ev.InputTokens, ev.OutputTokens
+			a.CacheReadTokens, a.CacheCreationTokens = ev.CacheReadTokens, ev.CacheCreationTokens
+			a.CostUSD, a.CostUSDMicros, a.DurationMS, a.TTFTMS = ev.CostUSD, ev.CostUSDMicros, ev.DurationMS, ev.TTFTMS
+			a.QuerySource, a.AgentID, a.Skill, a.Plugin = ev.QuerySource, ev.AgentID, ev.SkillName, ev.PluginName
+			a.MCPServer, a.MCPTool = ev.MCPServerName, ev.MCPToolName
+			if v, ok := r.Attrs.Get(telemetry.KeyAttempt); ok { // not a typed field today
+				a.Attempt, _ = v.AsInt()
+			}
+			t := &c.Totals
+			t.APIRequests++
+			t.CostUSD += ev.CostUSD
+			t.CostUSDMicros += ev.CostUSDMicros
+			t.InputTokens += ev.InputTokens
+			t.OutputTokens += ev.OutputTokens
+			t.CacheReadTokens += ev.CacheReadTokens
+			t.CacheCreationTokens += ev.CacheCreationTokens
+			c.Skills = addName(c.Skills, ev.SkillName)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+			c.MCPServers = addName(c.MCPServers, ev.MCPServerName)
+			c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
+		case *telemetry.APIError:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, DurationMS: ev.DurationMS,
+				Attempt: ev.Attempt, RequestID: ev.RequestID, AgentID: ev.AgentID})
+			c.Totals.APIErrors++
+			c.addSubagent(ev.AgentID, agentType(ev.AgentName, ev.QuerySource))
+			if ev.AgentID == "" {
+				terminal = true
+			}
+		case *telemetry.APIRetriesExhausted:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Error: ev.Error, StatusCode: ev.StatusCode, Attempt: ev.TotalAttempts})
+			terminal = true
+		case *telemetry.APIRefusal:
+			c.APIErrors = append(c.APIErrors, APIError{Sequence: r.Sequence, At: r.Time(), Kind: ev.Name(),
+				Model: ev.Model, Attempt: ev.Attempt, RequestID: ev.RequestID})
+			c.Totals.APIErrors++
+			if !ev.ServerFallbackHop {
+				terminal = true
+			}
+		case *telemetry.ToolDecision:
+			tc, ta := c.tool(&aux, ev.ToolUseID, ev.ToolName, r)
+			if tc.DecisionSequence < 0 {
+				tc.DecisionSequence = r.Sequence
+				tc.Decision = rawText(ev, telemetry.KeyDecision, ev.Decision.String())
+				tc.DecisionSource = rawText(ev, telemetry.KeySource, ev.Source.String())
+				c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
+			}
+		case *telemetry.ToolResult:
+			tc, ta := c.tool(&aux, ev.ToolUseID, ev.ToolName, r)
+			if tc.ResultSequence < 0 {
+				tc.ResultSequence = r.Sequence
+				tc.HasResult = true
+				ok := ev.Success
+				okBuf = append(okBuf, ok)
+				tc.Success = &okBuf[len(okBuf)-1]
+				tc.DurationMS, tc.ErrorType, tc.Error = ev.DurationMS, ev.ErrorType, ev.Error
+				if tc.Decision == "" {
+					tc.Decision = rawText(ev, telemetry.KeyDecisionType, ev.DecisionType.String())
+				}
+				if tc.DecisionSource == "" {
+					tc.DecisionSource = rawText(ev, telemetry.KeyDecisionSource, ev.DecisionSource.String())
+				}
+				c.toolParams(tc, ta, ev.ToolName, ev.ToolParameters)
+				if ev.ToolInput != "" && (ev.ToolName == "Skill" || isFileTool(ev.ToolName)) {
+					var tf toolFields
+					scanToolInput(ev.ToolInput, &tf)
+					if tc.Skill == "" && ev.ToolName == "Skill" {
+						tc.Skill = tf.skill
+					}
+					if fa, ok := fileAccess(ev.ToolName, ev.ToolInput, &tf); ok {
+						c.Files = append(c.Files, FileTouch{Path: fa.Path, Operation: fa.Op.String(), Tool: fa.Tool,
+							Pattern: fa.Pattern, ToolUseID: ev.ToolUseID})
+					}
+				}
+				if !ok {
+					c.Totals.Failed++
+				}
+			}
+		case *telemetry.SkillActivated:
+			c.Skills = addName(c.Skills, ev.SkillName)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		case *telemetry.SubagentCompleted:
+			s := c.addSubagent(ev.AgentID, ev.AgentType)
+			if s == nil {
+				s = &Subagent{} // neither id nor type: nothing to record
+			}
+			s.Completed, s.Async, s.DurationMS = true, ev.IsAsync, ev.DurationMS
+			s.TotalTokens, s.TotalToolUses = ev.TotalTokens, ev.TotalToolUses
+			s.Model = cmp.Or(ev.FinalModel, ev.Model)
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		case *telemetry.AssistantResponse:
+			if ev.AgentID == "" {
+				c.Response = &blk.response
+				*c.Response = Response{Text: ev.Response, Length: ev.ResponseLength, Model: ev.Model, At: r.Time()}
+				terminal = true
+			} else {
+				c.addSubagent(ev.AgentID, agentType("", ev.QuerySource))
+			}
+		case *telemetry.MCPServerConnection:
+			c.MCPServers = addName(c.MCPServers, ev.ServerName)
+		case *telemetry.PluginLoaded:
+			c.Plugins = addName(c.Plugins, ev.PluginName)
+		}
+	}
 	for i := range c.Tools {
 		tc := &c.Tools[i]
 		c.Totals.ToolCalls++
@@ -593,25 +557,20 @@ func (f *folder) finish(evs []telemetry.Event, sf sessionFacts) *Chain {
 			}
 		}
 	}
-	c.EventCount, c.Events = len(evs), evs
-	if c.Prompt != nil && c.Prompt.TaskNotification {
-		c.ParentPromptID = sf.parent
-	}
 	if len(evs) > 0 {
 		c.EndedAt = evs[len(evs)-1].EventRecord().Time()
 	}
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
 	}
-	f.sc.release(c, f.aux)
-	f.sc = nil
+	sc.release(c, aux)
 
-	if c.PromptID != "" {
+	if prompt != "" {
 		if c.Prompt == nil {
 			c.Reasons = append(c.Reasons, ReasonNoPrompt)
 		}
-		followed := c.Prompt != nil && sf.lastPromptTS > f.promptTS
-		if !f.terminal && !followed {
+		followed := c.Prompt != nil && sf.lastPromptTS > promptTS
+		if !terminal && !followed {
 			c.Reasons = append(c.Reasons, ReasonNoTerminal)
 		}
 		for i := range c.Tools {
@@ -735,11 +694,6 @@ func (sc *foldScratch) release(c *Chain, aux []toolAux) {
 	}
 	c.MCPServers, c.Skills, c.Plugins = carve(mcp), carve(skills), carve(plugins)
 	c.Subagents = append(make([]Subagent, 0, len(subs)), subs...)
-	sc.reclaim(mcp, skills, plugins, subs, aux)
-}
-
-// reclaim clears the scratch's buffers (as grown by the fold) and returns it to the pool.
-func (sc *foldScratch) reclaim(mcp, skills, plugins []string, subs []Subagent, aux []toolAux) {
 	clear(mcp)
 	clear(skills)
 	clear(plugins)
