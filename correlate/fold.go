@@ -11,8 +11,9 @@ import (
 	"github.com/coworkgov/cowork/telemetry"
 )
 
-// entry is one buffered event with the keys the assembler orders and de-duplicates on
-// (48 bytes: the event's size estimate is recomputed when needed rather than kept).
+// entry is an event with the keys events are ordered and de-duplicated on: what Fold sorts,
+// and what the assembler compares an arriving event with (a chain keeps only each event's
+// fingerprint and time beside it, see evKey).
 type entry struct {
 	ev  telemetry.Event
 	ts  int64  // event.timestamp in Unix ns, else timeUnixNano
