@@ -211,10 +211,6 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	a := &Assembler{cfg: cfg, consumer: consumer, seed: maphash.MakeSeed(), space: make(chan struct{})}
 	a.shards = make([]shard, cfg.shards)
 	a.mask = uint64(cfg.shards - 1)
-	for i := range a.shards {
-		a.shards[i].chains = map[uint64]*pendingChain{}
-		a.shards[i].sessions = map[string]*liveSession{}
-	}
 	return a, nil
 }
 
@@ -321,6 +317,9 @@ func (s *shard) lookup(h uint64, k chainKey) *pendingChain {
 
 // insert adds p, whose key hashes to h, to the map.
 func (s *shard) insert(h uint64, p *pendingChain) {
+	if s.chains == nil { // made on first use: a shard may never see a session
+		s.chains = map[uint64]*pendingChain{}
+	}
 	p.collide = s.chains[h]
 	s.chains[h] = p
 }
@@ -402,6 +401,9 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		sess := s.sessions[k.session]
 		if sess == nil {
 			sess = &liveSession{}
+			if s.sessions == nil {
+				s.sessions = map[string]*liveSession{}
+			}
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
