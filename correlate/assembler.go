@@ -82,9 +82,10 @@ type counters struct {
 
 type shard struct {
 	mu sync.Mutex
-	// chains holds every chain the shard knows, in flight or closed (shut): one map, so that
-	// closing a chain and reopening it for a late event cost no map operations.
-	chains   map[chainKey]*pendingChain
+	// chains holds every chain the shard knows, in flight or closed (shut), by the hash of its
+	// key (see chainHash; chains whose keys share a hash are linked by collide): one map, so
+	// that closing a chain and reopening it for a late event cost no map operations.
+	chains   map[uint64]*pendingChain
 	head     *pendingChain // oldest in flight
 	tail     *pendingChain
 	sessions map[string]*liveSession
@@ -99,27 +100,54 @@ type pendingChain struct {
 	// key and shard never change, so Add may compare them without the shard's lock.
 	key   chainKey
 	shard *shard
+	// collide links the chains of the shard's map whose keys have the same hash.
+	collide *pendingChain
 	chainState
 }
 
 // chainState is a pendingChain's state, guarded by its shard's mutex.
 type chainState struct {
-	entries []entry             // in flight: as added; shut: sorted, de-duplicated, nil once released
-	index   map[uint64]struct{} // fingerprints, once entries outgrow a linear scan
-	prior   []uint64            // sorted fingerprints of a partial amendment's forgotten events
-	fps     []uint64            // shut and released: sorted fingerprints
-	bytes   int64
-	created int64
-	order   uint64 // creation order across shards, for eviction
-	last    int64
-	version int
-	hinted  bool
-	partial bool
-	shut    bool
-	sess    *liveSession
-	list    *closedList // shut: the closed list holding it
+	// events are the chain's events: in flight as added, shut sorted and de-duplicated, nil
+	// once released. A shut chain's events are shared with the chain emitted from them, so they
+	// are never modified once shut: reopening copies them.
+	events []telemetry.Event
+	// keys are the events' fingerprints and times, index for index, in flight and kept.
+	keys []evKey
+	// fps are sorted fingerprints: released, of the chain's events; in flight as a partial
+	// amendment, of the events forgotten before it.
+	fps   []uint64
+	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
+	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
+	// which the range depends on order) it is recomputed at close.
+	seqs     seqRange
+	negSeq   bool
+	pend     pendingCount
+	firstTS  int64 // the first event's time, in arrival order
+	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
+	bytes    int64
+	created  int64
+	order    uint64 // creation order across shards, for eviction
+	last     int64
+	version  int
+	hinted   bool
+	partial  bool
+	shut     bool
+	// unsorted reports that an event arrived too far out of order to be moved into place on
+	// Add: the events are sorted at close. Otherwise they are always in event order.
+	unsorted bool
+	// hasPrompt and notif report a user_prompt and a task notification among the events.
+	hasPrompt bool
+	notif     bool
+	sess      *liveSession
+	list      *closedList // shut: the closed list holding it
 	// prev and next link the shard's in-flight list, or, shut, its closed list.
 	prev, next *pendingChain
+}
+
+// evKey is what a chain keeps beside each event: its fingerprint and its time in Unix ns.
+type evKey struct {
+	fp uint64
+	ts int64
 }
 
 // closedChain is a shut pendingChain.
@@ -183,17 +211,13 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	a := &Assembler{cfg: cfg, consumer: consumer, seed: maphash.MakeSeed(), space: make(chan struct{})}
 	a.shards = make([]shard, cfg.shards)
 	a.mask = uint64(cfg.shards - 1)
-	for i := range a.shards {
-		a.shards[i].chains = map[chainKey]*pendingChain{}
-		a.shards[i].sessions = map[string]*liveSession{}
-	}
 	return a, nil
 }
 
 // closing is a chain taken out of the assembler, to be folded and emitted outside the locks.
 type closing struct {
 	key     chainKey
-	entries []entry
+	events  []telemetry.Event
 	facts   sessionFacts
 	trigger Trigger
 	version int
@@ -213,30 +237,58 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	var out []closing
 	var errs []error
 	var last *pendingChain // the chain of the previous event: consecutive events usually share it
+	// held is the shard add left locked: a run of events of one shard is added under one lock.
+	// It is unlocked before anything that takes other locks, waits or calls the consumer.
+	var held *shard
+	var n addCounts // counted here, published before emitting and returning
 	for _, ev := range events {
 		if ev == nil {
 			continue
 		}
 		if a.cfg.overflow == OverflowBlock {
 			if err := a.waitRoom(ctx); err != nil {
+				n.publish(a)
 				errs = append(errs, a.emit(ctx, out)...)
 				return errors.Join(append(errs, err)...)
 			}
 		}
-		out, last = a.add(ev, now, out, last)
-		if a.cfg.overflow == OverflowEvict && a.overLimit() {
-			out = a.evict(out)
-		}
-		if len(out) > 0 {
-			errs = append(errs, a.emit(ctx, out)...)
-			out = out[:0]
+		out, last, held = a.add(ev, now, out, last, held, &n)
+		if a.cfg.overflow == OverflowBlock || len(out) > 0 || a.overLimit() {
+			held.mu.Unlock()
+			held = nil
+			if a.cfg.overflow == OverflowEvict && a.overLimit() {
+				out = a.evict(out)
+			}
+			if len(out) > 0 {
+				n.publish(a)
+				errs = append(errs, a.emit(ctx, out)...)
+				out = out[:0]
+			}
 		}
 	}
+	if held != nil {
+		held.mu.Unlock()
+	}
+	n.publish(a)
 	if a.closed.Load() {
 		// Close ran while this Add was adding: flush what it may have missed.
 		errs = append(errs, a.Flush(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// addCounts are an Add call's counts of events received and added, published to the
+// assembler's counters in one atomic operation each.
+type addCounts struct{ received, added int64 }
+
+func (n *addCounts) publish(a *Assembler) {
+	if n.received > 0 {
+		a.eventsIn.Add(n.received)
+	}
+	if n.added > 0 {
+		a.st.added.Add(n.added)
+	}
+	*n = addCounts{}
 }
 
 // AddLogs adds every event of a decoded request; see [Assembler.Add].
@@ -247,44 +299,99 @@ func (a *Assembler) AddLogs(ctx context.Context, l *telemetry.Logs) error {
 	return a.Add(ctx, l.Events()...)
 }
 
-func (a *Assembler) shardOf(session string) *shard {
-	return &a.shards[maphash.String(a.seed, session)&a.mask]
+// chainHash returns the shard of key k and the hash that is its key in the shard's map. The
+// shard depends on the session only.
+func (a *Assembler) chainHash(k chainKey) (*shard, uint64) {
+	hs := maphash.String(a.seed, k.session)
+	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15
 }
 
-// add adds one event and returns the chain it went to (nil if none). last is the chain the
-// previous event went to: when ev has the same key and last is still in flight, the shard and
-// map lookups are skipped (a chain in flight is always its key's map entry).
-func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain) ([]closing, *pendingChain) {
+// lookup returns the chain of k, whose hash is h, or nil.
+func (s *shard) lookup(h uint64, k chainKey) *pendingChain {
+	p := s.chains[h]
+	for p != nil && p.key != k {
+		p = p.collide
+	}
+	return p
+}
+
+// insert adds p, whose key hashes to h, to the map.
+func (s *shard) insert(h uint64, p *pendingChain) {
+	if s.chains == nil { // made on first use: a shard may never see a session
+		s.chains = map[uint64]*pendingChain{}
+	}
+	p.collide = s.chains[h]
+	s.chains[h] = p
+}
+
+// remove removes p, whose key hashes to h, from the map.
+func (s *shard) remove(h uint64, p *pendingChain) {
+	if head := s.chains[h]; head == p {
+		if p.collide != nil {
+			s.chains[h] = p.collide
+		} else {
+			delete(s.chains, h)
+		}
+	} else {
+		for q := head; q != nil; q = q.collide {
+			if q.collide == p {
+				q.collide = p.collide
+				break
+			}
+		}
+	}
+	p.collide = nil
+}
+
+// add adds one event and returns the chain it went to (nil if none) and its shard, which it
+// leaves locked. last is the chain the previous event went to: when ev has the same key and
+// last is still in flight, the shard and map lookups are skipped (a chain in flight is always
+// its key's map entry). held is the shard the caller holds locked, if any: add unlocks it if
+// ev belongs to another. n counts the event.
+func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain, held *shard, n *addCounts) ([]closing, *pendingChain, *shard) {
 	r := ev.EventRecord()
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
 	var s *shard
+	var h uint64
+	hashed := false
 	if last != nil && last.key == k {
 		s = last.shard
 	} else {
-		s, last = a.shardOf(k.session), nil
+		s, h = a.chainHash(k)
+		last, hashed = nil, true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a.eventsIn.Add(1)
+	if s != held {
+		if held != nil {
+			held.mu.Unlock()
+		}
+		s.mu.Lock()
+	}
+	n.received++
 	p := last
 	if p == nil || p.shut {
-		p = s.chains[k]
+		if !hashed {
+			_, h = a.chainHash(k)
+		}
+		p = s.lookup(h, k)
 	}
 	if p == nil || p.shut {
 		version, partial := 1, false
-		var prior []entry
+		var prior []telemetry.Event
+		var keys []evKey
 		var priorFPs []uint64
 		if p != nil {
 			cc := p
 			if cc.has(e.fp) {
 				a.st.duplicates.Add(1)
-				return out, nil
+				return out, nil, s
 			}
 			a.st.late.Add(1)
 			version = cc.version + 1
-			if cc.entries != nil {
-				prior = slices.Clone(cc.entries)
+			if cc.events != nil {
+				// The emitted chain shares cc.events: copy them. The fingerprints are ours.
+				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
+				keys = cc.keys
 			} else {
 				partial, priorFPs = true, cc.fps
 			}
@@ -294,25 +401,29 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		sess := s.sessions[k.session]
 		if sess == nil {
 			sess = &liveSession{}
+			if s.sessions == nil {
+				s.sessions = map[string]*liveSession{}
+			}
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
-			prior = make([]entry, 0, 16)
+			prior, keys = make([]telemetry.Event, 0, initialEvents), make([]evKey, 0, initialEvents)
 		}
-		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, prior: priorFPs, sess: sess, entries: prior}
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
+			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
 		} else {
 			p = &pendingChain{key: k, shard: s, chainState: st}
-			s.chains[k] = p
+			s.insert(h, p)
 		}
-		for i := range prior {
-			p.bytes += int64(eventSize(prior[i].ev))
-			sess.info.observe(&prior[i])
-			if terminalHint(prior[i].ev) {
-				p.hinted = true
-			}
+		for i, pev := range prior {
+			// The kept events are sorted: they are read again as if added in order.
+			pe := keyEntry(pev, keys[i].fp)
+			p.bytes += int64(eventSize(pev))
+			sess.info.observe(pev, pe.seq, pe.ts)
+			p.note(&pe, i == 0)
 		}
 		if len(prior) > linearDedupMax {
 			p.buildIndex()
@@ -323,13 +434,14 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		a.inFlight.Add(1)
 	} else if p.has(e.fp) {
 		a.st.duplicates.Add(1)
-		return out, p
+		return out, p, s
 	}
-	a.st.added.Add(1)
-	p.entries = append(p.entries, e)
+	n.added++
+	first := len(p.events) == 0
+	p.insert(&e)
 	if p.index != nil {
 		p.index[e.fp] = struct{}{}
-	} else if len(p.entries) > linearDedupMax {
+	} else if len(p.keys) > linearDedupMax {
 		p.buildIndex()
 	}
 	size := int64(eventSize(ev))
@@ -337,40 +449,103 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	a.bytesHeld.Add(size)
 	p.last = now
 	p.sess.last = now
-	p.sess.info.observe(&p.entries[len(p.entries)-1])
-	if terminalHint(ev) {
-		p.hinted = true
-	}
+	p.sess.info.observe(ev, e.seq, e.ts)
+	p.note(&e, first)
 	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
 		// A later prompt ends the session's earlier prompts.
 		for _, o := range p.sess.open {
-			if o != p && o.key.prompt != "" && o.promptTS() < e.ts {
+			if o != p && o.key.prompt != "" && o.promptTime() < e.ts {
 				o.hinted = true
 			}
 		}
 	}
 	switch {
-	case len(p.entries) >= a.cfg.maxChainEvents:
+	case len(p.events) >= a.cfg.maxChainEvents:
 		out = append(out, s.take(a, p, TriggerMaxEvents))
 	case p.bytes >= a.cfg.maxChainBytes:
 		out = append(out, s.take(a, p, TriggerMaxBytes))
 	}
-	return out, p
+	return out, p, s
 }
 
-func (p *pendingChain) promptTS() int64 {
-	for i := range p.entries {
-		if _, ok := p.entries[i].ev.(*telemetry.UserPrompt); ok {
-			return p.entries[i].ts
+// initialEvents is the capacity a new chain starts with: most chains hold a few events.
+const initialEvents = 8
+
+// maxShift bounds how far back Add moves an event that arrives out of order (a swapped pair
+// moves by one); beyond it the chain is sorted at close instead.
+const maxShift = 64
+
+// insert adds e's event to an in-flight chain at its place in event order.
+func (p *pendingChain) insert(e *entry) {
+	n := len(p.events)
+	p.events = append(p.events, e.ev)
+	p.keys = append(p.keys, evKey{fp: e.fp, ts: e.ts})
+	if p.unsorted || n == 0 || p.keys[n-1].ts < e.ts {
+		return
+	}
+	i := n
+	for i > 0 && p.before(e, i-1) {
+		if n-i >= maxShift {
+			p.unsorted = true
+			return
+		}
+		i--
+	}
+	if i == n {
+		return
+	}
+	copy(p.events[i+1:], p.events[i:n])
+	copy(p.keys[i+1:], p.keys[i:n])
+	p.events[i], p.keys[i] = e.ev, evKey{fp: e.fp, ts: e.ts}
+}
+
+// before reports whether e sorts before the chain's event j; only equal times read the event.
+func (p *pendingChain) before(e *entry, j int) bool {
+	k := p.keys[j]
+	if e.ts != k.ts {
+		return e.ts < k.ts
+	}
+	o := keyEntry(p.events[j], k.fp)
+	return compareEntries(e, &o) < 0
+}
+
+// note updates what the chain keeps about its events as one arrives (first: the chain's first
+// event): the order key, the sequence range, the terminal hint, what is pending and the
+// prompt's time.
+func (p *pendingChain) note(e *entry, first bool) {
+	if first {
+		p.firstTS = e.ts
+	}
+	p.seqs.add(e.seq)
+	if e.seq < 0 {
+		p.negSeq = true
+	}
+	if terminalHint(e.ev) {
+		p.hinted = true
+	}
+	p.pend.add(e.ev)
+	if up, ok := e.ev.(*telemetry.UserPrompt); ok {
+		if !p.hasPrompt {
+			p.hasPrompt, p.promptTS = true, e.ts
+		}
+		if up.IsTaskNotification() {
+			p.notif = true
 		}
 	}
-	return p.entries[0].ts
+}
+
+// promptTime is the time of the chain's first user_prompt to arrive, else of its first event.
+func (p *pendingChain) promptTime() int64 {
+	if p.hasPrompt {
+		return p.promptTS
+	}
+	return p.firstTS
 }
 
 func (p *pendingChain) buildIndex() {
-	p.index = make(map[uint64]struct{}, len(p.entries)*2)
-	for i := range p.entries {
-		p.index[p.entries[i].fp] = struct{}{}
+	p.index = make(map[uint64]struct{}, len(p.keys)*2)
+	for i := range p.keys {
+		p.index[p.keys[i].fp] = struct{}{}
 	}
 }
 
@@ -380,14 +555,10 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	for i := range p.entries {
-		if p.entries[i].fp == fp {
+	for i := range p.keys {
+		if p.keys[i].fp == fp {
 			return true
 		}
-	}
-	if p.prior != nil {
-		_, ok := slices.BinarySearch(p.prior, fp)
-		return ok
 	}
 	if p.fps != nil {
 		_, ok := slices.BinarySearch(p.fps, fp)
@@ -396,27 +567,61 @@ func (p *pendingChain) has(fp uint64) bool {
 	return false
 }
 
+// sortEvents sorts an in-flight chain's events (and their fingerprints) into event order and
+// returns their sequence range.
+func (p *pendingChain) sortEvents() seqRange {
+	scratch := entryPool.Get().(*[]entry)
+	es := (*scratch)[:0]
+	for i, ev := range p.events {
+		es = append(es, keyEntry(ev, p.keys[i].fp))
+	}
+	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
+	seqs := newSeqRange()
+	for i := range es {
+		if p.events[i] != es[i].ev {
+			p.events[i] = es[i].ev // only moved events: each write of a pointer costs a barrier during GC
+		}
+		p.keys[i] = evKey{fp: es[i].fp, ts: es[i].ts}
+		seqs.add(es[i].seq)
+	}
+	clear(es)
+	*scratch = es[:0]
+	entryPool.Put(scratch)
+	return seqs
+}
+
+var entryPool = sync.Pool{New: func() any { return new([]entry) }}
+
 // take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
 // p stays in the shard's map, shut, as the closed chain.
 func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	s.unlinkPending(p)
 	a.inFlight.Add(-1)
-	es, _ := sortEntries(p.entries)
-	facts := p.sess.info.facts(p.key.prompt, es)
+	seqs := p.seqs
+	switch {
+	case p.unsorted:
+		seqs = p.sortEvents()
+	case p.negSeq:
+		seqs = newSeqRange()
+		for _, ev := range p.events {
+			seqs.add(ev.EventRecord().Sequence)
+		}
+	}
+	es := p.events
+	facts := p.sess.info.facts(p.key.prompt, es, seqs, p.notif)
 	if i := slices.Index(p.sess.open, p); i >= 0 {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	out := closing{key: p.key, entries: es, facts: facts, trigger: t, version: p.version, partial: p.partial}
-	prior := p.prior
+	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
+	prior := p.fps
 	p.shut = true
-	p.entries, p.index, p.prior = es, nil, nil
+	p.index, p.fps, p.unsorted = nil, nil, false
 	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		cc.entries = nil
-		cc.fps = mergeFPs(prior, es)
+		cc.events, cc.fps, cc.keys = nil, mergeFPs(prior, cc.keys), nil
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -429,23 +634,23 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-func mergeFPs(prior []uint64, es []entry) []uint64 {
-	fps := make([]uint64, 0, len(prior)+len(es))
-	fps = append(fps, prior...)
-	for i := range es {
-		fps = append(fps, es[i].fp)
+// mergeFPs returns the sorted set of the fingerprints in prior and fps.
+func mergeFPs(prior []uint64, keys []evKey) []uint64 {
+	out := make([]uint64, 0, len(prior)+len(keys))
+	out = append(out, prior...)
+	for i := range keys {
+		out = append(out, keys[i].fp)
 	}
-	slices.Sort(fps)
-	return slices.Compact(fps)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // release drops a closed chain's events, keeping its fingerprints.
 func (s *shard) release(a *Assembler, cc *closedChain) {
-	if cc.entries == nil {
+	if cc.events == nil {
 		return
 	}
-	cc.fps = mergeFPs(nil, cc.entries)
-	cc.entries = nil
+	cc.events, cc.fps, cc.keys = nil, mergeFPs(nil, cc.keys), nil
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
@@ -457,7 +662,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 func (s *shard) dropClosed(a *Assembler, cc *closedChain) { s.forgetClosed(a, cc, true) }
 
 func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
-	if cc.entries != nil {
+	if cc.events != nil {
 		a.bytesHeld.Add(-cc.bytes)
 		a.st.retained.Add(-1)
 	}
@@ -466,7 +671,8 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if !dropSession {
 		return // reopened: the map entry goes back in flight
 	}
-	delete(s.chains, cc.key)
+	_, h := a.chainHash(cc.key)
+	s.remove(h, cc)
 	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
 		delete(s.sessions, cc.key.session)
 	}
@@ -550,7 +756,7 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		victim.mu.Lock()
 		if p := victim.head; p != nil {
-			n := len(p.entries)
+			n := len(p.events)
 			out = append(out, victim.take(a, p, TriggerEvicted))
 			a.st.evicted.Add(1)
 			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", n)
@@ -601,7 +807,7 @@ func (a *Assembler) signalRoom() {
 func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 	var errs []error
 	for _, cl := range cs {
-		c := fold(cl.key.session, cl.key.prompt, cl.entries, cl.facts)
+		c := fold(cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
 		a.st.byTrigger[cl.trigger].Add(1)
@@ -637,7 +843,7 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 				out = append(out, s.take(a, p, TriggerMaxAge))
 			case now-p.last >= idle:
 				out = append(out, s.take(a, p, TriggerIdle))
-			case p.hinted && now-p.last >= quiet && !pending(p.entries):
+			case p.hinted && now-p.last >= quiet && !p.pend.pending():
 				out = append(out, s.take(a, p, TriggerTerminal))
 			}
 			p = next

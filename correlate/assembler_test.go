@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sync"
 	"testing"
 	"time"
@@ -365,4 +366,43 @@ func TestAssemblerBlockingReleasesKeptChainsFirst(t *testing.T) {
 	st := a.Stats()
 	assert.Zero(t, st.Retained)
 	assert.Equal(t, int64(eventSize(e1)+eventSize(e2)), st.BytesHeld)
+}
+
+// TestShardMapCollisions checks the shard map's chaining of keys with the same hash, which
+// real keys almost never reach.
+func TestShardMapCollisions(t *testing.T) {
+	s := &shard{chains: map[uint64]*pendingChain{}}
+	var ps []*pendingChain
+	for i := range 4 {
+		p := &pendingChain{key: chainKey{"s", string(rune('a' + i))}}
+		ps = append(ps, p)
+		s.insert(7, p)
+	}
+	for _, p := range ps {
+		assert.Same(t, p, s.lookup(7, p.key))
+	}
+	assert.Nil(t, s.lookup(7, chainKey{"s", "x"}))
+	assert.Nil(t, s.lookup(8, ps[0].key))
+	removed := map[int]bool{}
+	for _, i := range []int{1, 3, 0, 2} { // middle, head, tail, last
+		s.remove(7, ps[i])
+		removed[i] = true
+		for j, p := range ps {
+			if removed[j] {
+				assert.Nil(t, s.lookup(7, p.key))
+			} else {
+				assert.Same(t, p, s.lookup(7, p.key))
+			}
+		}
+	}
+	assert.Empty(t, s.chains)
+}
+
+// TestNameHash checks the fingerprint's precomputed name hashes against hashing the name.
+func TestNameHash(t *testing.T) {
+	for _, n := range []string{telemetry.NameAPIRequest, telemetry.NameToolDecision, telemetry.NameToolResult,
+		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded, "not_an_event"} {
+		ev := telemetry.New(n)
+		assert.Equal(t, maphash.String(fpSeed, n), nameHash(ev), n)
+	}
 }

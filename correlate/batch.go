@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -20,45 +21,115 @@ type chainKey struct{ session, prompt string }
 // else TriggerIdle, and Version 1), and except the reasons only a stream can have (evicted,
 // max_events, max_bytes, partial). Fold does not modify the events; the chains share them.
 func Fold(events []telemetry.Event) []*Chain {
-	groups := map[chainKey][]entry{}
-	sessions := map[string]*sessionInfo{}
+	// Group the events by chain, the chains in order of first sight, laid out one after
+	// another in one slice (a counting sort by group keeps arrival order within a group).
+	index := map[chainKey]int32{}
 	var keys []chainKey
+	var starts []int // starts[g+1] counts group g's events, then is its end
+	arrived := make([]entry, 0, len(events))
+	gids := make([]int32, 0, len(events))
 	for _, ev := range events {
 		if ev == nil {
 			continue
 		}
 		r := ev.EventRecord()
 		k := chainKey{r.SessionID, r.PromptID}
-		if _, ok := groups[k]; !ok {
+		g, ok := index[k]
+		if !ok {
+			g = int32(len(keys))
+			index[k] = g
 			keys = append(keys, k)
+			starts = append(starts, 0)
 		}
-		groups[k] = append(groups[k], newEntry(ev))
+		starts[g]++
+		arrived = append(arrived, newEntry(ev))
+		gids = append(gids, g)
 	}
-	for _, k := range keys {
-		es, _ := sortEntries(groups[k])
-		groups[k] = es
+	starts = append(starts, 0)
+	for g, n := 0, 0; g < len(starts); g++ {
+		starts[g], n = n, n+starts[g]
+	}
+	// starts[g] is now where group g begins; place each event at its group's next slot.
+	all := make([]entry, len(arrived))
+	next := slices.Clone(starts)
+	for i := range arrived {
+		g := gids[i]
+		all[next[g]] = arrived[i]
+		next[g]++
+	}
+	groups := make([][]entry, len(keys))
+	sessions := map[string]*sessionInfo{}
+	total := 0
+	for g, k := range keys {
+		es, _ := sortEntries(all[starts[g]:starts[g+1]:starts[g+1]])
+		groups[g] = es
+		total += len(es)
 		si := sessions[k.session]
 		if si == nil {
 			si = &sessionInfo{}
 			sessions[k.session] = si
 		}
 		for i := range es {
-			si.observe(&es[i])
+			si.observe(es[i].ev, es[i].seq, es[i].ts)
 		}
 	}
+	// Every chain's Events is a part of one slice.
+	evs := make([]telemetry.Event, 0, total)
 	out := make([]*Chain, 0, len(keys))
-	for _, k := range keys {
-		es := groups[k]
-		c := fold(k.session, k.prompt, es, sessions[k.session].facts(k.prompt, es))
+	for g, k := range keys {
+		es := groups[g]
+		off := len(evs)
+		seqs := newSeqRange()
+		var pc pendingCount
+		for i := range es {
+			evs = append(evs, es[i].ev)
+			seqs.add(es[i].seq)
+			pc.add(es[i].ev)
+		}
+		cevs := evs[off:len(evs):len(evs)]
+		c := fold(k.session, k.prompt, cevs, sessions[k.session].facts(k.prompt, cevs, seqs, true))
 		t := TriggerIdle
-		if k.prompt != "" && hasTerminal(es) && !pending(es) {
+		if k.prompt != "" && hasTerminal(cevs) && !pc.pending() {
 			t = TriggerTerminal
 		}
 		c.withTrigger(t, 1, false)
 		out = append(out, c)
 	}
-	SortChains(out)
+	sortFolded(out)
 	return out
+}
+
+// sortFolded sorts Fold's chains in the order of SortChains, comparing copies of the keys
+// rather than reading every chain at every comparison. Fold has one chain per key, so no two
+// chains compare equal and an unstable sort gives the same order.
+func sortFolded(cs []*Chain) {
+	type order struct {
+		session, prompt string
+		started         time.Time
+		c               *Chain
+	}
+	os := make([]order, len(cs))
+	for i, c := range cs {
+		os[i] = order{c.SessionID, c.PromptID, c.StartedAt, c}
+	}
+	slices.SortFunc(os, func(a, b order) int {
+		if c := cmp.Compare(a.session, b.session); c != 0 {
+			return c
+		}
+		if ap, bp := a.prompt == "", b.prompt == ""; ap != bp {
+			if ap {
+				return -1
+			}
+			return 1
+		}
+		if c := a.started.Compare(b.started); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.prompt, b.prompt)
+	})
+	for i := range os {
+		cs[i] = os[i].c
+	}
 }
 
 // FoldLogs folds every event of the decoded requests; see [Fold].
@@ -72,9 +143,9 @@ func FoldLogs(logs ...*telemetry.Logs) []*Chain {
 	return Fold(evs)
 }
 
-func hasTerminal(es []entry) bool {
-	for i := range es {
-		if terminalHint(es[i].ev) {
+func hasTerminal(evs []telemetry.Event) bool {
+	for _, ev := range evs {
+		if terminalHint(ev) {
 			return true
 		}
 	}

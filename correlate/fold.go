@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"cmp"
-	"encoding/binary"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -12,8 +11,9 @@ import (
 	"github.com/coworkgov/cowork/telemetry"
 )
 
-// entry is one buffered event with the keys the assembler orders and de-duplicates on
-// (48 bytes: the event's size estimate is recomputed when needed rather than kept).
+// entry is an event with the keys events are ordered and de-duplicated on: what Fold sorts,
+// and what the assembler compares an arriving event with (a chain keeps only each event's
+// fingerprint and time beside it, see evKey).
 type entry struct {
 	ev  telemetry.Event
 	ts  int64  // event.timestamp in Unix ns, else timeUnixNano
@@ -49,25 +49,62 @@ func KeyOf(ev telemetry.Event) EventKey {
 
 func newEntry(ev telemetry.Event) entry {
 	r := ev.EventRecord()
-	e := entry{ev: ev, tun: r.TimeUnixNano, seq: r.Sequence}
-	if !r.Timestamp.IsZero() {
-		e.ts = r.Timestamp.UnixNano()
-	} else {
-		e.ts = int64(r.TimeUnixNano)
-	}
-	var h maphash.Hash
-	h.SetSeed(fpSeed)
-	h.WriteString(ev.Name())
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], uint64(r.Sequence))
-	binary.LittleEndian.PutUint64(b[8:], r.TimeUnixNano)
-	h.Write(b[:])
+	e := entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence}
+	k := fpKey{name: nameHash(ev), seq: uint64(r.Sequence), tun: r.TimeUnixNano}
 	if noSequence(r) {
-		binary.LittleEndian.PutUint64(b[:8], contentHash(ev))
-		h.Write(b[:8])
+		k.content = contentHash(ev)
 	}
-	e.fp = h.Sum64()
+	e.fp = maphash.Comparable(fpSeed, k)
 	return e
+}
+
+// keyEntry returns the ordering key of ev, whose fingerprint is already known.
+func keyEntry(ev telemetry.Event, fp uint64) entry {
+	r := ev.EventRecord()
+	return entry{ev: ev, ts: tsOf(r), tun: r.TimeUnixNano, seq: r.Sequence, fp: fp}
+}
+
+// fpKey is what an event's fingerprint hashes: the dedup key within a chain, with the event
+// name as its hash.
+type fpKey struct {
+	name    uint64
+	seq     uint64
+	tun     uint64
+	content uint64 // contentHash, for events without event.sequence
+}
+
+// The name hashes of the most frequent events, computed once.
+var (
+	hashAPIRequest        = maphash.String(fpSeed, telemetry.NameAPIRequest)
+	hashToolDecision      = maphash.String(fpSeed, telemetry.NameToolDecision)
+	hashToolResult        = maphash.String(fpSeed, telemetry.NameToolResult)
+	hashUserPrompt        = maphash.String(fpSeed, telemetry.NameUserPrompt)
+	hashAssistantResponse = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+)
+
+// nameHash returns the hash of ev's name.
+func nameHash(ev telemetry.Event) uint64 {
+	switch ev.(type) {
+	case *telemetry.APIRequest:
+		return hashAPIRequest
+	case *telemetry.ToolDecision:
+		return hashToolDecision
+	case *telemetry.ToolResult:
+		return hashToolResult
+	case *telemetry.UserPrompt:
+		return hashUserPrompt
+	case *telemetry.AssistantResponse:
+		return hashAssistantResponse
+	}
+	return maphash.String(fpSeed, ev.Name())
+}
+
+// tsOf returns an event's order time in Unix ns: event.timestamp, else timeUnixNano.
+func tsOf(r *telemetry.Record) int64 {
+	if !r.Timestamp.IsZero() {
+		return r.Timestamp.UnixNano()
+	}
+	return int64(r.TimeUnixNano)
 }
 
 // noSequence reports whether a record lacks event.sequence. Only a decoded record (one with
@@ -198,14 +235,16 @@ func isDup(sorted []entry, fp uint64, ts int64) bool {
 type sessionInfo struct {
 	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
 	agents       map[string]string // agent_id → prompt.id of the chain it ran in
+	lastAgent    string            // the agent_id observed last (in agents): most repeat it
 	lastPromptTS int64             // latest user_prompt time with a prompt.id
 }
 
 const maxTrackedSeq = 1 << 22
 
-func (s *sessionInfo) observe(e *entry) {
-	r := e.ev.EventRecord()
-	if q := e.seq; q >= 0 && q < maxTrackedSeq {
+// observe records one event of the session, with its sequence number and order time.
+func (s *sessionInfo) observe(ev telemetry.Event, seq, ts int64) {
+	r := ev.EventRecord()
+	if q := seq; q >= 0 && q < maxTrackedSeq {
 		w := int(q >> 6)
 		if w >= len(s.seqs) {
 			s.seqs = slices.Grow(s.seqs, w+1-len(s.seqs))[:w+1]
@@ -215,10 +254,10 @@ func (s *sessionInfo) observe(e *entry) {
 	if r.PromptID == "" {
 		return
 	}
-	switch ev := e.ev.(type) {
+	switch ev := ev.(type) {
 	case *telemetry.UserPrompt:
-		if e.ts > s.lastPromptTS && !ev.IsTaskNotification() {
-			s.lastPromptTS = e.ts
+		if ts > s.lastPromptTS && !ev.IsTaskNotification() {
+			s.lastPromptTS = ts
 		}
 	case *telemetry.APIRequest:
 		s.agent(ev.AgentID, r.PromptID)
@@ -232,9 +271,10 @@ func (s *sessionInfo) observe(e *entry) {
 }
 
 func (s *sessionInfo) agent(id, prompt string) {
-	if id == "" {
+	if id == "" || id == s.lastAgent {
 		return
 	}
+	s.lastAgent = id
 	if s.agents == nil {
 		s.agents = map[string]string{}
 	}
@@ -276,17 +316,17 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 	if !strings.Contains(text, telemetry.TaskNotificationPrefix) {
 		text = p.PromptText
 	}
-	ids := make([]string, 0, len(s.agents))
-	for id := range s.agents {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if s.agents[id] != self && strings.Contains(text, id) {
-			return s.agents[id]
+	// The first matching id in sorted order: the least of the matches, found without sorting.
+	found, best := false, ""
+	for id, parent := range s.agents {
+		if (!found || id < best) && parent != self && strings.Contains(text, id) {
+			found, best = true, id
 		}
 	}
-	return ""
+	if !found {
+		return ""
+	}
+	return s.agents[best]
 }
 
 // sessionFacts is what a chain's fold learns from its session, taken under the session's lock.
@@ -296,35 +336,48 @@ type sessionFacts struct {
 	lastPromptTS int64  // latest prompt start in the session
 }
 
-// facts computes the session facts for the chain prompt with events es.
-func (s *sessionInfo) facts(prompt string, es []entry) sessionFacts {
+// seqRange is the range of event.sequence values of a chain's events in event order, as the
+// gap check reads it: add each sequence number in event order.
+type seqRange struct{ lo, hi int64 }
+
+func newSeqRange() seqRange { return seqRange{-1, -1} }
+
+func (r *seqRange) add(q int64) {
+	if r.lo < 0 || q < r.lo {
+		r.lo = q
+	}
+	if q > r.hi {
+		r.hi = q
+	}
+}
+
+// facts computes the session facts for the chain prompt with events evs (in event order) and
+// sequence range seqs. Only a chain with a task notification (notif) looks for its parent.
+func (s *sessionInfo) facts(prompt string, evs []telemetry.Event, seqs seqRange, notif bool) sessionFacts {
 	var f sessionFacts
 	f.lastPromptTS = s.lastPromptTS
-	lo, hi := int64(-1), int64(-1)
-	for i := range es {
-		q := es[i].seq
-		if lo < 0 || q < lo {
-			lo = q
-		}
-		if q > hi {
-			hi = q
-		}
-		if up, ok := es[i].ev.(*telemetry.UserPrompt); ok && f.parent == "" && prompt != "" && up.IsTaskNotification() {
-			f.parent = s.parentOf(up, prompt)
+	if notif && prompt != "" {
+		for _, ev := range evs {
+			if up, ok := ev.(*telemetry.UserPrompt); ok && up.IsTaskNotification() {
+				if f.parent = s.parentOf(up, prompt); f.parent != "" {
+					break
+				}
+			}
 		}
 	}
-	if lo >= 0 {
-		f.gap = s.gap(lo, hi)
+	if seqs.lo >= 0 {
+		f.gap = s.gap(seqs.lo, seqs.hi)
 	}
 	return f
 }
 
-// fold builds the chain for (session, prompt) from its events, sorted and de-duplicated.
-func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
+// fold builds the chain for (session, prompt) from its events, sorted and de-duplicated. The
+// chain keeps evs as its Events: the caller must not modify them afterwards.
+func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain {
 	// Size every list up front: one allocation each.
 	var nAPI, nErr, nDecision, nResult, nFile int
-	for i := range es {
-		switch ev := es[i].ev.(type) {
+	for _, ev := range evs {
+		switch ev := ev.(type) {
 		case *telemetry.APIRequest:
 			nAPI++
 		case *telemetry.APIError, *telemetry.APIRetriesExhausted, *telemetry.APIRefusal:
@@ -340,34 +393,29 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	}
 	// A decision and its result make one call: size for the usual case, append grows the rest.
 	nTool := max(nDecision, nResult)
-	// The chain, its prompt and its response in one allocation (592+72+64 bytes fill the
-	// 768-byte size class the chain alone rounds up to 640 in).
+	// The chain, its prompt, response, reasons and success flags in one allocation.
 	blk := new(chainBlock)
 	c := &blk.c
-	*c = Chain{
-		ID: ChainID(session, prompt), SessionID: session, PromptID: prompt,
-		APICalls: make([]APICall, 0, nAPI), APIErrors: make([]APIError, 0, nErr), Tools: make([]ToolCall, 0, nTool),
-		MCPServers: []string{}, Skills: []string{}, Plugins: []string{},
-		Subagents: []Subagent{}, Files: make([]FileTouch, 0, nFile), Reasons: []Reason{},
-		EventCount: len(es), Events: make([]telemetry.Event, len(es)),
+	// The name sets and subagents grow in scratch and are copied out once, at their size.
+	sc := scratchPool.Get().(*foldScratch)
+	// The block is new and zero: set the fields one by one rather than copying a whole Chain.
+	c.ID, c.SessionID, c.PromptID = ChainID(session, prompt), session, prompt
+	c.APICalls, c.APIErrors, c.Tools = make([]APICall, 0, nAPI), make([]APIError, 0, nErr), make([]ToolCall, 0, nTool)
+	c.MCPServers, c.Skills, c.Plugins = sc.mcp[:0], sc.skills[:0], sc.plugins[:0]
+	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], make([]FileTouch, 0, nFile), blk.reasons[:0]
+	c.EventCount, c.Events = len(evs), evs
+	okBuf := blk.ok[:0] // backing store for ToolCall.Success
+	if nResult > len(blk.ok) {
+		okBuf = make([]bool, 0, nResult)
 	}
-	okBuf := make([]bool, 0, nResult) // backing store for ToolCall.Success
 	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
-	// tool_parameters already read into it. Scratch, reused across folds.
-	scratch := auxPool.Get().(*[]toolAux)
-	aux := slices.Grow((*scratch)[:0], nTool)
-	defer func() {
-		clear(aux)
-		*scratch = aux[:0]
-		auxPool.Put(scratch)
-	}()
+	// tool_parameters already read into it.
+	aux := slices.Grow(sc.aux[:0], nTool)
 	terminal := false
 	agentCalls := 0
 	var promptTS int64
-	for i := range es {
-		e := &es[i]
-		c.Events[i] = e.ev
-		r := e.ev.EventRecord()
+	for i, ev := range evs {
+		r := ev.EventRecord()
 		if i == 0 {
 			c.StartedAt = r.Time()
 		}
@@ -375,7 +423,7 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 		if c.Product == "" && r.Resource != nil {
 			c.Product = r.Resource.ServiceName
 		}
-		switch ev := e.ev.(type) {
+		switch ev := ev.(type) {
 		case *telemetry.UserPrompt:
 			if c.Prompt == nil {
 				text := ev.Prompt
@@ -385,21 +433,22 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 				c.Prompt = &blk.prompt
 				*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
 					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
-				promptTS = e.ts
+				promptTS = tsOf(r)
 				if c.Prompt.TaskNotification {
 					c.ParentPromptID = sf.parent
 				}
 			}
 		case *telemetry.APIRequest:
-			a := APICall{Sequence: r.Sequence, At: r.Time(), Model: ev.Model, RequestID: ev.RequestID,
-				InputTokens: ev.InputTokens, OutputTokens: ev.OutputTokens, CacheReadTokens: ev.CacheReadTokens,
-				CacheCreationTokens: ev.CacheCreationTokens, CostUSD: ev.CostUSD, CostUSDMicros: ev.CostUSDMicros,
-				DurationMS: ev.DurationMS, TTFTMS: ev.TTFTMS, QuerySource: ev.QuerySource, AgentID: ev.AgentID,
-				Skill: ev.SkillName, Plugin: ev.PluginName, MCPServer: ev.MCPServerName, MCPTool: ev.MCPToolName}
+			a := grow(&c.APICalls)
+			a.Sequence, a.At, a.Model, a.RequestID = r.Sequence, r.Time(), ev.Model, ev.RequestID
+			a.InputTokens, a.OutputTokens = ev.InputTokens, ev.OutputTokens
+			a.CacheReadTokens, a.CacheCreationTokens = ev.CacheReadTokens, ev.CacheCreationTokens
+			a.CostUSD, a.CostUSDMicros, a.DurationMS, a.TTFTMS = ev.CostUSD, ev.CostUSDMicros, ev.DurationMS, ev.TTFTMS
+			a.QuerySource, a.AgentID, a.Skill, a.Plugin = ev.QuerySource, ev.AgentID, ev.SkillName, ev.PluginName
+			a.MCPServer, a.MCPTool = ev.MCPServerName, ev.MCPToolName
 			if v, ok := r.Attrs.Get(telemetry.KeyAttempt); ok { // not a typed field today
 				a.Attempt, _ = v.AsInt()
 			}
-			c.APICalls = append(c.APICalls, a)
 			t := &c.Totals
 			t.APIRequests++
 			t.CostUSD += ev.CostUSD
@@ -509,15 +558,13 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 			}
 		}
 	}
-	if len(es) > 0 {
-		c.EndedAt = es[len(es)-1].ev.EventRecord().Time()
+	if len(evs) > 0 {
+		c.EndedAt = evs[len(evs)-1].EventRecord().Time()
 	}
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
 	}
-	slices.Sort(c.MCPServers)
-	slices.Sort(c.Skills)
-	slices.Sort(c.Plugins)
+	sc.release(c, aux)
 
 	if prompt != "" {
 		if c.Prompt == nil {
@@ -550,11 +597,15 @@ func fold(session, prompt string, es []entry, sf sessionFacts) *Chain {
 	return c
 }
 
-// chainBlock holds a folded chain with its prompt and response.
+// chainBlock holds a folded chain with its prompt, response, reasons and the first results'
+// success flags: 592+72+64+10+16 bytes and the allocation header fill the 768-byte size class
+// the chain alone rounds up to 640 in.
 type chainBlock struct {
 	c        Chain
 	prompt   Prompt
 	response Response
+	reasons  [numReasons]Reason
+	ok       [16]bool
 }
 
 // withTrigger records how the chain closed and adds the reasons a trigger implies.
@@ -574,29 +625,31 @@ func (c *Chain) withTrigger(t Trigger, version int, partial bool) {
 	c.Complete = len(c.Reasons) == 0
 }
 
-// pending reports whether a chain's events still wait for more: an accepted call without its
+// pendingCount counts what a chain's events still wait for: accepted calls without their
+// result (open) and Agent calls without subagent_completed (agents). The sums do not depend on
+// event order, so the assembler keeps them as events arrive.
+type pendingCount struct{ open, agents int32 }
+
+func (n *pendingCount) add(ev telemetry.Event) {
+	switch ev := ev.(type) {
+	case *telemetry.ToolDecision:
+		if ev.Decision == telemetry.DecisionAccept {
+			n.open++
+		}
+		if ev.Decision != telemetry.DecisionReject && (ev.ToolName == "Agent" || ev.ToolName == "Task") {
+			n.agents++
+		}
+	case *telemetry.ToolResult:
+		n.open--
+	case *telemetry.SubagentCompleted:
+		n.agents--
+	}
+}
+
+// pending reports whether the chain still waits for more: an accepted call without its
 // result, or an Agent call without subagent_completed. The assembler waits for the idle
 // timeout rather than the quiet period while something is pending.
-func pending(es []entry) bool {
-	open := 0
-	agents := 0
-	for i := range es {
-		switch ev := es[i].ev.(type) {
-		case *telemetry.ToolDecision:
-			if ev.Decision == telemetry.DecisionAccept {
-				open++
-			}
-			if ev.Decision != telemetry.DecisionReject && (ev.ToolName == "Agent" || ev.ToolName == "Task") {
-				agents++
-			}
-		case *telemetry.ToolResult:
-			open--
-		case *telemetry.SubagentCompleted:
-			agents--
-		}
-	}
-	return open > 0 || agents > 0
-}
+func (n pendingCount) pending() bool { return n.open > 0 || n.agents > 0 }
 
 // terminalHint reports whether an event ends its prompt's main thread.
 func terminalHint(ev telemetry.Event) bool {
@@ -621,7 +674,35 @@ type toolAux struct {
 	read         bool   // name and params are set
 }
 
-var auxPool = sync.Pool{New: func() any { return new([]toolAux) }}
+// foldScratch is what a fold builds before it knows the sizes, reused across folds.
+type foldScratch struct {
+	aux                  []toolAux
+	mcp, skills, plugins []string
+	subagents            []Subagent
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(foldScratch) }}
+
+// release copies c's name sets (one allocation for the three) and subagents out of the
+// scratch, then returns the scratch, cleared, to the pool.
+func (sc *foldScratch) release(c *Chain, aux []toolAux) {
+	mcp, skills, plugins, subs := c.MCPServers, c.Skills, c.Plugins, c.Subagents
+	names := make([]string, 0, len(mcp)+len(skills)+len(plugins))
+	carve := func(set []string) []string {
+		i := len(names)
+		names = append(names, set...)
+		return names[i:len(names):len(names)]
+	}
+	c.MCPServers, c.Skills, c.Plugins = carve(mcp), carve(skills), carve(plugins)
+	c.Subagents = append(make([]Subagent, 0, len(subs)), subs...)
+	clear(mcp)
+	clear(skills)
+	clear(plugins)
+	clear(subs)
+	clear(aux)
+	sc.mcp, sc.skills, sc.plugins, sc.subagents, sc.aux = mcp[:0], skills[:0], plugins[:0], subs[:0], aux[:0]
+	scratchPool.Put(sc)
+}
 
 // tool returns the call with tool_use_id id (a new one when id is empty or not seen yet) and
 // its scratch; aux holds one entry per call in c.Tools.
@@ -636,7 +717,8 @@ func (c *Chain) tool(aux *[]toolAux, id, name string, r *telemetry.Record) (*Too
 			}
 		}
 	}
-	c.Tools = append(c.Tools, ToolCall{ToolUseID: id, Name: name, At: r.Time(), DecisionSequence: -1, ResultSequence: -1})
+	tc := grow(&c.Tools)
+	tc.ToolUseID, tc.Name, tc.At, tc.DecisionSequence, tc.ResultSequence = id, name, r.Time(), -1, -1
 	*aux = append(*aux, toolAux{id: id})
 	return &c.Tools[len(c.Tools)-1], &(*aux)[len(*aux)-1]
 }
@@ -660,6 +742,22 @@ func (c *Chain) toolParams(tc *ToolCall, ta *toolAux, name, params string) {
 	tc.Skill = cmp.Or(tc.Skill, tf.skillName)
 	tc.Subagent = cmp.Or(tc.Subagent, tf.subagentType)
 	c.Skills = addName(c.Skills, tf.skillName)
+}
+
+// grow appends a zero element to *s and returns it. The fold's lists are allocated zeroed
+// (make, or append when it grows them) and never shortened, so with room the element is
+// already zero: the fold then writes each field once in place rather than building the
+// element and copying it in (a copy of every word through the write barrier while the GC
+// marks).
+func grow[T any](s *[]T) *T {
+	n := len(*s)
+	if n < cap(*s) {
+		*s = (*s)[:n+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[n]
 }
 
 // addSubagent returns the subagent (id, typ), added on first sight; nil when both are empty.
@@ -726,11 +824,16 @@ func rawText(ev telemetry.Event, key, def string) string {
 	return ""
 }
 
+// addName adds name to a sorted set of names.
 func addName(set []string, name string) []string {
-	if name == "" || slices.Contains(set, name) {
+	if name == "" {
 		return set
 	}
-	return append(set, name)
+	i, found := slices.BinarySearch(set, name)
+	if found {
+		return set
+	}
+	return slices.Insert(set, i, name)
 }
 
 // timeOf converts an entry time to time.Time (UTC).

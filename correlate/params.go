@@ -296,10 +296,10 @@ func mcpCall(tool, params string, tf *toolFields) (telemetry.MCPCall, bool) {
 			return telemetry.MCPCall{Server: server, Tool: t}, true
 		}
 	}
-	if params != "" && (tool == "mcp_tool" || strings.Contains(params, "mcp_server_name")) {
-		if tf.mcpServer != "" || tf.mcpTool != "" {
-			return telemetry.MCPCall{Server: tf.mcpServer, Tool: tf.mcpTool}, true
-		}
+	// The fields first: they are rarely set, and the search reads the whole document.
+	if (tf.mcpServer != "" || tf.mcpTool != "") && params != "" &&
+		(tool == "mcp_tool" || strings.Contains(params, "mcp_server_name")) {
+		return telemetry.MCPCall{Server: tf.mcpServer, Tool: tf.mcpTool}, true
 	}
 	if tool == "mcp_tool" {
 		return telemetry.MCPCall{}, true

@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,5 +91,64 @@ func TestPartitionKey(t *testing.T) {
 		p := Partition(e, n)
 		assert.True(t, p >= 0 && p < n)
 		assert.Equal(t, p, Partition(ev("api_request", "sess-1", "q", 9, time.Unix(5, 0)), n), "same session, same partition")
+	}
+}
+
+// longChain is one prompt with n tool calls, several events sharing each millisecond, and a
+// few negative sequence numbers, so that ties in time and the gap check's order matter.
+func longChain(session string, n int) []telemetry.Event {
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i/3) * time.Millisecond) }
+	p := session + "-p"
+	evs := []telemetry.Event{ev("user_prompt", session, p, 1, at(0), "prompt", "go", "prompt_length", "2")}
+	for i := range n {
+		id := fmt.Sprintf("toolu_%d", i)
+		seq := int64(2 + 3*i)
+		if i%17 == 5 {
+			seq = -seq
+		}
+		evs = append(evs,
+			ev("api_request", session, p, seq, at(3*i+1), "model", "m", "cost_usd", 0.1, "input_tokens", i),
+			ev("tool_decision", session, p, seq+1, at(3*i+2), "tool_name", "Bash", "tool_use_id", id, "decision", "accept", "source", "config", "tool_parameters", `{"command":"ls"}`),
+			ev("tool_result", session, p, seq+2, at(3*i+3), "tool_name", "Bash", "tool_use_id", id, "success", "true", "tool_parameters", `{"command":"ls"}`))
+	}
+	return append(evs, ev("assistant_response", session, p, int64(3+3*n), at(3*n+4), "response", "done", "model", "m"))
+}
+
+// TestPropertyLongChainOrders adds chains longer than an Add can move an event back in
+// reversed, rotated and shuffled orders: the stream still gives the batch fold.
+func TestPropertyLongChainOrders(t *testing.T) {
+	ctx := context.Background()
+	base := append(longChain("long", 60), longChain("short", 10)...)
+	want := chainJSON(t, Fold(base))
+	reversed := slices.Clone(base)
+	slices.Reverse(reversed)
+	orders := map[string][]telemetry.Event{
+		"reversed": reversed,
+		"rotated":  append(slices.Clone(base[len(base)/3:]), base[:len(base)/3]...),
+		"late":     append(append(slices.Clone(base[:20]), base[100:]...), base[20:100]...),
+	}
+	for seed := uint64(1); seed <= 5; seed++ {
+		orders[fmt.Sprintf("shuffled-%d", seed)] = withDuplicates(base, seed)
+	}
+	for name, evs := range orders {
+		require.Equal(t, want, chainJSON(t, Fold(evs)), "batch, %s", name)
+		a, col, clk := newTestAssembler(t)
+		for i := 0; i < len(evs); i += 7 {
+			require.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
+		}
+		clk.Advance(time.Hour)
+		require.NoError(t, a.Sweep(ctx))
+		require.Equal(t, want, chainJSON(t, col.latest()), "stream, %s", name)
+	}
+}
+
+// TestFoldOrderIsSortChains checks that Fold's own sort gives the order of SortChains.
+func TestFoldOrderIsSortChains(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		got := Fold(withDuplicates(propertyEvents(t), seed))
+		want := slices.Clone(got)
+		SortChains(want)
+		require.Equal(t, want, got, "seed %d", seed)
 	}
 }

@@ -30,7 +30,8 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the counters. It is safe to call concurrently with everything
-// else; the fields are read one by one, not atomically together.
+// else; the fields are read one by one, not atomically together, and an Add in progress
+// counts its events in Received and Added when it emits a chain or returns.
 func (a *Assembler) Stats() Stats {
 	s := Stats{
 		InFlight: a.inFlight.Load(), Retained: a.st.retained.Load(), BytesHeld: a.bytesHeld.Load(),
