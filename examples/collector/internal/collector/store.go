@@ -347,6 +347,7 @@ type txn struct {
 	s                                                    *store
 	tx                                                   *sql.Tx
 	batch, open, chainVer, chain, closeOpen, point, hasC *sql.Stmt
+	events                                               [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                                  string
 	args                                                 []any
 }
@@ -423,7 +424,7 @@ func prepareEventInsert(w *sql.DB, n int) (*sql.Stmt, error) {
 		}
 		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING RETURNING idx`)
+	b.WriteString(` ON CONFLICT DO NOTHING`)
 	return w.Prepare(b.String())
 }
 
@@ -511,13 +512,20 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		return 0, 0, err
 	}
 	res.fresh = make([]bool, len(w.rows))
-	// Multi-row INSERTs: one statement per insertChunk rows instead of one per row. RETURNING
-	// names the rows that were inserted; the others conflicted with a stored event.
+	// Multi-row INSERTs: one statement per insertChunk rows instead of one per row. A chunk
+	// that inserted all its rows (the usual case) had no duplicate; otherwise each of its rows
+	// is looked up to tell the inserted ones (this batch, this index) from the duplicates.
+	var check []int
 	for lo := 0; lo < len(w.rows); lo += insertChunk {
 		chunk := w.rows[lo:min(lo+insertChunk, len(w.rows))]
-		st, err := t.s.eventStmt(len(chunk))
-		if err != nil {
-			return 0, 0, err
+		st := t.events[len(chunk)]
+		if st == nil {
+			ps, err := t.s.eventStmt(len(chunk))
+			if err != nil {
+				return 0, 0, err
+			}
+			st = t.tx.Stmt(ps)
+			t.events[len(chunk)] = st
 		}
 		args := t.args[:0]
 		for i := range chunk {
@@ -525,40 +533,42 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 			args = append(args, bid, r.idx, r.session, r.prompt, r.name, r.seq, r.tun, r.chash, r.ckey, r.time, r.account, r.email, r.attributes)
 		}
 		t.args = args
-		rs, err := t.tx.Stmt(st).Query(args...)
+		er, err := st.Exec(args...)
 		if err != nil {
 			return 0, 0, err
 		}
-		for rs.Next() {
-			var idx int
-			if err := rs.Scan(&idx); err != nil {
-				rs.Close()
-				return 0, 0, err
-			}
-			if idx >= 0 && idx < len(res.fresh) {
-				res.fresh[idx] = true
-			}
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+		n, err := er.RowsAffected()
+		if err != nil {
 			return 0, 0, err
 		}
+		for i := range chunk {
+			if n == int64(len(chunk)) {
+				res.fresh[lo+i] = true
+			} else {
+				check = append(check, lo+i)
+			}
+		}
+	}
+	for _, i := range check {
+		r := &w.rows[i]
+		var b, idx int64
+		var same bool
+		if err := t.tx.QueryRow(`SELECT batch_id, idx, session_id = ? AND prompt_id = ? FROM events WHERE ckey = ? AND name = ? AND seq = ? AND time_unix_nano = ? AND chash = ?`,
+			r.session, r.prompt, r.ckey, r.name, r.seq, r.tun, r.chash).Scan(&b, &idx, &same); err != nil {
+			return 0, 0, err
+		}
+		if !same {
+			// Two chains whose keys hash alike, with an event of the same name, sequence
+			// and nanosecond: not seen in practice, but never dropped silently.
+			return 0, 0, fmt.Errorf("collector: event key collision in session %s", r.session)
+		}
+		res.fresh[i] = b == bid && idx == int64(r.idx)
 	}
 	added := map[chainKey]int64{}
 	var order []chainKey
 	for i := range w.rows {
 		r := &w.rows[i]
 		if !res.fresh[i] {
-			var same bool
-			if err := t.tx.QueryRow(`SELECT session_id = ? AND prompt_id = ? FROM events WHERE ckey = ? AND name = ? AND seq = ? AND time_unix_nano = ? AND chash = ?`,
-				r.session, r.prompt, r.ckey, r.name, r.seq, r.tun, r.chash).Scan(&same); err != nil {
-				return 0, 0, err
-			}
-			if !same {
-				// Two chains whose keys hash alike, with an event of the same name, sequence
-				// and nanosecond: not seen in practice, but never dropped silently.
-				return 0, 0, fmt.Errorf("collector: event key collision in session %s", r.session)
-			}
 			dups++
 			continue
 		}
