@@ -421,14 +421,17 @@ func (s *store) eventStmt(n int) (*sql.Stmt, error) {
 
 func prepareEventInsert(w *sql.DB, n int) (*sql.Stmt, error) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes) VALUES `)
+	// OR IGNORE rather than ON CONFLICT DO NOTHING: with every constraint resolved by
+	// ignoring the row, the statement can never abort halfway, so SQLite keeps no statement
+	// journal (a copy of every page the statement touches). A row it skips is a duplicate of
+	// a stored event (the columns are never NULL).
+	b.WriteString(`INSERT OR IGNORE INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING`)
 	return w.Prepare(b.String())
 }
 
