@@ -71,8 +71,10 @@ type store struct {
 	chains   chan any // emitted chains
 	log      *slog.Logger
 	closed   atomic.Bool
-	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
-	done     chan struct{}
+	// gzipPayloads is set for stores of schema 1 and 2, whose payloads are gzip-compressed.
+	gzipPayloads bool
+	closeMu      sync.RWMutex // held for reading by senders, for writing by Close
+	done         chan struct{}
 
 	stmts stmts
 
@@ -84,6 +86,8 @@ type store struct {
 type storeOptions struct {
 	queue    int  // queued writes before senders wait
 	fullSync bool // synchronous=FULL: survive power loss, not only process death
+	// rawPayloads creates a new store of rawSchemaVersion, with uncompressed payloads.
+	rawPayloads bool
 }
 
 const (
@@ -136,7 +140,11 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	err = w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, schemaVersion)
+		v = schemaVersion
+		if o.rawPayloads {
+			v = rawSchemaVersion
+		}
+		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, v)
 	case err == nil && !readableVersions[v]:
 		err = fmt.Errorf("%w: %s (this build reads %s)", ErrSchema, v, schemaVersion)
 	}
@@ -173,7 +181,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	rt.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, rt: rt, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	if err := s.stmts.prepare(w); err != nil {
 		s.stmts.close()
 		w.Close()

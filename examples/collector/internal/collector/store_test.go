@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
 
 func testRow(idx int, session, prompt string, seq int64) eventRow {
@@ -57,4 +60,44 @@ func TestStoreFresh(t *testing.T) {
 	var batches int
 	require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM batches`).Scan(&batches))
 	assert.Equal(t, 2, batches)
+}
+
+// TestPayloadForms: a store created with raw payloads (schema 3) keeps them as OTLP protobuf,
+// one of schema 2 gzip-compressed, whatever the option says when it is reopened; both read
+// back as the same request.
+func TestPayloadForms(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	version := func(s *store) string {
+		var v string
+		require.NoError(t, s.w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v))
+		return v
+	}
+	for _, raw := range []bool{false, true} {
+		dir := t.TempDir()
+		for _, opt := range []bool{raw, !raw} {
+			s, err := openStore(dir, storeOptions{rawPayloads: opt}, log)
+			require.NoError(t, err)
+			assert.Equal(t, !raw, s.gzipPayloads)
+			assert.Equal(t, map[bool]string{false: "2", true: "3"}[raw], version(s))
+			require.NoError(t, s.Close())
+		}
+	}
+
+	f := telemetrytest.NewFactory(1)
+	l := telemetry.NewLogs(f.UserPrompt(), f.APIRequest(), f.ToolResult())
+	want, err := telemetry.EncodeLogsProto(l)
+	require.NoError(t, err)
+	for _, gz := range []bool{false, true} {
+		p, err := encodePayload(l, gz)
+		require.NoError(t, err)
+		assert.Equal(t, gz, isGzip(p))
+		got, err := decodePayload(p)
+		require.NoError(t, err)
+		b, err := telemetry.EncodeLogsProto(got)
+		require.NoError(t, err)
+		assert.Equal(t, want, b, "gzip %v", gz)
+	}
+	empty, err := decodePayload(nil)
+	require.NoError(t, err)
+	assert.Zero(t, empty.Len())
 }
