@@ -146,7 +146,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		}
 		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, v)
 	case err == nil && !readableVersions[v]:
-		err = fmt.Errorf("%w: %s (this build reads %s)", ErrSchema, v, schemaVersion)
+		err = fmt.Errorf("%w: %s (this build reads 1 to %s)", ErrSchema, v, rawSchemaVersion)
 	}
 	if err != nil {
 		w.Close()
