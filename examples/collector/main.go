@@ -51,6 +51,7 @@ func run() error {
 		retain   = flag.String("retain", "", "retention per class, e.g. `events=30d,chains=400d,metrics=90d` (the defaults)")
 		forward  = flag.String("forward", "", "send redacted events on to another OTLP/HTTP endpoint `URL`")
 		fsync    = flag.Bool("fsync", false, "wait for the disk on every commit (survives power loss, slower)")
+		rawPay   = flag.Bool("raw-payloads", false, "a new store keeps payloads uncompressed (schema 3): less CPU, more disk")
 		logLevel = flag.String("log", "info", "log level: debug | info | warn | error")
 		quiet    = flag.Duration("quiet", 0, "close a chain this long after its last event once it looks finished (default 5s)")
 		idle     = flag.Duration("idle", 0, "close a chain this long after its last event in any case (default 2m)")
@@ -86,7 +87,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := collector.New(ctx, collector.Config{
-		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Retention: retention, Forward: *forward, FullSync: *fsync, Logger: log,
+		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Retention: retention, Forward: *forward, FullSync: *fsync, RawPayloads: *rawPay, Logger: log,
 		QuietPeriod: *quiet, IdleTimeout: *idle,
 	})
 	if err != nil {

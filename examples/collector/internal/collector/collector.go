@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector: redaction policy: %w", err)
 	}
-	st, err := openStore(cfg.DataDir, storeOptions{queue: cfg.WriteQueue, fullSync: cfg.FullSync}, cfg.Logger)
+	st, err := openStore(cfg.DataDir, storeOptions{queue: cfg.WriteQueue, fullSync: cfg.FullSync, rawPayloads: cfg.RawPayloads}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 	rep := c.engine.Logs(l)
 	keepNotifications(notes)
 	c.redactions.Add(int64(rep.Changed + rep.Removed + rep.Failed))
-	payload, err := encodePayload(l)
+	payload, err := encodePayload(l, c.store.gzipPayloads)
 	if err != nil {
 		return fmt.Errorf("%w: encode: %w", receiver.ErrInvalid, err)
 	}

@@ -50,7 +50,15 @@ func exportJSONL(t *testing.T, body []byte) []telemetry.Event {
 // decoders to the same events, as many as are stored, redacted, with their resources; a time
 // range selects by event time; only admins may export.
 func TestExport(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "gzip", true: "raw"}[raw], func(t *testing.T) { export(t, raw) })
+	}
+}
+
+// export runs TestExport on a store of gzip-compressed or raw payloads.
+func export(t *testing.T, raw bool) {
 	cfg := rolesConfig(t, t.TempDir())
+	cfg.RawPayloads = raw
 	c, base := start(t, cfg)
 	ctx := context.Background()
 	for _, f := range corpus.Files(corpus.Protobuf) {

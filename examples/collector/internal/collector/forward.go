@@ -119,9 +119,10 @@ func (f *forwarder) run(ctx context.Context) {
 	}
 }
 
-// next returns the batches after the cursor, up to the size limits, as one request: the
-// stored gzip members concatenate into one gzip stream, and the OTLP protobuf requests inside
-// into one whose resourceLogs are the union, in order.
+// next returns the batches after the cursor, up to the size limits, as one gzip-compressed
+// request: stored OTLP protobuf requests concatenate into one whose resourceLogs are the
+// union, in order, which is compressed here (off the ingest path); stored gzip members
+// (stores of schema 1 and 2) concatenate into one gzip stream as they are.
 func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body []byte, err error) {
 	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events, payload FROM batches WHERE id > ? ORDER BY id LIMIT 256`, f.cursor.Load())
 	if err != nil {
@@ -139,7 +140,11 @@ func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body [
 		}
 		ids, events, body = append(ids, id), events+n, append(body, p...)
 	}
-	return ids, events, body, rows.Err()
+	if err := rows.Err(); err != nil || f.st.gzipPayloads || len(body) == 0 {
+		return ids, events, body, err
+	}
+	body, err = gzipBytes(body, len(body)/4+64)
+	return ids, events, body, err
 }
 
 // bound skips the oldest batches when more than max events wait. It reads at most the
@@ -186,7 +191,7 @@ func (f *forwarder) post(ctx context.Context, body []byte) (retry bool, wait tim
 		return false, 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
-	req.Header.Set("Content-Encoding", "gzip") // the stored batches are gzip members
+	req.Header.Set("Content-Encoding", "gzip") // see next
 	for k, v := range f.headers {
 		req.Header.Set(k, v)
 	}

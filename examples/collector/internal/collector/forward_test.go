@@ -66,11 +66,19 @@ func (d *downstream) got() ([]telemetry.Event, []string) {
 // TestForwardSurvivesOutage forwards through a downstream outage: ingestion goes on, and once
 // the target is back every event arrives once, redacted, in order within each session.
 func TestForwardSurvivesOutage(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "gzip", true: "raw"}[raw], func(t *testing.T) { forwardSurvivesOutage(t, raw) })
+	}
+}
+
+// forwardSurvivesOutage runs TestForwardSurvivesOutage on a store of gzip-compressed or raw payloads.
+func forwardSurvivesOutage(t *testing.T, raw bool) {
 	d := &downstream{}
 	d.down.Store(true)
 	srv := httptest.NewServer(d)
 	defer srv.Close()
 	cfg := fastChains(t.TempDir())
+	cfg.RawPayloads = raw
 	cfg.Forward, cfg.ForwardHeaders = srv.URL, map[string]string{"Authorization": "Bearer siem"}
 	c, url := start(t, cfg)
 

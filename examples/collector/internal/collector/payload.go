@@ -11,12 +11,14 @@ import (
 	"github.com/coworkgov/cowork/telemetry"
 )
 
-// A batch's payload is the redacted request as OTLP protobuf, gzip-compressed at the fastest
-// level: Claude Code's records repeat the same keys and identifiers, so this cuts what the
-// single SQLite writer has to write (and checkpoint) several times over, and the compression
-// runs in the request goroutines, in parallel. Concatenated gzip members are one valid gzip
-// stream whose content is the concatenated requests, which protobuf reads as one merged
-// request: the forwarder sends several batches as one body without recompressing.
+// A batch's payload is the redacted request as OTLP protobuf. Stores of schema 3 keep it
+// uncompressed: gzip (even at its fastest level) cost the collector about a sixth of its CPU
+// per event, several times what writing the larger payload costs the SQLite writer.
+// Stores of schema 1 and 2 keep gzip-compressed payloads, so that the builds that created
+// them can still read them; decodePayload reads both. Concatenated payloads of one store
+// are one valid request of the same form (a gzip stream of gzip members, or protobuf
+// messages that merge into one whose resourceLogs are the union): the forwarder sends
+// several batches as one body.
 
 var gzPool = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(io.Discard, flate.BestSpeed)
@@ -27,7 +29,8 @@ var gzPool = sync.Pool{New: func() any {
 // which growing by append would allocate several times over for every request.
 var rawPool = sync.Pool{New: func() any { return new([]byte) }}
 
-func encodePayload(l *telemetry.Logs) ([]byte, error) {
+// encodePayload encodes l as OTLP protobuf, gzip-compressed when compress is set.
+func encodePayload(l *telemetry.Logs, compress bool) ([]byte, error) {
 	rp := rawPool.Get().(*[]byte)
 	defer rawPool.Put(rp)
 	raw, err := telemetry.EncodeOptions{}.AppendLogsProto((*rp)[:0], l)
@@ -37,12 +40,20 @@ func encodePayload(l *telemetry.Logs) ([]byte, error) {
 	if cap(raw) <= 4<<20 { // keep buffers of ordinary requests only
 		*rp = raw
 	}
+	if !compress {
+		return bytes.Clone(raw), nil
+	}
+	return gzipBytes(raw, len(raw)/4+64)
+}
+
+// gzipBytes compresses b at the fastest level into a buffer of initial capacity size.
+func gzipBytes(b []byte, size int) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(len(raw)/4 + 64)
+	buf.Grow(size)
 	zw := gzPool.Get().(*gzip.Writer)
 	defer gzPool.Put(zw)
 	zw.Reset(&buf)
-	if _, err := zw.Write(raw); err != nil {
+	if _, err := zw.Write(b); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -51,10 +62,18 @@ func encodePayload(l *telemetry.Logs) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// isGzip reports whether a stored payload is gzip-compressed. A protobuf request never starts
+// with the gzip magic: its first byte is a field tag (0x0a for resourceLogs).
+func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
 // maxPayload bounds a stored payload's decompressed size when it is read back.
 const maxPayload = 256 << 20
 
+// decodePayload decodes a stored payload of either form.
 func decodePayload(b []byte) (*telemetry.Logs, error) {
+	if !isGzip(b) {
+		return telemetry.DecodeLogsProto(b)
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("collector: stored payload: %w", err)

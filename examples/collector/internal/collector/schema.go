@@ -1,12 +1,21 @@
 package collector
 
-// schemaVersion is stored in meta.schema_version of new stores; a store of a version not in
-// readableVersions is refused. Version 2 stores are created with incremental auto-vacuum, so
-// retention returns space to the file system; version 1 stores (created without it) keep
-// working, their freed pages are reused instead.
+// schemaVersion is stored in meta.schema_version of new stores, rawSchemaVersion instead when
+// they are created with uncompressed payloads (Config.RawPayloads); a store of a version not
+// in readableVersions is refused. Versions 2 and 3 are created with incremental auto-vacuum,
+// so retention returns space to the file system; version 1 stores (created without it)
+// reuse their freed pages instead. Versions 1 and 2 keep batch payloads gzip-compressed,
+// version 3 uncompressed (see payload.go). A store keeps the payload form of its version.
+// (examples/audit reads schemaVersion from this file: keep it a single const declaration.)
 const schemaVersion = "2"
 
-var readableVersions = map[string]bool{"1": true, "2": true}
+// rawSchemaVersion is the version of stores created with Config.RawPayloads.
+const rawSchemaVersion = "3"
+
+var readableVersions = map[string]bool{"1": true, "2": true, "3": true}
+
+// compressedPayloads reports whether a store of version v keeps gzip-compressed payloads.
+func compressedPayloads(v string) bool { return v != rawSchemaVersion }
 
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `
@@ -15,7 +24,8 @@ CREATE TABLE IF NOT EXISTS meta (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- One row per acknowledged OTLP logs request: the redacted request as gzip-compressed OTLP protobuf.
+-- One row per acknowledged OTLP logs request: the redacted request as OTLP protobuf (gzip-compressed in
+-- stores of schema 1 and 2).
 CREATE TABLE IF NOT EXISTS batches (
 	id          INTEGER PRIMARY KEY,
 	received_at TEXT    NOT NULL,

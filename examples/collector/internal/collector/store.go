@@ -71,8 +71,10 @@ type store struct {
 	chains   chan any // emitted chains
 	log      *slog.Logger
 	closed   atomic.Bool
-	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
-	done     chan struct{}
+	// gzipPayloads is set for stores of schema 1 and 2, whose payloads are gzip-compressed.
+	gzipPayloads bool
+	closeMu      sync.RWMutex // held for reading by senders, for writing by Close
+	done         chan struct{}
 
 	stmts stmts
 
@@ -84,6 +86,8 @@ type store struct {
 type storeOptions struct {
 	queue    int  // queued writes before senders wait
 	fullSync bool // synchronous=FULL: survive power loss, not only process death
+	// rawPayloads creates a new store of rawSchemaVersion, with uncompressed payloads.
+	rawPayloads bool
 }
 
 const (
@@ -112,10 +116,14 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	// The writer never checkpoints (see checkpointer); without this SQLite would run one
 	// inside a commit whenever the WAL passes 1,000 pages.
 	q.Add("_pragma", "wal_autocheckpoint(0)")
-	// 64 MiB of page cache (the default is 2 MiB): a group commit of thousands of events
-	// dirties more pages than 2 MiB, which SQLite would spill to the WAL mid-transaction, and
-	// every index insert would re-read its pages from the file with a system call.
-	q.Add("_pragma", "cache_size(-65536)")
+	// 1,024 pages of cache (16 MiB with 16 KiB pages), counted in pages because a size in KiB
+	// is converted with the page size in force when the pragma runs, 4 KiB before a new file
+	// is created, which made "64 MiB" about 16,000 pages (250 MiB). More is not better: a
+	// transaction that splits a B-tree page (most of them) leaves a page number past the end
+	// of the file in the cache, and its commit then walks every cached page to drop it, which
+	// took 5% of the collector's CPU with 16,000 pages. 16 MiB still holds a group commit of
+	// thousands of events without spilling, and the index pages it touches.
+	q.Add("_pragma", "cache_size(1024)")
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -132,9 +140,13 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	err = w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, schemaVersion)
+		v = schemaVersion
+		if o.rawPayloads {
+			v = rawSchemaVersion
+		}
+		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, v)
 	case err == nil && !readableVersions[v]:
-		err = fmt.Errorf("%w: %s (this build reads %s)", ErrSchema, v, schemaVersion)
+		err = fmt.Errorf("%w: %s (this build reads 1 to %s)", ErrSchema, v, rawSchemaVersion)
 	}
 	if err != nil {
 		w.Close()
@@ -169,7 +181,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	rt.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, rt: rt, queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	if err := s.stmts.prepare(w); err != nil {
 		s.stmts.close()
 		w.Close()
@@ -347,6 +359,7 @@ type txn struct {
 	s                                                    *store
 	tx                                                   *sql.Tx
 	batch, open, chainVer, chain, closeOpen, point, hasC *sql.Stmt
+	events                                               [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                                  string
 	args                                                 []any
 }
@@ -416,14 +429,17 @@ func (s *store) eventStmt(n int) (*sql.Stmt, error) {
 
 func prepareEventInsert(w *sql.DB, n int) (*sql.Stmt, error) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes) VALUES `)
+	// OR IGNORE rather than ON CONFLICT DO NOTHING: with every constraint resolved by
+	// ignoring the row, the statement can never abort halfway, so SQLite keeps no statement
+	// journal (a copy of every page the statement touches). A row it skips is a duplicate of
+	// a stored event (the columns are never NULL).
+	b.WriteString(`INSERT OR IGNORE INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING RETURNING idx`)
 	return w.Prepare(b.String())
 }
 
@@ -511,13 +527,20 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		return 0, 0, err
 	}
 	res.fresh = make([]bool, len(w.rows))
-	// Multi-row INSERTs: one statement per insertChunk rows instead of one per row. RETURNING
-	// names the rows that were inserted; the others conflicted with a stored event.
+	// Multi-row INSERTs: one statement per insertChunk rows instead of one per row. A chunk
+	// that inserted all its rows (the usual case) had no duplicate; otherwise each of its rows
+	// is looked up to tell the inserted ones (this batch, this index) from the duplicates.
+	var check []int
 	for lo := 0; lo < len(w.rows); lo += insertChunk {
 		chunk := w.rows[lo:min(lo+insertChunk, len(w.rows))]
-		st, err := t.s.eventStmt(len(chunk))
-		if err != nil {
-			return 0, 0, err
+		st := t.events[len(chunk)]
+		if st == nil {
+			ps, err := t.s.eventStmt(len(chunk))
+			if err != nil {
+				return 0, 0, err
+			}
+			st = t.tx.Stmt(ps)
+			t.events[len(chunk)] = st
 		}
 		args := t.args[:0]
 		for i := range chunk {
@@ -525,40 +548,42 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 			args = append(args, bid, r.idx, r.session, r.prompt, r.name, r.seq, r.tun, r.chash, r.ckey, r.time, r.account, r.email, r.attributes)
 		}
 		t.args = args
-		rs, err := t.tx.Stmt(st).Query(args...)
+		er, err := st.Exec(args...)
 		if err != nil {
 			return 0, 0, err
 		}
-		for rs.Next() {
-			var idx int
-			if err := rs.Scan(&idx); err != nil {
-				rs.Close()
-				return 0, 0, err
-			}
-			if idx >= 0 && idx < len(res.fresh) {
-				res.fresh[idx] = true
-			}
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+		n, err := er.RowsAffected()
+		if err != nil {
 			return 0, 0, err
 		}
+		for i := range chunk {
+			if n == int64(len(chunk)) {
+				res.fresh[lo+i] = true
+			} else {
+				check = append(check, lo+i)
+			}
+		}
+	}
+	for _, i := range check {
+		r := &w.rows[i]
+		var b, idx int64
+		var same bool
+		if err := t.tx.QueryRow(`SELECT batch_id, idx, session_id = ? AND prompt_id = ? FROM events WHERE ckey = ? AND name = ? AND seq = ? AND time_unix_nano = ? AND chash = ?`,
+			r.session, r.prompt, r.ckey, r.name, r.seq, r.tun, r.chash).Scan(&b, &idx, &same); err != nil {
+			return 0, 0, err
+		}
+		if !same {
+			// Two chains whose keys hash alike, with an event of the same name, sequence
+			// and nanosecond: not seen in practice, but never dropped silently.
+			return 0, 0, fmt.Errorf("collector: event key collision in session %s", r.session)
+		}
+		res.fresh[i] = b == bid && idx == int64(r.idx)
 	}
 	added := map[chainKey]int64{}
 	var order []chainKey
 	for i := range w.rows {
 		r := &w.rows[i]
 		if !res.fresh[i] {
-			var same bool
-			if err := t.tx.QueryRow(`SELECT session_id = ? AND prompt_id = ? FROM events WHERE ckey = ? AND name = ? AND seq = ? AND time_unix_nano = ? AND chash = ?`,
-				r.session, r.prompt, r.ckey, r.name, r.seq, r.tun, r.chash).Scan(&same); err != nil {
-				return 0, 0, err
-			}
-			if !same {
-				// Two chains whose keys hash alike, with an event of the same name, sequence
-				// and nanosecond: not seen in practice, but never dropped silently.
-				return 0, 0, fmt.Errorf("collector: event key collision in session %s", r.session)
-			}
 			dups++
 			continue
 		}

@@ -1,0 +1,103 @@
+package collector
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
+)
+
+func testRow(idx int, session, prompt string, seq int64) eventRow {
+	return eventRow{idx: idx, session: session, prompt: prompt, name: "tool_result", seq: seq, tun: 1_000 + seq,
+		ckey: chainHash(session, prompt), time: "2026-11-24T09:00:00.000Z", attributes: "{}"}
+}
+
+func writeRows(t *testing.T, s *store, rows []eventRow) logsResult {
+	t.Helper()
+	w := &logsWrite{payload: []byte{}, rows: rows, done: make(chan logsResult, 1)}
+	ok, err := s.send(context.Background(), w, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	res := <-w.done
+	require.NoError(t, res.err)
+	return res
+}
+
+// TestStoreFresh checks which rows of a request the store reports as new: a duplicate inside
+// one request and the rows of a partly retried request are not, the others are, in any
+// position of a multi-row INSERT.
+func TestStoreFresh(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+
+	var first []eventRow
+	for i := range insertChunk + 10 {
+		first = append(first, testRow(i, "s1", "p1", int64(i)))
+	}
+	first = append(first, testRow(len(first), "s1", "p1", 3)) // a copy of row 3 in the same request
+	res := writeRows(t, s, first)
+	for i, f := range res.fresh {
+		assert.Equal(t, i < insertChunk+10, f, "row %d", i)
+	}
+
+	// A retry of part of the first request with new events around it.
+	second := []eventRow{testRow(0, "s1", "p1", 100), testRow(1, "s1", "p1", 5), testRow(2, "s2", "p1", 5), testRow(3, "s1", "p1", insertChunk+9)}
+	res = writeRows(t, s, second)
+	assert.Equal(t, []bool{true, false, true, false}, res.fresh)
+
+	// Everything again: nothing is new, and no second batch is kept.
+	res = writeRows(t, s, second)
+	assert.Equal(t, []bool{false, false, false, false}, res.fresh)
+	assert.Equal(t, int64(insertChunk+10+2), s.eventsStored.Load())
+	assert.Equal(t, int64(1+2+4), s.eventsDuplicate.Load())
+	var batches int
+	require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM batches`).Scan(&batches))
+	assert.Equal(t, 2, batches)
+}
+
+// TestPayloadForms: a store created with raw payloads (schema 3) keeps them as OTLP protobuf,
+// one of schema 2 gzip-compressed, whatever the option says when it is reopened; both read
+// back as the same request.
+func TestPayloadForms(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	version := func(s *store) string {
+		var v string
+		require.NoError(t, s.w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v))
+		return v
+	}
+	for _, raw := range []bool{false, true} {
+		dir := t.TempDir()
+		for _, opt := range []bool{raw, !raw} {
+			s, err := openStore(dir, storeOptions{rawPayloads: opt}, log)
+			require.NoError(t, err)
+			assert.Equal(t, !raw, s.gzipPayloads)
+			assert.Equal(t, map[bool]string{false: "2", true: "3"}[raw], version(s))
+			require.NoError(t, s.Close())
+		}
+	}
+
+	f := telemetrytest.NewFactory(1)
+	l := telemetry.NewLogs(f.UserPrompt(), f.APIRequest(), f.ToolResult())
+	want, err := telemetry.EncodeLogsProto(l)
+	require.NoError(t, err)
+	for _, gz := range []bool{false, true} {
+		p, err := encodePayload(l, gz)
+		require.NoError(t, err)
+		assert.Equal(t, gz, isGzip(p))
+		got, err := decodePayload(p)
+		require.NoError(t, err)
+		b, err := telemetry.EncodeLogsProto(got)
+		require.NoError(t, err)
+		assert.Equal(t, want, b, "gzip %v", gz)
+	}
+	empty, err := decodePayload(nil)
+	require.NoError(t, err)
+	assert.Zero(t, empty.Len())
+}
