@@ -23,14 +23,15 @@ import (
 const storeFile = "cowork.db"
 
 // storeVersions are the collector's meta.schema_version values this source reads: version 2
-// differs from 1 only in auto-vacuum and retention indexes, not in the tables read here.
-var storeVersions = map[string]bool{"1": true, "2": true}
+// differs from 1 only in auto-vacuum and retention indexes, and version 3 (-raw-payloads) from
+// 2 only in storing payloads uncompressed, which decodePayload reads as well.
+var storeVersions = map[string]bool{"1": true, "2": true, "3": true}
 
 // maxPayload bounds a stored payload's decompressed size.
 const maxPayload = 256 << 20
 
 // decodePayload decodes a batch payload: the redacted request as OTLP/protobuf, which the
-// collector stores gzip-compressed.
+// collector stores gzip-compressed (uncompressed in stores of schema 3).
 func decodePayload(b []byte) (*telemetry.Logs, error) {
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(b))

@@ -134,16 +134,26 @@ func TestStoreSource(t *testing.T) {
 func TestStoreVersion(t *testing.T) {
 	dir := t.TempDir()
 	writeStore(t, dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, storeFile))
-	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	_, err = openStore(context.Background(), filepath.Join(dir, storeFile))
-	require.ErrorIs(t, err, errSchema)
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"1", true}, {"2", true}, {"3", true}, {"99", false}} {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, storeFile))
+		require.NoError(t, err)
+		_, err = db.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, tc.version)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		st, err := openStore(context.Background(), filepath.Join(dir, storeFile))
+		if !tc.ok {
+			require.ErrorIs(t, err, errSchema, tc.version)
+			continue
+		}
+		require.NoError(t, err, tc.version)
+		require.NoError(t, st.Close())
+	}
 
 	empty := filepath.Join(t.TempDir(), storeFile)
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	_, err = openStore(context.Background(), empty)
+	_, err := openStore(context.Background(), empty)
 	require.ErrorIs(t, err, errSchema)
 }
