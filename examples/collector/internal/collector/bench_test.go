@@ -3,6 +3,8 @@ package collector_test
 import (
 	"context"
 	"net"
+	"os"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -20,6 +22,10 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	for _, batch := range []int{20, 200} {
 		b.Run("batch="+itoa(batch), func(b *testing.B) {
+			// As the collector's main sets it (GOGC=400 unless $GOGC says otherwise).
+			if os.Getenv("GOGC") == "" {
+				defer debug.SetGCPercent(debug.SetGCPercent(400))
+			}
 			c, url := start(b, collector.Config{DataDir: b.TempDir()})
 			var seed uint64
 			var events int64

@@ -62,9 +62,12 @@ CREATE TABLE IF NOT EXISTS open_chains (
 	PRIMARY KEY (session_id, prompt_id)
 ) WITHOUT ROWID;
 
--- One row per chain (session.id, prompt.id), its latest version.
+-- One row per chain (session.id, prompt.id), its latest version. A rowid table: rows are
+-- appended in arrival order and only the small id index takes random inserts (stores created
+-- before December 2026 made it WITHOUT ROWID, keyed by the random id with the JSON inside the
+-- key's B-tree; they work the same, only slower to write).
 CREATE TABLE IF NOT EXISTS chains (
-	id               TEXT PRIMARY KEY,
+	id               TEXT    NOT NULL UNIQUE,
 	session_id       TEXT    NOT NULL,
 	prompt_id        TEXT    NOT NULL,
 	parent_prompt_id TEXT    NOT NULL,
@@ -86,7 +89,7 @@ CREATE TABLE IF NOT EXISTS chains (
 	rejected         INTEGER NOT NULL,
 	json             TEXT    NOT NULL,
 	stored_at        TEXT    NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS chains_started ON chains (started_at);
 CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);
 CREATE INDEX IF NOT EXISTS chains_user ON chains (account_uuid, started_at);
