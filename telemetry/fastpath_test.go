@@ -127,6 +127,17 @@ func TestValueLayout(t *testing.T) {
 	assert.Equal(t, "x", String("x").Str())
 	assert.Len(t, Strings("a", "b").Array(), 2)
 	assert.True(t, math.IsInf(Double(math.Inf(-1)).DoubleRaw(), -1))
+	for _, tc := range []struct {
+		a, b Value
+		eq   bool
+	}{
+		{Int(1), Int(1), true}, {Int(1), Int(2), false}, {Bool(true), Bool(false), false},
+		{Double(1), Double(2), false}, {Double(math.NaN()), Double(math.NaN()), true},
+		{Int(1), Double(1), false}, {String("1"), Int(1), false}, {Value{}, Value{}, true},
+		{Strings("a", "b"), Strings("a", "b"), true}, {Strings("a"), Strings("b"), false},
+	} {
+		assert.Equal(t, tc.eq, tc.a.Equal(tc.b), "%v %v", tc.a, tc.b)
+	}
 }
 
 // TestEncodeAttributeForms checks the protobuf encoder's short-string fast path against the

@@ -264,6 +264,8 @@ func (v Value) Equal(w Value) bool {
 	switch k {
 	case ValueString, ValueBytes:
 		return v.s() == w.s()
+	case ValueInt, ValueBool, ValueDouble:
+		return v.n == w.n // a bool is 0 or 1; doubles compare by bits
 	case ValueEmpty:
 		return true
 	case ValueArray:
