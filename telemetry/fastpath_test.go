@@ -175,3 +175,30 @@ func TestEncodeAttributeForms(t *testing.T) {
 		assert.ErrorIs(t, e.err, ErrMalformed)
 	}
 }
+
+// FuzzFastKeyValueProto checks that the protobuf attribute fast path, when it accepts a
+// KeyValue message, reads what the general field loop reads.
+func FuzzFastKeyValueProto(f *testing.F) {
+	for _, kv := range []KeyValue{
+		{Key: "session.id", Value: String("5fe8c30a")}, {Key: "k", Value: Int(-3)},
+		{Key: "k", Value: Bool(true)}, {Key: "k", Value: Double(0.5)}, {Key: "k", Value: String("é—")},
+	} {
+		var e protoEncoder
+		e.attributes(6, Attributes{kv})
+		_, _, s, end, _, _, err := (&protoDecoder{src: string(e.buf)}).field(0, len(e.buf))
+		require.NoError(f, err)
+		f.Add(e.buf[s:end])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := protoDecoder{src: string(b), maxDepth: 8}
+		var kv KeyValue
+		if !d.fastKeyValue(&kv, 0, len(b)) {
+			require.Equal(t, KeyValue{}, kv, "a refused input must leave the result unwritten")
+			return
+		}
+		want, err := d.keyValueFields(0, len(b), 0)
+		require.NoError(t, err, "fast path accepted %x, the general path fails", b)
+		require.Equal(t, want.Key, kv.Key)
+		require.True(t, want.Value.Equal(kv.Value), "%x: fast %v, general %v", b, kv.Value, want.Value)
+	})
+}

@@ -371,6 +371,12 @@ func (d *protoDecoder) decodeKeyValue(off, end, depth int) (KeyValue, error) {
 	if d.fastKeyValue(&kv, off, end) {
 		return kv, nil
 	}
+	return d.keyValueFields(off, end, depth)
+}
+
+// keyValueFields decodes a KeyValue message in any form.
+func (d *protoDecoder) keyValueFields(off, end, depth int) (KeyValue, error) {
+	var kv KeyValue
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)
 		if err != nil {
