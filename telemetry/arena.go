@@ -36,6 +36,15 @@ func (a *arena) unslot() {
 	a.kvs[a.n] = KeyValue{}
 }
 
+// endOnto ends the list like end and returns it appended to dst: the arena's list itself
+// when dst is empty (nil), a copy after dst's entries otherwise (a repeated field merging).
+func (a *arena) endOnto(dst []KeyValue) []KeyValue {
+	if dst == nil {
+		return a.end()
+	}
+	return append(dst, a.end()...)
+}
+
 func (a *arena) end() []KeyValue {
 	if a.n == a.start {
 		return nil

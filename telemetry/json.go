@@ -212,7 +212,7 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 			d.fields.beginRecord()
 			err = s.array(func() error {
 				kv := s.arena.slot()
-				err := s.keyValueInto(kv)
+				err := s.keyValueInto(kv, 0)
 				d.fields.setAttr(ev, r, kv)
 				return err
 			})

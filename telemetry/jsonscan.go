@@ -143,19 +143,7 @@ func (s *jsonScanner) str() (string, error) {
 	}
 	start := s.pos + 1
 	ascii := true
-	i := start
-	// Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
-	for ; i+8 <= len(s.src); i += 8 {
-		w := le64(s.src[i : i+8])
-		const lo, hi = 0x0101010101010101, 0x8080808080808080
-		quote := w ^ (lo * '"')
-		slash := w ^ (lo * '\\')
-		special := ((quote - lo) &^ quote) | ((slash - lo) &^ slash) | ((w - lo*0x20) &^ w) | w
-		if special&hi != 0 {
-			break
-		}
-	}
-	for ; i < len(s.src); i++ {
+	for i := jsonstr.SkipPlain(s.src, start); i < len(s.src); i++ {
 		c := s.src[i]
 		switch {
 		case c == '"':
@@ -528,19 +516,17 @@ func (s *jsonScanner) anyValue(depth int) (Value, error) {
 // keyValue reads an OTLP KeyValue object.
 func (s *jsonScanner) keyValue(depth int) (KeyValue, error) {
 	var kv KeyValue
-	if s.peek() == '{' && s.fastKeyValue(&kv) {
-		return kv, nil
-	}
-	return s.keyValueObject(depth)
+	err := s.keyValueInto(&kv, depth)
+	return kv, err
 }
 
-// keyValueInto reads an OTLP KeyValue object into dst (an arena slot).
-func (s *jsonScanner) keyValueInto(dst *KeyValue) error {
+// keyValueInto reads an OTLP KeyValue object into dst (an arena slot, say).
+func (s *jsonScanner) keyValueInto(dst *KeyValue, depth int) error {
 	if s.peek() == '{' && s.fastKeyValue(dst) {
 		return nil
 	}
 	var err error
-	*dst, err = s.keyValueObject(0)
+	*dst, err = s.keyValueObject(depth)
 	return err
 }
 
@@ -565,36 +551,22 @@ func (s *jsonScanner) keyValueObject(depth int) (KeyValue, error) {
 	return kv, err
 }
 
-// attributes reads an array of KeyValue into dst.
-// The list is in the arena unless dst already holds attributes (a repeated field).
+// attributes reads an array of KeyValue into the arena and appends it to dst (see
+// arena.endOnto).
 func (s *jsonScanner) attributes(dst []KeyValue) ([]KeyValue, error) {
 	s.arena.begin()
 	err := s.array(func() error {
-		return s.keyValueInto(s.arena.slot())
+		return s.keyValueInto(s.arena.slot(), 0)
 	})
-	kvs := s.arena.end()
-	if dst == nil {
-		return kvs, err
-	}
-	return append(dst, kvs...), err
+	return s.arena.endOnto(dst), err
 }
 
 // plainEnd returns the index of the quote that ends the string whose first byte is at p, when
 // the string has no escape and no control character and is valid UTF-8; else -1 (the general
 // path then reads it, reporting or replacing what is wrong).
 func plainEnd(src string, p int) int {
-	i := p
-	for ; i+8 <= len(src); i += 8 {
-		w := le64(src[i : i+8])
-		const lo, hi = 0x0101010101010101, 0x8080808080808080
-		quote := w ^ (lo * '"')
-		slash := w ^ (lo * '\\')
-		if (((quote-lo)&^quote)|((slash-lo)&^slash)|((w-lo*0x20)&^w)|w)&hi != 0 {
-			break
-		}
-	}
 	ascii := true
-	for ; i < len(src); i++ {
+	for i := jsonstr.SkipPlain(src, p); i < len(src); i++ {
 		switch c := src[i]; {
 		case c == '"':
 			if !ascii && !validUTF8(src[p:i]) {

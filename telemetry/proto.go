@@ -143,11 +143,7 @@ func (d *protoDecoder) decodeResourceLogs(rl *ResourceLogs, ri int, off, end int
 func (d *protoDecoder) decodeResource(r *Resource, off, end int) error {
 	d.arena.begin()
 	err := d.resourceFields(r, off, end)
-	if kvs := d.arena.end(); r.Attrs == nil {
-		r.Attrs = kvs
-	} else {
-		r.Attrs = append(r.Attrs, kvs...) // a second resource field merges into the first
-	}
+	r.Attrs = d.arena.endOnto(r.Attrs) // a second resource field merges into the first
 	if err == nil {
 		r.Refresh()
 	}
@@ -325,7 +321,8 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 			if typ != protowire.BytesType {
 				return off, fmt.Errorf("%w: attribute wire type %d", ErrMalformed, typ)
 			}
-			kv, err := d.decodeKeyValue(s, e, 0)
+			// The fast path above has declined this attribute (or could not read its tag).
+			kv, err := d.keyValueFields(s, e, 0)
 			if err != nil {
 				return s, err
 			}

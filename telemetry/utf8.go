@@ -20,36 +20,26 @@ func validUTF8(s string) bool {
 		return or < utf8.RuneSelf || utf8.ValidString(s)
 	}
 	b := unsafe.Slice(unsafe.StringData(s), n) // read only
+	const hi = 0x8080808080808080
 	i := 0
 	for {
-		for i+8 <= n {
-			if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
-				break
-			}
+		for i+8 <= n && binary.LittleEndian.Uint64(b[i:])&hi == 0 {
 			i += 8
 		}
-		if i+8 > n {
-			// The tail: test the last eight bytes, overlapping what was tested.
-			if binary.LittleEndian.Uint64(b[n-8:])&0x8080808080808080 == 0 {
-				return true
-			}
-			for i < n && s[i] < utf8.RuneSelf {
-				i++
-			}
-			if i == n {
-				return true
-			}
+		// Fewer than eight bytes left: the last eight, overlapping what was tested, cover them.
+		if i+8 > n && binary.LittleEndian.Uint64(b[n-8:])&hi == 0 {
+			return true
 		}
 		for i < n && s[i] < utf8.RuneSelf {
 			i++
+		}
+		if i == n {
+			return true
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			return false
 		}
 		i += size
-		if i == n {
-			return true
-		}
 	}
 }

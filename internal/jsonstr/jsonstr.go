@@ -18,12 +18,7 @@ func Append(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight bytes at a time while none needs attention (a quote, a backslash, a control
-		// or a non-ASCII byte).
-		for i+8 <= len(s) && !special8(s[i:i+8]) {
-			i += 8
-		}
-		if i >= len(s) {
+		if i = SkipPlain(s, i); i >= len(s) {
 			break
 		}
 		c := s[i]
@@ -65,6 +60,17 @@ func Append(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// SkipPlain returns i advanced by eight bytes at a time for as long as none of the eight is
+// a quote, a backslash, a control character or not ASCII: the bytes a JSON string carries
+// as they are. What follows it (at most seven bytes short of the end) must be read one at a
+// time.
+func SkipPlain(s string, i int) int {
+	for i+8 <= len(s) && !special8(s[i:i+8]) {
+		i += 8
+	}
+	return i
 }
 
 // special8 reports whether one of the eight bytes of s is a quote, a backslash, a control
