@@ -3,6 +3,7 @@
 package jsonstr
 
 import (
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -67,21 +68,17 @@ func Append(b []byte, s string) []byte {
 // as they are. What follows it (at most seven bytes short of the end) must be read one at a
 // time.
 func SkipPlain(s string, i int) int {
-	for i+8 <= len(s) && !special8(s[i:i+8]) {
-		i += 8
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		q, b := w^(lo*'"'), w^(lo*'\\')
+		// A zero byte of q or b (a quote or a backslash), a byte under 0x20, or a high bit
+		// sets a high bit.
+		if ((q-lo)&^q|(b-lo)&^b|(w-lo*0x20)&^w|w)&hi != 0 {
+			break
+		}
 	}
 	return i
-}
-
-// special8 reports whether one of the eight bytes of s is a quote, a backslash, a control
-// character or not ASCII.
-func special8(s string) bool {
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	quote := w ^ (lo * '"')
-	slash := w ^ (lo * '\\')
-	return (((quote-lo)&^quote)|((slash-lo)&^slash)|((w-lo*0x20)&^w)|w)&hi != 0
 }
 
 // End returns the index just past the closing quote of the JSON string that starts at
