@@ -521,84 +521,12 @@ func (e *Common) setFieldAt(i int, v Value) {
 }
 
 func (e *Common) setField(key string, v Value) bool {
-	switch key {
-	case KeyProcessOwner:
-		e.ProcessOwner = v.Text()
-		return true
-	case KeyUserID:
-		e.UserID = v.Text()
-		return true
-	case KeySessionID:
-		e.SessionID = v.Text()
-		return true
-	case KeyOrganizationID:
-		e.OrganizationID = v.Text()
-		return true
-	case KeyUserEmail:
-		e.UserEmail = v.Text()
-		return true
-	case KeyAccountUUID:
-		e.AccountUUID = v.Text()
-		return true
-	case KeyAccountID:
-		e.AccountID = v.Text()
-		return true
-	case KeyProvider:
-		e.Provider = v.Text()
-		return true
-	case KeyCustomBaseURL:
-		e.CustomBaseURL, _ = v.AsBool()
-		return true
-	case KeyTerminalType:
-		e.TerminalType = v.Text()
-		return true
-	case KeyEventName:
-		e.EventName = v.Text()
-		return true
-	case KeyTimestamp:
-		e.Timestamp = parseTimestamp(v.Text())
-		return true
-	case KeySequence:
-		e.Sequence, _ = v.AsInt()
-		return true
-	case KeyPromptID:
-		e.PromptID = v.Text()
-		return true
-	case KeyWorkspaceHostPaths:
-		e.WorkspaceHostPaths = v.AsStrings()
-		return true
-	case KeyWorkflowRunID:
-		e.WorkflowRunID = v.Text()
-		return true
-	case KeyWorkflowName:
-		e.WorkflowName = v.Text()
-		return true
-	case KeyAppVersion:
-		e.AppVersion = v.Text()
-		return true
-	case KeyAppEntrypoint:
-		e.AppEntrypoint = v.Text()
-		return true
-	case KeyUserGroups:
-		e.UserGroups = v.Text()
-		return true
-	case KeyIdentitySource:
-		e.IdentitySource = v.Text()
-		return true
-	case KeyVCSRepositoryURL:
-		e.VCSRepositoryURL = v.Text()
-		return true
-	case KeyVCSOwnerName:
-		e.VCSOwnerName = v.Text()
-		return true
-	case KeyVCSRepositoryName:
-		e.VCSRepositoryName = v.Text()
-		return true
-	case KeyVCSProviderName:
-		e.VCSProviderName = v.Text()
-		return true
+	i := commonIndex(key)
+	if i < 0 {
+		return false
 	}
-	return false
+	e.setFieldAt(i, v)
+	return true
 }
 
 func (e *Common) clearField(key string) bool {
@@ -859,27 +787,8 @@ func (e *UserPrompt) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *UserPrompt) setField(key string, v Value) bool {
-	switch key {
-	case KeyPromptLength:
-		e.PromptLength, _ = v.AsInt()
-		return true
-	case KeyPrompt:
-		e.Prompt = v.Text()
-		return true
-	case KeyPromptText:
-		e.PromptText = v.Text()
-		return true
-	case KeyMessageUUID:
-		e.MessageUUID = v.Text()
-		return true
-	case KeyCommandName:
-		e.CommandName = v.Text()
-		return true
-	case KeyCommandSource:
-		e.CommandSource = v.Text()
-		return true
-	}
-	return false
+	n := len(userPromptKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *UserPrompt) clearField(key string) bool {
@@ -1015,30 +924,8 @@ func (e *AssistantResponse) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *AssistantResponse) setField(key string, v Value) bool {
-	switch key {
-	case KeyResponseLength:
-		e.ResponseLength, _ = v.AsInt()
-		return true
-	case KeyResponse:
-		e.Response = v.Text()
-		return true
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyRequestID:
-		e.RequestID = v.Text()
-		return true
-	case KeyMessageUUID:
-		e.MessageUUID = v.Text()
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeyAgentID:
-		e.AgentID = v.Text()
-		return true
-	}
-	return false
+	n := len(assistantResponseKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *AssistantResponse) clearField(key string) bool {
@@ -1244,57 +1131,8 @@ func (e *ToolResult) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *ToolResult) setField(key string, v Value) bool {
-	switch key {
-	case KeyToolName:
-		e.ToolName = v.Text()
-		return true
-	case KeyToolUseID:
-		e.ToolUseID = v.Text()
-		return true
-	case KeySuccess:
-		e.Success, _ = v.AsBool()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyErrorType:
-		e.ErrorType = v.Text()
-		return true
-	case KeyError:
-		e.Error = v.Text()
-		return true
-	case KeyDecisionType:
-		e.DecisionType = parseDecision(v.Text())
-		return true
-	case KeyDecisionSource:
-		e.DecisionSource = parseDecisionSource(v.Text())
-		return true
-	case KeyToolInputSizeBytes:
-		e.ToolInputSizeBytes, _ = v.AsInt()
-		return true
-	case KeyToolResultSizeBytes:
-		e.ToolResultSizeBytes, _ = v.AsInt()
-		return true
-	case KeyMCPServerScope:
-		e.MCPServerScope = v.Text()
-		return true
-	case KeyToolParameters:
-		e.ToolParameters = v.Text()
-		return true
-	case KeyToolInput:
-		e.ToolInput = v.Text()
-		return true
-	case KeyVCSRefHeadRevision:
-		e.VCSRefHeadRevision = v.Text()
-		return true
-	case KeyVCSRefHeadName:
-		e.VCSRefHeadName = v.Text()
-		return true
-	case KeyVCSRefHeadType:
-		e.VCSRefHeadType = v.Text()
-		return true
-	}
-	return false
+	n := len(toolResultKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *ToolResult) clearField(key string) bool {
@@ -1610,78 +1448,8 @@ func (e *APIRequest) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *APIRequest) setField(key string, v Value) bool {
-	switch key {
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyInputTokens:
-		e.InputTokens, _ = v.AsInt()
-		return true
-	case KeyOutputTokens:
-		e.OutputTokens, _ = v.AsInt()
-		return true
-	case KeyCacheReadTokens:
-		e.CacheReadTokens, _ = v.AsInt()
-		return true
-	case KeyCacheCreationTokens:
-		e.CacheCreationTokens, _ = v.AsInt()
-		return true
-	case KeyCacheCreation5mTokens:
-		e.CacheCreation5mTokens, _ = v.AsInt()
-		return true
-	case KeyCacheCreation1hTokens:
-		e.CacheCreation1hTokens, _ = v.AsInt()
-		return true
-	case KeyCostUSD:
-		e.CostUSD, _ = v.AsFloat()
-		return true
-	case KeyCostUSDMicros:
-		e.CostUSDMicros, _ = v.AsInt()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyTTFTMS:
-		e.TTFTMS, _ = v.AsInt()
-		return true
-	case KeyRequestID:
-		e.RequestID = v.Text()
-		return true
-	case KeyClientRequestID:
-		e.ClientRequestID = v.Text()
-		return true
-	case KeySpeed:
-		e.Speed = parseSpeed(v.Text())
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeyEffort:
-		e.Effort = parseEffort(v.Text())
-		return true
-	case KeyAgentName:
-		e.AgentName = v.Text()
-		return true
-	case KeyAgentID:
-		e.AgentID = v.Text()
-		return true
-	case KeySkillName:
-		e.SkillName = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyMarketplaceName:
-		e.MarketplaceName = v.Text()
-		return true
-	case KeyMCPServerName:
-		e.MCPServerName = v.Text()
-		return true
-	case KeyMCPToolName:
-		e.MCPToolName = v.Text()
-		return true
-	}
-	return false
+	n := len(aPIRequestKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIRequest) clearField(key string) bool {
@@ -1972,54 +1740,8 @@ func (e *APIError) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *APIError) setField(key string, v Value) bool {
-	switch key {
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyError:
-		e.Error = v.Text()
-		return true
-	case KeyStatusCode:
-		e.StatusCode, _ = v.AsInt()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyAttempt:
-		e.Attempt, _ = v.AsInt()
-		return true
-	case KeyRequestID:
-		e.RequestID = v.Text()
-		return true
-	case KeyClientRequestID:
-		e.ClientRequestID = v.Text()
-		return true
-	case KeySpeed:
-		e.Speed = parseSpeed(v.Text())
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeyEffort:
-		e.Effort = parseEffort(v.Text())
-		return true
-	case KeyAgentName:
-		e.AgentName = v.Text()
-		return true
-	case KeyAgentID:
-		e.AgentID = v.Text()
-		return true
-	case KeySkillName:
-		e.SkillName = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyMarketplaceName:
-		e.MarketplaceName = v.Text()
-		return true
-	}
-	return false
+	n := len(aPIErrorKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIError) clearField(key string) bool {
@@ -2235,39 +1957,8 @@ func (e *APIRefusal) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *APIRefusal) setField(key string, v Value) bool {
-	switch key {
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyRequestID:
-		e.RequestID = v.Text()
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeySpeed:
-		e.Speed = parseSpeed(v.Text())
-		return true
-	case KeyEffort:
-		e.Effort = parseEffort(v.Text())
-		return true
-	case KeyAttempt:
-		e.Attempt, _ = v.AsInt()
-		return true
-	case KeyServerFallbackHop:
-		e.ServerFallbackHop, _ = v.AsBool()
-		return true
-	case KeyHasCategory:
-		e.HasCategory, _ = v.AsBool()
-		return true
-	case KeyHasExplanation:
-		e.HasExplanation, _ = v.AsBool()
-		return true
-	case KeyCategory:
-		e.Category = v.Text()
-		return true
-	}
-	return false
+	n := len(aPIRefusalKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIRefusal) clearField(key string) bool {
@@ -2435,30 +2126,8 @@ func (e *APIRequestBody) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *APIRequestBody) setField(key string, v Value) bool {
-	switch key {
-	case KeyBody:
-		e.Body = v.Text()
-		return true
-	case KeyBodyRef:
-		e.BodyRef = v.Text()
-		return true
-	case KeyBodyLength:
-		e.BodyLength, _ = v.AsInt()
-		return true
-	case KeyBodyTruncated:
-		e.BodyTruncated, _ = v.AsBool()
-		return true
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeyRequestBodyID:
-		e.RequestBodyID = v.Text()
-		return true
-	}
-	return false
+	n := len(aPIRequestBodyKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIRequestBody) clearField(key string) bool {
@@ -2626,39 +2295,8 @@ func (e *APIResponseBody) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *APIResponseBody) setField(key string, v Value) bool {
-	switch key {
-	case KeyBody:
-		e.Body = v.Text()
-		return true
-	case KeyBodyRef:
-		e.BodyRef = v.Text()
-		return true
-	case KeyBodyLength:
-		e.BodyLength, _ = v.AsInt()
-		return true
-	case KeyBodyTruncated:
-		e.BodyTruncated, _ = v.AsBool()
-		return true
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyQuerySource:
-		e.QuerySource = v.Text()
-		return true
-	case KeyRequestID:
-		e.RequestID = v.Text()
-		return true
-	case KeyRequestBodyID:
-		e.RequestBodyID = v.Text()
-		return true
-	case KeyMessageID:
-		e.MessageID = v.Text()
-		return true
-	case KeyMessageUUID:
-		e.MessageUUID = v.Text()
-		return true
-	}
-	return false
+	n := len(aPIResponseBodyKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIResponseBody) clearField(key string) bool {
@@ -2826,30 +2464,8 @@ func (e *ToolDecision) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *ToolDecision) setField(key string, v Value) bool {
-	switch key {
-	case KeyToolName:
-		e.ToolName = v.Text()
-		return true
-	case KeyToolUseID:
-		e.ToolUseID = v.Text()
-		return true
-	case KeyDecision:
-		e.Decision = parseDecision(v.Text())
-		return true
-	case KeySource:
-		e.Source = parseDecisionSource(v.Text())
-		return true
-	case KeyToolSource:
-		e.ToolSource = parseToolSource(v.Text())
-		return true
-	case KeyToolParameters:
-		e.ToolParameters = v.Text()
-		return true
-	case KeyPermissionMode:
-		e.PermissionMode = parsePermissionMode(v.Text())
-		return true
-	}
-	return false
+	n := len(toolDecisionKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *ToolDecision) clearField(key string) bool {
@@ -2966,18 +2582,8 @@ func (e *PermissionModeChanged) setFieldNext(next *int, key string, v Value) boo
 }
 
 func (e *PermissionModeChanged) setField(key string, v Value) bool {
-	switch key {
-	case KeyFromMode:
-		e.FromMode = parsePermissionMode(v.Text())
-		return true
-	case KeyToMode:
-		e.ToMode = parsePermissionMode(v.Text())
-		return true
-	case KeyTrigger:
-		e.Trigger = v.Text()
-		return true
-	}
-	return false
+	n := len(permissionModeChangedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *PermissionModeChanged) clearField(key string) bool {
@@ -3082,24 +2688,8 @@ func (e *Auth) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *Auth) setField(key string, v Value) bool {
-	switch key {
-	case KeyAction:
-		e.Action = v.Text()
-		return true
-	case KeySuccess:
-		e.Success, _ = v.AsBool()
-		return true
-	case KeyAuthMethod:
-		e.AuthMethod = v.Text()
-		return true
-	case KeyErrorCategory:
-		e.ErrorCategory = v.Text()
-		return true
-	case KeyStatusCode:
-		e.StatusCode = v.Text()
-		return true
-	}
-	return false
+	n := len(authKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *Auth) clearField(key string) bool {
@@ -3253,39 +2843,8 @@ func (e *MCPServerConnection) setFieldNext(next *int, key string, v Value) bool 
 }
 
 func (e *MCPServerConnection) setField(key string, v Value) bool {
-	switch key {
-	case KeyStatus:
-		e.Status = parseConnectionStatus(v.Text())
-		return true
-	case KeyTransportType:
-		e.TransportType = v.Text()
-		return true
-	case KeyServerScope:
-		e.ServerScope = v.Text()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyErrorCode:
-		e.ErrorCode = v.Text()
-		return true
-	case KeyIsPlugin:
-		e.IsPlugin, _ = v.AsBool()
-		return true
-	case KeyPluginIDHash:
-		e.PluginIDHash = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyServerName:
-		e.ServerName = v.Text()
-		return true
-	case KeyError:
-		e.Error = v.Text()
-		return true
-	}
-	return false
+	n := len(mCPServerConnectionKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *MCPServerConnection) clearField(key string) bool {
@@ -3418,15 +2977,8 @@ func (e *InternalError) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *InternalError) setField(key string, v Value) bool {
-	switch key {
-	case KeyErrorName:
-		e.ErrorName = v.Text()
-		return true
-	case KeyErrorCode:
-		e.ErrorCode = v.Text()
-		return true
-	}
-	return false
+	n := len(internalErrorKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *InternalError) clearField(key string) bool {
@@ -3524,24 +3076,8 @@ func (e *PluginInstalled) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *PluginInstalled) setField(key string, v Value) bool {
-	switch key {
-	case KeyMarketplaceIsOfficial:
-		e.MarketplaceIsOfficial, _ = v.AsBool()
-		return true
-	case KeyInstallTrigger:
-		e.InstallTrigger = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyPluginVersion:
-		e.PluginVersion = v.Text()
-		return true
-	case KeyMarketplaceName:
-		e.MarketplaceName = v.Text()
-		return true
-	}
-	return false
+	n := len(pluginInstalledKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *PluginInstalled) clearField(key string) bool {
@@ -3716,48 +3252,8 @@ func (e *PluginLoaded) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *PluginLoaded) setField(key string, v Value) bool {
-	switch key {
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyMarketplaceName:
-		e.MarketplaceName = v.Text()
-		return true
-	case KeyPluginVersion:
-		e.PluginVersion = v.Text()
-		return true
-	case KeyPluginScope:
-		e.PluginScope = v.Text()
-		return true
-	case KeyEnabledVia:
-		e.EnabledVia = v.Text()
-		return true
-	case KeyPluginIDHash:
-		e.PluginIDHash = v.Text()
-		return true
-	case KeyHasHooks:
-		e.HasHooks, _ = v.AsBool()
-		return true
-	case KeyHasMCP:
-		e.HasMCP, _ = v.AsBool()
-		return true
-	case KeyHostOwnedMCP:
-		e.HostOwnedMCP, _ = v.AsBool()
-		return true
-	case KeySkillPathCount:
-		e.SkillPathCount, _ = v.AsInt()
-		return true
-	case KeyCommandPathCount:
-		e.CommandPathCount, _ = v.AsInt()
-		return true
-	case KeyAgentPathCount:
-		e.AgentPathCount, _ = v.AsInt()
-		return true
-	case KeySafeMode:
-		e.SafeMode, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(pluginLoadedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *PluginLoaded) clearField(key string) bool {
@@ -3925,27 +3421,8 @@ func (e *SkillActivated) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *SkillActivated) setField(key string, v Value) bool {
-	switch key {
-	case KeySkillName:
-		e.SkillName = v.Text()
-		return true
-	case KeyInvocationTrigger:
-		e.InvocationTrigger = v.Text()
-		return true
-	case KeySkillSource:
-		e.SkillSource = v.Text()
-		return true
-	case KeySkillKind:
-		e.SkillKind = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyMarketplaceName:
-		e.MarketplaceName = v.Text()
-		return true
-	}
-	return false
+	n := len(skillActivatedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *SkillActivated) clearField(key string) bool {
@@ -4048,15 +3525,8 @@ func (e *AtMention) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *AtMention) setField(key string, v Value) bool {
-	switch key {
-	case KeyMentionType:
-		e.MentionType = v.Text()
-		return true
-	case KeySuccess:
-		e.Success, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(atMentionKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *AtMention) clearField(key string) bool {
@@ -4161,27 +3631,8 @@ func (e *APIRetriesExhausted) setFieldNext(next *int, key string, v Value) bool 
 }
 
 func (e *APIRetriesExhausted) setField(key string, v Value) bool {
-	switch key {
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyError:
-		e.Error = v.Text()
-		return true
-	case KeyStatusCode:
-		e.StatusCode, _ = v.AsInt()
-		return true
-	case KeyTotalAttempts:
-		e.TotalAttempts, _ = v.AsInt()
-		return true
-	case KeyTotalRetryDurationMS:
-		e.TotalRetryDurationMS, _ = v.AsInt()
-		return true
-	case KeySpeed:
-		e.Speed = parseSpeed(v.Text())
-		return true
-	}
-	return false
+	n := len(aPIRetriesExhaustedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *APIRetriesExhausted) clearField(key string) bool {
@@ -4321,30 +3772,8 @@ func (e *HookRegistered) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *HookRegistered) setField(key string, v Value) bool {
-	switch key {
-	case KeyHookEvent:
-		e.HookEvent = v.Text()
-		return true
-	case KeyHookType:
-		e.HookType = v.Text()
-		return true
-	case KeyHookSource:
-		e.HookSource = v.Text()
-		return true
-	case KeySafeMode:
-		e.SafeMode, _ = v.AsBool()
-		return true
-	case KeyHookMatcher:
-		e.HookMatcher = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	case KeyPluginIDHash:
-		e.PluginIDHash = v.Text()
-		return true
-	}
-	return false
+	n := len(hookRegisteredKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *HookRegistered) clearField(key string) bool {
@@ -4491,30 +3920,8 @@ func (e *HookExecutionStart) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *HookExecutionStart) setField(key string, v Value) bool {
-	switch key {
-	case KeyHookEvent:
-		e.HookEvent = v.Text()
-		return true
-	case KeyHookName:
-		e.HookName = v.Text()
-		return true
-	case KeyNumHooks:
-		e.NumHooks, _ = v.AsInt()
-		return true
-	case KeyManagedOnly:
-		e.ManagedOnly, _ = v.AsBool()
-		return true
-	case KeyHookSource:
-		e.HookSource = v.Text()
-		return true
-	case KeySafeMode:
-		e.SafeMode, _ = v.AsBool()
-		return true
-	case KeyHookDefinitions:
-		e.HookDefinitions = v.Text()
-		return true
-	}
-	return false
+	n := len(hookExecutionStartKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *HookExecutionStart) clearField(key string) bool {
@@ -4731,60 +4138,8 @@ func (e *HookExecutionComplete) setFieldNext(next *int, key string, v Value) boo
 }
 
 func (e *HookExecutionComplete) setField(key string, v Value) bool {
-	switch key {
-	case KeyHookEvent:
-		e.HookEvent = v.Text()
-		return true
-	case KeyHookName:
-		e.HookName = v.Text()
-		return true
-	case KeyNumHooks:
-		e.NumHooks, _ = v.AsInt()
-		return true
-	case KeyManagedOnly:
-		e.ManagedOnly, _ = v.AsBool()
-		return true
-	case KeyHookSource:
-		e.HookSource = v.Text()
-		return true
-	case KeySafeMode:
-		e.SafeMode, _ = v.AsBool()
-		return true
-	case KeyHookDefinitions:
-		e.HookDefinitions = v.Text()
-		return true
-	case KeyNumSuccess:
-		e.NumSuccess, _ = v.AsInt()
-		return true
-	case KeyNumBlocking:
-		e.NumBlocking, _ = v.AsInt()
-		return true
-	case KeyNumNonBlockingError:
-		e.NumNonBlockingError, _ = v.AsInt()
-		return true
-	case KeyNumCancelled:
-		e.NumCancelled, _ = v.AsInt()
-		return true
-	case KeyTotalDurationMS:
-		e.TotalDurationMS, _ = v.AsInt()
-		return true
-	case KeyStdoutChars:
-		e.StdoutChars, _ = v.AsInt()
-		return true
-	case KeyAdditionalContextChars:
-		e.AdditionalContextChars, _ = v.AsInt()
-		return true
-	case KeySystemMessageChars:
-		e.SystemMessageChars, _ = v.AsInt()
-		return true
-	case KeyInitialUserMessageChars:
-		e.InitialUserMessageChars, _ = v.AsInt()
-		return true
-	case KeyNumOutputsPersisted:
-		e.NumOutputsPersisted, _ = v.AsInt()
-		return true
-	}
-	return false
+	n := len(hookExecutionCompleteKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *HookExecutionComplete) clearField(key string) bool {
@@ -4966,15 +4321,8 @@ func (e *HookPluginMetrics) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *HookPluginMetrics) setField(key string, v Value) bool {
-	switch key {
-	case KeyPluginID:
-		e.PluginID = v.Text()
-		return true
-	case KeyHookEvent:
-		e.HookEvent = v.Text()
-		return true
-	}
-	return false
+	n := len(hookPluginMetricsKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *HookPluginMetrics) clearField(key string) bool {
@@ -5086,30 +4434,8 @@ func (e *Compaction) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *Compaction) setField(key string, v Value) bool {
-	switch key {
-	case KeyTrigger:
-		e.Trigger = v.Text()
-		return true
-	case KeySuccess:
-		e.Success, _ = v.AsBool()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyPreTokens:
-		e.PreTokens, _ = v.AsInt()
-		return true
-	case KeyPostTokens:
-		e.PostTokens, _ = v.AsInt()
-		return true
-	case KeyError:
-		e.Error = v.Text()
-		return true
-	case KeyPrecomputeReuse:
-		e.PrecomputeReuse = v.Text()
-		return true
-	}
-	return false
+	n := len(compactionKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *Compaction) clearField(key string) bool {
@@ -5298,48 +4624,8 @@ func (e *SubagentCompleted) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *SubagentCompleted) setField(key string, v Value) bool {
-	switch key {
-	case KeyAgentType:
-		e.AgentType = v.Text()
-		return true
-	case KeyAgentSource:
-		e.AgentSource = v.Text()
-		return true
-	case KeyIsBuiltIn:
-		e.IsBuiltIn, _ = v.AsBool()
-		return true
-	case KeyIsAsync:
-		e.IsAsync, _ = v.AsBool()
-		return true
-	case KeyTotalTokens:
-		e.TotalTokens, _ = v.AsInt()
-		return true
-	case KeyTotalToolUses:
-		e.TotalToolUses, _ = v.AsInt()
-		return true
-	case KeyDurationMS:
-		e.DurationMS, _ = v.AsInt()
-		return true
-	case KeyModel:
-		e.Model = v.Text()
-		return true
-	case KeyFinalModel:
-		e.FinalModel = v.Text()
-		return true
-	case KeyModelSwapped:
-		e.ModelSwapped, _ = v.AsBool()
-		return true
-	case KeyAgentID:
-		e.AgentID = v.Text()
-		return true
-	case KeyPluginIDHash:
-		e.PluginIDHash = v.Text()
-		return true
-	case KeyPluginName:
-		e.PluginName = v.Text()
-		return true
-	}
-	return false
+	n := len(subagentCompletedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *SubagentCompleted) clearField(key string) bool {
@@ -5514,24 +4800,8 @@ func (e *FeedbackSurvey) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *FeedbackSurvey) setField(key string, v Value) bool {
-	switch key {
-	case KeyEventType:
-		e.EventType = v.Text()
-		return true
-	case KeyAppearanceID:
-		e.AppearanceID = v.Text()
-		return true
-	case KeySurveyType:
-		e.SurveyType = v.Text()
-		return true
-	case KeyResponse:
-		e.Response = v.Text()
-		return true
-	case KeyEnabledViaOverride:
-		e.EnabledViaOverride, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(feedbackSurveyKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *FeedbackSurvey) clearField(key string) bool {
@@ -5692,42 +4962,8 @@ func (e *RetentionSweep) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *RetentionSweep) setField(key string, v Value) bool {
-	switch key {
-	case KeyResult:
-		e.Result = v.Text()
-		return true
-	case KeyPeriodDays:
-		e.PeriodDays, _ = v.AsInt()
-		return true
-	case KeyUsedDefault:
-		e.UsedDefault, _ = v.AsBool()
-		return true
-	case KeySkipReason:
-		e.SkipReason = v.Text()
-		return true
-	case KeyTranscriptsDeleted:
-		e.TranscriptsDeleted, _ = v.AsInt()
-		return true
-	case KeyTranscriptsExemptedDesktop:
-		e.TranscriptsExemptedDesktop, _ = v.AsInt()
-		return true
-	case KeySessionFilesDeleted:
-		e.SessionFilesDeleted, _ = v.AsInt()
-		return true
-	case KeyArtifactsDeleted:
-		e.ArtifactsDeleted, _ = v.AsInt()
-		return true
-	case KeyFilesRetainedFresh:
-		e.FilesRetainedFresh, _ = v.AsInt()
-		return true
-	case KeyFilesPastCutoff:
-		e.FilesPastCutoff, _ = v.AsInt()
-		return true
-	case KeyErrorCount:
-		e.ErrorCount, _ = v.AsInt()
-		return true
-	}
-	return false
+	n := len(retentionSweepKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *RetentionSweep) clearField(key string) bool {
@@ -5930,42 +5166,8 @@ func (e *ManagedSettingsResolved) setFieldNext(next *int, key string, v Value) b
 }
 
 func (e *ManagedSettingsResolved) setField(key string, v Value) bool {
-	switch key {
-	case KeyManagedSettingsTrigger:
-		e.Trigger = v.Text()
-		return true
-	case KeyErrorDotType:
-		e.ErrorType = v.Text()
-		return true
-	case KeyManagedSettingsSources:
-		e.Sources = v.AsStrings()
-		return true
-	case KeyManagedSettingsSourceBehavior:
-		e.SourceBehavior = v.Text()
-		return true
-	case KeyManagedSettingsHelperState:
-		e.HelperState = v.Text()
-		return true
-	case KeyManagedSettingsHelperApplied:
-		e.HelperApplied = v.Text()
-		return true
-	case KeyManagedSettingsHelperEntry:
-		e.HelperEntry = v.Text()
-		return true
-	case KeyManagedSettingsHelperPath:
-		e.HelperPath = v.Text()
-		return true
-	case KeyManagedSettingsResolvedSHA256:
-		e.ResolvedSHA256 = v.Text()
-		return true
-	case KeyManagedSettingsSettings:
-		e.Settings = v.Text()
-		return true
-	case KeyManagedSettingsSettingsTruncated:
-		e.SettingsTruncated, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(managedSettingsResolvedKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *ManagedSettingsResolved) clearField(key string) bool {
@@ -6115,21 +5317,8 @@ func (e *SystemPrompt) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *SystemPrompt) setField(key string, v Value) bool {
-	switch key {
-	case KeySystemPromptHash:
-		e.SystemPromptHash = v.Text()
-		return true
-	case KeySystemPrompt:
-		e.SystemPromptText = v.Text()
-		return true
-	case KeySystemPromptLength:
-		e.SystemPromptLength, _ = v.AsInt()
-		return true
-	case KeySystemPromptTruncated:
-		e.SystemPromptTruncated, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(systemPromptKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *SystemPrompt) clearField(key string) bool {
@@ -6234,21 +5423,8 @@ func (e *Tool) setFieldNext(next *int, key string, v Value) bool {
 }
 
 func (e *Tool) setField(key string, v Value) bool {
-	switch key {
-	case KeyToolName:
-		e.ToolName = v.Text()
-		return true
-	case KeyToolHash:
-		e.ToolHash = v.Text()
-		return true
-	case KeyTool:
-		e.Definition = v.Text()
-		return true
-	case KeyToolTruncated:
-		e.ToolTruncated, _ = v.AsBool()
-		return true
-	}
-	return false
+	n := len(toolKeys) // no prediction: look the key up
+	return e.setFieldNext(&n, key, v)
 }
 
 func (e *Tool) clearField(key string) bool {

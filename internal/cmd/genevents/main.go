@@ -220,14 +220,15 @@ func generate(events []*event, enums []*enum) []byte {
 		} else if i > 0 {
 			p("func (%s) setFieldNext(*int, string, Value) bool { return false }\n\n", recv)
 		}
-		// setField
-		p("func (%s) setField(key string, v Value) bool {\nswitch key {\n", recv)
-		for _, f := range ev.Fields {
-			p("case %s:\n", f.Const)
-			setter(p, f)
-			p("return true\n")
+		// setField: the positional setters above, looked up by key.
+		switch {
+		case i == 0:
+			p("func (%s) setField(key string, v Value) bool {\ni := commonIndex(key)\nif i < 0 {\nreturn false\n}\ne.setFieldAt(i, v)\nreturn true\n}\n\n", recv)
+		case len(ev.Fields) > 0:
+			p("func (%s) setField(key string, v Value) bool {\nn := len(%sKeys) // no prediction: look the key up\nreturn e.setFieldNext(&n, key, v)\n}\n\n", recv, lower(ev.Go))
+		default:
+			p("func (%s) setField(string, Value) bool { return false }\n\n", recv)
 		}
-		p("}\nreturn false\n}\n\n")
 		// clearField
 		p("func (%s) clearField(key string) bool {\nswitch key {\n", recv)
 		for _, f := range ev.Fields {
