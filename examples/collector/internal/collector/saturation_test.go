@@ -32,9 +32,9 @@ func TestSaturationAnswers429(t *testing.T) {
 	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
 	require.NoError(t, err)
 
-	payloads, _, err := load.Generate(load.Fleet{Seed: 3, Users: 4, SessionsPerUser: 1, PromptsPerSession: 2, BatchSize: 10})
+	payloads, _, err := load.Generate(load.Fleet{Seed: 3, Users: 8, SessionsPerUser: 1, PromptsPerSession: 2, BatchSize: 10})
 	require.NoError(t, err)
-	require.Greater(t, len(payloads), 8)
+	require.Greater(t, len(payloads), 16)
 	type answer struct {
 		code  int
 		retry string
@@ -43,6 +43,11 @@ func TestSaturationAnswers429(t *testing.T) {
 	answers := make([]answer, len(payloads))
 	var wg sync.WaitGroup
 	for i, p := range payloads {
+		// Requests arrive one after another, as from a fleet: the writer's first group commit
+		// takes the ones already waiting and then blocks on the lock, so later ones find the
+		// queue full. (Sent all at once to a machine slow to schedule the writer, every one of
+		// them could be waiting when it takes its first group, leaving none to refuse.)
+		time.Sleep(20 * time.Millisecond)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
