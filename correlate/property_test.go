@@ -31,8 +31,21 @@ func withDuplicates(evs []telemetry.Event, seed uint64) []telemetry.Event {
 	return shuffled(out, seed)
 }
 
-func TestPropertyPermutationsAndDuplicates(t *testing.T) {
+// streamAll adds evs to a new assembler n at a time, lets every chain close, and returns the
+// assembler and the latest version of each chain it emitted.
+func streamAll(t *testing.T, evs []telemetry.Event, n int) (*Assembler, []*Chain) {
+	t.Helper()
 	ctx := context.Background()
+	a, col, clk := newTestAssembler(t)
+	for i := 0; i < len(evs); i += n {
+		require.NoError(t, a.Add(ctx, evs[i:min(i+n, len(evs))]...))
+	}
+	clk.Advance(time.Hour)
+	require.NoError(t, a.Sweep(ctx))
+	return a, col.latest()
+}
+
+func TestPropertyPermutationsAndDuplicates(t *testing.T) {
 	base := propertyEvents(t)
 	want := exactJSON(t, Fold(base))
 	wantStream := chainJSON(t, Fold(base))
@@ -40,13 +53,8 @@ func TestPropertyPermutationsAndDuplicates(t *testing.T) {
 		evs := withDuplicates(base, seed)
 		require.Equal(t, want, exactJSON(t, Fold(evs)), "batch, seed %d", seed)
 
-		a, col, clk := newTestAssembler(t)
-		for i := 0; i < len(evs); i += 5 {
-			require.NoError(t, a.Add(ctx, evs[i:min(i+5, len(evs))]...))
-		}
-		clk.Advance(time.Hour)
-		require.NoError(t, a.Sweep(ctx))
-		require.Equal(t, wantStream, chainJSON(t, col.latest()), "stream, seed %d", seed)
+		a, got := streamAll(t, evs, 5)
+		require.Equal(t, wantStream, chainJSON(t, got), "stream, seed %d", seed)
 		assert.Equal(t, int64(len(evs)-len(base)), a.Stats().Duplicates)
 	}
 }
@@ -118,7 +126,6 @@ func longChain(session string, n int) []telemetry.Event {
 // TestPropertyLongChainOrders adds chains longer than an Add can move an event back in
 // reversed, rotated and shuffled orders: the stream still gives the batch fold.
 func TestPropertyLongChainOrders(t *testing.T) {
-	ctx := context.Background()
 	base := append(longChain("long", 60), longChain("short", 10)...)
 	want := chainJSON(t, Fold(base))
 	reversed := slices.Clone(base)
@@ -133,13 +140,8 @@ func TestPropertyLongChainOrders(t *testing.T) {
 	}
 	for name, evs := range orders {
 		require.Equal(t, want, chainJSON(t, Fold(evs)), "batch, %s", name)
-		a, col, clk := newTestAssembler(t)
-		for i := 0; i < len(evs); i += 7 {
-			require.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
-		}
-		clk.Advance(time.Hour)
-		require.NoError(t, a.Sweep(ctx))
-		require.Equal(t, want, chainJSON(t, col.latest()), "stream, %s", name)
+		_, got := streamAll(t, evs, 7)
+		require.Equal(t, want, chainJSON(t, got), "stream, %s", name)
 	}
 }
 
