@@ -95,41 +95,8 @@ func Fold(events []telemetry.Event) []*Chain {
 		c.withTrigger(t, 1, false)
 		out = append(out, c)
 	}
-	sortFolded(out)
+	SortChains(out)
 	return out
-}
-
-// sortFolded sorts Fold's chains in the order of SortChains, comparing copies of the keys
-// rather than reading every chain at every comparison. Fold has one chain per key, so no two
-// chains compare equal and an unstable sort gives the same order.
-func sortFolded(cs []*Chain) {
-	type order struct {
-		session, prompt string
-		started         time.Time
-		c               *Chain
-	}
-	os := make([]order, len(cs))
-	for i, c := range cs {
-		os[i] = order{c.SessionID, c.PromptID, c.StartedAt, c}
-	}
-	slices.SortFunc(os, func(a, b order) int {
-		if c := cmp.Compare(a.session, b.session); c != 0 {
-			return c
-		}
-		if ap, bp := a.prompt == "", b.prompt == ""; ap != bp {
-			if ap {
-				return -1
-			}
-			return 1
-		}
-		if c := a.started.Compare(b.started); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.prompt, b.prompt)
-	})
-	for i := range os {
-		cs[i] = os[i].c
-	}
 }
 
 // FoldLogs folds every event of the decoded requests; see [Fold].
@@ -153,24 +120,38 @@ func hasTerminal(evs []telemetry.Event) bool {
 }
 
 // SortChains sorts chains by session id, then preamble first, then start time, then prompt
-// id: the order [Fold] returns.
+// id, then version: the order [Fold] returns. The sort is stable.
 func SortChains(cs []*Chain) {
-	slices.SortStableFunc(cs, func(a, b *Chain) int {
-		if c := cmp.Compare(a.SessionID, b.SessionID); c != 0 {
+	// The keys are copied out once rather than read from every chain at every comparison.
+	type order struct {
+		session, prompt string
+		started         time.Time
+		version         int
+		c               *Chain
+	}
+	os := make([]order, len(cs))
+	for i, c := range cs {
+		os[i] = order{c.SessionID, c.PromptID, c.StartedAt, c.Version, c}
+	}
+	slices.SortStableFunc(os, func(a, b order) int {
+		if c := cmp.Compare(a.session, b.session); c != 0 {
 			return c
 		}
-		if a.IsPreamble() != b.IsPreamble() {
-			if a.IsPreamble() {
+		if ap, bp := a.prompt == "", b.prompt == ""; ap != bp { // the preamble first
+			if ap {
 				return -1
 			}
 			return 1
 		}
-		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
+		if c := a.started.Compare(b.started); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(a.PromptID, b.PromptID); c != 0 {
+		if c := cmp.Compare(a.prompt, b.prompt); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Version, b.Version)
+		return cmp.Compare(a.version, b.version)
 	})
+	for i := range os {
+		cs[i] = os[i].c
+	}
 }

@@ -145,7 +145,7 @@ func TestPropertyLongChainOrders(t *testing.T) {
 	}
 }
 
-// TestFoldOrderIsSortChains checks that Fold's own sort gives the order of SortChains.
+// TestFoldOrderIsSortChains checks that Fold returns its chains in the order of SortChains.
 func TestFoldOrderIsSortChains(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		got := Fold(withDuplicates(propertyEvents(t), seed))
