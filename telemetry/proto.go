@@ -246,6 +246,18 @@ func (d *protoDecoder) decodeScopeLogs(sl *ScopeLogs, res *Resource, ri, si int,
 	return true
 }
 
+// onlyString returns the string of the AnyValue message in [s, e) when it is a string_value
+// field alone (UTF-8 not checked).
+func (d *protoDecoder) onlyString(s, e int) (string, bool) {
+	if e-s >= 2 && d.src[s] == 0x0a {
+		l, n := consumeVarint(d.src[s+1 : e])
+		if n > 0 && uint64(e-s-1-n) == l {
+			return d.src[s+1+n : e], true
+		}
+	}
+	return "", false
+}
+
 // peekBody returns the record's body when it comes before any attribute, else an empty Value.
 func (d *protoDecoder) peekBody(off, end int) Value {
 	for off < end {
@@ -254,11 +266,8 @@ func (d *protoDecoder) peekBody(off, end int) Value {
 			return Value{}
 		}
 		if num == 5 && typ == protowire.BytesType {
-			if e-s >= 2 && d.src[s] == 0x0a {
-				l, n := consumeVarint(d.src[s+1 : e])
-				if n > 0 && uint64(e-s-1-n) == l {
-					return strValue(ValueString, d.src[s+1+n:e])
-				}
+			if str, ok := d.onlyString(s, e); ok {
+				return strValue(ValueString, str)
 			}
 			return Value{}
 		}
@@ -276,7 +285,9 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 		// Attributes (field 6, length-delimited: tag 0x32) are most of a record: read their
 		// tag and length here and the common shape in one pass, without the general field
 		// reader.
-		if d.src[off] == 0x32 && off+1 < end {
+		// The timestamps and a string body, which every record has, are read here too.
+		switch tag := d.src[off]; {
+		case tag == 0x32 && off+1 < end:
 			l, n := consumeVarint(d.src[off+1 : end])
 			if n > 0 && l <= uint64(end-off-1-n) {
 				s := off + 1 + n
@@ -287,6 +298,25 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 					continue
 				}
 				d.arena.unslot()
+			}
+		case (tag == 0x09 || tag == 0x59) && off+9 <= end: // time_unix_nano, observed_time_unix_nano
+			if v := le64(d.src[off+1 : off+9]); tag == 0x09 {
+				r.TimeUnixNano = v
+			} else {
+				r.ObservedTimeUnixNano = v
+			}
+			off += 9
+			continue
+		case tag == 0x2a && off+1 < end: // body
+			l, n := consumeVarint(d.src[off+1 : end])
+			if n > 0 && l <= uint64(end-off-1-n) {
+				s := off + 1 + n
+				e := s + int(l)
+				if str, ok := d.onlyString(s, e); ok && validUTF8(str) {
+					r.Body = strValue(ValueString, str)
+					off = e
+					continue
+				}
 			}
 		}
 		num, typ, s, e, v, next, err := d.field(off, end)
