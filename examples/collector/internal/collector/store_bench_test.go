@@ -1,0 +1,138 @@
+//go:build unix
+
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/redact"
+	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
+)
+
+// storeWork is one simulated fleet as the writer receives it: redacted requests (rows and
+// payload), then the fleet's chains, as the assembler emits them once they close.
+type storeWork struct {
+	logs   []*logsWrite
+	chains []*chainWrite
+	events int
+}
+
+func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
+	b.Helper()
+	o := telemetrytest.Realistic(seed)
+	o.Users, o.SessionsPerUser, o.PromptsPerSession, o.BatchSize = 20, 2, 10, 200
+	e, err := redact.New(redact.Strict, redact.WithKey("k1", []byte("0123456789abcdef0123456789abcdef")))
+	require.NoError(b, err)
+	var w storeWork
+	var buf []byte
+	var all []telemetry.Event
+	for l := range telemetrytest.NewFleet(o).Batches() {
+		e.Logs(l)
+		payload, err := encodePayload(l, gzipped)
+		require.NoError(b, err)
+		evs := l.Events()
+		rows := make([]eventRow, len(evs))
+		for i, ev := range evs {
+			rows[i], buf = newEventRow(i, ev, buf)
+		}
+		w.logs = append(w.logs, &logsWrite{payload: payload, rows: rows, done: make(chan logsResult, 1)})
+		w.events += len(rows)
+		all = append(all, evs...)
+	}
+	for _, ch := range correlate.Fold(all) {
+		js, err := json.Marshal(ch)
+		require.NoError(b, err)
+		w.chains = append(w.chains, &chainWrite{c: ch, json: js})
+	}
+	return w
+}
+
+// BenchmarkStoreWrite measures the store's single writer alone, the collector's serial
+// bottleneck: the requests of a simulated fleet (strict redaction, 200 events a request, 8
+// requests queued at a time as from 8 connections), and the chains those events make, all
+// committed by group commit into one store that grows across iterations as a collector's does.
+// chains=off leaves the chains out, to tell their share. cpu-µs/event is the process's CPU per
+// stored event, which here is almost all the writer's.
+func BenchmarkStoreWrite(b *testing.B) {
+	for _, c := range []struct {
+		name         string
+		gzip, chains bool
+	}{
+		{"payload=gzip/chains=on", true, true},
+		{"payload=raw/chains=on", false, true},
+		{"payload=gzip/chains=off", true, false},
+	} {
+		gz := c.gzip
+		b.Run(c.name, func(b *testing.B) {
+			s, err := openStore(b.TempDir(), storeOptions{rawPayloads: !gz}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(b, err)
+			defer s.Close()
+			ctx := context.Background()
+			var seed uint64
+			var events int64
+			var busy, cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				seed++
+				w := newStoreWork(b, seed, gz)
+				runtime.GC() // the set-up's garbage is not the writer's
+				b.StartTimer()
+				start, cpu0 := time.Now(), processCPU()
+				const inFlight = 8
+				for i, lw := range w.logs {
+					ok, err := s.send(ctx, lw, 0)
+					require.NoError(b, err)
+					require.True(b, ok)
+					if i >= inFlight {
+						require.NoError(b, (<-w.logs[i-inFlight].done).err)
+					}
+				}
+				for _, lw := range w.logs[max(0, len(w.logs)-inFlight):] {
+					require.NoError(b, (<-lw.done).err)
+				}
+				for _, cw := range w.chains[:len(w.chains)*b2i(c.chains)] {
+					_, err := s.send(ctx, cw, 0)
+					require.NoError(b, err)
+				}
+				// A metrics write waits for its commit: by then every chain queued before it
+				// is committed too (the writer takes chains in order).
+				for s.depth() > 0 {
+					time.Sleep(time.Millisecond)
+				}
+				mw := &metricsWrite{done: make(chan error, 1)}
+				_, err := s.send(ctx, mw, 0)
+				require.NoError(b, err)
+				require.NoError(b, <-mw.done)
+				busy += time.Since(start)
+				cpu += processCPU() - cpu0
+				events += int64(w.events)
+			}
+			b.ReportMetric(float64(events)/busy.Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
+		})
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
