@@ -3,6 +3,7 @@ module github.com/coworkgov/cowork
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.20.4
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc v0.23.0

@@ -2,18 +2,20 @@ package collector
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
 
 // A batch's payload is the redacted request as OTLP protobuf. Stores of schema 3 keep it
-// uncompressed: gzip (even at its fastest level) cost the collector about a sixth of its CPU
-// per event, several times what writing the larger payload costs the SQLite writer.
+// uncompressed. Compression is github.com/klauspost/compress's gzip at its fastest level: the
+// same format and ratio as the standard library's (8.5× on the simulated fleet's requests)
+// at 2.4× its speed (0.30 ms instead of 0.71 for a 125 KB request), which took a tenth of the
+// collector's CPU.
 // Stores of schema 1 and 2 keep gzip-compressed payloads, so that the builds that created
 // them can still read them; decodePayload reads both. Concatenated payloads of one store
 // are one valid request of the same form (a gzip stream of gzip members, or protobuf
@@ -21,7 +23,7 @@ import (
 // several batches as one body.
 
 var gzPool = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, flate.BestSpeed)
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 	return w
 }}
 
