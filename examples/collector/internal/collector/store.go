@@ -78,6 +78,11 @@ type store struct {
 
 	stmts stmts
 
+	// open mirrors the open_chains table: owned by the writer goroutine, loaded by openStore,
+	// changed by each transaction and written back at its end (one row per chain a
+	// transaction touched, not one per request), reloaded after a rollback.
+	open map[chainKey]int64
+
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
 }
@@ -190,9 +195,36 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		rt.Close()
 		return nil, fmt.Errorf("collector: prepare: %w", err)
 	}
+	if err := s.loadOpen(); err != nil {
+		s.stmts.close()
+		w.Close()
+		r.Close()
+		ck.Close()
+		rt.Close()
+		return nil, fmt.Errorf("collector: open chains: %w", err)
+	}
 	go s.run()
 	go s.checkpointer()
 	return s, nil
+}
+
+// loadOpen reads open_chains into the writer's mirror, s.open.
+func (s *store) loadOpen() error {
+	s.open = map[chainKey]int64{}
+	rows, err := s.w.Query(`SELECT session_id, prompt_id, n FROM open_chains`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k chainKey
+		var n int64
+		if err := rows.Scan(&k.session, &k.prompt, &n); err != nil {
+			return err
+		}
+		s.open[k] = n
+	}
+	return rows.Err()
 }
 
 // Checkpoint tuning: the writer never checkpoints (SQLite's automatic checkpoint would run
@@ -362,6 +394,38 @@ type txn struct {
 	events                                               [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                                  string
 	args                                                 []any
+	touched                                              map[chainKey]struct{} // open chains changed
+	touchedOrder                                         []chainKey
+}
+
+// touch records that the transaction changed k's entry in s.open.
+func (t *txn) touch(k chainKey) {
+	if _, ok := t.touched[k]; !ok {
+		t.touched[k] = struct{}{}
+		t.touchedOrder = append(t.touchedOrder, k)
+	}
+}
+
+// writeOpen writes the open chains the transaction changed back to open_chains.
+func (t *txn) writeOpen() error {
+	if len(t.touchedOrder) == 0 {
+		return nil
+	}
+	if t.closeOpen == nil {
+		t.closeOpen = t.tx.Stmt(t.s.stmts.closeOpen)
+	}
+	for _, k := range t.touchedOrder {
+		var err error
+		if n, ok := t.s.open[k]; ok {
+			_, err = t.open.Exec(k.session, k.prompt, n)
+		} else {
+			_, err = t.closeOpen.Exec(k.session, k.prompt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertChunk is the number of rows of one multi-row INSERT into events: 13 parameters a
@@ -382,7 +446,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 	}{
 		{&st.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
-		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = n + excluded.n RETURNING n`},
+		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n`},
 		{&st.hasC, `SELECT 1 FROM chains WHERE id = ?`},
 		{&st.chainVer, `SELECT version, event_count FROM chains WHERE id = ?`},
 		{&st.chain, `INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
@@ -394,7 +458,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
 			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
 			rejected = excluded.rejected, json = excluded.json, stored_at = excluded.stored_at`},
-		{&st.closeOpen, `DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ? AND n <= ?`},
+		{&st.closeOpen, `DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ?`},
 		{&st.point, `INSERT INTO metric_points (name, time, time_unix_nano, value, session_id, account_uuid, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		var err error
@@ -475,9 +539,12 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
+			if e := s.loadOpen(); e != nil { // the mirror may hold the rolled-back changes
+				err = errors.Join(err, e)
+			}
 		}
 	}()
-	t := &txn{s: s, tx: tx, now: fmtTime(time.Now())}
+	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]struct{}{}}
 	t.batch, t.open, t.hasC = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
 	var stored, dups, chains, points int64
 	for i, item := range batch {
@@ -506,6 +573,9 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 				}
 			}
 		}
+	}
+	if err = t.writeOpen(); err != nil {
+		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return err
@@ -595,21 +665,22 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		added[k]++
 	}
 	for _, k := range order {
-		var n int64
-		if err := t.open.QueryRow(k.session, k.prompt, added[k]).Scan(&n); err != nil {
-			return 0, 0, err
+		t.touch(k)
+		if n, ok := t.s.open[k]; ok {
+			t.s.open[k] = n + added[k] // already open: the assembler holds its earlier events
+			continue
 		}
-		if n != added[k] {
-			continue // the chain was already open: the assembler holds its earlier events
-		}
+		t.s.open[k] = added[k]
 		var one int
 		switch err := t.hasC.QueryRow(correlate.ChainID(k.session, k.prompt)).Scan(&one); {
 		case err == nil:
 			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
-			if _, err := t.tx.Exec(`UPDATE open_chains SET n = (SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?) WHERE session_id = ? AND prompt_id = ?`,
-				chainHash(k.session, k.prompt), k.session, k.prompt, k.session, k.prompt); err != nil {
+			var n int64
+			if err := t.tx.QueryRow(`SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`,
+				chainHash(k.session, k.prompt), k.session, k.prompt).Scan(&n); err != nil {
 				return 0, 0, err
 			}
+			t.s.open[k] = n
 		case !errors.Is(err, sql.ErrNoRows):
 			return 0, 0, err
 		}
@@ -624,7 +695,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 
 func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 	if t.chain == nil {
-		t.chainVer, t.chain, t.closeOpen = t.tx.Stmt(t.s.stmts.chainVer), t.tx.Stmt(t.s.stmts.chain), t.tx.Stmt(t.s.stmts.closeOpen)
+		t.chainVer, t.chain = t.tx.Stmt(t.s.stmts.chainVer), t.tx.Stmt(t.s.stmts.chain)
 	}
 	// The assembler counts versions from 1 after a restart; the store's count goes on.
 	version := c.Version
@@ -633,8 +704,8 @@ func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 	case err == nil:
 		if c.EventCount < oldEvents {
 			// An older or partial version arriving late: keep the fuller one stored.
-			_, err := t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount)
-			return err
+			t.shut(c)
+			return nil
 		}
 		if version <= old {
 			version = old + 1
@@ -651,8 +722,18 @@ func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 		tt.APIRequests, tt.APIErrors, tt.ToolCalls, tt.Rejected, string(js), t.now); err != nil {
 		return err
 	}
-	_, err := t.closeOpen.Exec(c.SessionID, c.PromptID, c.EventCount)
-	return err
+	t.shut(c)
+	return nil
+}
+
+// shut takes a stored chain out of the open chains, unless events came for it after the
+// version stored (the assembler holds them and will emit another).
+func (t *txn) shut(c *correlate.Chain) {
+	k := chainKey{c.SessionID, c.PromptID}
+	if n, ok := t.s.open[k]; ok && n <= int64(c.EventCount) {
+		delete(t.s.open, k)
+		t.touch(k)
+	}
 }
 
 func (t *txn) metrics(w *metricsWrite) error {

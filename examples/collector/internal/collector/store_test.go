@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coworkgov/cowork/correlate"
 	"github.com/coworkgov/cowork/telemetry"
 	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
@@ -100,4 +101,67 @@ func TestPayloadForms(t *testing.T) {
 	empty, err := decodePayload(nil)
 	require.NoError(t, err)
 	assert.Zero(t, empty.Len())
+}
+
+// TestStoreOpenChains follows open_chains, which the writer keeps in memory and writes back
+// at each commit, through a chain's life: opened by its events, kept open while the stored
+// version has fewer events than arrived, shut by a full version, reopened by a late event
+// (reported, with every stored event counted), and the same after the store is reopened.
+func TestStoreOpenChains(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	open := func(s *store) map[chainKey]int64 {
+		t.Helper()
+		got := map[chainKey]int64{}
+		rows, err := s.r.Query(`SELECT session_id, prompt_id, n FROM open_chains`)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var k chainKey
+			var n int64
+			require.NoError(t, rows.Scan(&k.session, &k.prompt, &n))
+			got[k] = n
+		}
+		require.NoError(t, rows.Err())
+		return got
+	}
+	chain := func(s *store, session, prompt string, events int) {
+		t.Helper()
+		c := &correlate.Chain{ID: correlate.ChainID(session, prompt), SessionID: session, PromptID: prompt, Version: 1, EventCount: events}
+		ok, err := s.send(context.Background(), &chainWrite{c: c, json: []byte(`{"version":1,}`)}, 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+		writeRows(t, s, nil) // a request commits after the chains queued before it
+	}
+	a, b := chainKey{"s1", "p1"}, chainKey{"s1", "p2"}
+
+	res := writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1), testRow(1, "s1", "p1", 2), testRow(2, "s1", "p2", 3)})
+	assert.Empty(t, res.reopen)
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 4)})
+	assert.Equal(t, map[chainKey]int64{a: 3, b: 1}, open(s))
+
+	chain(s, "s1", "p1", 2) // a version older than the events stored: a stays open
+	chain(s, "s1", "p2", 1)
+	assert.Equal(t, map[chainKey]int64{a: 3}, open(s))
+	chain(s, "s1", "p1", 3)
+	assert.Empty(t, open(s))
+
+	res = writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 9)}) // late, after b was stored
+	assert.Equal(t, []chainKey{b}, res.reopen)
+	assert.Equal(t, map[chainKey]int64{b: 2}, open(s))
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 10)})
+	assert.Equal(t, map[chainKey]int64{b: 3}, open(s))
+
+	require.NoError(t, s.Close())
+	s, err = openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, map[chainKey]int64{b: 3}, s.open, "loaded on open")
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 11)})
+	assert.Equal(t, map[chainKey]int64{b: 4}, open(s))
+	chain(s, "s1", "p2", 4)
+	assert.Empty(t, open(s))
+	assert.Empty(t, s.open)
 }
