@@ -139,7 +139,7 @@ func (c *Collector) RunRetention(ctx context.Context) (RetentionResult, error) {
 	// ids never going back.
 	del(&res.Batches, `DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE id < COALESCE(
 		(SELECT id FROM batches WHERE received_at >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) FROM batches)) ORDER BY id LIMIT `+chunk+`)`, evCut)
-	del(&res.Chains, `DELETE FROM chains WHERE id IN (SELECT id FROM chains WHERE started_at < ? AND started_at <> '' LIMIT `+chunk+`)`, chCut)
+	del(&res.Chains, `DELETE FROM chains WHERE (prompt_id, session_id) IN (SELECT prompt_id, session_id FROM chains WHERE started_at < ? AND started_at <> '' LIMIT `+chunk+`)`, chCut)
 	del(&res.MetricPoints, `DELETE FROM metric_points WHERE id IN (SELECT id FROM metric_points WHERE time < ? AND time <> '' LIMIT `+chunk+`)`, mtCut)
 	if err == nil && res.Events+res.Batches+res.Chains+res.MetricPoints > 0 {
 		res.PagesFreed, err = c.store.vacuum(ctx)

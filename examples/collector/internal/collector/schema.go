@@ -63,11 +63,12 @@ CREATE TABLE IF NOT EXISTS open_chains (
 ) WITHOUT ROWID;
 
 -- One row per chain (session.id, prompt.id), its latest version. A rowid table: rows are
--- appended in arrival order and only the small id index takes random inserts (stores created
--- before December 2026 made it WITHOUT ROWID, keyed by the random id with the JSON inside the
--- key's B-tree; they work the same, only slower to write).
+-- appended in arrival order and only the indexes take random inserts. Stores created before
+-- December 2026 made it WITHOUT ROWID, keyed by the random id with the JSON inside the key's
+-- B-tree, or a rowid table with a unique index on id; they work the same, only slower to
+-- write (their id index is one more random insert per chain).
 CREATE TABLE IF NOT EXISTS chains (
-	id               TEXT    NOT NULL UNIQUE,
+	id               TEXT    NOT NULL,
 	session_id       TEXT    NOT NULL,
 	prompt_id        TEXT    NOT NULL,
 	parent_prompt_id TEXT    NOT NULL,
@@ -93,7 +94,10 @@ CREATE TABLE IF NOT EXISTS chains (
 CREATE INDEX IF NOT EXISTS chains_started ON chains (started_at);
 CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);
 CREATE INDEX IF NOT EXISTS chains_user ON chains (account_uuid, started_at);
-CREATE INDEX IF NOT EXISTS chains_prompt ON chains (prompt_id);
+-- A chain's key, for the writer's upsert and lookups by prompt (GET /api/chains/{prompt_id}).
+CREATE UNIQUE INDEX IF NOT EXISTS chains_key ON chains (prompt_id, session_id);
+-- Older stores had an index on prompt_id alone, which chains_key covers.
+DROP INDEX IF EXISTS chains_prompt;
 
 -- One row per session, totals over its stored chains (a view: always in step, free to write).
 CREATE VIEW IF NOT EXISTS sessions AS

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -390,8 +388,8 @@ func weight(item any) int {
 type txn struct {
 	s                                                    *store
 	tx                                                   *sql.Tx
-	batch, open, chainVer, chain, closeOpen, point, hasC *sql.Stmt
-	events                                               [insertChunk + 1]*sql.Stmt // bound on first use
+	batch, open, chain, closeOpen, point, hasC *sql.Stmt
+	events                                     [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                                  string
 	args                                                 []any
 	touched                                              map[chainKey]struct{} // open chains changed
@@ -435,8 +433,8 @@ const insertChunk = 64
 // stmts are the writer's statements, prepared once by openStore on the writer connection
 // and bound to each transaction with Tx.Stmt (which reuses them: one connection).
 type stmts struct {
-	batch, open, hasC, chainVer, chain, closeOpen, point *sql.Stmt
-	events                                               [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
+	batch, open, hasC, chain, closeOpen, point *sql.Stmt
+	events                                     [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
 }
 
 func (st *stmts) prepare(w *sql.DB) error {
@@ -447,17 +445,21 @@ func (st *stmts) prepare(w *sql.DB) error {
 		{&st.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
 		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n`},
-		{&st.hasC, `SELECT 1 FROM chains WHERE id = ?`},
-		{&st.chainVer, `SELECT version, event_count FROM chains WHERE id = ?`},
+		{&st.hasC, `SELECT 1 FROM chains WHERE prompt_id = ? AND session_id = ?`},
+		// The upsert keeps the fuller version (the WHERE: an older or partial version arriving
+		// late changes nothing) and numbers versions on from the stored one (the assembler
+		// counts from 1 again after a restart), writing that number into the JSON too.
 		{&st.chain, `INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
 			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
+			ON CONFLICT (prompt_id, session_id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
 			account_id = excluded.account_id, email = excluded.email, product = excluded.product, started_at = excluded.started_at,
-			ended_at = excluded.ended_at, complete = excluded.complete, version = excluded.version, event_count = excluded.event_count,
+			ended_at = excluded.ended_at, complete = excluded.complete, version = max(excluded.version, version + 1), event_count = excluded.event_count,
 			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
 			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
-			rejected = excluded.rejected, json = excluded.json, stored_at = excluded.stored_at`},
+			rejected = excluded.rejected, stored_at = excluded.stored_at,
+			json = CASE WHEN excluded.version > version THEN excluded.json ELSE json_set(excluded.json, '$.version', version + 1) END
+			WHERE excluded.event_count >= event_count`},
 		{&st.closeOpen, `DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ?`},
 		{&st.point, `INSERT INTO metric_points (name, time, time_unix_nano, value, session_id, account_uuid, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 	} {
@@ -476,7 +478,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 }
 
 func (st *stmts) close() {
-	for _, s := range append([]*sql.Stmt{st.batch, st.open, st.hasC, st.chainVer, st.chain, st.closeOpen, st.point}, st.events[:]...) {
+	for _, s := range append([]*sql.Stmt{st.batch, st.open, st.hasC, st.chain, st.closeOpen, st.point}, st.events[:]...) {
 		if s != nil {
 			s.Close()
 		}
@@ -672,7 +674,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		}
 		t.s.open[k] = added[k]
 		var one int
-		switch err := t.hasC.QueryRow(correlate.ChainID(k.session, k.prompt)).Scan(&one); {
+		switch err := t.hasC.QueryRow(k.prompt, k.session).Scan(&one); {
 		case err == nil:
 			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
 			var n int64
@@ -695,30 +697,11 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 
 func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 	if t.chain == nil {
-		t.chainVer, t.chain = t.tx.Stmt(t.s.stmts.chainVer), t.tx.Stmt(t.s.stmts.chain)
-	}
-	// The assembler counts versions from 1 after a restart; the store's count goes on.
-	version := c.Version
-	var old, oldEvents int
-	switch err := t.chainVer.QueryRow(c.ID).Scan(&old, &oldEvents); {
-	case err == nil:
-		if c.EventCount < oldEvents {
-			// An older or partial version arriving late: keep the fuller one stored.
-			t.shut(c)
-			return nil
-		}
-		if version <= old {
-			version = old + 1
-		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	if version != c.Version {
-		js = bytes.Replace(js, []byte(`"version":`+strconv.Itoa(c.Version)+`,`), []byte(`"version":`+strconv.Itoa(version)+`,`), 1)
+		t.chain = t.tx.Stmt(t.s.stmts.chain)
 	}
 	tt := &c.Totals
 	if _, err := t.chain.Exec(c.ID, c.SessionID, c.PromptID, c.ParentPromptID, c.User.AccountUUID, c.User.AccountID, c.User.Email, c.Product,
-		fmtTime(c.StartedAt), fmtTime(c.EndedAt), c.Complete, version, c.EventCount, tt.CostUSD, tt.InputTokens, tt.OutputTokens,
+		fmtTime(c.StartedAt), fmtTime(c.EndedAt), c.Complete, c.Version, c.EventCount, tt.CostUSD, tt.InputTokens, tt.OutputTokens,
 		tt.APIRequests, tt.APIErrors, tt.ToolCalls, tt.Rejected, string(js), t.now); err != nil {
 		return err
 	}

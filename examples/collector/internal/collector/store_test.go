@@ -2,8 +2,11 @@ package collector
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,4 +167,75 @@ func TestStoreOpenChains(t *testing.T) {
 	chain(s, "s1", "p2", 4)
 	assert.Empty(t, open(s))
 	assert.Empty(t, s.open)
+}
+
+// TestStoreChainVersions: the chain upsert keeps the fullest version and numbers versions on
+// from the stored one (the assembler counts from 1 again after a restart), in the column and
+// the JSON alike, in new stores and in stores whose chains table has an older layout (a
+// rowid table with a unique id, or WITHOUT ROWID keyed by id), which gain the chains_key
+// index when opened.
+func TestStoreChainVersions(t *testing.T) {
+	const columns = `session_id TEXT NOT NULL, prompt_id TEXT NOT NULL, parent_prompt_id TEXT NOT NULL,
+		account_uuid TEXT NOT NULL, account_id TEXT NOT NULL, email TEXT NOT NULL, product TEXT NOT NULL,
+		started_at TEXT NOT NULL, ended_at TEXT NOT NULL, complete INTEGER NOT NULL, version INTEGER NOT NULL,
+		event_count INTEGER NOT NULL, cost_usd REAL NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+		api_requests INTEGER NOT NULL, api_errors INTEGER NOT NULL, tool_calls INTEGER NOT NULL, rejected INTEGER NOT NULL,
+		json TEXT NOT NULL, stored_at TEXT NOT NULL`
+	for _, tc := range []struct{ name, ddl string }{
+		{"new", ""},
+		{"rowid with unique id", `CREATE TABLE chains (id TEXT NOT NULL UNIQUE, ` + columns + `); CREATE INDEX chains_prompt ON chains (prompt_id);`},
+		{"without rowid", `CREATE TABLE chains (id TEXT PRIMARY KEY, ` + columns + `) WITHOUT ROWID; CREATE INDEX chains_prompt ON chains (prompt_id);`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.ddl != "" {
+				db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db"))
+				require.NoError(t, err)
+				_, err = db.Exec(tc.ddl)
+				require.NoError(t, err)
+				require.NoError(t, db.Close())
+			}
+			s, err := openStore(dir, storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(t, err)
+			defer s.Close()
+			put := func(version, events int) {
+				t.Helper()
+				c := &correlate.Chain{ID: correlate.ChainID("s1", "p1"), SessionID: "s1", PromptID: "p1", Version: version, EventCount: events}
+				js, err := json.Marshal(c)
+				require.NoError(t, err)
+				ok, err := s.send(context.Background(), &chainWrite{c: c, json: js}, 0)
+				require.NoError(t, err)
+				require.True(t, ok)
+				writeRows(t, s, nil) // commits after the chain
+			}
+			stored := func() (version, events, jsonVersion int) {
+				t.Helper()
+				var js string
+				require.NoError(t, s.r.QueryRow(`SELECT version, event_count, json FROM chains WHERE prompt_id = 'p1' AND session_id = 's1'`).Scan(&version, &events, &js))
+				var c correlate.Chain
+				require.NoError(t, json.Unmarshal([]byte(js), &c))
+				return version, events, c.Version
+			}
+			check := func(version, events int) {
+				t.Helper()
+				v, e, jv := stored()
+				assert.Equal(t, []int{version, events, version}, []int{v, e, jv}, "version, events, JSON version")
+			}
+			put(1, 3)
+			check(1, 3)
+			put(1, 3) // the same chain rebuilt after a restart: a new version
+			check(2, 3)
+			put(1, 2) // an older, partial version arriving late: kept out
+			check(2, 3)
+			put(5, 4)
+			check(5, 4)
+			put(2, 6)
+			check(6, 6)
+			var n int
+			require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM chains`).Scan(&n))
+			assert.Equal(t, 1, n)
+			require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'chains_prompt'`).Scan(&n))
+			assert.Zero(t, n, "chains_key covers the old prompt index")
+		})
+	}
 }
