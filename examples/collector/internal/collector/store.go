@@ -386,14 +386,14 @@ func weight(item any) int {
 
 // txn holds the prepared statements of one transaction.
 type txn struct {
-	s                                                    *store
-	tx                                                   *sql.Tx
+	s                                          *store
+	tx                                         *sql.Tx
 	batch, open, chain, closeOpen, point, hasC *sql.Stmt
 	events                                     [insertChunk + 1]*sql.Stmt // bound on first use
-	now                                                  string
-	args                                                 []any
-	touched                                              map[chainKey]struct{} // open chains changed
-	touchedOrder                                         []chainKey
+	now                                        string
+	args                                       []any
+	touched                                    map[chainKey]struct{} // open chains changed
+	touchedOrder                               []chainKey
 }
 
 // touch records that the transaction changed k's entry in s.open.
