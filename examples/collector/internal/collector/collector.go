@@ -273,8 +273,11 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 	c.ackCount.Add(1)
 	c.lat.observe(time.Since(start))
 	// Committed: correlation can only be redone from here, never lose data.
-	reopened := map[chainKey]bool{}
+	var reopened map[chainKey]bool // usually none
 	for _, k := range res.reopen {
+		if reopened == nil {
+			reopened = map[chainKey]bool{}
+		}
 		reopened[k] = true
 	}
 	fresh := evs[:0:0]

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"encoding/base64"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"time"
@@ -48,9 +47,7 @@ func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
 		attributes: string(buf),
 	}
 	if !attrs.Has(telemetry.KeySequence) {
-		h := fnv.New64a()
-		_, _ = h.Write(buf)
-		row.seq, row.chash = -1, int64(h.Sum64()&math.MaxInt64)
+		row.seq, row.chash = -1, int64(fnv1a(fnvOffset, buf)&math.MaxInt64)
 	}
 	row.ckey = chainHash(row.session, row.prompt)
 	return row, buf
@@ -61,11 +58,23 @@ func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
 // together in it. Lookups also compare session_id and prompt_id, so a collision can never
 // mix chains up.
 func chainHash(session, prompt string) int64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(session))
-	_, _ = h.Write([]byte{0})
-	_, _ = h.Write([]byte(prompt))
-	return int64(h.Sum64())
+	h := fnv1a(fnvOffset, session)
+	h = (h ^ 0) * fnvPrime
+	return int64(fnv1a(h, prompt))
+}
+
+// FNV-1a, 64-bit (hash/fnv's New64a), on strings and byte slices without the allocations
+// that hashing through hash.Hash costs: the stored ckey and chash values are FNV-1a's.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnv1a[T string | []byte](h uint64, s T) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
 }
 
 // appendAttrsJSON writes attributes as one JSON object, key → value in wire order (a repeated

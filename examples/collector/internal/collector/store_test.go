@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -237,5 +238,20 @@ func TestStoreChainVersions(t *testing.T) {
 			require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'chains_prompt'`).Scan(&n))
 			assert.Zero(t, n, "chains_key covers the old prompt index")
 		})
+	}
+}
+
+// TestHashesAreFNV1a: ckey and chash are stored, so their values must stay hash/fnv's
+// FNV-1a whatever computes them.
+func TestHashesAreFNV1a(t *testing.T) {
+	for _, k := range []chainKey{{"", ""}, {"s1", "p1"}, {"ad0823ce-2503-46f9-825a-f7d6764ca89f", "79d0fb8f-1ee9-495f-afbf-495b966923d8"}, {"é\x00", "\xff"}} {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(k.session))
+		_, _ = h.Write([]byte{0})
+		_, _ = h.Write([]byte(k.prompt))
+		assert.Equal(t, int64(h.Sum64()), chainHash(k.session, k.prompt), "%q", k)
+		h.Reset()
+		_, _ = h.Write([]byte(k.session))
+		assert.Equal(t, h.Sum64(), fnv1a(fnvOffset, []byte(k.session)))
 	}
 }
