@@ -351,6 +351,50 @@ func jsonNames(t reflect.Type) []string {
 	return out
 }
 
+// TestAppendJSONTimes compares the UTC fast path (and the other zones) with MarshalJSON over
+// the edges of the RFC 3339 range, leap days and a sweep of pseudo-random instants.
+func TestAppendJSONTimes(t *testing.T) {
+	times := []time.Time{
+		{}, time.Unix(0, 0), time.Unix(-1, 0), time.Unix(-1, 999999999), time.Unix(0, 1),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(0, 2, 29, 12, 0, 0, 0, time.UTC), time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC), time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 23, 59, 59, 100000000, time.UTC), time.Date(2100, 3, 1, 0, 0, 0, 10, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(2400, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(-400, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(math.MaxInt64/2, 0), time.Unix(math.MinInt64/2, 0), time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64),
+	}
+	// A linear congruential sweep over years 0–9999 and beyond at every precision.
+	x := uint64(1)
+	for i := range 8000 {
+		x = x*6364136223846793005 + 1442695040888963407
+		sec := int64(x>>1)%(maxRFC3339-minRFC3339+2*86400*366) + minRFC3339 - 86400*366
+		ns := int(x>>20) % 1_000_000_000
+		switch i % 4 {
+		case 0:
+			ns = 0
+		case 1:
+			ns -= ns % 1_000_000
+		case 2:
+			ns -= ns % 1000
+		}
+		times = append(times, time.Unix(sec, int64(ns)))
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("", 0), time.FixedZone("", -3*3600-30*60), time.Local}
+	for i, at := range times {
+		for _, loc := range zones {
+			tt := at.In(loc)
+			if loc == time.UTC {
+				tt = at.UTC()
+			}
+			if !assertSameJSON(t, &Chain{StartedAt: tt, Tools: []ToolCall{{At: tt}}}, "time %d %v", i, tt) {
+				return
+			}
+		}
+	}
+}
+
 func TestAppendJSONString(t *testing.T) {
 	// Every byte, alone and inside runs that cross the eight-byte fast path.
 	for c := range 256 {
@@ -369,7 +413,10 @@ func FuzzChainAppendJSON(f *testing.F) {
 	f.Add("", "", "", int64(math.MaxInt64), int64(math.MinInt64), 1e21, int64(0), -19800, uint8(0), uint8(7))
 	f.Add("\xff\xfe", "\x00\x1f", `"\`, int64(3), int64(4), 1e-7, int64(-62135596800000000), 3600, uint8(9), uint8(200))
 	f.Fuzz(func(t *testing.T, s1, s2, s3 string, i1, i2 int64, fl float64, unixNano int64, offset int, reason, trigger uint8) {
-		at := time.Unix(0, unixNano).In(time.FixedZone(s3, offset%(26*3600)))
+		at := time.Unix(0, unixNano).UTC() // the usual case, and the encoder's fast path
+		if offset%4 != 0 {
+			at = at.In(time.FixedZone(s3, offset%(26*3600)))
+		}
 		b := i1%2 == 0
 		c := &Chain{
 			ID: s1, SessionID: s2, PromptID: s3, ParentPromptID: s2 + s1, Product: s3,
