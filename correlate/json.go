@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -14,8 +15,9 @@ import (
 // those of json.Marshal(c): the same fields in the same order, omitempty, null for a nil
 // list and [] for an empty one, times as [time.Time.MarshalJSON] writes them, floats and
 // strings as encoding/json writes them (HTML characters, U+2028 and U+2029 escaped, invalid
-// UTF-8 as \ufffd). It is written field by field, without reflection or allocation beyond
-// growing b.
+// UTF-8 as \ufffd). It is written field by field, without reflection. When b has too little
+// room, the JSON is built in pooled scratch and b grows once, to its size class (as
+// json.Marshal's result does).
 //
 // Where json.Marshal fails (a NaN or infinite cost, a time outside years 0–9999 or with a zone
 // offset of 24 hours or more, a Reason that [Reason.MarshalText] refuses) AppendJSON returns
@@ -24,30 +26,53 @@ func (c *Chain) AppendJSON(b []byte) ([]byte, error) {
 	if c == nil {
 		return append(b, "null"...), nil
 	}
-	n0 := len(b)
-	if need := c.jsonSizeHint(); cap(b)-len(b) < need {
-		nb := make([]byte, len(b), len(b)+need)
-		copy(nb, b)
-		b = nb
+	need := c.jsonSizeHint()
+	if cap(b)-len(b) >= need {
+		e := jsonEncoder{b: b}
+		e.chain(c)
+		if !e.failed {
+			return e.b, nil
+		}
+		return c.marshalFallback(b)
 	}
-	e := jsonEncoder{b: b}
+	sp := jsonScratch.Get().(*[]byte)
+	e := jsonEncoder{b: (*sp)[:0]}
+	if cap(e.b) < need {
+		e.b = make([]byte, 0, need)
+	}
 	e.chain(c)
 	if !e.failed {
-		return e.b, nil
+		b = append(b, e.b...)
 	}
-	// Rare: let encoding/json name the problem (and, should it accept what was refused here,
-	// its bytes are the answer).
-	js, err := json.Marshal(c)
-	if err != nil {
-		return b[:n0], err
+	if cap(e.b) <= maxJSONScratch {
+		*sp = e.b[:0]
+		jsonScratch.Put(sp)
 	}
-	return append(e.b[:n0], js...), nil
+	if e.failed {
+		return c.marshalFallback(b)
+	}
+	return b, nil
 }
 
+// marshalFallback is the rare path: encoding/json names the problem (and, should it accept
+// what AppendJSON refused, its bytes are the answer).
+func (c *Chain) marshalFallback(b []byte) ([]byte, error) {
+	js, err := json.Marshal(c)
+	if err != nil {
+		return b, err
+	}
+	return append(b, js...), nil
+}
+
+// jsonScratch holds AppendJSON's scratch buffers, up to maxJSONScratch bytes each.
+var jsonScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxJSONScratch = 1 << 16
+
 // jsonSizeHint estimates the length of c's JSON, a little over for the usual chain, so that
-// AppendJSON(nil) allocates once.
+// it is written without growing the buffer.
 func (c *Chain) jsonSizeHint() int {
-	n := 700 + len(c.ParentPromptID) + len(c.Product) +
+	n := 760 + len(c.ParentPromptID) + len(c.Product) +
 		len(c.User.AccountUUID) + len(c.User.AccountID) + len(c.User.Email) + len(c.User.UserID) + len(c.User.OrganizationID) +
 		len(c.APICalls)*420 + len(c.APIErrors)*260 + len(c.Tools)*380 + len(c.Subagents)*180 + len(c.Reasons)*20
 	if p := c.Prompt; p != nil {

@@ -29,9 +29,20 @@ func assertSameJSON(t testing.TB, c *Chain, msgAndArgs ...any) bool {
 	if !assert.NoError(t, err, msgAndArgs...) || !assert.Equal(t, string(want), string(got), msgAndArgs...) {
 		return false
 	}
+	// After a prefix, without room (pooled scratch, then one copy) and with room (in place).
 	prefix := []byte("prefix,")
 	got, err = c.AppendJSON(prefix[:len(prefix):len(prefix)])
-	return assert.NoError(t, err, msgAndArgs...) && assert.Equal(t, "prefix,"+string(want), string(got), msgAndArgs...)
+	if !assert.NoError(t, err, msgAndArgs...) || !assert.Equal(t, "prefix,"+string(want), string(got), msgAndArgs...) {
+		return false
+	}
+	hint := 0
+	if c != nil {
+		hint = c.jsonSizeHint()
+	}
+	room := len(prefix) + max(hint, len(want))
+	got, err = c.AppendJSON(append(make([]byte, 0, room), prefix...))
+	return assert.NoError(t, err, msgAndArgs...) && assert.Equal(t, "prefix,"+string(want), string(got), msgAndArgs...) &&
+		assert.Equal(t, room, cap(got), msgAndArgs...) // written in place
 }
 
 func TestAppendJSONCorpus(t *testing.T) {
@@ -171,6 +182,8 @@ func TestAppendJSONEdgeCases(t *testing.T) {
 		"year 0 and 9999":          {StartedAt: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), EndedAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
 		"zone 23:59":               {StartedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("", 23*3600+59*60))},
 		"zone with seconds":        {StartedAt: time.Date(1900, 1, 1, 0, 0, 0, 0, time.FixedZone("LMT", 3600+15*60+30))},
+		// Longer than the size hint and than the pooled scratch kept.
+		"long escapes": {Prompt: &Prompt{Text: strings.Repeat("<\x01\u2028", 30_000)}, Tools: []ToolCall{{Command: strings.Repeat("&", 70_000)}}},
 	}
 	for i, s := range awkward {
 		c := full()
@@ -214,10 +227,11 @@ func TestAppendJSONFailures(t *testing.T) {
 			mod(c)
 			_, wantErr := json.Marshal(c)
 			require.Error(t, wantErr)
-			b := []byte("keep")
-			got, err := c.AppendJSON(b)
-			assert.EqualError(t, err, wantErr.Error())
-			assert.Equal(t, "keep", string(got))
+			for _, b := range [][]byte{[]byte("keep"), append(make([]byte, 0, 1<<16), "keep"...)} {
+				got, err := c.AppendJSON(b)
+				assert.EqualError(t, err, wantErr.Error())
+				assert.Equal(t, "keep", string(got))
+			}
 		})
 	}
 }
