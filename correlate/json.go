@@ -17,11 +17,12 @@ import (
 // strings as encoding/json writes them (HTML characters, U+2028 and U+2029 escaped, invalid
 // UTF-8 as \ufffd). It is written field by field, without reflection. When b has too little
 // room, the JSON is built in pooled scratch and b grows once, to its size class (as
-// json.Marshal's result does).
+// json.Marshal's result does), so AppendJSON(nil) returns a slice of its own.
 //
 // Where json.Marshal fails (a NaN or infinite cost, a time outside years 0–9999 or with a zone
 // offset of 24 hours or more, a Reason that [Reason.MarshalText] refuses) AppendJSON returns
-// json.Marshal's error and b unchanged. A nil c appends null.
+// json.Marshal's error and b at its original length. A nil c appends null. Like json.Marshal,
+// it only reads c.
 func (c *Chain) AppendJSON(b []byte) ([]byte, error) {
 	if c == nil {
 		return append(b, "null"...), nil
