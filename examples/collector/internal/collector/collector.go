@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -325,9 +324,10 @@ func (c *Collector) enqueue(ctx context.Context, item any) error {
 
 // storeChain queues an emitted chain for the store. The chain's events are already stored and
 // its key is in open_chains until this write commits, so a chain lost here (shutdown, crash)
-// is rebuilt at the next start.
+// is rebuilt at the next start. The JSON (json.Marshal's bytes, by the chain's own encoder) is
+// a fresh slice: the store's goroutine owns it.
 func (c *Collector) storeChain(ctx context.Context, ch *correlate.Chain) error {
-	js, err := json.Marshal(ch)
+	js, err := ch.AppendJSON(nil)
 	if err != nil {
 		return err
 	}
