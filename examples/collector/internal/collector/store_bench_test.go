@@ -4,7 +4,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"runtime"
@@ -51,7 +50,7 @@ func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
 		all = append(all, evs...)
 	}
 	for _, ch := range correlate.Fold(all) {
-		js, err := json.Marshal(ch)
+		js, err := ch.AppendJSON(nil)
 		require.NoError(b, err)
 		w.chains = append(w.chains, &chainWrite{c: ch, json: js})
 	}
