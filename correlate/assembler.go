@@ -18,7 +18,8 @@ import (
 // back-pressure on the caller) and should honour ctx. An error is counted in
 // [Stats].ConsumerErrors and returned, wrapped in a [*ConsumerError], from the call that
 // emitted the chain; the assembler does not retry, so a consumer that needs durability must
-// keep the chain before returning nil. The chain must not be modified.
+// keep the chain before returning nil. The chain must not be modified. The consumer may keep
+// it after returning, unless the assembler was made with [WithChainReuse].
 type Consumer interface {
 	Chain(ctx context.Context, c *Chain) error
 }
@@ -807,7 +808,11 @@ func (a *Assembler) signalRoom() {
 func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 	var errs []error
 	for _, cl := range cs {
-		c := fold(cl.key.session, cl.key.prompt, cl.events, cl.facts)
+		var m *chainMem // WithChainReuse: the memory the chain is built in, taken back after
+		if a.cfg.reuseChains {
+			m = chainMemPool.Get().(*chainMem)
+		}
+		c := foldInto(m, cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
 		a.st.byTrigger[cl.trigger].Add(1)
@@ -821,6 +826,11 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 			a.st.consumerErrors.Add(1)
 			a.cfg.logger.Error("correlate: consumer failed", "chain_id", c.ID, "version", c.Version)
 			errs = append(errs, &ConsumerError{ChainID: c.ID, Version: c.Version, Err: err})
+		}
+		if m != nil {
+			// The consumer has returned and, by the option's promise, keeps nothing of c.
+			m.reset()
+			chainMemPool.Put(m)
 		}
 	}
 	return errs
