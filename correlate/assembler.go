@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -92,7 +93,11 @@ type shard struct {
 	sessions map[string]*liveSession
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
-	_        [48]byte
+	// due is a time (Unix ns) before which none of the shard's in-flight chains can close by
+	// time (see due), math.MaxInt64 for none: Sweep passes over the shard until then without
+	// locking it. Written under mu, only ever lowered by Add, set exactly by Sweep.
+	due atomic.Int64
+	_   [40]byte
 }
 
 // pendingChain is a chain of the shard's map: in flight, or closed (shut) and remembered for
@@ -211,6 +216,9 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	}
 	a := &Assembler{cfg: cfg, consumer: consumer, seed: maphash.MakeSeed(), space: make(chan struct{})}
 	a.shards = make([]shard, cfg.shards)
+	for i := range a.shards {
+		a.shards[i].due.Store(math.MaxInt64)
+	}
 	a.mask = uint64(cfg.shards - 1)
 	return a, nil
 }
@@ -453,13 +461,16 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p.sess.info.observe(ev, e.seq, e.ts)
 	p.note(&e, first)
 	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
-		// A later prompt ends the session's earlier prompts.
+		// A later prompt ends the session's earlier prompts (of the same shard: the session
+		// picks it).
 		for _, o := range p.sess.open {
 			if o != p && o.key.prompt != "" && o.promptTime() < e.ts {
 				o.hinted = true
+				s.lowerDue(a.due(o))
 			}
 		}
 	}
+	s.lowerDue(a.due(p))
 	switch {
 	case len(p.events) >= a.cfg.maxChainEvents:
 		out = append(out, s.take(a, p, TriggerMaxEvents))
@@ -692,6 +703,24 @@ func (s *shard) trimClosed(a *Assembler) {
 	}
 }
 
+// due returns the time (Unix ns) at which Sweep would close the in-flight chain p by time if
+// no event arrived before: its maximum age, idle timeout or, once terminal with nothing
+// pending, quiet period (what is pending changes only with an event).
+func (a *Assembler) due(p *pendingChain) int64 {
+	t := min(p.created+int64(a.cfg.maxAge), p.last+int64(a.cfg.idle))
+	if p.hinted && !p.pend.pending() {
+		t = min(t, p.last+int64(a.cfg.quiet))
+	}
+	return t
+}
+
+// lowerDue lowers the shard's due time to t if t is earlier; the caller holds s.mu.
+func (s *shard) lowerDue(t int64) {
+	if t < s.due.Load() {
+		s.due.Store(t)
+	}
+}
+
 func (s *shard) pushPending(p *pendingChain) {
 	p.prev = s.tail
 	if s.tail != nil {
@@ -845,7 +874,13 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
+		if now < s.due.Load() {
+			// Nothing of the shard is due. An Add that lowers due concurrently, for events
+			// it adds now, orders after this Sweep.
+			continue
+		}
 		s.mu.Lock()
+		due := int64(math.MaxInt64)
 		for p := s.head; p != nil; {
 			next := p.next
 			switch {
@@ -855,9 +890,12 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 				out = append(out, s.take(a, p, TriggerIdle))
 			case p.hinted && now-p.last >= quiet && !p.pend.pending():
 				out = append(out, s.take(a, p, TriggerTerminal))
+			default:
+				due = min(due, a.due(p))
 			}
 			p = next
 		}
+		s.due.Store(due)
 		s.mu.Unlock()
 		// Emit shard by shard (in the same order as all at once), reusing out.
 		errs = append(errs, a.emit(ctx, out)...)
