@@ -67,9 +67,13 @@ type Assembler struct {
 
 	inFlight  atomic.Int64
 	bytesHeld atomic.Int64
-	eventsIn  atomic.Int64
-	order     atomic.Uint64
-	st        counters
+	// due is at most the earliest of the shards' due times: Sweep returns at once before it.
+	// Add lowers it after lowering a shard's; a Sweep that passed over the shards sets it to
+	// the earliest it saw, unless it changed meanwhile.
+	due      atomic.Int64
+	eventsIn atomic.Int64
+	order    atomic.Uint64
+	st       counters
 
 	spaceMu sync.Mutex
 	space   chan struct{}
@@ -94,7 +98,7 @@ type shard struct {
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
 	// due is a time (Unix ns) before which none of the shard's in-flight chains can close by
-	// time (see due), math.MaxInt64 for none: Sweep passes over the shard until then without
+	// time (see dueAt), math.MaxInt64 for none: Sweep passes over the shard until then without
 	// locking it. Written under mu, only ever lowered by Add, set exactly by Sweep.
 	due atomic.Int64
 	_   [40]byte
@@ -196,9 +200,11 @@ func (l *closedList) remove(c *closedChain) {
 // folded with the same session facts as the rest.
 type liveSession struct {
 	info   sessionInfo
-	open   []*pendingChain
-	closed int // closed chains remembered
+	open   []*pendingChain // in openBuf while it fits: a session has a few chains open at once
+	closed int             // closed chains remembered
 	last   int64
+	// openBuf backs open at first; the 128-byte size class has room for it.
+	openBuf [4]*pendingChain
 }
 
 const linearDedupMax = 48
@@ -219,6 +225,7 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	for i := range a.shards {
 		a.shards[i].due.Store(math.MaxInt64)
 	}
+	a.due.Store(math.MaxInt64)
 	a.mask = uint64(cfg.shards - 1)
 	return a, nil
 }
@@ -410,6 +417,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		sess := s.sessions[k.session]
 		if sess == nil {
 			sess = &liveSession{}
+			sess.open = sess.openBuf[:0]
 			if s.sessions == nil {
 				s.sessions = map[string]*liveSession{}
 			}
@@ -466,11 +474,11 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		for _, o := range p.sess.open {
 			if o != p && o.key.prompt != "" && o.promptTime() < e.ts {
 				o.hinted = true
-				s.lowerDue(a.due(o))
+				s.lowerDue(a, a.dueAt(o))
 			}
 		}
 	}
-	s.lowerDue(a.due(p))
+	s.lowerDue(a, a.dueAt(p))
 	switch {
 	case len(p.events) >= a.cfg.maxChainEvents:
 		out = append(out, s.take(a, p, TriggerMaxEvents))
@@ -703,10 +711,10 @@ func (s *shard) trimClosed(a *Assembler) {
 	}
 }
 
-// due returns the time (Unix ns) at which Sweep would close the in-flight chain p by time if
+// dueAt returns the time (Unix ns) at which Sweep would close the in-flight chain p by time if
 // no event arrived before: its maximum age, idle timeout or, once terminal with nothing
 // pending, quiet period (what is pending changes only with an event).
-func (a *Assembler) due(p *pendingChain) int64 {
+func (a *Assembler) dueAt(p *pendingChain) int64 {
 	t := min(p.created+int64(a.cfg.maxAge), p.last+int64(a.cfg.idle))
 	if p.hinted && !p.pend.pending() {
 		t = min(t, p.last+int64(a.cfg.quiet))
@@ -714,10 +722,22 @@ func (a *Assembler) due(p *pendingChain) int64 {
 	return t
 }
 
-// lowerDue lowers the shard's due time to t if t is earlier; the caller holds s.mu.
-func (s *shard) lowerDue(t int64) {
+// lowerDue lowers the shard's due time to t if t is earlier, and then the assembler's; the
+// caller holds s.mu.
+func (s *shard) lowerDue(a *Assembler, t int64) {
 	if t < s.due.Load() {
 		s.due.Store(t)
+		lowerAtomic(&a.due, t)
+	}
+}
+
+// lowerAtomic lowers v to t if t is earlier.
+func lowerAtomic(v *atomic.Int64, t int64) {
+	for {
+		old := v.Load()
+		if t >= old || v.CompareAndSwap(old, t) {
+			return
+		}
 	}
 }
 
@@ -870,13 +890,19 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 func (a *Assembler) Sweep(ctx context.Context) error {
 	now := a.cfg.clock.Now().UnixNano()
 	quiet, idle, maxAge := int64(a.cfg.quiet), int64(a.cfg.idle), int64(a.cfg.maxAge)
+	due0 := a.due.Load()
+	if now < due0 {
+		return nil // nothing is due
+	}
+	earliest := int64(math.MaxInt64) // of the shards' due times, as the pass leaves them
 	var out []closing
 	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
-		if now < s.due.Load() {
-			// Nothing of the shard is due. An Add that lowers due concurrently, for events
-			// it adds now, orders after this Sweep.
+		if d := s.due.Load(); now < d {
+			// Nothing of the shard is due. An Add that lowers its due time concurrently, for
+			// events it adds now, orders after this Sweep.
+			earliest = min(earliest, d)
 			continue
 		}
 		s.mu.Lock()
@@ -891,17 +917,21 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 			case p.hinted && now-p.last >= quiet && !p.pend.pending():
 				out = append(out, s.take(a, p, TriggerTerminal))
 			default:
-				due = min(due, a.due(p))
+				due = min(due, a.dueAt(p))
 			}
 			p = next
 		}
 		s.due.Store(due)
+		earliest = min(earliest, due)
 		s.mu.Unlock()
 		// Emit shard by shard (in the same order as all at once), reusing out.
 		errs = append(errs, a.emit(ctx, out)...)
 		clear(out)
 		out = out[:0]
 	}
+	// An Add that lowered a shard's due time after the pass read it has lowered a.due since
+	// due0 was read: then a.due stays as it is, no later than any due time.
+	a.due.CompareAndSwap(due0, earliest)
 	return errors.Join(errs...)
 }
 

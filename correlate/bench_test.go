@@ -146,7 +146,7 @@ func BenchmarkAssemblerStream(b *testing.B) {
 		name := "sessions=1000"
 		var opts []Option
 		if reuse {
-			name += "/reuse"
+			name += ",reuse"
 			opts = append(opts, WithChainReuse())
 		}
 		b.Run(name, func(b *testing.B) {
