@@ -225,9 +225,10 @@ func WithLogger(l *slog.Logger) Option {
 // APIErrors, Tools (and their Success flags), MCPServers, Skills, Plugins, Subagents, Files
 // and Reasons slices. Copy what must outlive the call (encode the chain, copy a struct or a
 // slice out) before returning. Strings, Chain.Events and the events themselves are never
-// reused and stay valid. A consumer that writes chains to a wire format, a database or a
-// queue as it receives them can promise this; one that keeps the chains, hands them to
-// another goroutine, or collects them (as tests often do) must not use the option.
+// reused and stay valid. A consumer that encodes each chain (to a wire format, a file, a
+// database) before it returns can promise this; one that keeps the chains, passes them to
+// another goroutine or a channel, or collects them (as tests often do) must not use the
+// option.
 //
 // With it, an assembler allocates almost nothing per emitted chain (the id string only), so
 // it makes well under half the garbage of the default and the GC runs less often. Breaking
