@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,8 @@ import (
 // back-pressure on the caller) and should honour ctx. An error is counted in
 // [Stats].ConsumerErrors and returned, wrapped in a [*ConsumerError], from the call that
 // emitted the chain; the assembler does not retry, so a consumer that needs durability must
-// keep the chain before returning nil. The chain must not be modified.
+// keep the chain before returning nil. The chain must not be modified. The consumer may keep
+// it after returning, unless the assembler was made with [WithChainReuse].
 type Consumer interface {
 	Chain(ctx context.Context, c *Chain) error
 }
@@ -65,9 +67,13 @@ type Assembler struct {
 
 	inFlight  atomic.Int64
 	bytesHeld atomic.Int64
-	eventsIn  atomic.Int64
-	order     atomic.Uint64
-	st        counters
+	// due is at most the earliest of the shards' due times: Sweep returns at once before it.
+	// Add lowers it after lowering a shard's; a Sweep that passed over the shards sets it to
+	// the earliest it saw, unless it changed meanwhile.
+	due      atomic.Int64
+	eventsIn atomic.Int64
+	order    atomic.Uint64
+	st       counters
 
 	spaceMu sync.Mutex
 	space   chan struct{}
@@ -91,7 +97,11 @@ type shard struct {
 	sessions map[string]*liveSession
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
-	_        [48]byte
+	// due is a time (Unix ns) before which none of the shard's in-flight chains can close by
+	// time (see dueAt), math.MaxInt64 for none: Sweep passes over the shard until then without
+	// locking it. Written under mu, only ever lowered by Add, set exactly by Sweep.
+	due atomic.Int64
+	_   [40]byte
 }
 
 // pendingChain is a chain of the shard's map: in flight, or closed (shut) and remembered for
@@ -190,9 +200,11 @@ func (l *closedList) remove(c *closedChain) {
 // folded with the same session facts as the rest.
 type liveSession struct {
 	info   sessionInfo
-	open   []*pendingChain
-	closed int // closed chains remembered
+	open   []*pendingChain // in openBuf while it fits: a session has a few chains open at once
+	closed int             // closed chains remembered
 	last   int64
+	// openBuf backs open at first; the 128-byte size class has room for it.
+	openBuf [4]*pendingChain
 }
 
 const linearDedupMax = 48
@@ -210,6 +222,10 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 	}
 	a := &Assembler{cfg: cfg, consumer: consumer, seed: maphash.MakeSeed(), space: make(chan struct{})}
 	a.shards = make([]shard, cfg.shards)
+	for i := range a.shards {
+		a.shards[i].due.Store(math.MaxInt64)
+	}
+	a.due.Store(math.MaxInt64)
 	a.mask = uint64(cfg.shards - 1)
 	return a, nil
 }
@@ -401,6 +417,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		sess := s.sessions[k.session]
 		if sess == nil {
 			sess = &liveSession{}
+			sess.open = sess.openBuf[:0]
 			if s.sessions == nil {
 				s.sessions = map[string]*liveSession{}
 			}
@@ -452,13 +469,16 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p.sess.info.observe(ev, e.seq, e.ts)
 	p.note(&e, first)
 	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
-		// A later prompt ends the session's earlier prompts.
+		// A later prompt ends the session's earlier prompts (of the same shard: the session
+		// picks it).
 		for _, o := range p.sess.open {
 			if o != p && o.key.prompt != "" && o.promptTime() < e.ts {
 				o.hinted = true
+				s.lowerDue(a, a.dueAt(o))
 			}
 		}
 	}
+	s.lowerDue(a, a.dueAt(p))
 	switch {
 	case len(p.events) >= a.cfg.maxChainEvents:
 		out = append(out, s.take(a, p, TriggerMaxEvents))
@@ -691,6 +711,36 @@ func (s *shard) trimClosed(a *Assembler) {
 	}
 }
 
+// dueAt returns the time (Unix ns) at which Sweep would close the in-flight chain p by time if
+// no event arrived before: its maximum age, idle timeout or, once terminal with nothing
+// pending, quiet period (what is pending changes only with an event).
+func (a *Assembler) dueAt(p *pendingChain) int64 {
+	t := min(p.created+int64(a.cfg.maxAge), p.last+int64(a.cfg.idle))
+	if p.hinted && !p.pend.pending() {
+		t = min(t, p.last+int64(a.cfg.quiet))
+	}
+	return t
+}
+
+// lowerDue lowers the shard's due time to t if t is earlier, and then the assembler's; the
+// caller holds s.mu.
+func (s *shard) lowerDue(a *Assembler, t int64) {
+	if t < s.due.Load() {
+		s.due.Store(t)
+		lowerAtomic(&a.due, t)
+	}
+}
+
+// lowerAtomic lowers v to t if t is earlier.
+func lowerAtomic(v *atomic.Int64, t int64) {
+	for {
+		old := v.Load()
+		if t >= old || v.CompareAndSwap(old, t) {
+			return
+		}
+	}
+}
+
 func (s *shard) pushPending(p *pendingChain) {
 	p.prev = s.tail
 	if s.tail != nil {
@@ -807,7 +857,11 @@ func (a *Assembler) signalRoom() {
 func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 	var errs []error
 	for _, cl := range cs {
-		c := fold(cl.key.session, cl.key.prompt, cl.events, cl.facts)
+		var m *chainMem // WithChainReuse: the memory the chain is built in, taken back after
+		if a.cfg.reuseChains {
+			m = chainMemPool.Get().(*chainMem)
+		}
+		c := foldInto(m, cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
 		a.st.byTrigger[cl.trigger].Add(1)
@@ -822,6 +876,11 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 			a.cfg.logger.Error("correlate: consumer failed", "chain_id", c.ID, "version", c.Version)
 			errs = append(errs, &ConsumerError{ChainID: c.ID, Version: c.Version, Err: err})
 		}
+		if m != nil {
+			// The consumer has returned and, by the option's promise, keeps nothing of c.
+			m.reset()
+			chainMemPool.Put(m)
+		}
 	}
 	return errs
 }
@@ -831,11 +890,23 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 func (a *Assembler) Sweep(ctx context.Context) error {
 	now := a.cfg.clock.Now().UnixNano()
 	quiet, idle, maxAge := int64(a.cfg.quiet), int64(a.cfg.idle), int64(a.cfg.maxAge)
+	due0 := a.due.Load()
+	if now < due0 {
+		return nil // nothing is due
+	}
+	earliest := int64(math.MaxInt64) // of the shards' due times, as the pass leaves them
 	var out []closing
 	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
+		if d := s.due.Load(); now < d {
+			// Nothing of the shard is due. An Add that lowers its due time concurrently, for
+			// events it adds now, orders after this Sweep.
+			earliest = min(earliest, d)
+			continue
+		}
 		s.mu.Lock()
+		due := int64(math.MaxInt64)
 		for p := s.head; p != nil; {
 			next := p.next
 			switch {
@@ -845,15 +916,22 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 				out = append(out, s.take(a, p, TriggerIdle))
 			case p.hinted && now-p.last >= quiet && !p.pend.pending():
 				out = append(out, s.take(a, p, TriggerTerminal))
+			default:
+				due = min(due, a.dueAt(p))
 			}
 			p = next
 		}
+		s.due.Store(due)
+		earliest = min(earliest, due)
 		s.mu.Unlock()
 		// Emit shard by shard (in the same order as all at once), reusing out.
 		errs = append(errs, a.emit(ctx, out)...)
 		clear(out)
 		out = out[:0]
 	}
+	// An Add that lowered a shard's due time after the pass read it has lowered a.due since
+	// due0 was read: then a.due stays as it is, no later than any due time.
+	a.due.CompareAndSwap(due0, earliest)
 	return errors.Join(errs...)
 }
 

@@ -1,9 +1,11 @@
 package correlate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +76,102 @@ func BenchmarkAssembler(b *testing.B) {
 					_ = a.Sweep(ctx)
 					n += len(evs)
 				}
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+		})
+	}
+}
+
+// BenchmarkAssemblerReuse is BenchmarkAssembler at 1,000 sessions with [WithChainReuse]: the
+// consumer keeps nothing of a chain, so the assembler builds the next one in its memory.
+func BenchmarkAssemblerReuse(b *testing.B) {
+	evs, size := fleet(b, 1_000, 20)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(size)
+	start, cpu0 := time.Now(), cpuTime()
+	n := 0
+	for b.Loop() {
+		clk := newFakeClock()
+		a, _ := New(nopConsumer{}, WithClock(clk), WithChainReuse())
+		for i := 0; i < len(evs); i += 64 {
+			_ = a.Add(ctx, evs[i:min(i+64, len(evs))]...)
+		}
+		clk.Advance(time.Hour)
+		_ = a.Sweep(ctx)
+		n += len(evs)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+}
+
+// arrival is one export batch as a collector receives it: at the time of its latest event.
+type arrival struct {
+	at  int64 // Unix ns
+	evs []telemetry.Event
+}
+
+// arrivals returns the events of the fleet of fleet(b, n, batch) as a collector receives them
+// over time: each session's export batches in order (its own timestamps, chaos included),
+// each arriving when its latest event happened, all sessions merged by arrival time.
+func arrivals(b testing.TB, n, batch int) (out []arrival, events int, bytes int64) {
+	o := telemetrytest.Realistic(7)
+	o.Users, o.SessionsPerUser = n, 1
+	o.Chaos = telemetrytest.Chaos{DuplicateRate: 0.02, ReorderRate: 0.05, LateRate: 0.02}
+	for s := range telemetrytest.NewFleet(o).Sessions() {
+		var last int64 // a session's batches leave in order
+		for off := 0; off < len(s.Events); off += batch {
+			evs := s.Events[off:min(off+batch, len(s.Events))]
+			for _, e := range evs {
+				last = max(last, tsOf(e.EventRecord()))
+				bytes += int64(eventSize(e))
+			}
+			out = append(out, arrival{at: last, evs: evs})
+			events += len(evs)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y arrival) int { return cmp.Compare(x.at, y.at) })
+	return out, events, bytes
+}
+
+// BenchmarkAssemblerStream measures the whole pipeline as a collector runs it: the 1,000-session
+// fleet arrives batch by batch in time order, the clock follows the batches' times and Sweep
+// runs every (simulated) second, as Run does by default, so chains close a few seconds after
+// their last event while others are in flight, and are folded while their events are recent.
+// BenchmarkAssembler, by contrast, holds every chain until one sweep at the end. With reuse,
+// the assembler is made with [WithChainReuse].
+func BenchmarkAssemblerStream(b *testing.B) {
+	for _, reuse := range []bool{false, true} {
+		name := "sessions=1000"
+		var opts []Option
+		if reuse {
+			name += ",reuse"
+			opts = append(opts, WithChainReuse())
+		}
+		b.Run(name, func(b *testing.B) {
+			arr, events, size := arrivals(b, 1_000, 20)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetBytes(size)
+			start, cpu0 := time.Now(), cpuTime()
+			n := 0
+			for b.Loop() {
+				clk := &fakeClock{now: time.Unix(0, arr[0].at).UTC()}
+				a, _ := New(nopConsumer{}, append([]Option{WithClock(clk)}, opts...)...)
+				next := arr[0].at + int64(time.Second)
+				for _, ar := range arr {
+					for ar.at >= next { // the sweeps Run would have made before the batch arrived
+						clk.Advance(time.Duration(next - clk.Now().UnixNano()))
+						_ = a.Sweep(ctx)
+						next += int64(time.Second)
+					}
+					clk.Advance(time.Duration(ar.at - clk.Now().UnixNano()))
+					_ = a.Add(ctx, ar.evs...)
+				}
+				clk.Advance(time.Hour)
+				_ = a.Sweep(ctx)
+				n += events
 			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")

@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -131,4 +132,41 @@ func ExamplePartition() {
 	}
 	fmt.Println(correlate.PartitionKey(evs[0]) == evs[0].EventRecord().SessionID, same)
 	// Output: true true
+}
+
+// A consumer that encodes each chain before it returns keeps nothing of it, so it can let the
+// assembler build later chains in the same memory with WithChainReuse: almost no garbage per
+// chain. (A consumer that keeps chains, like the collector of a test, must not.)
+func ExampleWithChainReuse() {
+	ctx := context.Background()
+	clock := &manualClock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	var line []byte
+	encode := correlate.ConsumerFunc(func(_ context.Context, c *correlate.Chain) error {
+		var err error
+		// Everything the consumer needs is copied out (here encoded) before it returns.
+		var tools []string
+		for _, t := range c.Tools {
+			tools = append(tools, t.Name+":"+t.Decision)
+		}
+		line, err = json.Marshal(struct {
+			Preamble bool     `json:"preamble"`
+			Calls    int      `json:"api_calls"`
+			Tools    []string `json:"tools"`
+		}{c.IsPreamble(), len(c.APICalls), tools})
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(line))
+		return nil
+	})
+	a, err := correlate.New(encode, correlate.WithClock(clock), correlate.WithChainReuse())
+	if err != nil {
+		panic(err)
+	}
+	_ = a.Add(ctx, scenario("deny")...)
+	clock.Advance(time.Hour)
+	_ = a.Sweep(ctx)
+	// Output:
+	// {"preamble":true,"api_calls":0,"tools":null}
+	// {"preamble":false,"api_calls":3,"tools":["Bash:reject","Bash:accept"]}
 }

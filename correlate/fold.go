@@ -374,6 +374,16 @@ func (s *sessionInfo) facts(prompt string, evs []telemetry.Event, seqs seqRange,
 // fold builds the chain for (session, prompt) from its events, sorted and de-duplicated. The
 // chain keeps evs as its Events: the caller must not modify them afterwards.
 func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain {
+	return foldInto(nil, session, prompt, evs, sf)
+}
+
+// foldInto is fold building the chain in m's memory (see chainMem), which it records there
+// for reuse; with m nil it allocates everything, as fold.
+func foldInto(m *chainMem, session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain {
+	var local chainMem // fold without reuse: every buffer below is nil, so allocated
+	if m == nil {
+		m = &local
+	}
 	// Size every list up front: one allocation each.
 	var nAPI, nErr, nDecision, nResult, nFile int
 	for _, ev := range evs {
@@ -394,19 +404,24 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	// A decision and its result make one call: size for the usual case, append grows the rest.
 	nTool := max(nDecision, nResult)
 	// The chain, its prompt, response, reasons and success flags in one allocation.
-	blk := new(chainBlock)
+	blk := m.blk
+	if blk == nil {
+		blk = new(chainBlock)
+		m.blk = blk
+	}
 	c := &blk.c
 	// The name sets and subagents grow in scratch and are copied out once, at their size.
 	sc := scratchPool.Get().(*foldScratch)
-	// The block is new and zero: set the fields one by one rather than copying a whole Chain.
+	// The block is new or reset, so zero: set the fields one by one rather than copying a
+	// whole Chain.
 	c.ID, c.SessionID, c.PromptID = ChainID(session, prompt), session, prompt
-	c.APICalls, c.APIErrors, c.Tools = make([]APICall, 0, nAPI), make([]APIError, 0, nErr), make([]ToolCall, 0, nTool)
+	c.APICalls, c.APIErrors, c.Tools = reuse(m.api, nAPI), reuse(m.errs, nErr), reuse(m.tools, nTool)
 	c.MCPServers, c.Skills, c.Plugins = sc.mcp[:0], sc.skills[:0], sc.plugins[:0]
-	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], make([]FileTouch, 0, nFile), blk.reasons[:0]
+	c.Subagents, c.Files, c.Reasons = sc.subagents[:0], reuse(m.files, nFile), blk.reasons[:0]
 	c.EventCount, c.Events = len(evs), evs
 	okBuf := blk.ok[:0] // backing store for ToolCall.Success
 	if nResult > len(blk.ok) {
-		okBuf = make([]bool, 0, nResult)
+		okBuf = reuse(m.ok, nResult)
 	}
 	// Per tool call, beside c.Tools: its id (a compact slice to search) and the
 	// tool_parameters already read into it.
@@ -564,7 +579,11 @@ func fold(session, prompt string, evs []telemetry.Event, sf sessionFacts) *Chain
 	if !c.StartedAt.IsZero() {
 		c.Totals.DurationMS = c.EndedAt.Sub(c.StartedAt).Milliseconds()
 	}
-	sc.release(c, aux)
+	sc.release(c, aux, m)
+	m.api, m.errs, m.tools, m.files = c.APICalls, c.APIErrors, c.Tools, c.Files
+	if nResult > len(blk.ok) {
+		m.ok = okBuf
+	}
 
 	if prompt != "" {
 		if c.Prompt == nil {
@@ -607,6 +626,62 @@ type chainBlock struct {
 	reasons  [numReasons]Reason
 	ok       [16]bool
 }
+
+// chainMem is the memory of a chain built by foldInto: its block and the backing arrays of
+// its lists, each at its full capacity. An assembler with [WithChainReuse] takes it back once
+// the consumer has returned and builds a later chain in it (reset, then foldInto).
+type chainMem struct {
+	blk   *chainBlock
+	api   []APICall
+	errs  []APIError
+	tools []ToolCall
+	files []FileTouch
+	names []string
+	subs  []Subagent
+	ok    []bool
+}
+
+// maxReused is the longest list a chainMem keeps for reuse: a rare huge chain's lists are
+// left to the GC rather than held in the pool.
+const maxReused = 1024
+
+// reuse returns buf emptied when it can hold n elements (its elements are zero: see reset),
+// else a new slice of capacity n. It never returns nil, so an empty list stays [] in JSON.
+func reuse[T any](buf []T, n int) []T {
+	if buf != nil && cap(buf) >= n {
+		return buf[:0]
+	}
+	return make([]T, 0, n)
+}
+
+// clearList zeroes the used part of *s (the rest is still zero) and empties it, or drops it
+// when it is too large to keep.
+func clearList[T any](s *[]T) {
+	if cap(*s) > maxReused {
+		*s = nil
+		return
+	}
+	clear(*s)
+	*s = (*s)[:0]
+}
+
+// reset zeroes the chain built in m and its lists, so that foldInto can build another in it
+// (the fold's lists rely on zero elements past their length, see grow), and so that the pool
+// holds no references to events.
+func (m *chainMem) reset() {
+	if m.blk != nil {
+		*m.blk = chainBlock{}
+	}
+	clearList(&m.api)
+	clearList(&m.errs)
+	clearList(&m.tools)
+	clearList(&m.files)
+	clearList(&m.names)
+	clearList(&m.subs)
+	clearList(&m.ok)
+}
+
+var chainMemPool = sync.Pool{New: func() any { return new(chainMem) }}
 
 // withTrigger records how the chain closed and adds the reasons a trigger implies.
 func (c *Chain) withTrigger(t Trigger, version int, partial bool) {
@@ -684,17 +759,20 @@ type foldScratch struct {
 var scratchPool = sync.Pool{New: func() any { return new(foldScratch) }}
 
 // release copies c's name sets (one allocation for the three) and subagents out of the
-// scratch, then returns the scratch, cleared, to the pool.
-func (sc *foldScratch) release(c *Chain, aux []toolAux) {
+// scratch, into m's buffers when they are large enough (recording them there), then returns
+// the scratch, cleared, to the pool.
+func (sc *foldScratch) release(c *Chain, aux []toolAux, m *chainMem) {
 	mcp, skills, plugins, subs := c.MCPServers, c.Skills, c.Plugins, c.Subagents
-	names := make([]string, 0, len(mcp)+len(skills)+len(plugins))
+	names := reuse(m.names, len(mcp)+len(skills)+len(plugins))
 	carve := func(set []string) []string {
 		i := len(names)
 		names = append(names, set...)
 		return names[i:len(names):len(names)]
 	}
 	c.MCPServers, c.Skills, c.Plugins = carve(mcp), carve(skills), carve(plugins)
-	c.Subagents = append(make([]Subagent, 0, len(subs)), subs...)
+	m.names = names
+	c.Subagents = append(reuse(m.subs, len(subs)), subs...)
+	m.subs = c.Subagents
 	clear(mcp)
 	clear(skills)
 	clear(plugins)
