@@ -91,7 +91,9 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	c.runCtx, c.runCancel = context.WithCancel(context.Background())
 	// 256 MiB of buffered events bounds memory on a small machine; past it the oldest open
 	// chain is emitted early and amended by its later events.
-	opts := []correlate.Option{correlate.WithLogger(cfg.Logger), correlate.WithMaxBytes(256 << 20)}
+	// storeChain encodes each chain and copies its columns out before it returns, so the
+	// assembler may build the next chains in the same memory.
+	opts := []correlate.Option{correlate.WithLogger(cfg.Logger), correlate.WithMaxBytes(256 << 20), correlate.WithChainReuse()}
 	if cfg.QuietPeriod > 0 {
 		opts = append(opts, correlate.WithQuietPeriod(cfg.QuietPeriod))
 	}
@@ -324,14 +326,15 @@ func (c *Collector) enqueue(ctx context.Context, item any) error {
 
 // storeChain queues an emitted chain for the store. The chain's events are already stored and
 // its key is in open_chains until this write commits, so a chain lost here (shutdown, crash)
-// is rebuilt at the next start. The JSON (json.Marshal's bytes, by the chain's own encoder) is
-// a fresh slice: the store's goroutine owns it.
+// is rebuilt at the next start. The write holds the JSON (json.Marshal's bytes, by the chain's
+// own encoder, in a fresh slice) and copies of the columns, nothing of ch, which the assembler
+// reuses once this returns (correlate.WithChainReuse).
 func (c *Collector) storeChain(ctx context.Context, ch *correlate.Chain) error {
 	js, err := ch.AppendJSON(nil)
 	if err != nil {
 		return err
 	}
-	_, err = c.store.send(ctx, &chainWrite{c: ch, json: js}, 0)
+	_, err = c.store.send(ctx, newChainWrite(ch, js), 0)
 	return err
 }
 

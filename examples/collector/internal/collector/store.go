@@ -52,10 +52,32 @@ type metricsWrite struct {
 	done chan error
 }
 
-// chainWrite is an emitted chain and its JSON, marshalled by the emitting goroutine.
+// chainWrite is an emitted chain as the chains table stores it: its columns, copied out of
+// the chain, and its JSON, encoded by the emitting goroutine. It keeps nothing of the chain
+// itself, whose memory the assembler reuses (correlate.WithChainReuse) once storeChain returns.
 type chainWrite struct {
-	c    *correlate.Chain
-	json []byte
+	id, session, prompt, parent   string
+	accountUUID, accountID, email string
+	product, startedAt, endedAt   string
+	complete                      bool
+	version, events               int
+	cost                          float64
+	inputTokens, outputTokens     int64
+	apiRequests, apiErrors        int
+	toolCalls, rejected           int
+	json                          []byte
+}
+
+func newChainWrite(c *correlate.Chain, js []byte) *chainWrite {
+	t := &c.Totals
+	return &chainWrite{
+		id: c.ID, session: c.SessionID, prompt: c.PromptID, parent: c.ParentPromptID,
+		accountUUID: c.User.AccountUUID, accountID: c.User.AccountID, email: c.User.Email,
+		product: c.Product, startedAt: fmtTime(c.StartedAt), endedAt: fmtTime(c.EndedAt),
+		complete: c.Complete, version: c.Version, events: c.EventCount, cost: t.CostUSD,
+		inputTokens: t.InputTokens, outputTokens: t.OutputTokens, apiRequests: t.APIRequests,
+		apiErrors: t.APIErrors, toolCalls: t.ToolCalls, rejected: t.Rejected, json: js,
+	}
 }
 
 // store is the SQLite store: one writer connection fed by one goroutine that commits whatever
@@ -558,7 +580,7 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 			}
 			stored, dups = stored+n, dups+d
 		case *chainWrite:
-			if e := t.chainUpsert(it.c, it.json); e != nil {
+			if e := t.chainUpsert(it); e != nil {
 				return e
 			}
 			chains++
@@ -695,14 +717,13 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 	return stored, dups, nil
 }
 
-func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
+func (t *txn) chainUpsert(c *chainWrite) error {
 	if t.chain == nil {
 		t.chain = t.tx.Stmt(t.s.stmts.chain)
 	}
-	tt := &c.Totals
-	if _, err := t.chain.Exec(c.ID, c.SessionID, c.PromptID, c.ParentPromptID, c.User.AccountUUID, c.User.AccountID, c.User.Email, c.Product,
-		fmtTime(c.StartedAt), fmtTime(c.EndedAt), c.Complete, c.Version, c.EventCount, tt.CostUSD, tt.InputTokens, tt.OutputTokens,
-		tt.APIRequests, tt.APIErrors, tt.ToolCalls, tt.Rejected, string(js), t.now); err != nil {
+	if _, err := t.chain.Exec(c.id, c.session, c.prompt, c.parent, c.accountUUID, c.accountID, c.email, c.product,
+		c.startedAt, c.endedAt, c.complete, c.version, c.events, c.cost, c.inputTokens, c.outputTokens,
+		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, string(c.json), t.now); err != nil {
 		return err
 	}
 	t.shut(c)
@@ -711,9 +732,9 @@ func (t *txn) chainUpsert(c *correlate.Chain, js []byte) error {
 
 // shut takes a stored chain out of the open chains, unless events came for it after the
 // version stored (the assembler holds them and will emit another).
-func (t *txn) shut(c *correlate.Chain) {
-	k := chainKey{c.SessionID, c.PromptID}
-	if n, ok := t.s.open[k]; ok && n <= int64(c.EventCount) {
+func (t *txn) shut(c *chainWrite) {
+	k := chainKey{c.session, c.prompt}
+	if n, ok := t.s.open[k]; ok && n <= int64(c.events) {
 		delete(t.s.open, k)
 		t.touch(k)
 	}

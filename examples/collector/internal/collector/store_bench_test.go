@@ -52,7 +52,7 @@ func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
 	for _, ch := range correlate.Fold(all) {
 		js, err := ch.AppendJSON(nil)
 		require.NoError(b, err)
-		w.chains = append(w.chains, &chainWrite{c: ch, json: js})
+		w.chains = append(w.chains, newChainWrite(ch, js))
 	}
 	return w
 }

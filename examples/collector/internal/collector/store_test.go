@@ -134,7 +134,7 @@ func TestStoreOpenChains(t *testing.T) {
 	chain := func(s *store, session, prompt string, events int) {
 		t.Helper()
 		c := &correlate.Chain{ID: correlate.ChainID(session, prompt), SessionID: session, PromptID: prompt, Version: 1, EventCount: events}
-		ok, err := s.send(context.Background(), &chainWrite{c: c, json: []byte(`{"version":1,}`)}, 0)
+		ok, err := s.send(context.Background(), newChainWrite(c, []byte(`{"version":1}`)), 0)
 		require.NoError(t, err)
 		require.True(t, ok)
 		writeRows(t, s, nil) // a request commits after the chains queued before it
@@ -204,7 +204,7 @@ func TestStoreChainVersions(t *testing.T) {
 				c := &correlate.Chain{ID: correlate.ChainID("s1", "p1"), SessionID: "s1", PromptID: "p1", Version: version, EventCount: events}
 				js, err := json.Marshal(c)
 				require.NoError(t, err)
-				ok, err := s.send(context.Background(), &chainWrite{c: c, json: js}, 0)
+				ok, err := s.send(context.Background(), newChainWrite(c, js), 0)
 				require.NoError(t, err)
 				require.True(t, ok)
 				writeRows(t, s, nil) // commits after the chain
