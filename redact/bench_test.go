@@ -7,6 +7,7 @@ import (
 
 	"github.com/coworkgov/cowork/internal/corpus"
 	"github.com/coworkgov/cowork/telemetry"
+	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
 
 // benchBatches decodes n copies of every log file of the corpus, outside the timed loop.
@@ -109,6 +110,81 @@ func BenchmarkValue(b *testing.B) {
 			for b.Loop() {
 				e.Value(telemetry.KeyPrompt, v)
 			}
+		})
+	}
+}
+
+// fleetPayloads encodes the batches of a simulated fleet the size of examples/loadgen's
+// default (50 users, 4 sessions each, 10 prompts a session, 200 events a request) as the
+// protobuf requests the collector receives.
+func fleetPayloads(b *testing.B) ([][]byte, int) {
+	b.Helper()
+	o := telemetrytest.Realistic(1)
+	o.Users, o.SessionsPerUser, o.PromptsPerSession, o.BatchSize = 50, 4, 10, 200
+	var out [][]byte
+	events := 0
+	for l := range telemetrytest.NewFleet(o).Batches() {
+		p, err := telemetry.EncodeLogsProto(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, p)
+		events += l.Len()
+	}
+	return out, events
+}
+
+// BenchmarkFleet redacts the simulated fleet's requests the way examples/collector does: one
+// long-lived engine (Strict or Balanced, keyed, default cache), each request decoded outside
+// the timer and redacted with Logs. One operation is one request of about 200 events. It
+// reports events/s of wall time and ns of process CPU time per event (cpu-ns/event, which
+// includes the garbage collector's work and holds better on a shared machine).
+func BenchmarkFleet(b *testing.B) {
+	payloads, _ := fleetPayloads(b)
+	for _, p := range []Policy{Strict, Balanced} {
+		b.Run("policy="+p.Name, func(b *testing.B) {
+			e, err := New(p, WithKey("k1", testKey))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const pool = 16
+			batches := make([]*telemetry.Logs, 0, pool)
+			next := 0
+			refill := func() {
+				batches = batches[:0]
+				for range pool {
+					l, err := telemetry.DecodeLogsProto(payloads[next%len(payloads)])
+					if err != nil {
+						b.Fatal(err)
+					}
+					batches = append(batches, l)
+					next++
+				}
+			}
+			refill()
+			b.ReportAllocs()
+			i, events := 0, 0
+			var busy, cpu time.Duration
+			for b.Loop() {
+				if i == pool {
+					b.StopTimer()
+					refill()
+					i = 0
+					b.StartTimer()
+				}
+				l := batches[i]
+				st, c0 := time.Now(), processCPU()
+				e.Logs(l)
+				busy += time.Since(st)
+				cpu += processCPU() - c0
+				events += l.Len()
+				i++
+			}
+			b.ReportMetric(float64(events)/busy.Seconds(), "events/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
+			}
+			b.ReportMetric(float64(busy.Nanoseconds())/float64(events), "ns/event")
 		})
 	}
 }
