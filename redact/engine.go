@@ -5,10 +5,10 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -30,6 +30,7 @@ type Engine struct {
 
 	rootsMu sync.Mutex
 	roots   atomic.Pointer[map[rootKey]*plan]
+	planIDs atomic.Uint64
 }
 
 type compiledRule struct {
@@ -193,22 +194,67 @@ var _ slog.LogValuer = (*Engine)(nil)
 // plan is the cached decision for one (scope, event, path).
 type plan struct {
 	e        *Engine
+	id       uint64 // unique within the engine; mixed into memo hashes
 	scope    Scope
 	event    string
 	path     string
+	key      string // the last path segment
 	root     bool
 	protect  bool
 	whole    int16 // index of the first matching whole-value rule, or -1
 	scan     bool  // run detectors over strings
 	json     bool  // a declared JSON-valued path
+	memo     bool  // strings here are remembered in the engine's memo
 	keyCls   int8  // keyClass of the last path segment: the value itself may be a secret
 	header   bool  // the last path segment is a credential header name (Authorization, Cookie, …)
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
+	layout   atomic.Pointer[layout] // roots only: the plans of a recent event's keys, in order
 }
 
 const maxChildren = 512
+
+// layout is the plans of one event's attribute keys, in the event's order. Events of one
+// name mostly carry the same keys in the same order, some optional ones missing, so find
+// compares the key with the next few positions instead of hashing it; a key it does not find
+// goes through plan.child. A layout is immutable; a root replaces its layout when an event
+// misses too often.
+type layout struct {
+	keys  []string
+	plans []*plan
+}
+
+// layoutMax is the most keys a layout holds; events with more use plan.child for all keys.
+const layoutMax = 64
+
+// layoutAhead is how many positions past the expected one find tries: optional attributes
+// an event leaves out.
+const layoutAhead = 4
+
+// find returns the plan of key at or just after position *j, advancing *j past it, or nil.
+func (l *layout) find(key string, j *int) *plan {
+	if l == nil {
+		return nil
+	}
+	end := min(*j+layoutAhead, len(l.keys))
+	for t := *j; t < end; t++ {
+		if l.keys[t] == key {
+			*j = t + 1
+			return l.plans[t]
+		}
+	}
+	return nil
+}
+
+// setLayout makes plans (the children of p for one event's keys, in order) p's layout.
+func (p *plan) setLayout(plans []*plan) {
+	l := &layout{keys: make([]string, len(plans)), plans: slices.Clone(plans)}
+	for i, c := range plans {
+		l.keys[i] = c.key
+	}
+	p.layout.Store(l)
+}
 
 func (e *Engine) root(scope Scope, event string) *plan {
 	k := rootKey{scope, event}
@@ -221,7 +267,9 @@ func (e *Engine) root(scope Scope, event string) *plan {
 	if p := old[k]; p != nil {
 		return p
 	}
-	p := &plan{e: e, scope: scope, event: event, root: true, whole: -1}
+	event = strings.Clone(event) // it may be a slice of a whole request
+	k.event = event
+	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, root: true, whole: -1}
 	if len(old) < maxChildren {
 		m := make(map[rootKey]*plan, len(old)+1)
 		for kk, v := range old {
@@ -240,6 +288,8 @@ func (p *plan) child(key string) *plan {
 			return c
 		}
 	}
+	// The key may be a slice of a whole request: the plan keeps a copy.
+	key = strings.Clone(key)
 	path := key
 	if !p.root {
 		path = p.path + "." + key
@@ -266,7 +316,7 @@ func (p *plan) child(key string) *plan {
 }
 
 func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *plan {
-	p := &plan{e: e, scope: scope, event: event, path: path, protect: protect, whole: -1}
+	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, path: path, key: key, protect: protect, whole: -1}
 	for i := range p.det {
 		p.det[i] = -1
 	}
@@ -298,6 +348,14 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 	}
 	p.scan = len(e.scanner.impls) > 0 && !e.skip.match(path)
 	p.json = e.jsonKeys.match(path)
+	if e.memo != nil {
+		if p.whole >= 0 {
+			a := e.rules[p.whole].Action
+			p.memo = a != ActionKeep && a != ActionDrop
+		} else {
+			p.memo = p.scan || p.json
+		}
+	}
 	if p.scan {
 		p.keyCls = int8(keyClass(key))
 		var kb [32]byte
@@ -468,7 +526,17 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	if p.protect {
 		return s, same
 	}
-	if len(s) > w.e.maxValue || !utf8.ValidString(s) {
+	if len(s) > w.e.maxValue {
+		return "", failed
+	}
+	// A remembered result comes first: only valid UTF-8 is remembered, so a hit needs no
+	// second check.
+	if p.memo {
+		if mv := w.e.memo.get(p, s); mv != nil && (mv.depth < 0 || int(mv.depth) == w.depth) {
+			return w.replay(mv, s)
+		}
+	}
+	if !validUTF8(s) {
 		return "", failed
 	}
 	if p.whole >= 0 {
@@ -480,11 +548,8 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			w.count(p.whole)
 			return "", removed
 		}
-		if mv, ok := w.e.memo.get(p, s); ok {
-			return w.replay(mv, s)
-		}
 		out := w.wholeText(r, s)
-		mv := memoVal{out: out}
+		mv := memoVal{out: out, depth: -1}
 		if out != s {
 			mv.oc = changed
 			mv.rules[0] = memoCount{p.whole, 1}
@@ -497,17 +562,7 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	if w.depth < 4 && (p.json || (len(s) >= 2 && (s[0] == '{' || s[0] == '[') && looksJSON(s))) {
 		jv, err := parseJSON(s)
 		if err == nil {
-			w.depth++
-			ch := w.jnode(p, &jv)
-			w.depth--
-			if !ch {
-				return s, same
-			}
-			if jv.drop {
-				return "", removed
-			}
-			w.buf = appendJSON(w.buf[:0], &jv)
-			return string(w.buf), changed
+			return w.jsonText(p, s, &jv)
 		}
 		if p.json && strings.TrimSpace(s) != "" {
 			return "", failed
@@ -516,13 +571,59 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	if !p.scan {
 		return s, same
 	}
-	if mv, ok := w.e.memo.get(p, s); ok {
-		return w.replay(mv, s)
-	}
 	return w.scanText(p, s)
 }
 
-func (w *walker) replay(mv memoVal, s string) (string, outcome) {
+// jsonText redacts the parsed JSON document jv (the text s) at p. Its result depends on the
+// depth it is reached at (documents nested more than four deep are scanned as text), so it
+// is remembered with that depth.
+func (w *walker) jsonText(p *plan, s string, jv *jvalue) (string, outcome) {
+	remember := p.memo && w.e.memo != nil && len(s) <= memoMaxLen
+	var before [memoRulesMax]int32
+	dets := w.dets
+	if remember {
+		remember = len(w.counts) <= memoRulesMax
+		copy(before[:], w.counts)
+	}
+	w.depth++
+	ch := w.jnode(p, jv)
+	w.depth--
+	out, oc := s, same
+	if ch {
+		if jv.drop {
+			out, oc = "", removed
+		} else {
+			w.buf = appendJSON(w.buf[:0], jv)
+			out, oc = string(w.buf), changed
+		}
+	}
+	if remember {
+		mv := memoVal{out: out, oc: oc, depth: int8(w.depth)}
+		if d := w.dets - dets; d < 65536 {
+			mv.dets = uint16(d)
+		} else {
+			remember = false
+		}
+		for i, c := range w.counts {
+			d := c - before[i]
+			if d == 0 {
+				continue
+			}
+			if int(mv.nrules) == len(mv.rules) || d > 32767 {
+				remember = false
+				break
+			}
+			mv.rules[mv.nrules] = memoCount{int16(i), int16(d)}
+			mv.nrules++
+		}
+		if remember {
+			w.e.memo.put(p, s, mv)
+		}
+	}
+	return out, oc
+}
+
+func (w *walker) replay(mv *memoVal, s string) (string, outcome) {
 	for i := 0; i < int(mv.nrules); i++ {
 		w.counts[mvIndex(mv.rules[i].rule, len(w.counts))] += int32(mv.rules[i].n)
 	}
@@ -559,8 +660,10 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 		}
 		out, oc = next, oc2
 	}
-	mv.out, mv.oc = out, oc
-	if memoOK {
+	mv.out, mv.oc, mv.depth = out, oc, -1
+	// Below four levels of JSON a JSON-looking text is scanned instead of parsed; such a
+	// result would be wrong at a shallower depth, so it is not remembered.
+	if memoOK && w.depth < 4 {
 		w.e.memo.put(p, s, mv)
 	}
 	if oc == same {
@@ -935,21 +1038,23 @@ func (w *walker) setJString(n *jvalue, out string, oc outcome) bool {
 	return true
 }
 
-// memo remembers the redaction of short strings per plan.
+// memo remembers the redaction of short strings per plan. It is a two-way set-associative
+// table of immutable entries behind atomic pointers: a lookup is one hash, two loads and a
+// compare, with no lock and no allocation; a store publishes a new entry over the older of
+// the set's two (or an empty one). Which entry is evicted only changes what is recomputed,
+// never a result: an entry holds exactly what the uncached path computes for (plan, string).
 type memo struct {
-	seed   maphash.Seed
-	limit  int
-	shards [16]memoShard
+	seed  maphash.Seed
+	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	slots []atomic.Pointer[memoEntry]
 }
 
-type memoShard struct {
-	mu sync.Mutex
-	m  map[memoKey]memoVal
-}
-
-type memoKey struct {
+// memoEntry is one remembered result; it is never changed after it is published.
+type memoEntry struct {
+	h uint64
 	p *plan
-	s string
+	s string // a copy: the original may be a slice of a whole request
+	v memoVal
 }
 
 type memoCount struct {
@@ -958,43 +1063,68 @@ type memoCount struct {
 }
 
 type memoVal struct {
-	out    string
+	out    string // the result when oc != same
 	oc     outcome
 	nrules uint8
+	depth  int8 // the walker depth a JSON document's result holds at; -1: any depth
 	dets   uint16
 	rules  [3]memoCount
 }
 
+// memoRulesMax is the most rules (count slots) for which jsonText can remember a document's
+// per-rule counts: it snapshots them on the stack.
+const memoRulesMax = 32
+
 const memoMaxLen = 256
 
+// newMemo returns a memo of at most n entries (n rounded down to a power of two, at least 2).
 func newMemo(n int) *memo {
-	m := &memo{seed: maphash.MakeSeed(), limit: max(n/16, 1)}
-	for i := range m.shards {
-		m.shards[i].m = map[memoKey]memoVal{}
+	size := 2
+	for size*2 <= n {
+		size *= 2
 	}
-	return m
+	return &memo{seed: maphash.MakeSeed(), mask: uint64(size - 1), slots: make([]atomic.Pointer[memoEntry], size)}
 }
 
-func (m *memo) get(p *plan, s string) (memoVal, bool) {
+func (m *memo) hash(p *plan, s string) uint64 {
+	return maphash.String(m.seed, s) ^ p.id*0x9e3779b97f4a7c15
+}
+
+// get returns the remembered result of s at p, or nil.
+func (m *memo) get(p *plan, s string) *memoVal {
 	if m == nil || len(s) > memoMaxLen {
-		return memoVal{}, false
+		return nil
 	}
-	sh := &m.shards[maphash.String(m.seed, s)&15]
-	sh.mu.Lock()
-	v, ok := sh.m[memoKey{p, s}]
-	sh.mu.Unlock()
-	return v, ok
+	h := m.hash(p, s)
+	i := h & m.mask &^ 1
+	if e := m.slots[i].Load(); e != nil && e.h == h && e.p == p && e.s == s {
+		return &e.v
+	}
+	if e := m.slots[i|1].Load(); e != nil && e.h == h && e.p == p && e.s == s {
+		return &e.v
+	}
+	return nil
 }
 
+// put remembers v as the result of s at p.
 func (m *memo) put(p *plan, s string, v memoVal) {
 	if m == nil || len(s) > memoMaxLen {
 		return
 	}
-	sh := &m.shards[maphash.String(m.seed, s)&15]
-	sh.mu.Lock()
-	if len(sh.m) >= m.limit {
-		clear(sh.m)
+	h := m.hash(p, s)
+	i := h & m.mask &^ 1
+	e := &memoEntry{h: h, p: p, s: strings.Clone(s), v: v}
+	if v.oc == same {
+		e.v.out = ""
 	}
-	sh.m[memoKey{p, s}] = v
-	sh.mu.Unlock()
+	// Fill an empty way first; otherwise evict the way the hash's top bit names, so two hot
+	// values sharing a set usually keep both ways.
+	switch {
+	case m.slots[i].Load() == nil:
+	case m.slots[i|1].Load() == nil:
+		i |= 1
+	default:
+		i |= h >> 63
+	}
+	m.slots[i].Store(e)
 }

@@ -34,18 +34,33 @@ func (e *Engine) Event(ev telemetry.Event) Report {
 	}
 	w := e.walker()
 	defer w.release()
-	rep := w.event(ev)
-	return rep
+	return w.event(ev, nil)
 }
 
-func (w *walker) event(ev telemetry.Event) Report {
+// event redacts ev. With sum nil it returns ev's report; otherwise it adds the report to
+// *sum (as [Report.Add] would, without building the per-event rule list) and returns a zero
+// Report.
+func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	e := w.e
 	root := e.root(ScopeRecord, ev.Name())
 	attrs := telemetry.AttributesOf(ev)
 	var cb [16]change
 	changes := cb[:0]
+	// Events of one name mostly carry the same keys in the same order: the root's layout
+	// finds each key's plan by position, without hashing it.
+	lay := root.layout.Load()
+	var pb [layoutMax]*plan
+	plans := pb[:0]
+	j, miss := 0, 0
 	for _, kv := range attrs {
-		p := root.child(kv.Key)
+		p := lay.find(kv.Key, &j)
+		if p == nil {
+			p = root.child(kv.Key)
+			miss++
+		}
+		if len(plans) < layoutMax {
+			plans = append(plans, p)
+		}
 		if p.protect {
 			continue
 		}
@@ -53,6 +68,9 @@ func (w *walker) event(ev telemetry.Event) Report {
 		if oc != same {
 			changes = append(changes, change{kv.Key, nv, oc})
 		}
+	}
+	if miss > 0 && (lay == nil || miss*4 > len(attrs)) && len(plans) == len(attrs) {
+		root.setLayout(plans)
 	}
 	rec := ev.EventRecord()
 	var rep Report
@@ -71,22 +89,68 @@ func (w *walker) event(ev telemetry.Event) Report {
 		}
 		w.tally(&rep, c.key, c.oc)
 	}
-	w.finish(&rep)
+	rep.Detections += w.dets
+	w.dets = 0
 	if rep.Failed > 0 {
 		e.logger.Debug("redact: values removed because they could not be processed", "event", ev.Name(), "count", rep.Failed)
 	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
+		if len(changes) > 0 {
+			// Set has made Attrs the event's list. The audit attributes are appended to it:
+			// make room for exactly them at once, rather than letting append double a list
+			// the decoder sized exactly.
+			need := 2
+			if e.audit >= AuditKeys {
+				need = 3
+			}
+			if cap(rec.Attrs)-len(rec.Attrs) < need {
+				grown := make(telemetry.Attributes, len(rec.Attrs), len(rec.Attrs)+need)
+				copy(grown, rec.Attrs)
+				rec.Attrs = grown
+			}
+		}
 		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
-		kvs := make([]telemetry.KeyValue, len(rep.Rules))
-		for i, rc := range rep.Rules {
-			kvs[i] = telemetry.KeyValue{Key: rc.Rule, Value: telemetry.Int(int64(rc.Count))}
+		n := 0
+		for _, c := range w.counts {
+			if c > 0 {
+				n++
+			}
+		}
+		kvs := make([]telemetry.KeyValue, 0, n)
+		for i, c := range w.counts {
+			if c > 0 {
+				kvs = append(kvs, telemetry.KeyValue{Key: w.ruleName(i), Value: telemetry.Int(int64(c))})
+			}
 		}
 		telemetry.Set(ev, AuditKeyRules, telemetry.Map(kvs...))
 		if e.audit >= AuditKeys {
 			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
 		}
 	}
-	return rep
+	if sum == nil {
+		w.finish(&rep)
+		return rep
+	}
+	sum.Changed += rep.Changed
+	sum.Removed += rep.Removed
+	sum.Failed += rep.Failed
+	sum.Detections += rep.Detections
+	for i, c := range w.counts {
+		if c > 0 {
+			sum.addRule(w.ruleName(i), int(c))
+		}
+	}
+	clear(w.counts)
+	sum.Keys = append(sum.Keys, rep.Keys...)
+	return Report{}
+}
+
+// ruleName is the name of rule i, or "default" for the last count slot.
+func (w *walker) ruleName(i int) string {
+	if i < len(w.e.rules) {
+		return w.e.rules[i].Name
+	}
+	return defaultRuleName
 }
 
 func (w *walker) tally(rep *Report, key string, oc outcome) {
@@ -116,14 +180,9 @@ func (w *walker) finish(rep *Report) {
 	if n > 0 {
 		rep.Rules = make([]RuleCount, 0, n)
 		for i, c := range w.counts {
-			if c == 0 {
-				continue
+			if c > 0 {
+				rep.Rules = append(rep.Rules, RuleCount{w.ruleName(i), int(c)})
 			}
-			name := defaultRuleName
-			if i < len(w.e.rules) {
-				name = w.e.rules[i].Name
-			}
-			rep.Rules = append(rep.Rules, RuleCount{name, int(c)})
 		}
 		clear(w.counts)
 	}
@@ -202,7 +261,7 @@ func (e *Engine) Logs(l *telemetry.Logs) Report {
 		for _, sl := range rl.ScopeLogs {
 			for _, ev := range sl.Events {
 				if ev != nil {
-					rep.Add(w.event(ev))
+					w.event(ev, &rep)
 				}
 			}
 		}
