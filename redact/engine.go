@@ -210,35 +210,38 @@ type plan struct {
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
-	layout   atomic.Pointer[layout] // roots only: the plans of a recent event's keys, in order
+	layout   atomic.Pointer[layout] // roots only: the plans of the event name's keys, in order
+
+	// last is the memo entry this plan used last: a value repeated on consecutive events
+	// (the user's e-mail address, host paths) is found without hashing it. It is written
+	// when the value changes, so it sits on a cache line of its own.
+	_    [64]byte
+	last atomic.Pointer[memoEntry]
+	_    [56]byte
 }
 
 const maxChildren = 512
 
-// layout is the plans of one event's attribute keys, in the event's order. Events of one
-// name mostly carry the same keys in the same order, some optional ones missing, so find
-// compares the key with the next few positions instead of hashing it; a key it does not find
-// goes through plan.child. A layout is immutable; a root replaces its layout when an event
-// misses too often.
+// layout is the plans of an event name's attribute keys in the order events carry them.
+// Events of one name mostly carry the same keys in the same order, some optional ones
+// missing, so find looks for the key from the position after the previous key's, comparing
+// strings instead of hashing them; a key it does not find goes through plan.child. A
+// layout is immutable: a root replaces its layout with one that also holds the keys an event
+// had and it lacked (so it converges to the union of the name's keys), up to layoutMax.
 type layout struct {
 	keys  []string
 	plans []*plan
 }
 
-// layoutMax is the most keys a layout holds; events with more use plan.child for all keys.
+// layoutMax is the most keys a layout holds.
 const layoutMax = 64
 
-// layoutAhead is how many positions past the expected one find tries: optional attributes
-// an event leaves out.
-const layoutAhead = 4
-
-// find returns the plan of key at or just after position *j, advancing *j past it, or nil.
+// find returns the plan of key at or after position *j, advancing *j past it, or nil.
 func (l *layout) find(key string, j *int) *plan {
 	if l == nil {
 		return nil
 	}
-	end := min(*j+layoutAhead, len(l.keys))
-	for t := *j; t < end; t++ {
+	for t := *j; t < len(l.keys); t++ {
 		if l.keys[t] == key {
 			*j = t + 1
 			return l.plans[t]
@@ -247,10 +250,37 @@ func (l *layout) find(key string, j *int) *plan {
 	return nil
 }
 
-// setLayout makes plans (the children of p for one event's keys, in order) p's layout.
-func (p *plan) setLayout(plans []*plan) {
-	l := &layout{keys: make([]string, len(plans)), plans: slices.Clone(plans)}
-	for i, c := range plans {
+// has reports whether the layout holds key.
+func (l *layout) has(key string) bool {
+	return l != nil && slices.Contains(l.keys, key)
+}
+
+// mergeLayout makes p's layout old (nil for none) with the plans of one event's keys that it
+// lacks inserted after the key the event had before them.
+func (p *plan) mergeLayout(old *layout, plans []*plan) {
+	var prev []*plan
+	if old != nil {
+		prev = old.plans
+	}
+	out := make([]*plan, 0, min(len(prev)+len(plans), layoutMax))
+	i := 0
+	for _, c := range plans {
+		k := slices.IndexFunc(prev, func(q *plan) bool { return q.key == c.key })
+		switch {
+		case k >= i:
+			out = append(out, prev[i:k+1]...)
+			i = k + 1
+		case k >= 0: // already placed
+		case !slices.ContainsFunc(out, func(q *plan) bool { return q.key == c.key }):
+			out = append(out, c)
+		}
+	}
+	out = append(out, prev[i:]...)
+	if len(out) > layoutMax {
+		out = out[:layoutMax]
+	}
+	l := &layout{keys: make([]string, len(out)), plans: out}
+	for i, c := range out {
 		l.keys[i] = c.key
 	}
 	p.layout.Store(l)
@@ -532,8 +562,12 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	// A remembered result comes first: only valid UTF-8 is remembered, so a hit needs no
 	// second check.
 	if p.memo {
-		if mv := w.e.memo.get(p, s); mv != nil && (mv.depth < 0 || int(mv.depth) == w.depth) {
-			return w.replay(mv, s)
+		if e := p.last.Load(); e != nil && e.s == s && e.v.holdsAt(w.depth) {
+			return w.replay(&e.v, s)
+		}
+		if e := w.e.memo.get(p, s); e != nil && e.v.holdsAt(w.depth) {
+			p.last.Store(e)
+			return w.replay(&e.v, s)
 		}
 	}
 	if !validUTF8(s) {
@@ -1071,6 +1105,9 @@ type memoVal struct {
 	rules  [3]memoCount
 }
 
+// holdsAt reports whether the result holds at walker depth d.
+func (v *memoVal) holdsAt(d int) bool { return v.depth < 0 || int(v.depth) == d }
+
 // memoRulesMax is the most rules (count slots) for which jsonText can remember a document's
 // per-rule counts: it snapshots them on the stack.
 const memoRulesMax = 32
@@ -1091,17 +1128,17 @@ func (m *memo) hash(p *plan, s string) uint64 {
 }
 
 // get returns the remembered result of s at p, or nil.
-func (m *memo) get(p *plan, s string) *memoVal {
+func (m *memo) get(p *plan, s string) *memoEntry {
 	if m == nil || len(s) > memoMaxLen {
 		return nil
 	}
 	h := m.hash(p, s)
 	i := h & m.mask &^ 1
 	if e := m.slots[i].Load(); e != nil && e.h == h && e.p == p && e.s == s {
-		return &e.v
+		return e
 	}
 	if e := m.slots[i|1].Load(); e != nil && e.h == h && e.p == p && e.s == s {
-		return &e.v
+		return e
 	}
 	return nil
 }
@@ -1127,4 +1164,5 @@ func (m *memo) put(p *plan, s string, v memoVal) {
 		i |= h >> 63
 	}
 	m.slots[i].Store(e)
+	p.last.Store(e)
 }

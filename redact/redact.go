@@ -51,12 +51,12 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	lay := root.layout.Load()
 	var pb [layoutMax]*plan
 	plans := pb[:0]
-	j, miss := 0, 0
+	j, missing := 0, false
 	for _, kv := range attrs {
 		p := lay.find(kv.Key, &j)
 		if p == nil {
 			p = root.child(kv.Key)
-			miss++
+			missing = missing || !lay.has(kv.Key)
 		}
 		if len(plans) < layoutMax {
 			plans = append(plans, p)
@@ -69,8 +69,8 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 			changes = append(changes, change{kv.Key, nv, oc})
 		}
 	}
-	if miss > 0 && (lay == nil || miss*4 > len(attrs)) && len(plans) == len(attrs) {
-		root.setLayout(plans)
+	if missing && (lay == nil || len(lay.keys) < layoutMax) {
+		root.mergeLayout(lay, plans)
 	}
 	rec := ev.EventRecord()
 	var rep Report
@@ -95,28 +95,26 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 		e.logger.Debug("redact: values removed because they could not be processed", "event", ev.Name(), "count", rep.Failed)
 	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
-		if len(changes) > 0 {
-			// Set has made Attrs the event's list. The audit attributes are appended to it:
-			// make room for exactly them at once, rather than letting append double a list
-			// the decoder sized exactly.
-			need := 2
-			if e.audit >= AuditKeys {
-				need = 3
-			}
-			if cap(rec.Attrs)-len(rec.Attrs) < need {
-				grown := make(telemetry.Attributes, len(rec.Attrs), len(rec.Attrs)+need)
-				copy(grown, rec.Attrs)
-				rec.Attrs = grown
-			}
-		}
-		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
 		n := 0
 		for _, c := range w.counts {
 			if c > 0 {
 				n++
 			}
 		}
-		kvs := make([]telemetry.KeyValue, 0, n)
+		var kvs []telemetry.KeyValue
+		if need := 2 + btoi(e.audit >= AuditKeys); len(changes) > 0 && cap(rec.Attrs)-len(rec.Attrs) < need {
+			// Set has made Attrs the event's list, and the audit attributes are appended to
+			// it: make room for exactly them, rather than letting append double a list the
+			// decoder sized exactly, in one allocation with the rule counts' map.
+			k := len(rec.Attrs)
+			buf := make([]telemetry.KeyValue, k+need+n)
+			copy(buf, rec.Attrs)
+			rec.Attrs = buf[: k : k+need]
+			kvs = buf[k+need : k+need : k+need+n]
+		} else {
+			kvs = make([]telemetry.KeyValue, 0, n)
+		}
+		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
 		for i, c := range w.counts {
 			if c > 0 {
 				kvs = append(kvs, telemetry.KeyValue{Key: w.ruleName(i), Value: telemetry.Int(int64(c))})
@@ -143,6 +141,13 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	clear(w.counts)
 	sum.Keys = append(sum.Keys, rep.Keys...)
 	return Report{}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ruleName is the name of rule i, or "default" for the last count slot.
