@@ -225,65 +225,90 @@ const maxChildren = 512
 // layout is the plans of an event name's attribute keys in the order events carry them.
 // Events of one name mostly carry the same keys in the same order, some optional ones
 // missing, so find looks for the key from the position after the previous key's, comparing
-// strings instead of hashing them; a key it does not find goes through plan.child. A
-// layout is immutable: a root replaces its layout with one that also holds the keys an event
-// had and it lacked (so it converges to the union of the name's keys), up to layoutMax.
-type layout struct {
-	keys  []string
-	plans []*plan
+// strings instead of hashing them; a key it does not find goes through plan.child. Each
+// entry also says what the plan does to the commonest values (fast), so most attributes are
+// decided without reading the plan. A layout is immutable: a root replaces its layout with
+// one that also holds the keys an event had and it lacked (so it converges to the union of
+// the name's keys), up to layoutMax.
+type layout []layoutEntry
+
+type layoutEntry struct {
+	key  string
+	p    *plan
+	fast fastPath
+}
+
+// fastPath says which values a plan leaves unchanged whatever they hold, so that event can
+// skip them without calling value: the agreement is tested by TestFastPathAgrees.
+type fastPath uint8
+
+const (
+	fastProtected fastPath = 1 << iota // every value (a protected key)
+	fastScalars                        // ints, doubles, booleans and empty values (no whole-value rule)
+	fastPlain                          // valid UTF-8 strings within the size limit not starting with '{' or '['
+)
+
+// fast computes p's fastPath.
+func (p *plan) fast() fastPath {
+	if p.protect {
+		return fastProtected | fastScalars | fastPlain
+	}
+	var f fastPath
+	if p.whole < 0 {
+		f |= fastScalars
+		if !p.scan && !p.json {
+			f |= fastPlain
+		}
+	}
+	return f
+}
+
+// plainSame reports whether s is a string a fastPlain plan leaves unchanged: what str does
+// for it without a whole-value rule, detectors or a JSON declaration.
+func (w *walker) plainSame(s string) bool {
+	return len(s) <= w.e.maxValue && validUTF8(s) && (len(s) < 2 || (s[0] != '{' && s[0] != '['))
 }
 
 // layoutMax is the most keys a layout holds.
 const layoutMax = 64
 
-// find returns the plan of key at or after position *j, advancing *j past it, or nil.
-func (l *layout) find(key string, j *int) *plan {
-	if l == nil {
-		return nil
-	}
-	for t := *j; t < len(l.keys); t++ {
-		if l.keys[t] == key {
+// find returns the entry of key at or after position *j, advancing *j past it, or nil.
+func (l layout) find(key string, j *int) *layoutEntry {
+	for t := *j; t < len(l); t++ {
+		if l[t].key == key {
 			*j = t + 1
-			return l.plans[t]
+			return &l[t]
 		}
 	}
 	return nil
 }
 
 // has reports whether the layout holds key.
-func (l *layout) has(key string) bool {
-	return l != nil && slices.Contains(l.keys, key)
+func (l layout) has(key string) bool {
+	return slices.ContainsFunc(l, func(le layoutEntry) bool { return le.key == key })
 }
 
-// mergeLayout makes p's layout old (nil for none) with the plans of one event's keys that it
-// lacks inserted after the key the event had before them.
-func (p *plan) mergeLayout(old *layout, plans []*plan) {
-	var prev []*plan
-	if old != nil {
-		prev = old.plans
-	}
-	out := make([]*plan, 0, min(len(prev)+len(plans), layoutMax))
+// mergeLayout makes p's layout old with the plans of one event's keys that it lacks
+// inserted after the key the event had before them.
+func (p *plan) mergeLayout(old layout, plans []*plan) {
+	out := make(layout, 0, min(len(old)+len(plans), layoutMax))
 	i := 0
 	for _, c := range plans {
-		k := slices.IndexFunc(prev, func(q *plan) bool { return q.key == c.key })
+		k := slices.IndexFunc(old, func(le layoutEntry) bool { return le.key == c.key })
 		switch {
 		case k >= i:
-			out = append(out, prev[i:k+1]...)
+			out = append(out, old[i:k+1]...)
 			i = k + 1
 		case k >= 0: // already placed
-		case !slices.ContainsFunc(out, func(q *plan) bool { return q.key == c.key }):
-			out = append(out, c)
+		case !out.has(c.key):
+			out = append(out, layoutEntry{c.key, c, c.fast()})
 		}
 	}
-	out = append(out, prev[i:]...)
+	out = append(out, old[i:]...)
 	if len(out) > layoutMax {
 		out = out[:layoutMax]
 	}
-	l := &layout{keys: make([]string, len(out)), plans: out}
-	for i, c := range out {
-		l.keys[i] = c.key
-	}
-	p.layout.Store(l)
+	p.layout.Store(&out)
 }
 
 func (e *Engine) root(scope Scope, event string) *plan {

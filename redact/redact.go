@@ -47,29 +47,49 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	var cb [16]change
 	changes := cb[:0]
 	// Events of one name mostly carry the same keys in the same order: the root's layout
-	// finds each key's plan by position, without hashing it.
-	lay := root.layout.Load()
-	var pb [layoutMax]*plan
-	plans := pb[:0]
+	// finds each key's plan by position, without hashing it, and says which values the plan
+	// leaves as they are.
+	var lay layout
+	if l := root.layout.Load(); l != nil {
+		lay = *l
+	}
 	j, missing := 0, false
 	for _, kv := range attrs {
-		p := lay.find(kv.Key, &j)
-		if p == nil {
+		var p *plan
+		if le := lay.find(kv.Key, &j); le != nil {
+			if le.fast != 0 {
+				switch kv.Value.Kind() {
+				case telemetry.ValueString:
+					if le.fast&fastPlain != 0 && w.plainSame(kv.Value.Str()) {
+						continue
+					}
+				case telemetry.ValueInt, telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
+					if le.fast&fastScalars != 0 {
+						continue
+					}
+				}
+				if le.fast&fastProtected != 0 {
+					continue
+				}
+			}
+			p = le.p
+		} else {
 			p = root.child(kv.Key)
 			missing = missing || !lay.has(kv.Key)
-		}
-		if len(plans) < layoutMax {
-			plans = append(plans, p)
-		}
-		if p.protect {
-			continue
+			if p.protect {
+				continue
+			}
 		}
 		nv, oc := w.value(p, kv.Value)
 		if oc != same {
 			changes = append(changes, change{kv.Key, nv, oc})
 		}
 	}
-	if missing && (lay == nil || len(lay.keys) < layoutMax) {
+	if missing && len(lay) < layoutMax {
+		plans := make([]*plan, len(attrs))
+		for i, kv := range attrs {
+			plans[i] = root.child(kv.Key)
+		}
 		root.mergeLayout(lay, plans)
 	}
 	rec := ev.EventRecord()

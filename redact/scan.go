@@ -374,19 +374,21 @@ func hasPrefixFold(s, p string) bool {
 
 // validUTF8 reports whether s is valid UTF-8, like [utf8.ValidString], with a faster path
 // for what telemetry mostly carries: short ASCII strings. It tests eight bytes at a time and
-// hands the rest to utf8.ValidString at the first byte that is not ASCII.
+// hands the rest to utf8.ValidString at the first eight that are not all ASCII.
 func validUTF8(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return utf8.ValidString(s[i:])
+	const hi = 0x8080808080808080
+	for len(s) >= 8 {
+		t := s[:8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if w&hi != 0 {
+			return utf8.ValidString(s)
 		}
+		s = s[8:]
 	}
 	var or byte
-	for ; i < len(s); i++ {
+	for i := 0; i < len(s); i++ {
 		or |= s[i]
 	}
-	return or < utf8.RuneSelf || utf8.ValidString(s[len(s)&^7:])
+	return or < utf8.RuneSelf || utf8.ValidString(s)
 }
