@@ -444,6 +444,17 @@ type walker struct {
 	depth  int
 	buf    []byte
 	st     scanText
+
+	// Within one call: the record roots of the event names seen, so an event finds its root
+	// without hashing its name.
+	rootNames [12]string
+	rootPlans [12]*plan
+	nroots    int
+
+	// Within one Logs call: the batch's arena for the copies of attribute lists the audit
+	// attributes are appended to, and how many events are left to redact.
+	arena []telemetry.KeyValue
+	left  int
 }
 
 var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16)} }}
@@ -466,7 +477,43 @@ func (w *walker) release() {
 	if cap(w.buf) > 64<<10 {
 		w.buf = nil
 	}
+	clear(w.rootNames[:w.nroots])
+	clear(w.rootPlans[:w.nroots])
+	w.nroots = 0
+	w.arena, w.left = nil, 0
 	walkerPool.Put(w)
+}
+
+// recordRoot returns the record-scope root of event name.
+func (w *walker) recordRoot(name string) *plan {
+	for i := 0; i < w.nroots; i++ {
+		if w.rootNames[i] == name {
+			return w.rootPlans[i]
+		}
+	}
+	p := w.e.root(ScopeRecord, name)
+	if w.nroots < len(w.rootNames) {
+		w.rootNames[w.nroots], w.rootPlans[w.nroots] = p.event, p
+		w.nroots++
+	}
+	return p
+}
+
+// arenaMax is the most entries of one arena chunk (256 KiB).
+const arenaMax = 8192
+
+// kvs returns a zeroed list of n attributes with capacity n: from the batch's arena in a
+// Logs call (sized from n and the events left), else a new allocation.
+func (w *walker) kvs(n int) []telemetry.KeyValue {
+	if len(w.arena) < n {
+		if w.left <= 1 || n >= arenaMax/2 {
+			return make([]telemetry.KeyValue, n)
+		}
+		w.arena = make([]telemetry.KeyValue, min(n*w.left, arenaMax))
+	}
+	s := w.arena[:n:n]
+	w.arena = w.arena[n:]
+	return s
 }
 
 func (w *walker) count(rule int16) {

@@ -42,7 +42,7 @@ func (e *Engine) Event(ev telemetry.Event) Report {
 // Report.
 func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	e := w.e
-	root := e.root(ScopeRecord, ev.Name())
+	root := w.recordRoot(ev.Name())
 	attrs := telemetry.AttributesOf(ev)
 	var cb [16]change
 	changes := cb[:0]
@@ -127,7 +127,7 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 			// it: make room for exactly them, rather than letting append double a list the
 			// decoder sized exactly, in one allocation with the rule counts' map.
 			k := len(rec.Attrs)
-			buf := make([]telemetry.KeyValue, k+need+n)
+			buf := w.kvs(k + need + n)
 			copy(buf, rec.Attrs)
 			rec.Attrs = buf[: k : k+need]
 			kvs = buf[k+need : k+need : k+need+n]
@@ -278,6 +278,7 @@ func (e *Engine) Logs(l *telemetry.Logs) Report {
 	var seen []*telemetry.Resource
 	w := e.walker()
 	defer w.release()
+	w.left = l.Len()
 	for _, rl := range l.ResourceLogs {
 		if rl.Resource != nil && !containsPtr(seen, rl.Resource) {
 			seen = append(seen, rl.Resource)
@@ -288,6 +289,7 @@ func (e *Engine) Logs(l *telemetry.Logs) Report {
 				if ev != nil {
 					w.event(ev, &rep)
 				}
+				w.left--
 			}
 		}
 	}
