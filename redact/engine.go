@@ -405,8 +405,12 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 	p.json = e.jsonKeys.match(path)
 	if e.memo != nil {
 		if p.whole >= 0 {
-			a := e.rules[p.whole].Action
-			p.memo = a != ActionKeep && a != ActionDrop
+			// Keep and drop need no memory, and mask, label and length cost less than a
+			// lookup; the other actions hash, parse or build their result.
+			switch e.rules[p.whole].Action {
+			case ActionHash, ActionGeneralize, ActionPartial, ActionTruncate:
+				p.memo = true
+			}
 		} else {
 			p.memo = p.scan || p.json
 		}
@@ -662,7 +666,9 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			mv.nrules = 1
 			w.count(p.whole)
 		}
-		w.e.memo.put(p, s, mv)
+		if p.memo {
+			w.e.memo.put(p, s, mv)
+		}
 		return out, mv.oc
 	}
 	if w.depth < 4 && (p.json || (len(s) >= 2 && (s[0] == '{' || s[0] == '[') && looksJSON(s))) {
