@@ -28,6 +28,10 @@ type Engine struct {
 	memo     *memo
 	logger   *slog.Logger
 
+	// general turns the fast paths off (key layouts, fastPath, direct audit attributes), for
+	// tests that check they agree with the general path.
+	general bool
+
 	rootsMu sync.Mutex
 	roots   atomic.Pointer[map[rootKey]*plan]
 	planIDs atomic.Uint64
@@ -246,12 +250,16 @@ const (
 	fastProtected fastPath = 1 << iota // every value (a protected key)
 	fastScalars                        // ints, doubles, booleans and empty values (no whole-value rule)
 	fastPlain                          // valid UTF-8 strings within the size limit not starting with '{' or '['
+	fastAudit                          // with fastProtected: one of the engine's audit keys
 )
 
 // fast computes p's fastPath.
 func (p *plan) fast() fastPath {
 	if p.protect {
-		return fastProtected | fastScalars | fastPlain
+		if isAuditKey(p.key) {
+			return fastProtected | fastAudit
+		}
+		return fastProtected
 	}
 	var f fastPath
 	if p.whole < 0 {

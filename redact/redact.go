@@ -46,51 +46,20 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	attrs := telemetry.AttributesOf(ev)
 	var cb [16]change
 	changes := cb[:0]
-	// Events of one name mostly carry the same keys in the same order: the root's layout
-	// finds each key's plan by position, without hashing it, and says which values the plan
-	// leaves as they are.
-	var lay layout
-	if l := root.layout.Load(); l != nil {
-		lay = *l
-	}
-	j, missing := 0, false
-	for _, kv := range attrs {
-		var p *plan
-		if le := lay.find(kv.Key, &j); le != nil {
-			if le.fast != 0 {
-				switch kv.Value.Kind() {
-				case telemetry.ValueString:
-					if le.fast&fastPlain != 0 && w.plainSame(kv.Value.Str()) {
-						continue
-					}
-				case telemetry.ValueInt, telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
-					if le.fast&fastScalars != 0 {
-						continue
-					}
-				}
-				if le.fast&fastProtected != 0 {
-					continue
-				}
-			}
-			p = le.p
-		} else {
-			p = root.child(kv.Key)
-			missing = missing || !lay.has(kv.Key)
+	hasAudit := false // attrs hold an audit attribute already
+	if e.general {
+		for _, kv := range attrs {
+			p := root.child(kv.Key)
 			if p.protect {
+				hasAudit = hasAudit || isAuditKey(kv.Key)
 				continue
 			}
+			if nv, oc := w.value(p, kv.Value); oc != same {
+				changes = append(changes, change{kv.Key, nv, oc})
+			}
 		}
-		nv, oc := w.value(p, kv.Value)
-		if oc != same {
-			changes = append(changes, change{kv.Key, nv, oc})
-		}
-	}
-	if missing && len(lay) < layoutMax {
-		plans := make([]*plan, len(attrs))
-		for i, kv := range attrs {
-			plans[i] = root.child(kv.Key)
-		}
-		root.mergeLayout(lay, plans)
+	} else {
+		changes, hasAudit = w.attrs(root, attrs, changes)
 	}
 	rec := ev.EventRecord()
 	var rep Report
@@ -115,35 +84,8 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 		e.logger.Debug("redact: values removed because they could not be processed", "event", ev.Name(), "count", rep.Failed)
 	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
-		n := 0
-		for _, c := range w.counts {
-			if c > 0 {
-				n++
-			}
-		}
-		var kvs []telemetry.KeyValue
-		if need := 2 + btoi(e.audit >= AuditKeys); len(changes) > 0 && cap(rec.Attrs)-len(rec.Attrs) < need {
-			// Set has made Attrs the event's list, and the audit attributes are appended to
-			// it: make room for exactly them, rather than letting append double a list the
-			// decoder sized exactly, in one allocation with the rule counts' map.
-			k := len(rec.Attrs)
-			buf := w.kvs(k + need + n)
-			copy(buf, rec.Attrs)
-			rec.Attrs = buf[: k : k+need]
-			kvs = buf[k+need : k+need : k+need+n]
-		} else {
-			kvs = make([]telemetry.KeyValue, 0, n)
-		}
-		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
-		for i, c := range w.counts {
-			if c > 0 {
-				kvs = append(kvs, telemetry.KeyValue{Key: w.ruleName(i), Value: telemetry.Int(int64(c))})
-			}
-		}
-		telemetry.Set(ev, AuditKeyRules, telemetry.Map(kvs...))
-		if e.audit >= AuditKeys {
-			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
-		}
+		// After a Set or Delete, Attrs is the event's list.
+		w.writeAudit(ev, &rep, len(changes) > 0 && !hasAudit && !e.general)
 	}
 	if sum == nil {
 		w.finish(&rep)
@@ -161,6 +103,113 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	clear(w.counts)
 	sum.Keys = append(sum.Keys, rep.Keys...)
 	return Report{}
+}
+
+// attrs redacts an event's attributes below root, appending what changed to changes. It
+// also reports whether they hold an audit attribute. Events of one name mostly carry the
+// same keys in the same order: the root's layout finds each key's plan by position, without
+// hashing it, and says which values the plan leaves as they are, so most attributes are
+// decided without calling value (TestFastPathAgrees checks this against the general path).
+func (w *walker) attrs(root *plan, attrs telemetry.Attributes, changes []change) ([]change, bool) {
+	var lay layout
+	if l := root.layout.Load(); l != nil {
+		lay = *l
+	}
+	j, missing, hasAudit := 0, false, false
+	for _, kv := range attrs {
+		var p *plan
+		if le := lay.find(kv.Key, &j); le != nil {
+			if f := le.fast; f != 0 {
+				if f&fastProtected != 0 {
+					hasAudit = hasAudit || f&fastAudit != 0
+					continue
+				}
+				switch kv.Value.Kind() {
+				case telemetry.ValueString:
+					if f&fastPlain != 0 && w.plainSame(kv.Value.Str()) {
+						continue
+					}
+				case telemetry.ValueInt, telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
+					if f&fastScalars != 0 {
+						continue
+					}
+				}
+			}
+			p = le.p
+		} else {
+			p = root.child(kv.Key)
+			missing = missing || !lay.has(kv.Key)
+			if p.protect {
+				hasAudit = hasAudit || isAuditKey(kv.Key)
+				continue
+			}
+		}
+		if nv, oc := w.value(p, kv.Value); oc != same {
+			changes = append(changes, change{kv.Key, nv, oc})
+		}
+	}
+	if missing && len(lay) < layoutMax {
+		plans := make([]*plan, len(attrs))
+		for i, kv := range attrs {
+			plans[i] = root.child(kv.Key)
+		}
+		root.mergeLayout(lay, plans)
+	}
+	return changes, hasAudit
+}
+
+func isAuditKey(k string) bool { return k == AuditKeyCount || k == AuditKeyRules || k == AuditKeyKeys }
+
+// writeAudit sets the audit attributes of a changed event: the count, the rule counts and,
+// at AuditKeys, the changed paths. With direct, ev's Attrs is its attribute list (a Set or
+// Delete made it so) and holds no audit attribute, so Set would append them; no typed field
+// views them (TestAuditKeysHaveNoField), so they are appended here without Set's lookups,
+// into an exact-size copy from the batch's arena when the list is full (the decoder sizes
+// lists exactly; append would double it), with the rule counts' map in the same block.
+func (w *walker) writeAudit(ev telemetry.Event, rep *Report, direct bool) {
+	n := 0
+	for _, c := range w.counts {
+		if c > 0 {
+			n++
+		}
+	}
+	rec := ev.EventRecord()
+	need := 2 + btoi(w.e.audit >= AuditKeys)
+	var kvs []telemetry.KeyValue
+	var attrs telemetry.Attributes
+	k := len(rec.Attrs)
+	switch {
+	case !direct || n == 0:
+		kvs = make([]telemetry.KeyValue, 0, n)
+	case cap(rec.Attrs)-k >= need:
+		attrs = rec.Attrs[: k+need : k+need]
+		kvs = w.kvs(n)[:0]
+	default:
+		buf := w.kvs(k + need + n)
+		copy(buf, rec.Attrs)
+		attrs = buf[: k+need : k+need]
+		kvs = buf[k+need : k+need : k+need+n]
+	}
+	for i, c := range w.counts {
+		if c > 0 {
+			kvs = append(kvs, telemetry.KeyValue{Key: w.ruleName(i), Value: telemetry.Int(int64(c))})
+		}
+	}
+	count, rules := telemetry.Int(int64(rep.Total())), telemetry.Map(kvs...)
+	if attrs == nil {
+		telemetry.Set(ev, AuditKeyCount, count)
+		telemetry.Set(ev, AuditKeyRules, rules)
+		if need == 3 {
+			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
+		}
+		return
+	}
+	attrs[k] = telemetry.KeyValue{Key: AuditKeyCount, Value: count}
+	attrs[k+1] = telemetry.KeyValue{Key: AuditKeyRules, Value: rules}
+	if need == 3 {
+		attrs[k+2] = telemetry.KeyValue{Key: AuditKeyKeys, Value: telemetry.Strings(rep.Keys...)}
+	}
+	rec.Attrs = attrs
 }
 
 func btoi(b bool) int {
