@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -16,14 +17,42 @@ import (
 )
 
 // enginePair returns an engine with its fast paths and one (same policy and options) with
-// them turned off: every key through plan.child, every value through value, audit
-// attributes through telemetry.Set.
+// them and the cache turned off: every key through plan.child, every string computed,
+// audit attributes through telemetry.Set.
 func enginePair(t testing.TB, p Policy, opts ...Option) (fast, general *Engine) {
 	t.Helper()
 	fast = newEngine(t, p, opts...)
-	general = newEngine(t, p, opts...)
+	general = newEngine(t, p, append(opts, WithCacheSize(0))...)
 	general.general = true
 	return fast, general
+}
+
+// TestMemoDepth reaches one path with one JSON text at two depths: through a map value
+// (depth 0) and through a JSON-valued attribute (depth 1). The text nests JSON four deep,
+// so its innermost document is parsed at depth 0 and scanned as text at depth 1, with
+// different results; the memo must not hand one depth's result to the other.
+func TestMemoDepth(t *testing.T) {
+	nest := func(k, v string) string {
+		b, err := json.Marshal(map[string]string{k: v})
+		require.NoError(t, err)
+		return string(b)
+	}
+	text := nest("z", nest("v", nest("w", `{ "password" : "hunter2hunter2" }`)))
+	viaMap := telemetry.New("custom_event")
+	telemetry.Set(viaMap, "x", telemetry.Map(telemetry.KeyValue{Key: "y", Value: telemetry.String(text)}))
+	viaJSON := telemetry.New("custom_event")
+	telemetry.Set(viaJSON, "x", telemetry.String(nest("y", text)))
+	for _, order := range [][]telemetry.Event{{viaMap, viaJSON}, {viaJSON, viaMap}} {
+		fast, general := enginePair(t, Strict)
+		build := func() []*telemetry.Logs {
+			var evs []telemetry.Event
+			for _, ev := range order {
+				evs = append(evs, telemetry.Clone(ev))
+			}
+			return []*telemetry.Logs{telemetry.NewLogs(evs...)}
+		}
+		agree(t, fast, general, build)
+	}
 }
 
 // diffEvents describes how two events differ, field by field and by path: the attribute
