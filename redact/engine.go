@@ -283,12 +283,51 @@ const layoutMax = 64
 // find returns the entry of key at or after position *j, advancing *j past it, or nil.
 func (l layout) find(key string, j *int) *layoutEntry {
 	for t := *j; t < len(l); t++ {
-		if l[t].key == key {
+		if keyEqual(l[t].key, key) {
 			*j = t + 1
 			return &l[t]
 		}
 	}
 	return nil
+}
+
+// keyEqual is a == b for attribute keys: most are 5 to 24 bytes, compared here a word at a
+// time (the last one overlapping) without a call to the runtime's memequal.
+func keyEqual(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			if word64(a[i:]) != word64(b[i:]) {
+				return false
+			}
+		}
+		return word64(a[n-8:]) == word64(b[n-8:])
+	case n >= 4:
+		return word32(a) == word32(b) && word32(a[n-4:]) == word32(b[n-4:])
+	}
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// word64 is the first eight bytes of s as a little-endian integer.
+func word64(s string) uint64 {
+	t := s[:8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// word32 is the first four bytes of s as a little-endian integer.
+func word32(s string) uint32 {
+	t := s[:4]
+	return uint32(t[0]) | uint32(t[1])<<8 | uint32(t[2])<<16 | uint32(t[3])<<24
 }
 
 // has reports whether the layout holds key.

@@ -345,3 +345,21 @@ func FuzzEventFastPath(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyEqual checks keyEqual against == on keys of every length up to 40 that differ in
+// one byte, anywhere, or not at all.
+func TestKeyEqual(t *testing.T) {
+	base := "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	for n := 0; n <= len(base); n++ {
+		a := base[:n]
+		require.True(t, keyEqual(a, strings.Clone(a)), "len %d", n)
+		for i := 0; i < n; i++ {
+			b := []byte(a)
+			b[i] ^= 0x20
+			require.False(t, keyEqual(a, string(b)), "len %d, byte %d", n, i)
+		}
+		if n > 0 {
+			require.False(t, keyEqual(a, a[:n-1]))
+		}
+	}
+}

@@ -378,10 +378,7 @@ func hasPrefixFold(s, p string) bool {
 func validUTF8(s string) bool {
 	const hi = 0x8080808080808080
 	for len(s) >= 8 {
-		t := s[:8]
-		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		if w&hi != 0 {
+		if word64(s)&hi != 0 {
 			return utf8.ValidString(s)
 		}
 		s = s[8:]
