@@ -216,12 +216,32 @@ type plan struct {
 	children atomic.Pointer[map[string]*plan]
 	layout   atomic.Pointer[layout] // roots only: the plans of the event name's keys, in order
 
-	// last is the memo entry this plan used last: a value repeated on consecutive events
-	// (the user's e-mail address, host paths) is found without hashing it. It is written
-	// when the value changes, so it sits on a cache line of its own.
+	// last are the two memo entries this plan used last: a value repeated on consecutive
+	// events (the user's e-mail address, a session's host paths, two of them for some
+	// users) is found without hashing it. They are written when the values change, so they
+	// sit on a cache line of their own.
 	_    [64]byte
-	last atomic.Pointer[memoEntry]
-	_    [56]byte
+	last [2]atomic.Pointer[memoEntry]
+	_    [48]byte
+}
+
+// recent returns the entry for s among the plan's last two, or nil.
+func (p *plan) recent(s string) *memoEntry {
+	if e := p.last[0].Load(); e != nil && e.s == s {
+		return e
+	}
+	if e := p.last[1].Load(); e != nil && e.s == s {
+		return e
+	}
+	return nil
+}
+
+// used makes e the plan's most recent entry, the previous one its second.
+func (p *plan) used(e *memoEntry) {
+	if prev := p.last[0].Load(); prev != e {
+		p.last[1].Store(prev)
+		p.last[0].Store(e)
+	}
 }
 
 const maxChildren = 512
@@ -685,11 +705,11 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	// A remembered result comes first: only valid UTF-8 is remembered, so a hit needs no
 	// second check.
 	if p.memo {
-		if e := p.last.Load(); e != nil && e.s == s && e.v.holdsAt(w.depth) {
+		if e := p.recent(s); e != nil && e.v.holdsAt(w.depth) {
 			return w.replay(&e.v, s)
 		}
 		if e := w.e.memo.get(p, s); e != nil && e.v.holdsAt(w.depth) {
-			p.last.Store(e)
+			p.used(e)
 			return w.replay(&e.v, s)
 		}
 	}
@@ -1289,5 +1309,5 @@ func (m *memo) put(p *plan, s string, v memoVal) {
 		i |= h >> 63
 	}
 	m.slots[i].Store(e)
-	p.last.Store(e)
+	p.used(e)
 }
