@@ -516,6 +516,8 @@ type walker struct {
 	buf    []byte
 	st     scanText
 
+	changes []change // an event's changed attributes, reused
+
 	// Within one call: the record roots of the event names seen, so an event finds its root
 	// without hashing its name.
 	rootNames [12]string
@@ -528,7 +530,7 @@ type walker struct {
 	left  int
 }
 
-var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16)} }}
+var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16), changes: make([]change, 0, 16)} }}
 
 func (e *Engine) walker() *walker {
 	w := walkerPool.Get().(*walker)

@@ -44,8 +44,7 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	e := w.e
 	root := w.recordRoot(ev.Name())
 	attrs := telemetry.AttributesOf(ev)
-	var cb [16]change
-	changes := cb[:0]
+	changes := w.changes[:0]
 	hasAudit := false // attrs hold an audit attribute already
 	if e.general {
 		for _, kv := range attrs {
@@ -78,6 +77,9 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 		}
 		w.tally(&rep, c.key, c.oc)
 	}
+	setAny := len(changes) > 0
+	clear(changes) // the walker keeps the list, not the values
+	w.changes = changes[:0]
 	rep.Detections += w.dets
 	w.dets = 0
 	if rep.Failed > 0 {
@@ -85,7 +87,7 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
 		// After a Set or Delete, Attrs is the event's list.
-		w.writeAudit(ev, &rep, len(changes) > 0 && !hasAudit && !e.general)
+		w.writeAudit(ev, &rep, setAny && !hasAudit && !e.general)
 	}
 	if sum == nil {
 		w.finish(&rep)
