@@ -31,6 +31,8 @@ type Engine struct {
 	// general turns the fast paths off (key layouts, fastPath, direct audit attributes), for
 	// tests that check they agree with the general path.
 	general bool
+	// eventFree is set when no rule names events: decisions do not depend on the event name.
+	eventFree bool
 
 	rootsMu sync.Mutex
 	roots   atomic.Pointer[map[rootKey]*plan]
@@ -107,6 +109,7 @@ func New(policy Policy, opts ...Option) (*Engine, error) {
 		names[r.Name] = true
 		e.rules = append(e.rules, cr)
 	}
+	e.eventFree = !slices.ContainsFunc(e.rules, func(r compiledRule) bool { return r.events != nil })
 	m := map[rootKey]*plan{}
 	e.roots.Store(&m)
 	return e, nil
@@ -203,6 +206,7 @@ type plan struct {
 	event    string
 	path     string
 	key      string // the last path segment
+	canon    *plan  // roots only: the root whose children this one's are (see Engine.root)
 	root     bool
 	protect  bool
 	whole    int16 // index of the first matching whole-value rule, or -1
@@ -383,6 +387,13 @@ func (e *Engine) root(scope Scope, event string) *plan {
 	if p := (*e.roots.Load())[k]; p != nil {
 		return p
 	}
+	// Without rules naming events, every event name's plans decide alike: they share the
+	// nameless root's tree (and so its memo entries: a tool_decision and its tool_result
+	// carry the same tool_parameters), each name keeping its own layout.
+	var canon *plan
+	if event != "" && e.eventFree && !e.general {
+		canon = e.root(scope, "")
+	}
 	e.rootsMu.Lock()
 	defer e.rootsMu.Unlock()
 	old := *e.roots.Load()
@@ -391,7 +402,7 @@ func (e *Engine) root(scope Scope, event string) *plan {
 	}
 	event = strings.Clone(event) // it may be a slice of a whole request
 	k.event = event
-	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, root: true, whole: -1}
+	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, root: true, whole: -1, canon: canon}
 	if len(old) < maxChildren {
 		m := make(map[rootKey]*plan, len(old)+1)
 		for kk, v := range old {
@@ -405,6 +416,9 @@ func (e *Engine) root(scope Scope, event string) *plan {
 
 // child returns the plan of the member key below p.
 func (p *plan) child(key string) *plan {
+	if p.canon != nil {
+		return p.canon.child(key)
+	}
 	if m := p.children.Load(); m != nil {
 		if c := (*m)[key]; c != nil {
 			return c

@@ -188,8 +188,9 @@ func decodeAll(t testing.TB, payloads [][]byte) func() []*telemetry.Logs {
 // TestFastPathAgrees checks that the fast paths (key layouts, the per-key fastPath
 // decisions, the direct audit attributes, the memo ahead of the UTF-8 check) give exactly
 // what the general path gives: the same reports, the same bytes on the wire and the same
-// typed fields, on a simulated fleet, the real corpus and the labelled corpus, for Strict
-// and Balanced with the cache on and off and every audit level.
+// typed fields, on a simulated fleet, the real corpus and the labelled corpus, for Strict,
+// Balanced and a policy with a rule naming events, with the cache on and off and every
+// audit level.
 func TestFastPathAgrees(t *testing.T) {
 	o := telemetrytest.Realistic(7)
 	o.Users, o.SessionsPerUser, o.PromptsPerSession, o.BatchSize = 8, 2, 6, 200
@@ -213,7 +214,12 @@ func TestFastPathAgrees(t *testing.T) {
 	labelled, err := telemetry.EncodeLogsProto(telemetry.NewLogs(evs...))
 	require.NoError(t, err)
 	inputs := map[string][][]byte{"fleet": fleet, "corpus": real, "labelled": {labelled}}
-	for _, p := range []Policy{Strict, Balanced} {
+	// A rule naming events: plans then depend on the event name and are not shared.
+	withEvents := Strict
+	withEvents.Name = "strict-events"
+	withEvents.Rules = append([]Rule{{Name: "mask-tool-input", Events: []string{telemetry.NameToolResult}, Keys: []string{"tool_input.*"},
+		Action: ActionMask}}, Strict.Rules...)
+	for _, p := range []Policy{Strict, Balanced, withEvents} {
 		for _, opts := range [][]Option{nil, {WithCacheSize(0)}, {WithAudit(AuditKeys)}, {WithCacheSize(3), WithAudit(AuditOff)}} {
 			for name, in := range inputs {
 				t.Run(fmt.Sprintf("policy=%s/opts=%d/input=%s", p.Name, len(opts), name), func(t *testing.T) {
