@@ -110,8 +110,24 @@ func lengthMarker(v string) string {
 	if isLengthMarker(v) {
 		return v
 	}
-	return "[LEN:" + strconv.Itoa(utf8.RuneCountInString(v)) + "]"
+	n := utf8.RuneCountInString(v)
+	if n < smallLengths {
+		return smallLengthMarkers()[n]
+	}
+	return "[LEN:" + strconv.Itoa(n) + "]"
 }
+
+// smallLengths is how many length markers ("[LEN:0]" …) are made once and shared, so that
+// reducing a short text to its length costs no allocation.
+const smallLengths = 1024
+
+var smallLengthMarkers = sync.OnceValue(func() *[smallLengths]string {
+	var t [smallLengths]string
+	for i := range t {
+		t[i] = "[LEN:" + strconv.Itoa(i) + "]"
+	}
+	return &t
+})
 
 func isLengthMarker(v string) bool {
 	if !strings.HasPrefix(v, "[LEN:") || !strings.HasSuffix(v, "]") || len(v) < 7 {

@@ -5,10 +5,10 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -28,8 +28,15 @@ type Engine struct {
 	memo     *memo
 	logger   *slog.Logger
 
+	// general turns the fast paths off (key layouts, fastPath, direct audit attributes), for
+	// tests that check they agree with the general path.
+	general bool
+	// eventFree is set when no rule names events: decisions do not depend on the event name.
+	eventFree bool
+
 	rootsMu sync.Mutex
 	roots   atomic.Pointer[map[rootKey]*plan]
+	planIDs atomic.Uint64
 }
 
 type compiledRule struct {
@@ -102,6 +109,7 @@ func New(policy Policy, opts ...Option) (*Engine, error) {
 		names[r.Name] = true
 		e.rules = append(e.rules, cr)
 	}
+	e.eventFree = !slices.ContainsFunc(e.rules, func(r compiledRule) bool { return r.events != nil })
 	m := map[rootKey]*plan{}
 	e.roots.Store(&m)
 	return e, nil
@@ -193,27 +201,198 @@ var _ slog.LogValuer = (*Engine)(nil)
 // plan is the cached decision for one (scope, event, path).
 type plan struct {
 	e        *Engine
+	id       uint64 // unique within the engine; mixed into memo hashes
 	scope    Scope
 	event    string
 	path     string
+	key      string // the last path segment
+	canon    *plan  // roots only: the root whose children this one's are (see Engine.root)
 	root     bool
 	protect  bool
 	whole    int16 // index of the first matching whole-value rule, or -1
 	scan     bool  // run detectors over strings
 	json     bool  // a declared JSON-valued path
+	memo     bool  // strings here are remembered in the engine's memo
 	keyCls   int8  // keyClass of the last path segment: the value itself may be a secret
 	header   bool  // the last path segment is a credential header name (Authorization, Cookie, …)
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
+	layout   atomic.Pointer[layout] // roots only: the plans of the event name's keys, in order
+
+	// last are the two memo entries this plan used last: a value repeated on consecutive
+	// events (the user's e-mail address, a session's host paths, two of them for some
+	// users) is found without hashing it. They are written when the values change, so they
+	// sit on a cache line of their own.
+	_    [64]byte
+	last [2]atomic.Pointer[memoEntry]
+	_    [48]byte
+}
+
+// recent returns the entry for s among the plan's last two, or nil.
+func (p *plan) recent(s string) *memoEntry {
+	if e := p.last[0].Load(); e != nil && e.s == s {
+		return e
+	}
+	if e := p.last[1].Load(); e != nil && e.s == s {
+		return e
+	}
+	return nil
+}
+
+// used makes e the plan's most recent entry, the previous one its second.
+func (p *plan) used(e *memoEntry) {
+	if prev := p.last[0].Load(); prev != e {
+		p.last[1].Store(prev)
+		p.last[0].Store(e)
+	}
 }
 
 const maxChildren = 512
+
+// layout is the plans of an event name's attribute keys in the order events carry them.
+// Events of one name mostly carry the same keys in the same order, some optional ones
+// missing, so find looks for the key from the position after the previous key's, comparing
+// strings instead of hashing them; a key it does not find goes through plan.child. Each
+// entry also says what the plan does to the commonest values (fast), so most attributes are
+// decided without reading the plan. A layout is immutable: a root replaces its layout with
+// one that also holds the keys an event had and it lacked (so it converges to the union of
+// the name's keys), up to layoutMax.
+type layout []layoutEntry
+
+type layoutEntry struct {
+	key  string
+	p    *plan
+	fast fastPath
+}
+
+// fastPath says which values a plan leaves unchanged whatever they hold, so that event can
+// skip them without calling value: the agreement is tested by TestFastPathAgrees.
+type fastPath uint8
+
+const (
+	fastProtected fastPath = 1 << iota // every value (a protected key)
+	fastScalars                        // ints, doubles, booleans and empty values (no whole-value rule)
+	fastPlain                          // valid UTF-8 strings within the size limit not starting with '{' or '['
+	fastAudit                          // with fastProtected: one of the engine's audit keys
+)
+
+// fast computes p's fastPath.
+func (p *plan) fast() fastPath {
+	if p.protect {
+		if isAuditKey(p.key) {
+			return fastProtected | fastAudit
+		}
+		return fastProtected
+	}
+	var f fastPath
+	if p.whole < 0 {
+		f |= fastScalars
+		if !p.scan && !p.json {
+			f |= fastPlain
+		}
+	}
+	return f
+}
+
+// plainSame reports whether s is a string a fastPlain plan leaves unchanged: what str does
+// for it without a whole-value rule, detectors or a JSON declaration.
+func (w *walker) plainSame(s string) bool {
+	return len(s) <= w.e.maxValue && validUTF8(s) && (len(s) < 2 || (s[0] != '{' && s[0] != '['))
+}
+
+// layoutMax is the most keys a layout holds.
+const layoutMax = 64
+
+// find returns the entry of key at or after position *j, advancing *j past it, or nil.
+func (l layout) find(key string, j *int) *layoutEntry {
+	for t := *j; t < len(l); t++ {
+		if keyEqual(l[t].key, key) {
+			*j = t + 1
+			return &l[t]
+		}
+	}
+	return nil
+}
+
+// keyEqual is a == b for attribute keys: most are 5 to 24 bytes, compared here a word at a
+// time (the last one overlapping) without a call to the runtime's memequal.
+func keyEqual(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			if word64(a[i:]) != word64(b[i:]) {
+				return false
+			}
+		}
+		return word64(a[n-8:]) == word64(b[n-8:])
+	case n >= 4:
+		return word32(a) == word32(b) && word32(a[n-4:]) == word32(b[n-4:])
+	}
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// word64 is the first eight bytes of s as a little-endian integer.
+func word64(s string) uint64 {
+	t := s[:8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// word32 is the first four bytes of s as a little-endian integer.
+func word32(s string) uint32 {
+	t := s[:4]
+	return uint32(t[0]) | uint32(t[1])<<8 | uint32(t[2])<<16 | uint32(t[3])<<24
+}
+
+// has reports whether the layout holds key.
+func (l layout) has(key string) bool {
+	return slices.ContainsFunc(l, func(le layoutEntry) bool { return le.key == key })
+}
+
+// mergeLayout makes p's layout old with the plans of one event's keys that it lacks
+// inserted after the key the event had before them.
+func (p *plan) mergeLayout(old layout, plans []*plan) {
+	out := make(layout, 0, min(len(old)+len(plans), layoutMax))
+	i := 0
+	for _, c := range plans {
+		k := slices.IndexFunc(old, func(le layoutEntry) bool { return le.key == c.key })
+		switch {
+		case k >= i:
+			out = append(out, old[i:k+1]...)
+			i = k + 1
+		case k >= 0: // already placed
+		case !out.has(c.key):
+			out = append(out, layoutEntry{c.key, c, c.fast()})
+		}
+	}
+	out = append(out, old[i:]...)
+	if len(out) > layoutMax {
+		out = out[:layoutMax]
+	}
+	p.layout.Store(&out)
+}
 
 func (e *Engine) root(scope Scope, event string) *plan {
 	k := rootKey{scope, event}
 	if p := (*e.roots.Load())[k]; p != nil {
 		return p
+	}
+	// Without rules naming events, every event name's plans decide alike: they share the
+	// nameless root's tree (and so its memo entries: a tool_decision and its tool_result
+	// carry the same tool_parameters), each name keeping its own layout.
+	var canon *plan
+	if event != "" && e.eventFree && !e.general {
+		canon = e.root(scope, "")
 	}
 	e.rootsMu.Lock()
 	defer e.rootsMu.Unlock()
@@ -221,7 +400,9 @@ func (e *Engine) root(scope Scope, event string) *plan {
 	if p := old[k]; p != nil {
 		return p
 	}
-	p := &plan{e: e, scope: scope, event: event, root: true, whole: -1}
+	event = strings.Clone(event) // it may be a slice of a whole request
+	k.event = event
+	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, root: true, whole: -1, canon: canon}
 	if len(old) < maxChildren {
 		m := make(map[rootKey]*plan, len(old)+1)
 		for kk, v := range old {
@@ -235,11 +416,16 @@ func (e *Engine) root(scope Scope, event string) *plan {
 
 // child returns the plan of the member key below p.
 func (p *plan) child(key string) *plan {
+	if p.canon != nil {
+		return p.canon.child(key)
+	}
 	if m := p.children.Load(); m != nil {
 		if c := (*m)[key]; c != nil {
 			return c
 		}
 	}
+	// The key may be a slice of a whole request: the plan keeps a copy.
+	key = strings.Clone(key)
 	path := key
 	if !p.root {
 		path = p.path + "." + key
@@ -266,7 +452,7 @@ func (p *plan) child(key string) *plan {
 }
 
 func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *plan {
-	p := &plan{e: e, scope: scope, event: event, path: path, protect: protect, whole: -1}
+	p := &plan{e: e, id: e.planIDs.Add(1), scope: scope, event: event, path: path, key: key, protect: protect, whole: -1}
 	for i := range p.det {
 		p.det[i] = -1
 	}
@@ -298,6 +484,18 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 	}
 	p.scan = len(e.scanner.impls) > 0 && !e.skip.match(path)
 	p.json = e.jsonKeys.match(path)
+	if e.memo != nil {
+		if p.whole >= 0 {
+			// Keep and drop need no memory, and mask, label and length cost less than a
+			// lookup; the other actions hash, parse or build their result.
+			switch e.rules[p.whole].Action {
+			case ActionHash, ActionGeneralize, ActionPartial, ActionTruncate:
+				p.memo = true
+			}
+		} else {
+			p.memo = p.scan || p.json
+		}
+	}
 	if p.scan {
 		p.keyCls = int8(keyClass(key))
 		var kb [32]byte
@@ -331,9 +529,22 @@ type walker struct {
 	depth  int
 	buf    []byte
 	st     scanText
+
+	changes []change // an event's changed attributes, reused
+
+	// Within one call: the record roots of the event names seen, so an event finds its root
+	// without hashing its name.
+	rootNames [12]string
+	rootPlans [12]*plan
+	nroots    int
+
+	// Within one Logs call: the batch's arena for the copies of attribute lists the audit
+	// attributes are appended to, and how many events are left to redact.
+	arena []telemetry.KeyValue
+	left  int
 }
 
-var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16)} }}
+var walkerPool = sync.Pool{New: func() any { return &walker{spans: make([]span, 0, 16), changes: make([]change, 0, 16)} }}
 
 func (e *Engine) walker() *walker {
 	w := walkerPool.Get().(*walker)
@@ -353,7 +564,43 @@ func (w *walker) release() {
 	if cap(w.buf) > 64<<10 {
 		w.buf = nil
 	}
+	clear(w.rootNames[:w.nroots])
+	clear(w.rootPlans[:w.nroots])
+	w.nroots = 0
+	w.arena, w.left = nil, 0
 	walkerPool.Put(w)
+}
+
+// recordRoot returns the record-scope root of event name.
+func (w *walker) recordRoot(name string) *plan {
+	for i := 0; i < w.nroots; i++ {
+		if w.rootNames[i] == name {
+			return w.rootPlans[i]
+		}
+	}
+	p := w.e.root(ScopeRecord, name)
+	if w.nroots < len(w.rootNames) {
+		w.rootNames[w.nroots], w.rootPlans[w.nroots] = p.event, p
+		w.nroots++
+	}
+	return p
+}
+
+// arenaMax is the most entries of one arena chunk (256 KiB).
+const arenaMax = 8192
+
+// kvs returns a zeroed list of n attributes with capacity n: from the batch's arena in a
+// Logs call (sized from n and the events left), else a new allocation.
+func (w *walker) kvs(n int) []telemetry.KeyValue {
+	if len(w.arena) < n {
+		if w.left <= 1 || n >= arenaMax/2 {
+			return make([]telemetry.KeyValue, n)
+		}
+		w.arena = make([]telemetry.KeyValue, min(n*w.left, arenaMax))
+	}
+	s := w.arena[:n:n]
+	w.arena = w.arena[n:]
+	return s
 }
 
 func (w *walker) count(rule int16) {
@@ -468,7 +715,21 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	if p.protect {
 		return s, same
 	}
-	if len(s) > w.e.maxValue || !utf8.ValidString(s) {
+	if len(s) > w.e.maxValue {
+		return "", failed
+	}
+	// A remembered result comes first: only valid UTF-8 is remembered, so a hit needs no
+	// second check.
+	if p.memo {
+		if e := p.recent(s); e != nil && e.v.holdsAt(w.depth) {
+			return w.replay(&e.v, s)
+		}
+		if e := w.e.memo.get(p, s); e != nil && e.v.holdsAt(w.depth) {
+			p.used(e)
+			return w.replay(&e.v, s)
+		}
+	}
+	if !validUTF8(s) {
 		return "", failed
 	}
 	if p.whole >= 0 {
@@ -480,34 +741,23 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			w.count(p.whole)
 			return "", removed
 		}
-		if mv, ok := w.e.memo.get(p, s); ok {
-			return w.replay(mv, s)
-		}
 		out := w.wholeText(r, s)
-		mv := memoVal{out: out}
+		mv := memoVal{out: out, depth: -1}
 		if out != s {
 			mv.oc = changed
 			mv.rules[0] = memoCount{p.whole, 1}
 			mv.nrules = 1
 			w.count(p.whole)
 		}
-		w.e.memo.put(p, s, mv)
+		if p.memo {
+			w.e.memo.put(p, s, mv)
+		}
 		return out, mv.oc
 	}
 	if w.depth < 4 && (p.json || (len(s) >= 2 && (s[0] == '{' || s[0] == '[') && looksJSON(s))) {
 		jv, err := parseJSON(s)
 		if err == nil {
-			w.depth++
-			ch := w.jnode(p, &jv)
-			w.depth--
-			if !ch {
-				return s, same
-			}
-			if jv.drop {
-				return "", removed
-			}
-			w.buf = appendJSON(w.buf[:0], &jv)
-			return string(w.buf), changed
+			return w.jsonText(p, s, &jv)
 		}
 		if p.json && strings.TrimSpace(s) != "" {
 			return "", failed
@@ -516,13 +766,59 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 	if !p.scan {
 		return s, same
 	}
-	if mv, ok := w.e.memo.get(p, s); ok {
-		return w.replay(mv, s)
-	}
 	return w.scanText(p, s)
 }
 
-func (w *walker) replay(mv memoVal, s string) (string, outcome) {
+// jsonText redacts the parsed JSON document jv (the text s) at p. Its result depends on the
+// depth it is reached at (documents nested more than four deep are scanned as text), so it
+// is remembered with that depth.
+func (w *walker) jsonText(p *plan, s string, jv *jvalue) (string, outcome) {
+	remember := p.memo && w.e.memo != nil && len(s) <= memoMaxLen
+	var before [memoRulesMax]int32
+	dets := w.dets
+	if remember {
+		remember = len(w.counts) <= memoRulesMax
+		copy(before[:], w.counts)
+	}
+	w.depth++
+	ch := w.jnode(p, jv)
+	w.depth--
+	out, oc := s, same
+	if ch {
+		if jv.drop {
+			out, oc = "", removed
+		} else {
+			w.buf = appendJSON(w.buf[:0], jv)
+			out, oc = string(w.buf), changed
+		}
+	}
+	if remember {
+		mv := memoVal{out: out, oc: oc, depth: int8(w.depth)}
+		if d := w.dets - dets; d < 65536 {
+			mv.dets = uint16(d)
+		} else {
+			remember = false
+		}
+		for i, c := range w.counts {
+			d := c - before[i]
+			if d == 0 {
+				continue
+			}
+			if int(mv.nrules) == len(mv.rules) || d > 32767 {
+				remember = false
+				break
+			}
+			mv.rules[mv.nrules] = memoCount{int16(i), int16(d)}
+			mv.nrules++
+		}
+		if remember {
+			w.e.memo.put(p, s, mv)
+		}
+	}
+	return out, oc
+}
+
+func (w *walker) replay(mv *memoVal, s string) (string, outcome) {
 	for i := 0; i < int(mv.nrules); i++ {
 		w.counts[mvIndex(mv.rules[i].rule, len(w.counts))] += int32(mv.rules[i].n)
 	}
@@ -559,8 +855,10 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 		}
 		out, oc = next, oc2
 	}
-	mv.out, mv.oc = out, oc
-	if memoOK {
+	mv.out, mv.oc, mv.depth = out, oc, -1
+	// Below four levels of JSON a JSON-looking text is scanned instead of parsed; such a
+	// result would be wrong at a shallower depth, so it is not remembered.
+	if memoOK && w.depth < 4 {
 		w.e.memo.put(p, s, mv)
 	}
 	if oc == same {
@@ -935,21 +1233,23 @@ func (w *walker) setJString(n *jvalue, out string, oc outcome) bool {
 	return true
 }
 
-// memo remembers the redaction of short strings per plan.
+// memo remembers the redaction of short strings per plan. It is a two-way set-associative
+// table of immutable entries behind atomic pointers: a lookup is one hash, two loads and a
+// compare, with no lock and no allocation; a store publishes a new entry over the older of
+// the set's two (or an empty one). Which entry is evicted only changes what is recomputed,
+// never a result: an entry holds exactly what the uncached path computes for (plan, string).
 type memo struct {
-	seed   maphash.Seed
-	limit  int
-	shards [16]memoShard
+	seed  maphash.Seed
+	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	slots []atomic.Pointer[memoEntry]
 }
 
-type memoShard struct {
-	mu sync.Mutex
-	m  map[memoKey]memoVal
-}
-
-type memoKey struct {
+// memoEntry is one remembered result; it is never changed after it is published.
+type memoEntry struct {
+	h uint64
 	p *plan
-	s string
+	s string // a copy: the original may be a slice of a whole request
+	v memoVal
 }
 
 type memoCount struct {
@@ -958,43 +1258,72 @@ type memoCount struct {
 }
 
 type memoVal struct {
-	out    string
+	out    string // the result when oc != same
 	oc     outcome
 	nrules uint8
+	depth  int8 // the walker depth a JSON document's result holds at; -1: any depth
 	dets   uint16
 	rules  [3]memoCount
 }
 
+// holdsAt reports whether the result holds at walker depth d.
+func (v *memoVal) holdsAt(d int) bool { return v.depth < 0 || int(v.depth) == d }
+
+// memoRulesMax is the most rules (count slots) for which jsonText can remember a document's
+// per-rule counts: it snapshots them on the stack.
+const memoRulesMax = 32
+
 const memoMaxLen = 256
 
+// newMemo returns a memo of at most n entries (n rounded down to a power of two, at least 2).
 func newMemo(n int) *memo {
-	m := &memo{seed: maphash.MakeSeed(), limit: max(n/16, 1)}
-	for i := range m.shards {
-		m.shards[i].m = map[memoKey]memoVal{}
+	size := 2
+	for size*2 <= n {
+		size *= 2
 	}
-	return m
+	return &memo{seed: maphash.MakeSeed(), mask: uint64(size - 1), slots: make([]atomic.Pointer[memoEntry], size)}
 }
 
-func (m *memo) get(p *plan, s string) (memoVal, bool) {
+func (m *memo) hash(p *plan, s string) uint64 {
+	return maphash.String(m.seed, s) ^ p.id*0x9e3779b97f4a7c15
+}
+
+// get returns the remembered result of s at p, or nil.
+func (m *memo) get(p *plan, s string) *memoEntry {
 	if m == nil || len(s) > memoMaxLen {
-		return memoVal{}, false
+		return nil
 	}
-	sh := &m.shards[maphash.String(m.seed, s)&15]
-	sh.mu.Lock()
-	v, ok := sh.m[memoKey{p, s}]
-	sh.mu.Unlock()
-	return v, ok
+	h := m.hash(p, s)
+	i := h & m.mask &^ 1
+	if e := m.slots[i].Load(); e != nil && e.h == h && e.p == p && e.s == s {
+		return e
+	}
+	if e := m.slots[i|1].Load(); e != nil && e.h == h && e.p == p && e.s == s {
+		return e
+	}
+	return nil
 }
 
+// put remembers v as the result of s at p.
 func (m *memo) put(p *plan, s string, v memoVal) {
 	if m == nil || len(s) > memoMaxLen {
 		return
 	}
-	sh := &m.shards[maphash.String(m.seed, s)&15]
-	sh.mu.Lock()
-	if len(sh.m) >= m.limit {
-		clear(sh.m)
+	h := m.hash(p, s)
+	i := h & m.mask &^ 1
+	e := &memoEntry{h: h, p: p, s: strings.Clone(s), v: v}
+	if v.oc == same {
+		e.v.out = ""
 	}
-	sh.m[memoKey{p, s}] = v
-	sh.mu.Unlock()
+	// Fill an empty way first; otherwise evict the way the hash's top bit names, so two hot
+	// values sharing a set usually keep both ways.
+	switch {
+	case m.slots[i].Load() == nil:
+	case m.slots[i|1].Load() == nil:
+		i |= 1
+	default:
+		i |= h >> 63
+	}
+	m.slots[i].Store(e)
+	p.used(e)
 }

@@ -87,9 +87,10 @@ func WithAudit(level AuditLevel) Option {
 }
 
 // WithCacheSize sets how many short string results (up to 256 bytes: e-mail addresses,
-// paths, account names, enumerated values) the engine remembers, so a value repeated on
-// every event is redacted once. The cache holds the original values in memory. 0 disables
-// it. Default: 4096.
+// paths, account names, enumerated values, small JSON documents) the engine remembers, so a
+// value repeated on every event is redacted once: n rounded down to a power of two, and
+// besides the last two results each attribute path used. The cache holds (copies of) the
+// original values in memory. 0 disables it. Default: 4096.
 func WithCacheSize(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 0 {

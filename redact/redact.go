@@ -34,25 +34,31 @@ func (e *Engine) Event(ev telemetry.Event) Report {
 	}
 	w := e.walker()
 	defer w.release()
-	rep := w.event(ev)
-	return rep
+	return w.event(ev, nil)
 }
 
-func (w *walker) event(ev telemetry.Event) Report {
+// event redacts ev. With sum nil it returns ev's report; otherwise it adds the report to
+// *sum (as [Report.Add] would, without building the per-event rule list) and returns a zero
+// Report.
+func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	e := w.e
-	root := e.root(ScopeRecord, ev.Name())
+	root := w.recordRoot(ev.Name())
 	attrs := telemetry.AttributesOf(ev)
-	var cb [16]change
-	changes := cb[:0]
-	for _, kv := range attrs {
-		p := root.child(kv.Key)
-		if p.protect {
-			continue
+	changes := w.changes[:0]
+	hasAudit := false // attrs hold an audit attribute already
+	if e.general {
+		for _, kv := range attrs {
+			p := root.child(kv.Key)
+			if p.protect {
+				hasAudit = hasAudit || isAuditKey(kv.Key)
+				continue
+			}
+			if nv, oc := w.value(p, kv.Value); oc != same {
+				changes = append(changes, change{kv.Key, nv, oc})
+			}
 		}
-		nv, oc := w.value(p, kv.Value)
-		if oc != same {
-			changes = append(changes, change{kv.Key, nv, oc})
-		}
+	} else {
+		changes, hasAudit = w.attrs(root, attrs, changes)
 	}
 	rec := ev.EventRecord()
 	var rep Report
@@ -71,22 +77,156 @@ func (w *walker) event(ev telemetry.Event) Report {
 		}
 		w.tally(&rep, c.key, c.oc)
 	}
-	w.finish(&rep)
+	setAny := len(changes) > 0
+	clear(changes) // the walker keeps the list, not the values
+	w.changes = changes[:0]
+	rep.Detections += w.dets
+	w.dets = 0
 	if rep.Failed > 0 {
 		e.logger.Debug("redact: values removed because they could not be processed", "event", ev.Name(), "count", rep.Failed)
 	}
 	if rep.Total() > 0 && e.audit >= AuditCounts {
-		telemetry.Set(ev, AuditKeyCount, telemetry.Int(int64(rep.Total())))
-		kvs := make([]telemetry.KeyValue, len(rep.Rules))
-		for i, rc := range rep.Rules {
-			kvs[i] = telemetry.KeyValue{Key: rc.Rule, Value: telemetry.Int(int64(rc.Count))}
-		}
-		telemetry.Set(ev, AuditKeyRules, telemetry.Map(kvs...))
-		if e.audit >= AuditKeys {
-			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
+		// After a Set or Delete, Attrs is the event's list.
+		w.writeAudit(ev, &rep, setAny && !hasAudit && !e.general)
+	}
+	if sum == nil {
+		w.finish(&rep)
+		return rep
+	}
+	sum.Changed += rep.Changed
+	sum.Removed += rep.Removed
+	sum.Failed += rep.Failed
+	sum.Detections += rep.Detections
+	for i, c := range w.counts {
+		if c > 0 {
+			sum.addRule(w.ruleName(i), int(c))
 		}
 	}
-	return rep
+	clear(w.counts)
+	sum.Keys = append(sum.Keys, rep.Keys...)
+	return Report{}
+}
+
+// attrs redacts an event's attributes below root, appending what changed to changes. It
+// also reports whether they hold an audit attribute. Events of one name mostly carry the
+// same keys in the same order: the root's layout finds each key's plan by position, without
+// hashing it, and says which values the plan leaves as they are, so most attributes are
+// decided without calling value (TestFastPathAgrees checks this against the general path).
+func (w *walker) attrs(root *plan, attrs telemetry.Attributes, changes []change) ([]change, bool) {
+	var lay layout
+	if l := root.layout.Load(); l != nil {
+		lay = *l
+	}
+	j, missing, hasAudit := 0, false, false
+	for _, kv := range attrs {
+		var p *plan
+		if le := lay.find(kv.Key, &j); le != nil {
+			if f := le.fast; f != 0 {
+				if f&fastProtected != 0 {
+					hasAudit = hasAudit || f&fastAudit != 0
+					continue
+				}
+				switch kv.Value.Kind() {
+				case telemetry.ValueString:
+					if f&fastPlain != 0 && w.plainSame(kv.Value.Str()) {
+						continue
+					}
+				case telemetry.ValueInt, telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
+					if f&fastScalars != 0 {
+						continue
+					}
+				}
+			}
+			p = le.p
+		} else {
+			p = root.child(kv.Key)
+			missing = missing || !lay.has(kv.Key)
+			if p.protect {
+				hasAudit = hasAudit || isAuditKey(kv.Key)
+				continue
+			}
+		}
+		if nv, oc := w.value(p, kv.Value); oc != same {
+			changes = append(changes, change{kv.Key, nv, oc})
+		}
+	}
+	if missing && len(lay) < layoutMax {
+		plans := make([]*plan, len(attrs))
+		for i, kv := range attrs {
+			plans[i] = root.child(kv.Key)
+		}
+		root.mergeLayout(lay, plans)
+	}
+	return changes, hasAudit
+}
+
+func isAuditKey(k string) bool { return k == AuditKeyCount || k == AuditKeyRules || k == AuditKeyKeys }
+
+// writeAudit sets the audit attributes of a changed event: the count, the rule counts and,
+// at AuditKeys, the changed paths. With direct, ev's Attrs is its attribute list (a Set or
+// Delete made it so) and holds no audit attribute, so Set would append them; no typed field
+// views them (TestAuditKeysHaveNoField), so they are appended here without Set's lookups,
+// into an exact-size copy from the batch's arena when the list is full (the decoder sizes
+// lists exactly; append would double it), with the rule counts' map in the same block.
+func (w *walker) writeAudit(ev telemetry.Event, rep *Report, direct bool) {
+	n := 0
+	for _, c := range w.counts {
+		if c > 0 {
+			n++
+		}
+	}
+	rec := ev.EventRecord()
+	need := 2 + btoi(w.e.audit >= AuditKeys)
+	var kvs []telemetry.KeyValue
+	var attrs telemetry.Attributes
+	k := len(rec.Attrs)
+	switch {
+	case !direct || n == 0:
+		kvs = make([]telemetry.KeyValue, 0, n)
+	case cap(rec.Attrs)-k >= need:
+		attrs = rec.Attrs[: k+need : k+need]
+		kvs = w.kvs(n)[:0]
+	default:
+		buf := w.kvs(k + need + n)
+		copy(buf, rec.Attrs)
+		attrs = buf[: k+need : k+need]
+		kvs = buf[k+need : k+need : k+need+n]
+	}
+	for i, c := range w.counts {
+		if c > 0 {
+			kvs = append(kvs, telemetry.KeyValue{Key: w.ruleName(i), Value: telemetry.Int(int64(c))})
+		}
+	}
+	count, rules := telemetry.Int(int64(rep.Total())), telemetry.Map(kvs...)
+	if attrs == nil {
+		telemetry.Set(ev, AuditKeyCount, count)
+		telemetry.Set(ev, AuditKeyRules, rules)
+		if need == 3 {
+			telemetry.Set(ev, AuditKeyKeys, telemetry.Strings(rep.Keys...))
+		}
+		return
+	}
+	attrs[k] = telemetry.KeyValue{Key: AuditKeyCount, Value: count}
+	attrs[k+1] = telemetry.KeyValue{Key: AuditKeyRules, Value: rules}
+	if need == 3 {
+		attrs[k+2] = telemetry.KeyValue{Key: AuditKeyKeys, Value: telemetry.Strings(rep.Keys...)}
+	}
+	rec.Attrs = attrs
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ruleName is the name of rule i, or "default" for the last count slot.
+func (w *walker) ruleName(i int) string {
+	if i < len(w.e.rules) {
+		return w.e.rules[i].Name
+	}
+	return defaultRuleName
 }
 
 func (w *walker) tally(rep *Report, key string, oc outcome) {
@@ -116,14 +256,9 @@ func (w *walker) finish(rep *Report) {
 	if n > 0 {
 		rep.Rules = make([]RuleCount, 0, n)
 		for i, c := range w.counts {
-			if c == 0 {
-				continue
+			if c > 0 {
+				rep.Rules = append(rep.Rules, RuleCount{w.ruleName(i), int(c)})
 			}
-			name := defaultRuleName
-			if i < len(w.e.rules) {
-				name = w.e.rules[i].Name
-			}
-			rep.Rules = append(rep.Rules, RuleCount{name, int(c)})
 		}
 		clear(w.counts)
 	}
@@ -194,6 +329,7 @@ func (e *Engine) Logs(l *telemetry.Logs) Report {
 	var seen []*telemetry.Resource
 	w := e.walker()
 	defer w.release()
+	w.left = l.Len()
 	for _, rl := range l.ResourceLogs {
 		if rl.Resource != nil && !containsPtr(seen, rl.Resource) {
 			seen = append(seen, rl.Resource)
@@ -202,8 +338,9 @@ func (e *Engine) Logs(l *telemetry.Logs) Report {
 		for _, sl := range rl.ScopeLogs {
 			for _, ev := range sl.Events {
 				if ev != nil {
-					rep.Add(w.event(ev))
+					w.event(ev, &rep)
 				}
+				w.left--
 			}
 		}
 	}

@@ -41,19 +41,20 @@ func (r *Report) Add(o Report) {
 	r.Failed += o.Failed
 	r.Detections += o.Detections
 	for _, rc := range o.Rules {
-		found := false
-		for i := range r.Rules {
-			if r.Rules[i].Rule == rc.Rule {
-				r.Rules[i].Count += rc.Count
-				found = true
-				break
-			}
-		}
-		if !found {
-			r.Rules = append(r.Rules, rc)
-		}
+		r.addRule(rc.Rule, rc.Count)
 	}
 	r.Keys = append(r.Keys, o.Keys...)
+}
+
+// addRule adds n to rule's count, appending the rule when it is not listed yet.
+func (r *Report) addRule(rule string, n int) {
+	for i := range r.Rules {
+		if r.Rules[i].Rule == rule {
+			r.Rules[i].Count += n
+			return
+		}
+	}
+	r.Rules = append(r.Rules, RuleCount{rule, n})
 }
 
 // LogValue renders the counts for slog (never values; paths only when present).
