@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/coworkgov/cowork/internal/jsonstr"
 )
 
 // AppendJSON appends c's JSON to b and returns the extended slice. The bytes are exactly
@@ -552,8 +554,6 @@ var jsonHTMLSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-const jsonHex = "0123456789abcdef"
-
 // appendJSONString writes s as a JSON string exactly as encoding/json does by default: ", \
 // and \b \f \n \r \t by their short escapes, other control characters and <, >, & as \u00XX,
 // U+2028 and U+2029 as \u2028 and \u2029, each invalid UTF-8 byte as \ufffd.
@@ -573,23 +573,7 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xf])
-			}
+			b = jsonstr.AppendEscapedASCII(append(b, s[start:i]...), c)
 			i++
 			start = i
 			continue
@@ -601,7 +585,7 @@ func appendJSONString(b []byte, s string) []byte {
 			b = append(b, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
+			b = append(b, '\\', 'u', '2', '0', '2', byte('0'+r&0xf))
 		default:
 			i += size
 			continue

@@ -11,6 +11,27 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// AppendEscapedASCII appends the escape of an ASCII byte inside a JSON string: \" and \\, \b \f
+// \n \r \t by their short forms, any other byte as \u00XX (control characters, and the bytes
+// an encoder escapes for HTML safety: <, >, &).
+func AppendEscapedASCII(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
 // Append writes s to b as a JSON string the way JavaScript's JSON.stringify does (the form
 // Claude Code sends): quotes, backslashes and control characters escaped, \b \f \n \r \t by
 // their short forms, everything else as it is. Invalid UTF-8 becomes U+FFFD, so the output is
@@ -28,23 +49,7 @@ func Append(b []byte, s string) []byte {
 				i++
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
+			b = AppendEscapedASCII(append(b, s[start:i]...), c)
 			i++
 			start = i
 			continue
