@@ -301,34 +301,9 @@ func TestAssemblerSubagentParent(t *testing.T) {
 func TestAssemblerConcurrentSessions(t *testing.T) {
 	ctx := context.Background()
 	a, col, clk := newTestAssembler(t, WithShards(8))
-	const workers, perWorker = 8, 40
-	scenarios := []string{"files", "deny", "mcp", "skill", "fatal", "web", "task"}
-	var all []telemetry.Event
-	batches := make([][]telemetry.Event, workers)
-	for w := range workers {
-		for i := range perWorker {
-			evs := renamed(t, scenarios[(w+i)%len(scenarios)], "w"+string(rune('a'+w))+"-"+itoa(i))
-			batches[w] = append(batches[w], evs...)
-		}
-		all = append(all, batches[w]...)
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			evs := shuffled(batches[w], uint64(w+1))
-			for i := 0; i < len(evs); i += 7 {
-				assert.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
-				if i%70 == 0 {
-					assert.NoError(t, a.Sweep(ctx))
-				}
-			}
-			// Retried exports.
-			assert.NoError(t, a.Add(ctx, evs[:20]...))
-		}()
-	}
-	wg.Wait()
+	const workers = 8
+	all, batches := workerScenarios(t, workers, 40, "w")
+	addConcurrently(t, a, batches, 20) // and a retried export of each worker's first 20 events
 	clk.Advance(10 * time.Minute)
 	require.NoError(t, a.Sweep(ctx))
 	assert.Equal(t, chainJSON(t, Fold(all)), chainJSON(t, col.latest()))
@@ -405,4 +380,45 @@ func TestNameHash(t *testing.T) {
 		ev := telemetry.New(n)
 		assert.Equal(t, maphash.String(fpSeed, n), nameHash(ev), n)
 	}
+}
+
+// workerScenarios renames scenario copies for workers workers, perWorker each (session ids
+// prefix+worker letter+index), and returns them all and per worker.
+func workerScenarios(t *testing.T, workers, perWorker int, prefix string) (all []telemetry.Event, batches [][]telemetry.Event) {
+	t.Helper()
+	scenarios := []string{"files", "deny", "mcp", "skill", "fatal", "web", "task"}
+	batches = make([][]telemetry.Event, workers)
+	for w := range workers {
+		for i := range perWorker {
+			evs := renamed(t, scenarios[(w+i)%len(scenarios)], prefix+string(rune('a'+w))+"-"+itoa(i))
+			batches[w] = append(batches[w], evs...)
+		}
+		all = append(all, batches[w]...)
+	}
+	return all, batches
+}
+
+// addConcurrently adds each batch from its own goroutine, shuffled, seven events at a time
+// with a Sweep every seventy, then the batch's first retry events again (a retried export).
+func addConcurrently(t *testing.T, a *Assembler, batches [][]telemetry.Event, retry int) {
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evs := shuffled(batches[w], uint64(w+1))
+			for i := 0; i < len(evs); i += 7 {
+				assert.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
+				if i%70 == 0 {
+					assert.NoError(t, a.Sweep(ctx))
+				}
+			}
+			if retry > 0 {
+				assert.NoError(t, a.Add(ctx, evs[:retry]...))
+			}
+		}()
+	}
+	wg.Wait()
 }

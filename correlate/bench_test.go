@@ -67,20 +67,31 @@ func BenchmarkAssembler(b *testing.B) {
 			b.SetBytes(size * int64(rounds))
 			for b.Loop() {
 				for range rounds {
-					clk := newFakeClock()
-					a, _ := New(nopConsumer{}, WithClock(clk))
-					for i := 0; i < len(evs); i += 64 {
-						_ = a.Add(ctx, evs[i:min(i+64, len(evs))]...)
-					}
-					clk.Advance(time.Hour)
-					_ = a.Sweep(ctx)
+					assembleAll(ctx, evs)
 					n += len(evs)
 				}
 			}
-			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
-			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+			reportRates(b, n, start, cpu0)
 		})
 	}
+}
+
+// assembleAll adds evs to a fresh assembler, 64 events a call, with its clock frozen, then
+// closes every chain with one Sweep an hour later.
+func assembleAll(ctx context.Context, evs []telemetry.Event, opts ...Option) {
+	clk := newFakeClock()
+	a, _ := New(nopConsumer{}, append([]Option{WithClock(clk)}, opts...)...)
+	for i := 0; i < len(evs); i += 64 {
+		_ = a.Add(ctx, evs[i:min(i+64, len(evs))]...)
+	}
+	clk.Advance(time.Hour)
+	_ = a.Sweep(ctx)
+}
+
+// reportRates reports n events over the wall time and the process CPU time since start/cpu0.
+func reportRates(b *testing.B, n int, start time.Time, cpu0 time.Duration) {
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
 }
 
 // BenchmarkAssemblerReuse is BenchmarkAssembler at 1,000 sessions with [WithChainReuse]: the
@@ -93,17 +104,10 @@ func BenchmarkAssemblerReuse(b *testing.B) {
 	start, cpu0 := time.Now(), cpuTime()
 	n := 0
 	for b.Loop() {
-		clk := newFakeClock()
-		a, _ := New(nopConsumer{}, WithClock(clk), WithChainReuse())
-		for i := 0; i < len(evs); i += 64 {
-			_ = a.Add(ctx, evs[i:min(i+64, len(evs))]...)
-		}
-		clk.Advance(time.Hour)
-		_ = a.Sweep(ctx)
+		assembleAll(ctx, evs, WithChainReuse())
 		n += len(evs)
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
-	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+	reportRates(b, n, start, cpu0)
 }
 
 // arrival is one export batch as a collector receives it: at the time of its latest event.
@@ -173,8 +177,7 @@ func BenchmarkAssemblerStream(b *testing.B) {
 				_ = a.Sweep(ctx)
 				n += events
 			}
-			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
-			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+			reportRates(b, n, start, cpu0)
 		})
 	}
 }
@@ -195,8 +198,7 @@ func BenchmarkAdd(b *testing.B) {
 		}
 		n += len(evs)
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
-	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+	reportRates(b, n, start, cpu0)
 }
 
 // BenchmarkFold measures the batch fold alone.
@@ -210,8 +212,7 @@ func BenchmarkFold(b *testing.B) {
 		Fold(evs)
 		n += len(evs)
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
-	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+	reportRates(b, n, start, cpu0)
 }
 
 // BenchmarkBytesPerEvent measures the heap the assembler adds per buffered event, beyond the

@@ -133,32 +133,8 @@ func TestChainReuseConcurrent(t *testing.T) {
 	})
 	a, err := New(keep, WithClock(clk), WithShards(8), WithChainReuse())
 	require.NoError(t, err)
-	const workers, perWorker = 8, 25
-	scenarios := []string{"files", "deny", "mcp", "skill", "fatal", "web", "task"}
-	var all []telemetry.Event
-	batches := make([][]telemetry.Event, workers)
-	for w := range workers {
-		for i := range perWorker {
-			evs := renamed(t, scenarios[(w+i)%len(scenarios)], "r"+string(rune('a'+w))+"-"+itoa(i))
-			batches[w] = append(batches[w], evs...)
-		}
-		all = append(all, batches[w]...)
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			evs := shuffled(batches[w], uint64(w+1))
-			for i := 0; i < len(evs); i += 7 {
-				assert.NoError(t, a.Add(ctx, evs[i:min(i+7, len(evs))]...))
-				if i%70 == 0 {
-					assert.NoError(t, a.Sweep(ctx))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	all, batches := workerScenarios(t, 8, 25, "r")
+	addConcurrently(t, a, batches, 0)
 	clk.Advance(10 * time.Minute)
 	require.NoError(t, a.Sweep(ctx))
 	var got []*Chain
