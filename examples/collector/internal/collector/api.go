@@ -343,11 +343,13 @@ func (c *Collector) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, b)
 }
 
-// stats serves GET /api/stats: row counts of the store, for audits and load tests.
+// stats serves GET /api/stats: row counts of the store, for audits and load tests. Sessions
+// are counted on the chains_session index, not through the sessions view, which would compute
+// every session's totals (a second for 50,000 chains).
 func (c *Collector) stats(w http.ResponseWriter, r *http.Request) {
 	var events, chains, open, sessions, points int64
 	err := c.store.r.QueryRowContext(r.Context(), `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM chains),
-		(SELECT count(*) FROM open_chains), (SELECT count(*) FROM sessions), (SELECT count(*) FROM metric_points)`).
+		(SELECT count(*) FROM open_chains), (SELECT count(DISTINCT session_id) FROM chains), (SELECT count(*) FROM metric_points)`).
 		Scan(&events, &chains, &open, &sessions, &points)
 	if err != nil {
 		c.queryFailed(w, err)
