@@ -100,8 +100,11 @@ type store struct {
 
 	// open mirrors the open_chains table: owned by the writer goroutine, loaded by openStore,
 	// changed by each transaction and written back at its end (one row per chain a
-	// transaction touched, not one per request), reloaded after a rollback.
-	open map[chainKey]int64
+	// transaction touched, not one per request). openStale is set when a transaction rolls
+	// back, and the next one reloads the mirror first (and fails, with its requests, until it
+	// can), so no transaction ever starts from changes that were not committed.
+	open      map[chainKey]int64
+	openStale bool
 
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
@@ -556,6 +559,12 @@ func (s *store) commit(batch []any) {
 }
 
 func (s *store) apply(batch []any, results []logsResult) (err error) {
+	if s.openStale { // a transaction failed: its changes to the mirror were rolled back
+		if err := s.loadOpen(); err != nil {
+			return fmt.Errorf("collector: reload open chains: %w", err)
+		}
+		s.openStale = false
+	}
 	tx, err := s.w.Begin()
 	if err != nil {
 		return err
@@ -563,9 +572,7 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
-			if e := s.loadOpen(); e != nil { // the mirror may hold the rolled-back changes
-				err = errors.Join(err, e)
-			}
+			s.openStale = true
 		}
 	}()
 	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]struct{}{}}

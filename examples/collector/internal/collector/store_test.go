@@ -255,3 +255,29 @@ func TestHashesAreFNV1a(t *testing.T) {
 		assert.Equal(t, h.Sum64(), fnv1a(fnvOffset, []byte(k.session)))
 	}
 }
+
+// TestStoreOpenChainsRollback: a transaction that fails after it changed the writer's mirror
+// of open_chains leaves no trace of those changes; the next transaction starts from the table.
+func TestStoreOpenChainsRollback(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1)})
+
+	// One transaction of two requests, as group commit makes them: the first opens b and adds
+	// to a, the second fails (an event whose key collides with a stored event of another chain).
+	collide := testRow(0, "s9", "p9", 1)
+	collide.ckey = chainHash("s1", "p1")
+	first := &logsWrite{payload: []byte{}, rows: []eventRow{testRow(0, "s1", "p1", 2), testRow(1, "s2", "p1", 1)}, done: make(chan logsResult, 1)}
+	second := &logsWrite{payload: []byte{}, rows: []eventRow{collide}, done: make(chan logsResult, 1)}
+	s.commit([]any{first, second}) // the writer is idle: nothing else is queued
+	require.Error(t, (<-first.done).err)
+	require.ErrorContains(t, (<-second.done).err, "collision")
+
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 3)})
+	var n int64
+	require.NoError(t, s.r.QueryRow(`SELECT n FROM open_chains WHERE session_id = 's1' AND prompt_id = 'p1'`).Scan(&n))
+	assert.Equal(t, int64(2), n, "events 1 and 3 of a; event 2 was rolled back")
+	require.ErrorIs(t, s.r.QueryRow(`SELECT n FROM open_chains WHERE session_id = 's2'`).Scan(&n), sql.ErrNoRows)
+	assert.Equal(t, map[chainKey]int64{{"s1", "p1"}: 2}, s.open)
+}
