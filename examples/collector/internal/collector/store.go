@@ -210,21 +210,19 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	rt.SetMaxOpenConns(1)
 	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
-	if err := s.stmts.prepare(w); err != nil {
-		s.stmts.close()
-		w.Close()
-		r.Close()
-		ck.Close()
-		rt.Close()
-		return nil, fmt.Errorf("collector: prepare: %w", err)
+	err = s.stmts.prepare(w)
+	if err != nil {
+		err = fmt.Errorf("collector: prepare: %w", err)
+	} else if err = s.loadOpen(); err != nil {
+		err = fmt.Errorf("collector: open chains: %w", err)
 	}
-	if err := s.loadOpen(); err != nil {
+	if err != nil {
 		s.stmts.close()
 		w.Close()
 		r.Close()
 		ck.Close()
 		rt.Close()
-		return nil, fmt.Errorf("collector: open chains: %w", err)
+		return nil, err
 	}
 	go s.run()
 	go s.checkpointer()
@@ -418,26 +416,21 @@ type txn struct {
 	now                                        string
 	args                                       []any
 	touched                                    map[chainKey]struct{} // open chains changed
-	touchedOrder                               []chainKey
 }
 
 // touch records that the transaction changed k's entry in s.open.
-func (t *txn) touch(k chainKey) {
-	if _, ok := t.touched[k]; !ok {
-		t.touched[k] = struct{}{}
-		t.touchedOrder = append(t.touchedOrder, k)
-	}
-}
+func (t *txn) touch(k chainKey) { t.touched[k] = struct{}{} }
 
-// writeOpen writes the open chains the transaction changed back to open_chains.
+// writeOpen writes the open chains the transaction changed back to open_chains (each row
+// on its own: their order does not matter).
 func (t *txn) writeOpen() error {
-	if len(t.touchedOrder) == 0 {
+	if len(t.touched) == 0 {
 		return nil
 	}
 	if t.closeOpen == nil {
 		t.closeOpen = t.tx.Stmt(t.s.stmts.closeOpen)
 	}
-	for _, k := range t.touchedOrder {
+	for k := range t.touched {
 		var err error
 		if n, ok := t.s.open[k]; ok {
 			_, err = t.open.Exec(k.session, k.prompt, n)
