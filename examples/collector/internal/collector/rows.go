@@ -58,9 +58,7 @@ func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
 // together in it. Lookups also compare session_id and prompt_id, so a collision can never
 // mix chains up.
 func chainHash(session, prompt string) int64 {
-	h := fnv1a(fnvOffset, session)
-	h = (h ^ 0) * fnvPrime
-	return int64(fnv1a(h, prompt))
+	return int64(fnv1a(fnv1a(fnv1a(fnvOffset, session), "\x00"), prompt))
 }
 
 // FNV-1a, 64-bit (hash/fnv's New64a), on strings and byte slices without the allocations
