@@ -31,7 +31,7 @@ func BenchmarkIngest(b *testing.B) {
 			var events int64
 			var elapsed, p99 time.Duration
 			var bytes int64
-			cpu0 := cpuTime()
+			cpu0 := collector.CPUTime()
 			for b.Loop() {
 				b.StopTimer()
 				seed++
@@ -48,7 +48,7 @@ func BenchmarkIngest(b *testing.B) {
 				p99 = max(p99, res.P99)
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0 // includes the in-process client and the fleet generation
+			cpu := collector.CPUTime() - cpu0 // includes the in-process client and the fleet generation
 			require.Equal(b, events, storedEvents(b, c))
 			b.SetBytes(bytes / int64(b.N))
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")

@@ -1,6 +1,6 @@
 //go:build unix
 
-package collector_test
+package collector
 
 import (
 	"syscall"

@@ -1,5 +1,3 @@
-//go:build unix
-
 package collector
 
 import (
@@ -7,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,7 +84,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 				w := newStoreWork(b, seed, gz)
 				runtime.GC() // the set-up's garbage is not the writer's
 				b.StartTimer()
-				start, cpu0 := time.Now(), processCPU()
+				start, cpu0 := time.Now(), cpuTime()
 				const inFlight = 8
 				for i, lw := range w.logs {
 					ok, err := s.send(ctx, lw, 0)
@@ -100,7 +97,11 @@ func BenchmarkStoreWrite(b *testing.B) {
 				for _, lw := range w.logs[max(0, len(w.logs)-inFlight):] {
 					require.NoError(b, (<-lw.done).err)
 				}
-				for _, cw := range w.chains[:len(w.chains)*b2i(c.chains)] {
+				chains := w.chains
+				if !c.chains {
+					chains = nil
+				}
+				for _, cw := range chains {
 					_, err := s.send(ctx, cw, 0)
 					require.NoError(b, err)
 				}
@@ -114,7 +115,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 				require.NoError(b, err)
 				require.NoError(b, <-mw.done)
 				busy += time.Since(start)
-				cpu += processCPU() - cpu0
+				cpu += cpuTime() - cpu0
 				events += int64(w.events)
 			}
 			b.ReportMetric(float64(events)/busy.Seconds(), "events/s")
@@ -123,15 +124,5 @@ func BenchmarkStoreWrite(b *testing.B) {
 	}
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
+// CPUTime is cpuTime for the external test package (BenchmarkIngest).
+var CPUTime = cpuTime
