@@ -1,14 +1,11 @@
 package correlate
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/coworkgov/cowork/internal/jsonstr"
 )
@@ -111,14 +108,14 @@ type jsonEncoder struct {
 // (or opening brace); the jsOptX ones write nothing for a zero value (omitempty).
 
 func jsStr(b []byte, key, s string) []byte {
-	return appendJSONString(append(b, key...), s)
+	return jsonstr.AppendHTMLSafe(append(b, key...), s)
 }
 
 func jsOptStr(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendJSONString(append(b, key...), s)
+	return jsonstr.AppendHTMLSafe(append(b, key...), s)
 }
 
 func jsInt(b []byte, key string, v int64) []byte {
@@ -242,7 +239,7 @@ func jsStrings(b []byte, key string, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = jsonstr.AppendHTMLSafe(b, s)
 	}
 	return append(b, ']')
 }
@@ -378,7 +375,7 @@ func (e *jsonEncoder) chain(c *Chain) {
 			if r == ReasonUnknown || r >= numReasons {
 				e.failed = true
 			}
-			b = appendJSONString(b, r.String())
+			b = jsonstr.AppendHTMLSafe(b, r.String())
 		}
 		b = append(b, ']')
 	}
@@ -543,72 +540,4 @@ func jsFileTouch(b []byte, f *FileTouch) []byte {
 	b = jsOptStr(b, `,"pattern":`, f.Pattern)
 	b = jsOptStr(b, `,"tool_use_id":`, f.ToolUseID)
 	return append(b, '}')
-}
-
-// jsonHTMLSafe reports the ASCII bytes that encoding/json writes as they are (with HTML escaping,
-// its default): not a control character, ", \, <, > or &.
-var jsonHTMLSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString writes s as a JSON string exactly as encoding/json does by default: ", \
-// and \b \f \n \r \t by their short escapes, other control characters and <, >, & as \u00XX,
-// U+2028 and U+2029 as \u2028 and \u2029, each invalid UTF-8 byte as \ufffd.
-// ([jsonstr.Append] writes the JavaScript form instead: no HTML escapes, raw U+FFFD.)
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start, i := 0, 0
-	for i < len(s) {
-		// Eight bytes at a time while all are plain, then one at a time up to the byte that
-		// stopped the fast path.
-		i = skipHTMLSafe(s, i)
-		for i < len(s) && s[i] < utf8.RuneSelf && jsonHTMLSafe[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b = jsonstr.AppendEscapedASCII(append(b, s[start:i]...), c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', byte('0'+r&0xf))
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// skipHTMLSafe returns i advanced eight bytes at a time for as long as all eight are
-// [jsonHTMLSafe]; the bytes after it (at most seven short of the end) must be read one by one.
-func skipHTMLSafe(s string, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-		// A zero byte in qa (" or &), lg (< or >) or bs (\\), a byte under 0x20 or a high
-		// bit (not ASCII) sets a high bit.
-		qa, lg, bs := (w|lo*0x04)^(lo*'&'), (w|lo*0x02)^(lo*'>'), w^(lo*'\\')
-		if ((qa-lo)&^qa|(lg-lo)&^lg|(bs-lo)&^bs|(w-lo*0x20)&^w|w)&hi != 0 {
-			break
-		}
-	}
-	return i
 }

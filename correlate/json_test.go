@@ -409,17 +409,6 @@ func TestAppendJSONTimes(t *testing.T) {
 	}
 }
 
-func TestAppendJSONString(t *testing.T) {
-	// Every byte, alone and inside runs that cross the eight-byte fast path.
-	for c := range 256 {
-		for _, s := range []string{string(rune(c)), string([]byte{byte(c)}), strings.Repeat("a", 5) + string([]byte{byte(c)}) + strings.Repeat("b", 12)} {
-			want, err := json.Marshal(s)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(appendJSONString(nil, s)), "%q", s)
-		}
-	}
-}
-
 // FuzzChainAppendJSON builds a chain from fuzzed strings and numbers and compares AppendJSON
 // with json.Marshal.
 func FuzzChainAppendJSON(f *testing.F) {

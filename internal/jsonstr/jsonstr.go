@@ -209,3 +209,71 @@ func hex4(s string, i int) (rune, bool) {
 	}
 	return r, true
 }
+
+// htmlSafe reports the ASCII bytes that encoding/json writes as they are (with HTML escaping,
+// its default): not a control character, ", \, <, > or &.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// AppendHTMLSafe writes s as a JSON string exactly as encoding/json does by default: ", \
+// and \b \f \n \r \t by their short escapes, other control characters and <, >, & as \u00XX,
+// U+2028 and U+2029 as \u2028 and \u2029, each invalid UTF-8 byte as \ufffd. ([Append] writes
+// the JavaScript form instead: no HTML escapes, raw U+FFFD.)
+func AppendHTMLSafe(b []byte, s string) []byte {
+	b = append(b, '"')
+	start, i := 0, 0
+	for i < len(s) {
+		// Eight bytes at a time while all are plain, then one at a time up to the byte that
+		// stopped the fast path.
+		i = skipHTMLSafe(s, i)
+		for i < len(s) && s[i] < utf8.RuneSelf && htmlSafe[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			b = AppendEscapedASCII(append(b, s[start:i]...), c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', byte('0'+r&0xf))
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// skipHTMLSafe returns i advanced eight bytes at a time for as long as all eight are
+// [htmlSafe]; the bytes after it (at most seven short of the end) must be read one by one.
+func skipHTMLSafe(s string, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		// A zero byte in qa (" or &), lg (< or >) or bs (\\), a byte under 0x20 or a high
+		// bit (not ASCII) sets a high bit.
+		qa, lg, bs := (w|lo*0x04)^(lo*'&'), (w|lo*0x02)^(lo*'>'), w^(lo*'\\')
+		if ((qa-lo)&^qa|(lg-lo)&^lg|(bs-lo)&^bs|(w-lo*0x20)&^w|w)&hi != 0 {
+			break
+		}
+	}
+	return i
+}

@@ -2,6 +2,7 @@ package jsonstr
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -58,4 +59,16 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppendHTMLSafe: AppendHTMLSafe writes what encoding/json writes for every byte.
+func TestAppendHTMLSafe(t *testing.T) {
+	// Every byte, alone and inside runs that cross the eight-byte fast path.
+	for c := range 256 {
+		for _, s := range []string{string(rune(c)), string([]byte{byte(c)}), strings.Repeat("a", 5) + string([]byte{byte(c)}) + strings.Repeat("b", 12)} {
+			want, err := json.Marshal(s)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(AppendHTMLSafe(nil, s)), "%q", s)
+		}
+	}
 }
