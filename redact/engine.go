@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/coworkgov/cowork/internal/fastutf8"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -298,7 +299,7 @@ func (p *plan) fast() fastPath {
 // plainSame reports whether s is a string a fastPlain plan leaves unchanged: what str does
 // for it without a whole-value rule, detectors or a JSON declaration.
 func (w *walker) plainSame(s string) bool {
-	return len(s) <= w.e.maxValue && validUTF8(s) && (len(s) < 2 || (s[0] != '{' && s[0] != '['))
+	return len(s) <= w.e.maxValue && fastutf8.Valid(s) && (len(s) < 2 || (s[0] != '{' && s[0] != '['))
 }
 
 // layoutMax is the most keys a layout holds.
@@ -729,7 +730,7 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			return w.replay(&e.v, s)
 		}
 	}
-	if !validUTF8(s) {
+	if !fastutf8.Valid(s) {
 		return "", failed
 	}
 	if p.whole >= 0 {

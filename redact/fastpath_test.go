@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -367,23 +366,6 @@ func TestKeyEqual(t *testing.T) {
 		}
 		if n > 0 {
 			require.False(t, keyEqual(a, a[:n-1]))
-		}
-	}
-}
-
-// TestValidUTF8 checks validUTF8 against utf8.ValidString on ASCII runs of every length
-// around its eight-byte steps with a valid or broken multi-byte sequence at every offset.
-func TestValidUTF8(t *testing.T) {
-	pieces := []string{"", "é", "😀", "\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "€"}
-	for n := 0; n <= 26; n++ {
-		ascii := strings.Repeat("a", n)
-		for _, p := range pieces {
-			for at := 0; at <= n; at++ {
-				s := ascii[:at] + p + ascii[at:]
-				require.Equal(t, utf8.ValidString(s), validUTF8(s), "%q", s)
-				s2 := s + p
-				require.Equal(t, utf8.ValidString(s2), validUTF8(s2), "%q", s2)
-			}
 		}
 	}
 }

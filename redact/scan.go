@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"unicode/utf8"
 )
 
 // span is one detection: the bytes s[start:end] of the scanned text are det's match.
@@ -370,22 +369,4 @@ func hasPrefixFold(s, p string) bool {
 		}
 	}
 	return true
-}
-
-// validUTF8 reports whether s is valid UTF-8, like [utf8.ValidString], with a faster path
-// for what telemetry mostly carries: short ASCII strings. It tests eight bytes at a time and
-// hands the rest to utf8.ValidString at the first eight that are not all ASCII.
-func validUTF8(s string) bool {
-	const hi = 0x8080808080808080
-	for len(s) >= 8 {
-		if word64(s)&hi != 0 {
-			return utf8.ValidString(s)
-		}
-		s = s[8:]
-	}
-	var or byte
-	for i := 0; i < len(s); i++ {
-		or |= s[i]
-	}
-	return or < utf8.RuneSelf || utf8.ValidString(s)
 }

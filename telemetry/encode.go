@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/coworkgov/cowork/internal/fastutf8"
 	"github.com/coworkgov/cowork/internal/jsonstr"
 )
 
@@ -65,7 +66,7 @@ func sizeBytes(num protowire.Number, n int) int {
 }
 
 func (e *protoEncoder) str(num protowire.Number, s string) {
-	if !validUTF8(s) && e.err == nil {
+	if !fastutf8.Valid(s) && e.err == nil {
 		e.err = fmt.Errorf("%w: string field %d is not valid UTF-8", ErrMalformed, num)
 	}
 	e.buf = protowire.AppendTag(e.buf, num, protowire.BytesType)
@@ -311,7 +312,7 @@ func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 		// The common shape, a key and a short string, written in one go: every length takes
 		// one byte, and the tags are constants.
 		if k, v := kv.Key, kv.Value; v.Kind() == ValueString && num < 16 && k != "" {
-			if s := v.s(); len(k)+len(s) <= 121 && validUTF8(k) && validUTF8(s) {
+			if s := v.s(); len(k)+len(s) <= 121 && fastutf8.Valid(k) && fastutf8.Valid(s) {
 				e.buf = append(e.buf, byte(num)<<3|2, byte(len(k)+len(s)+6), 0x0a, byte(len(k)))
 				e.buf = append(e.buf, k...)
 				e.buf = append(e.buf, 0x12, byte(len(s)+2), 0x0a, byte(len(s)))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/coworkgov/cowork/internal/fastutf8"
 	"github.com/coworkgov/cowork/internal/jsonstr"
 )
 
@@ -149,7 +150,7 @@ func (s *jsonScanner) str() (string, error) {
 		case c == '"':
 			s.pos = i + 1
 			v := s.src[start:i]
-			if !ascii && !validUTF8(v) {
+			if !ascii && !fastutf8.Valid(v) {
 				return strings.ToValidUTF8(v, "\uFFFD"), nil
 			}
 			return v, nil
@@ -569,7 +570,7 @@ func plainEnd(src string, p int) int {
 	for i := jsonstr.SkipPlain(src, p); i < len(src); i++ {
 		switch c := src[i]; {
 		case c == '"':
-			if !ascii && !validUTF8(src[p:i]) {
+			if !ascii && !fastutf8.Valid(src[p:i]) {
 				return -1
 			}
 			return i

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/coworkgov/cowork/internal/fastutf8"
 )
 
 // DecodeLogsProto decodes an OTLP ExportLogsServiceRequest in protobuf with the default
@@ -312,7 +314,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 			if n > 0 && l <= uint64(end-off-1-n) {
 				s := off + 1 + n
 				e := s + int(l)
-				if str, ok := d.onlyString(s, e); ok && validUTF8(str) {
+				if str, ok := d.onlyString(s, e); ok && fastutf8.Valid(str) {
 					r.Body = strValue(ValueString, str)
 					off = e
 					continue
@@ -387,7 +389,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 
 func (d *protoDecoder) str(s, e int) (string, error) {
 	v := d.src[s:e]
-	if !validUTF8(v) {
+	if !fastutf8.Valid(v) {
 		return "", fmt.Errorf("%w: invalid UTF-8 in string", ErrMalformed)
 	}
 	return v, nil
@@ -573,10 +575,10 @@ func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 		// ASCII (tags and lengths under 0x80), so one check of the whole span is the check
 		// of both: an ASCII byte can neither end nor continue a multi-byte rune.
 		if vs == ke+2 && n == 1 {
-			if !validUTF8(src[ks:ve]) {
+			if !fastutf8.Valid(src[ks:ve]) {
 				return false
 			}
-		} else if !validUTF8(key) || !validUTF8(str) {
+		} else if !fastutf8.Valid(key) || !fastutf8.Valid(str) {
 			return false
 		}
 		kv.Key, kv.Value = key, strValue(ValueString, str)
@@ -601,7 +603,7 @@ func (d *protoDecoder) fastKeyValue(kv *KeyValue, off, end int) bool {
 	default:
 		return false
 	}
-	if !validUTF8(key) {
+	if !fastutf8.Valid(key) {
 		return false
 	}
 	kv.Key, kv.Value = key, val

@@ -1,4 +1,7 @@
-package telemetry
+// Package fastutf8 validates UTF-8 faster than unicode/utf8 on what Cowork's telemetry carries:
+// many short keys and values, mostly ASCII with a rare multi-byte rune. The decoders and the
+// redaction engine share it.
+package fastutf8
 
 import (
 	"encoding/binary"
@@ -6,11 +9,11 @@ import (
 	"unsafe"
 )
 
-// validUTF8 reports whether s is valid UTF-8, like [utf8.ValidString], but faster on what
+// Valid reports whether s is valid UTF-8, like [utf8.ValidString], but faster on what
 // telemetry carries: many short keys and values, mostly ASCII with a rare multi-byte rune.
 // It tests eight bytes at a time with no call for short strings, and after a multi-byte rune
 // goes back to testing eight at a time (utf8.ValidString continues byte by byte).
-func validUTF8(s string) bool {
+func Valid(s string) bool {
 	n := len(s)
 	if n < 8 {
 		var or byte
