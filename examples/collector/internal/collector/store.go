@@ -124,20 +124,17 @@ const (
 	chainQueue   = 16_384
 )
 
+// filePragmas are the settings of a new store's file; see openStore.
+const filePragmas = `PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL`
+
 func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	path := filepath.Join(dir, "cowork.db")
 	sync := "NORMAL"
 	if o.fullSync {
 		sync = "FULL"
 	}
+	// Settings of each connection of the writer's pool (the driver applies them on connect).
 	q := url.Values{}
-	// 16 KiB pages (the default is 4 KiB; this applies when the file is created): a quarter of
-	// the WAL frames, and so of the write system calls, per commit.
-	q.Add("_pragma", "page_size(16384)")
-	// Incremental auto-vacuum lets retention return freed pages to the file system; it only
-	// takes effect on a new, empty database (older stores keep reusing free pages).
-	q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(0)")
@@ -145,8 +142,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	// inside a commit whenever the WAL passes 1,000 pages.
 	q.Add("_pragma", "wal_autocheckpoint(0)")
 	// 1,024 pages of cache (16 MiB with 16 KiB pages), counted in pages because a size in KiB
-	// is converted with the page size in force when the pragma runs, 4 KiB before a new file
-	// is created, which made "64 MiB" about 16,000 pages (250 MiB). More is not better: a
+	// is converted with the page size in force when the pragma runs. More is not better: a
 	// transaction that splits a B-tree page (most of them) leaves a page number past the end
 	// of the file in the cache, and its commit then walks every cached page to drop it, which
 	// took 5% of the collector's CPU with 16,000 pages. 16 MiB still holds a group commit of
@@ -160,6 +156,19 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	// Settings of the file, which only a new, empty database takes, in this order: nothing
+	// may touch the file before page_size and auto_vacuum. (In the connection string they
+	// would not run first: the driver runs its _pragma list sorted by name, which created
+	// every store made before December 2026 with 4 KiB pages.)
+	//   - 16 KiB pages (the default is 4 KiB): a quarter of the WAL frames, and so of the
+	//     write system calls (two per frame), per commit.
+	//   - Incremental auto-vacuum lets retention return freed pages to the file system
+	//     (older stores, created without it, keep reusing free pages).
+	//   - WAL: readers never wait for the writer, and a commit is one append.
+	if _, err := w.Exec(filePragmas); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("collector: open store: %w", err)
+	}
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("collector: create schema: %w", err)

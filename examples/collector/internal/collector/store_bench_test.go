@@ -78,13 +78,14 @@ func BenchmarkStoreWrite(b *testing.B) {
 			var seed uint64
 			var events int64
 			var busy, cpu time.Duration
+			var written int64
 			for b.Loop() {
 				b.StopTimer()
 				seed++
 				w := newStoreWork(b, seed, gz)
 				runtime.GC() // the set-up's garbage is not the writer's
 				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0, w0 := time.Now(), cpuTime(), bytesWritten()
 				const inFlight = 8
 				for i, lw := range w.logs {
 					ok, err := s.send(ctx, lw, 0)
@@ -116,10 +117,12 @@ func BenchmarkStoreWrite(b *testing.B) {
 				require.NoError(b, <-mw.done)
 				busy += time.Since(start)
 				cpu += cpuTime() - cpu0
+				written += bytesWritten() - w0
 				events += int64(w.events)
 			}
 			b.ReportMetric(float64(events)/busy.Seconds(), "events/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
+			b.ReportMetric(float64(written)/float64(events), "written-B/event")
 		})
 	}
 }

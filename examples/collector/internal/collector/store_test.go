@@ -282,3 +282,27 @@ func openChains(t *testing.T, s *store) map[chainKey]int64 {
 	require.NoError(t, rows.Err())
 	return got
 }
+
+// TestStorePragmas checks the settings a new store is created with, as SQLite reports them:
+// the driver runs its _pragma list in its own order, which once created every store with
+// 4 KiB pages whatever the list said.
+func TestStorePragmas(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+	for _, c := range []struct {
+		pragma string
+		want   string
+	}{
+		{"page_size", "16384"},
+		{"journal_mode", "wal"},
+		{"auto_vacuum", "2"}, // incremental
+		{"cache_size", "1024"},
+		{"wal_autocheckpoint", "0"},
+		{"synchronous", "1"}, // NORMAL
+	} {
+		var got string
+		require.NoError(t, s.w.QueryRow("PRAGMA "+c.pragma).Scan(&got), c.pragma)
+		assert.Equal(t, c.want, got, c.pragma)
+	}
+}
