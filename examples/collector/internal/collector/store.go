@@ -106,8 +106,15 @@ type store struct {
 	open      map[chainKey]int64
 	openStale bool
 
+	// ckTail is set by the checkpointer when the writer should copy the WAL's tail; ckMu keeps
+	// the writer's checkpoint and the checkpointer's apart (SQLite would refuse the second).
+	ckTail atomic.Bool
+	ckMu   sync.Mutex
+	wal    walTuning
+
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
+	checkpoints, walTails, walRestarts                                              atomic.Int64
 }
 
 // storeOptions tunes the store.
@@ -116,6 +123,7 @@ type storeOptions struct {
 	fullSync bool // synchronous=FULL: survive power loss, not only process death
 	// rawPayloads creates a new store of rawSchemaVersion, with uncompressed payloads.
 	rawPayloads bool
+	wal         walTuning // zero: defaultWAL
 }
 
 const (
@@ -219,6 +227,9 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	rt.SetMaxOpenConns(1)
 	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	if s.wal = o.wal; s.wal == (walTuning{}) {
+		s.wal = defaultWAL
+	}
 	err = s.stmts.prepare(w)
 	if err != nil {
 		err = fmt.Errorf("collector: prepare: %w", err)
@@ -257,18 +268,43 @@ func (s *store) loadOpen() error {
 	return rows.Err()
 }
 
-// Checkpoint tuning: the writer never checkpoints (SQLite's automatic checkpoint would run
-// inside a commit and delay acknowledgements); a second connection copies the WAL into the
-// database every checkpointEvery without blocking the writer, and forces a WAL restart when
-// the log grows past walRestartFrames (about 1 GiB of 16 KiB pages).
-const (
-	checkpointEvery  = 2 * time.Second
-	walRestartFrames = 64 << 10
-)
+// Checkpoints. SQLite's automatic checkpoint would run inside a commit and delay
+// acknowledgements, so the writer runs none of its own (wal_autocheckpoint=0) and a second
+// connection copies the WAL into the database in the background (PASSIVE: never blocking
+// the writer) every walTuning.every, and again at once while the writer committed more than
+// walTuning.tail frames during the pass before.
+//
+// Copying is not enough to keep the WAL small: SQLite rewinds it to its start only when a
+// write transaction begins with every frame copied, and a writer that commits during each
+// background pass never sees that, so the log grew by every frame ever written (1.4 GiB in
+// six loadgen runs) until a RESTART checkpoint, which blocks the writer for the whole copy
+// (2.6–3.2 s here), forced it back. So when the background passes have caught up to a
+// short tail of a log longer than walTuning.reset frames, the checkpointer asks the writer
+// for that tail: before its next transaction the writer runs a PASSIVE checkpoint itself,
+// which copies only what was committed since, and the transaction after it rewinds the log.
+// That costs the writer one short checkpoint (its two fsyncs are most of it) per
+// walTuning.reset frames written. RESTART stays as the fallback for a log that passes
+// walTuning.restartMax anyway (a reader holding an old snapshot for a long time keeps the
+// log from rewinding).
+const maxPasses = 8
+
+// walTuning sets the checkpointer's pace (see above); tests make it small.
+type walTuning struct {
+	every                   time.Duration
+	tail, reset, restartMax int64 // frames
+}
+
+var defaultWAL = walTuning{
+	every:      2 * time.Second,
+	tail:       1024,     // 16 MiB of 16 KiB pages
+	reset:      8192,     // 128 MiB
+	restartMax: 64 << 10, // 1 GiB
+}
 
 func (s *store) checkpointer() {
 	defer close(s.ckDone)
-	t := time.NewTicker(checkpointEvery)
+	wt := s.wal
+	t := time.NewTicker(wt.every)
 	defer t.Stop()
 	for {
 		select {
@@ -276,16 +312,65 @@ func (s *store) checkpointer() {
 			return
 		case <-t.C:
 		}
-		var busy, frames, done int64
-		if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
-			s.log.Warn("collector: checkpoint failed", "err", err)
-			continue
+		if s.ckTail.Load() {
+			continue // the writer has not copied the tail yet; nothing to add until it has
 		}
-		if frames > walRestartFrames {
-			if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &done); err != nil {
-				s.log.Warn("collector: checkpoint failed", "err", err)
+		prev := int64(-1)
+		for pass := range maxPasses {
+			frames, done, ok := s.checkpoint(s.ck, "PASSIVE", true)
+			if !ok {
+				break
 			}
+			if frames > wt.restartMax {
+				s.checkpoint(s.ck, "RESTART", true)
+				s.walRestarts.Add(1)
+				break
+			}
+			if done != frames {
+				break // a reader holds frames back: wait for the next tick
+			}
+			// Caught up to a short tail, or as close as passes get while the writer is this
+			// busy: the tail is what it committed during the last pass.
+			caughtUp := prev >= 0 && frames >= prev && frames-prev <= wt.tail
+			if caughtUp || pass == maxPasses-1 {
+				if frames > wt.reset {
+					s.ckTail.Store(true)
+				}
+				break
+			}
+			prev = frames
 		}
+	}
+}
+
+// checkpoint runs one checkpoint of mode on db and reports the log's frames and how many of
+// them are in the database; ok is false when it failed, or when another checkpoint was
+// running (with wait false, it does not wait for that one to end).
+func (s *store) checkpoint(db *sql.DB, mode string, wait bool) (frames, done int64, ok bool) {
+	if !wait && !s.ckMu.TryLock() {
+		return 0, 0, false
+	} else if wait {
+		s.ckMu.Lock()
+	}
+	defer s.ckMu.Unlock()
+	var busy int64
+	if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done); err != nil {
+		s.log.Warn("collector: checkpoint failed", "mode", mode, "err", err)
+		return 0, 0, false
+	}
+	s.checkpoints.Add(1)
+	return frames, done, frames >= 0
+}
+
+// checkpointTail is the writer's part of a checkpoint (see checkpointer), between two
+// transactions; while the checkpointer is in a pass, it waits for a later transaction.
+func (s *store) checkpointTail() {
+	if !s.ckTail.Load() {
+		return
+	}
+	if _, _, ok := s.checkpoint(s.w, "PASSIVE", false); ok {
+		s.ckTail.Store(false)
+		s.walTails.Add(1)
 	}
 }
 
@@ -402,6 +487,7 @@ func (s *store) run() {
 				break chains
 			}
 		}
+		s.checkpointTail()
 		s.commit(batch)
 	}
 }

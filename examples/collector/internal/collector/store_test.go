@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -305,4 +309,45 @@ func TestStorePragmas(t *testing.T) {
 		require.NoError(t, s.w.QueryRow("PRAGMA "+c.pragma).Scan(&got), c.pragma)
 		assert.Equal(t, c.want, got, c.pragma)
 	}
+}
+
+// TestStoreWALRewinds writes without pause, so that the writer always commits while the
+// background checkpoint runs: with the writer copying the tail the log rewinds and stays
+// short; without it (the tail threshold out of reach) it grows by everything written.
+func TestStoreWALRewinds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes for two seconds")
+	}
+	rewinding, rewinds := walPeak(t, 32)
+	growing, none := walPeak(t, 1<<40)
+	t.Logf("WAL file peak: %d MB rewinding (%d tails), %d MB without", rewinding>>20, rewinds, growing>>20)
+	assert.Positive(t, rewinds)
+	assert.Zero(t, none)
+	assert.Less(t, 2*rewinding, growing)
+}
+
+// walPeak writes events for a second into a new store whose checkpointer asks the writer
+// for the tail of a log past reset frames, and reports the WAL file's peak size and the
+// number of tails the writer copied.
+func walPeak(t *testing.T, reset int64) (peak, tails int64) {
+	dir := t.TempDir()
+	wt := walTuning{every: 10 * time.Millisecond, tail: 16, reset: reset, restartMax: 1 << 40}
+	s, err := openStore(dir, storeOptions{wal: wt}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+	attrs := strings.Repeat("x", 2000)
+	seq := int64(0)
+	for start := time.Now(); time.Since(start) < time.Second; {
+		rows := make([]eventRow, 50)
+		for i := range rows {
+			seq++
+			rows[i] = testRow(i, "s", fmt.Sprint("p", seq/100), seq)
+			rows[i].attributes = attrs
+		}
+		writeRows(t, s, rows)
+		fi, err := os.Stat(filepath.Join(dir, "cowork.db-wal"))
+		require.NoError(t, err)
+		peak = max(peak, fi.Size())
+	}
+	return peak, s.walTails.Load()
 }
