@@ -317,12 +317,12 @@ func (s *store) checkpointer() {
 		}
 		prev := int64(-1)
 		for pass := range maxPasses {
-			frames, done, ok := s.checkpoint(s.ck, "PASSIVE", true)
+			frames, done, ok := s.checkpoint(s.ck, "PASSIVE")
 			if !ok {
 				break
 			}
 			if frames > wt.restartMax {
-				s.checkpoint(s.ck, "RESTART", true)
+				s.checkpoint(s.ck, "RESTART")
 				s.walRestarts.Add(1)
 				break
 			}
@@ -343,33 +343,34 @@ func (s *store) checkpointer() {
 	}
 }
 
-// checkpoint runs one checkpoint of mode on db and reports the log's frames and how many of
-// them are in the database; ok is false when it failed, or when another checkpoint was
-// running (with wait false, it does not wait for that one to end).
-func (s *store) checkpoint(db *sql.DB, mode string, wait bool) (frames, done int64, ok bool) {
-	if !wait && !s.ckMu.TryLock() {
-		return 0, 0, false
-	} else if wait {
-		s.ckMu.Lock()
-	}
+// checkpoint runs one checkpoint of mode on db, after any other has ended, and reports the
+// log's frames and how many of them are in the database; ok is false when it failed.
+func (s *store) checkpoint(db *sql.DB, mode string) (frames, done int64, ok bool) {
+	s.ckMu.Lock()
 	defer s.ckMu.Unlock()
+	return s.checkpointLocked(db, mode)
+}
+
+func (s *store) checkpointLocked(db *sql.DB, mode string) (frames, done int64, ok bool) {
 	var busy int64
 	if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done); err != nil {
 		s.log.Warn("collector: checkpoint failed", "mode", mode, "err", err)
 		return 0, 0, false
 	}
 	s.checkpoints.Add(1)
-	return frames, done, frames >= 0
+	return frames, done, frames >= 0 // -1: it could not run
 }
 
 // checkpointTail is the writer's part of a checkpoint (see checkpointer), between two
-// transactions; while the checkpointer is in a pass, it waits for a later transaction.
+// transactions. While a background pass runs it leaves the tail for a later transaction;
+// once it has tried, the log is the checkpointer's again, whether the copy worked or not.
 func (s *store) checkpointTail() {
-	if !s.ckTail.Load() {
+	if !s.ckTail.Load() || !s.ckMu.TryLock() {
 		return
 	}
-	if _, _, ok := s.checkpoint(s.w, "PASSIVE", false); ok {
-		s.ckTail.Store(false)
+	defer s.ckMu.Unlock()
+	s.ckTail.Store(false)
+	if _, _, ok := s.checkpointLocked(s.w, "PASSIVE"); ok {
 		s.walTails.Add(1)
 	}
 }
