@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -342,6 +343,10 @@ func TestMetricsPage(t *testing.T) {
 	assert.Contains(t, page, `cowork_collector_requests_refused_total{reason="unsupported"} 1`)
 	assert.Contains(t, page, "cowork_collector_write_queue_depth ")
 	assert.Contains(t, page, `cowork_collector_ack_latency_seconds{quantile="0.99"}`)
+	assert.Contains(t, page, "cowork_collector_checkpoints_total ")
+	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" {
+		assert.Regexp(t, `(?m)^process_cpu_seconds_total [0-9.e+-]+$`, page)
+	}
 	for _, s := range secrets {
 		assert.NotContains(t, page, s)
 	}

@@ -114,6 +114,9 @@ func (c *Collector) writeMetrics(w io.Writer) {
 		}
 		ms = append(ms, metric{"cowork_collector_requests_refused_total", help, kind, float64(rs.Refused[r]), `reason="` + r + `"`})
 	}
+	if cpu := cpuTime(); cpu > 0 {
+		ms = append(ms, metric{"process_cpu_seconds_total", "User and system CPU time of the process.", "counter", cpu.Seconds(), ""})
+	}
 	if f := c.fwd; f != nil {
 		ms = append(ms,
 			metric{"cowork_collector_forward_events_total", "Events forwarded.", "counter", float64(f.sentEvents.Load()), ""},
