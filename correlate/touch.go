@@ -64,7 +64,8 @@ func touchAdd(evs []telemetry.Event) {
 			continue
 		}
 		r := ev.EventRecord()
-		x += uintptr(len(r.SessionID)) + uintptr(len(r.PromptID)) + uintptr(r.TimeUnixNano) + uintptr(len(r.Attrs))
+		x += uintptr(len(r.SessionID)) + uintptr(len(r.PromptID)) + uintptr(r.TimeUnixNano) + uintptr(len(r.Attrs)) +
+			*(*uintptr)(unsafe.Pointer(&r.Timestamp))
 		p := unsafe.Pointer(r)
 		size := sizeOf(ev)
 		for off := unsafe.Sizeof(telemetry.Record{}) &^ 63; off+8 <= size; off += 64 {
