@@ -66,6 +66,13 @@ func touchAdd(evs []telemetry.Event) {
 		r := ev.EventRecord()
 		x += uintptr(len(r.SessionID)) + uintptr(len(r.PromptID)) + uintptr(r.TimeUnixNano) + uintptr(len(r.Attrs)) +
 			*(*uintptr)(unsafe.Pointer(&r.Timestamp))
+		// The key's strings: hashed and compared.
+		if len(r.SessionID) > 0 {
+			x += uintptr(*unsafe.StringData(r.SessionID))
+		}
+		if len(r.PromptID) > 0 {
+			x += uintptr(*unsafe.StringData(r.PromptID))
+		}
 		p := unsafe.Pointer(r)
 		size := sizeOf(ev)
 		for off := unsafe.Sizeof(telemetry.Record{}) &^ 63; off+8 <= size; off += 64 {
