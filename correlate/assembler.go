@@ -862,7 +862,7 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 		if a.cfg.reuseChains {
 			m = chainMemPool.Get().(*chainMem)
 		}
-		touchFull(cl.events)
+		touchFull(cl.events, cl.key)
 		c := foldInto(m, cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)

@@ -34,10 +34,10 @@ func sizeOf(ev telemetry.Event) uintptr {
 	return unsafe.Sizeof(telemetry.Record{})
 }
 
-// touchFull reads a word of every cache line of the events' structs: the fold reads nearly
-// every field.
-func touchFull(evs []telemetry.Event) {
-	var x uintptr
+// touchFull reads a word of every cache line of the events' structs (the fold reads nearly
+// every field), the strings it scans or compares, and the chain key's (ChainID hashes them).
+func touchFull(evs []telemetry.Event, k chainKey) {
+	x := touchString(k.session) + touchString(k.prompt)
 	for _, ev := range evs {
 		if ev == nil {
 			continue

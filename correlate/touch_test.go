@@ -37,5 +37,5 @@ func TestTouchLayout(t *testing.T) {
 		all = append(all, corpusEvents(t, sc)...)
 	}
 	touchAdd(all)
-	touchFull(all)
+	touchFull(all, chainKey{"s", "p"})
 }
