@@ -257,6 +257,7 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 	// It is unlocked before anything that takes other locks, waits or calls the consumer.
 	var held *shard
 	var n addCounts // counted here, published before emitting and returning
+	touchAdd(events)
 	for _, ev := range events {
 		if ev == nil {
 			continue
@@ -861,6 +862,7 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 		if a.cfg.reuseChains {
 			m = chainMemPool.Get().(*chainMem)
 		}
+		touchFull(cl.events, cl.key)
 		c := foldInto(m, cl.key.session, cl.key.prompt, cl.events, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
