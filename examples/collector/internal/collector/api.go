@@ -169,7 +169,7 @@ func (c *Collector) queryFailed(w http.ResponseWriter, err error) {
 // getChain serves GET /api/chains/{prompt_id}[?session=]: the chain with its stored events.
 func (c *Collector) getChain(w http.ResponseWriter, r *http.Request) {
 	pid := r.PathValue("prompt_id")
-	q := `SELECT session_id, json FROM chains WHERE prompt_id = ?`
+	q := `SELECT session_id, json, ckey FROM chains WHERE prompt_id = ?`
 	args := []any{pid}
 	if s := r.URL.Query().Get("session"); s != "" {
 		q += ` AND session_id = ?`
@@ -178,7 +178,8 @@ func (c *Collector) getChain(w http.ResponseWriter, r *http.Request) {
 	q += ` ORDER BY stored_at DESC LIMIT 1`
 	var session string
 	var js []byte
-	err := c.store.r.QueryRowContext(r.Context(), q, args...).Scan(&session, &js)
+	var ckey int64
+	err := c.store.r.QueryRowContext(r.Context(), q, args...).Scan(&session, &js, &ckey)
 	if errors.Is(err, sql.ErrNoRows) {
 		apiError(w, http.StatusNotFound, "no stored chain has this prompt id (open chains appear once they close)")
 		return
@@ -188,7 +189,7 @@ func (c *Collector) getChain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows, err := c.store.r.QueryContext(r.Context(), `SELECT name, time, time_unix_nano, seq, attributes FROM events
-		WHERE ckey = ? AND session_id = ? AND prompt_id = ? ORDER BY time, time_unix_nano, seq`, chainHash(session, pid), session, pid)
+		WHERE ckey = ? AND session_id = ? AND prompt_id = ? ORDER BY time, time_unix_nano, seq`, chainNumber(chainKey{session, pid}, ckey), session, pid)
 	if err != nil {
 		c.queryFailed(w, err)
 		return

@@ -17,6 +17,13 @@ var readableVersions = map[string]bool{"1": true, "2": true, "3": true}
 // compressedPayloads reports whether a store of version v keeps gzip-compressed payloads.
 func compressedPayloads(v string) bool { return v != rawSchemaVersion }
 
+// migrations bring stores of older builds to the columns schema creates; each runs when
+// its table lacks the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+var migrations = []struct{ table, column, ddl string }{
+	{"open_chains", "ckey", `ALTER TABLE open_chains ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0`},
+	{"chains", "ckey", `ALTER TABLE chains ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0`},
+}
+
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -33,7 +40,11 @@ CREATE TABLE IF NOT EXISTS batches (
 	payload     BLOB    NOT NULL
 );
 
--- One row per distinct (redacted) log event.
+-- One row per distinct (redacted) log event. ckey is its chain's number, which follows arrival
+-- order so that events_key takes its inserts at its end, as the table does: the id of the
+-- batch that first stored an event of the chain times 2^20, plus the chain's place among that
+-- request's new chains. Rows written by builds before December 2026 hold a hash of
+-- (session_id, prompt_id) instead. A chain's number is in chains.ckey and open_chains.ckey.
 CREATE TABLE IF NOT EXISTS events (
 	id             INTEGER PRIMARY KEY,
 	batch_id       INTEGER NOT NULL,
@@ -55,10 +66,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (ckey, name, seq, time_un
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
+-- n counts their stored events; ckey is their number (see events.ckey; 0 in rows of builds
+-- before December 2026: the hash of session_id and prompt_id).
 CREATE TABLE IF NOT EXISTS open_chains (
 	session_id TEXT    NOT NULL,
 	prompt_id  TEXT    NOT NULL,
 	n          INTEGER NOT NULL,
+	ckey       INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (session_id, prompt_id)
 ) WITHOUT ROWID;
 
@@ -89,7 +103,8 @@ CREATE TABLE IF NOT EXISTS chains (
 	tool_calls       INTEGER NOT NULL,
 	rejected         INTEGER NOT NULL,
 	json             TEXT    NOT NULL,
-	stored_at        TEXT    NOT NULL
+	stored_at        TEXT    NOT NULL,
+	ckey             INTEGER NOT NULL DEFAULT 0 -- the chain's number, as in events.ckey (0: the hash)
 );
 CREATE INDEX IF NOT EXISTS chains_started ON chains (started_at);
 CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);

@@ -32,6 +32,22 @@ var (
 // chainKey is a chain's (session.id, prompt.id).
 type chainKey struct{ session, prompt string }
 
+// openChain is an open chain in the writer's mirror of open_chains: its stored events and its
+// number (events.ckey).
+type openChain struct{ n, ckey int64 }
+
+// chainBits is the room a batch id leaves for the numbers of a request's new chains.
+const chainBits = 20
+
+// chainNumber is the ckey of a chain whose stored row says v: its number, or for a row of a
+// build before chain numbers (v 0) the hash those builds keyed its events by.
+func chainNumber(k chainKey, v int64) int64 {
+	if v == 0 {
+		return chainHash(k.session, k.prompt)
+	}
+	return v
+}
+
 // logsWrite is one acknowledged-on-commit logs request.
 type logsWrite struct {
 	payload []byte
@@ -103,7 +119,7 @@ type store struct {
 	// transaction touched, not one per request). openStale is set when a transaction rolls
 	// back, and the next one reloads the mirror first (and fails, with its requests, until it
 	// can), so no transaction ever starts from changes that were not committed.
-	open      map[chainKey]int64
+	open      map[chainKey]openChain
 	openStale bool
 
 	// ckTail is set by the checkpointer when the writer should copy the WAL's tail; ckMu keeps
@@ -131,6 +147,22 @@ const (
 	maxTxnChains = 256
 	chainQueue   = 16_384
 )
+
+// migrate adds the columns of migrations that the store's tables lack.
+func migrate(w *sql.DB) error {
+	for _, m := range migrations {
+		var n int
+		if err := w.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, m.table, m.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := w.Exec(m.ddl); err != nil {
+				return fmt.Errorf("%s.%s: %w", m.table, m.column, err)
+			}
+		}
+	}
+	return nil
+}
 
 // filePragmas are the settings of a new store's file; see openStore.
 const filePragmas = `PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL`
@@ -180,6 +212,10 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("collector: create schema: %w", err)
+	}
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("collector: migrate schema: %w", err)
 	}
 	var v string
 	err = w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
@@ -251,19 +287,20 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 
 // loadOpen reads open_chains into the writer's mirror, s.open.
 func (s *store) loadOpen() error {
-	s.open = map[chainKey]int64{}
-	rows, err := s.w.Query(`SELECT session_id, prompt_id, n FROM open_chains`)
+	s.open = map[chainKey]openChain{}
+	rows, err := s.w.Query(`SELECT session_id, prompt_id, n, ckey FROM open_chains`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k chainKey
-		var n int64
-		if err := rows.Scan(&k.session, &k.prompt, &n); err != nil {
+		var oc openChain
+		if err := rows.Scan(&k.session, &k.prompt, &oc.n, &oc.ckey); err != nil {
 			return err
 		}
-		s.open[k] = n
+		oc.ckey = chainNumber(k, oc.ckey)
+		s.open[k] = oc
 	}
 	return rows.Err()
 }
@@ -512,6 +549,7 @@ type txn struct {
 	now                                        string
 	args                                       []any
 	touched                                    map[chainKey]struct{} // open chains changed
+	numbers                                    map[chainKey]int64    // new chains' numbers
 }
 
 // touch records that the transaction changed k's entry in s.open.
@@ -528,8 +566,8 @@ func (t *txn) writeOpen() error {
 	}
 	for k := range t.touched {
 		var err error
-		if n, ok := t.s.open[k]; ok {
-			_, err = t.open.Exec(k.session, k.prompt, n)
+		if oc, ok := t.s.open[k]; ok {
+			_, err = t.open.Exec(k.session, k.prompt, oc.n, oc.ckey)
 		} else {
 			_, err = t.closeOpen.Exec(k.session, k.prompt)
 		}
@@ -557,21 +595,21 @@ func (st *stmts) prepare(w *sql.DB) error {
 		q   string
 	}{
 		{&st.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`},
-		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n) VALUES (?, ?, ?)
-		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n`},
-		{&st.hasC, `SELECT 1 FROM chains WHERE prompt_id = ? AND session_id = ?`},
+		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n, ckey) VALUES (?, ?, ?, ?)
+		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n, ckey = excluded.ckey`},
+		{&st.hasC, `SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ?`},
 		// The upsert keeps the fuller version (the WHERE: an older or partial version arriving
 		// late changes nothing) and numbers versions on from the stored one (the assembler
 		// counts from 1 again after a restart), writing that number into the JSON too.
 		{&st.chain, `INSERT INTO chains (id, session_id, prompt_id, parent_prompt_id, account_uuid, account_id, email, product,
-			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			started_at, ended_at, complete, version, event_count, cost_usd, input_tokens, output_tokens, api_requests, api_errors, tool_calls, rejected, json, stored_at, ckey)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (prompt_id, session_id) DO UPDATE SET parent_prompt_id = excluded.parent_prompt_id, account_uuid = excluded.account_uuid,
 			account_id = excluded.account_id, email = excluded.email, product = excluded.product, started_at = excluded.started_at,
 			ended_at = excluded.ended_at, complete = excluded.complete, version = max(excluded.version, version + 1), event_count = excluded.event_count,
 			cost_usd = excluded.cost_usd, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
 			api_requests = excluded.api_requests, api_errors = excluded.api_errors, tool_calls = excluded.tool_calls,
-			rejected = excluded.rejected, stored_at = excluded.stored_at,
+			rejected = excluded.rejected, stored_at = excluded.stored_at, ckey = CASE WHEN excluded.ckey <> 0 THEN excluded.ckey ELSE ckey END,
 			json = CASE WHEN excluded.version > version THEN excluded.json ELSE json_set(excluded.json, '$.version', version + 1) END
 			WHERE excluded.event_count >= event_count`},
 		{&st.closeOpen, `DELETE FROM open_chains WHERE session_id = ? AND prompt_id = ?`},
@@ -707,6 +745,55 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 	return nil
 }
 
+// numberChains sets each row's ckey to its chain's number: an open chain's from the mirror, a
+// stored (closed) chain's from its row, which it also returns by chain, and a new chain's
+// from this request's batch id and the chain's place among the request's new chains, which
+// it remembers in t.numbers for logs. Numbers follow arrival, so events_key takes its
+// inserts at its end, where its pages are in the cache, instead of all over the index.
+func (t *txn) numberChains(rows []eventRow, bid int64) (closed map[chainKey]int64, err error) {
+	var next int64
+	var seen map[chainKey]int64 // this request's chains that were not open
+	for i := range rows {
+		r := &rows[i]
+		k := chainKey{r.session, r.prompt}
+		if oc, ok := t.s.open[k]; ok {
+			r.ckey = oc.ckey
+			continue
+		}
+		if ck, ok := seen[k]; ok {
+			r.ckey = ck
+			continue
+		}
+		if seen == nil {
+			seen = map[chainKey]int64{}
+		}
+		var v int64
+		switch err := t.hasC.QueryRow(k.prompt, k.session).Scan(&v); {
+		case err == nil:
+			r.ckey = chainNumber(k, v)
+			if closed == nil {
+				closed = map[chainKey]int64{}
+			}
+			closed[k] = r.ckey
+		case errors.Is(err, sql.ErrNoRows):
+			if next < 1<<chainBits {
+				r.ckey = bid<<chainBits | next
+				next++
+			} else { // more new chains than any request can hold: the old form still works
+				r.ckey = chainHash(k.session, k.prompt)
+			}
+			if t.numbers == nil {
+				t.numbers = map[chainKey]int64{}
+			}
+			t.numbers[k] = r.ckey
+		default:
+			return nil, err
+		}
+		seen[k] = r.ckey
+	}
+	return closed, nil
+}
+
 func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error) {
 	br, err := t.batch.Exec(t.now, len(w.rows), w.payload)
 	if err != nil {
@@ -717,6 +804,10 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		return 0, 0, err
 	}
 	res.fresh = make([]bool, len(w.rows))
+	closed, err := t.numberChains(w.rows, bid)
+	if err != nil {
+		return 0, 0, err
+	}
 	// Multi-row INSERTs: one statement per insertChunk rows instead of one per row. A chunk
 	// that inserted all its rows (the usual case) had no duplicate; otherwise each of its rows
 	// is looked up to tell the inserted ones (this batch, this index) from the duplicates.
@@ -786,24 +877,22 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 	}
 	for _, k := range order {
 		t.touch(k)
-		if n, ok := t.s.open[k]; ok {
-			t.s.open[k] = n + added[k] // already open: the assembler holds its earlier events
+		if oc, ok := t.s.open[k]; ok {
+			oc.n += added[k] // already open: the assembler holds its earlier events
+			t.s.open[k] = oc
 			continue
 		}
-		t.s.open[k] = added[k]
-		var one int
-		switch err := t.hasC.QueryRow(k.prompt, k.session).Scan(&one); {
-		case err == nil:
+		oc := openChain{n: added[k], ckey: closed[k]}
+		if ck, ok := closed[k]; ok {
 			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
-			var n int64
 			if err := t.tx.QueryRow(`SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`,
-				chainHash(k.session, k.prompt), k.session, k.prompt).Scan(&n); err != nil {
+				ck, k.session, k.prompt).Scan(&oc.n); err != nil {
 				return 0, 0, err
 			}
-			t.s.open[k] = n
-		case !errors.Is(err, sql.ErrNoRows):
-			return 0, 0, err
+		} else {
+			oc.ckey = t.numbers[k]
 		}
+		t.s.open[k] = oc
 	}
 	if stored == 0 { // a retried request: keep no second copy for forwarding
 		if _, err := t.tx.Exec(`DELETE FROM batches WHERE id = ?`, bid); err != nil {
@@ -817,9 +906,12 @@ func (t *txn) chainUpsert(c *chainWrite) error {
 	if t.chain == nil {
 		t.chain = t.tx.Stmt(t.s.stmts.chain)
 	}
+	// The number its events are stored under; 0 (a chain not open here, which keeps the
+	// number already stored) only for a version whose events all came before.
+	ckey := t.s.open[chainKey{c.session, c.prompt}].ckey
 	if _, err := t.chain.Exec(c.id, c.session, c.prompt, c.parent, c.accountUUID, c.accountID, c.email, c.product,
 		c.startedAt, c.endedAt, c.complete, c.version, c.events, c.cost, c.inputTokens, c.outputTokens,
-		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, string(c.json), t.now); err != nil {
+		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, string(c.json), t.now, ckey); err != nil {
 		return err
 	}
 	t.shut(c)
@@ -830,7 +922,7 @@ func (t *txn) chainUpsert(c *chainWrite) error {
 // version stored (the assembler holds them and will emit another).
 func (t *txn) shut(c *chainWrite) {
 	k := chainKey{c.session, c.prompt}
-	if n, ok := t.s.open[k]; ok && n <= int64(c.events) {
+	if oc, ok := t.s.open[k]; ok && oc.n <= int64(c.events) {
 		delete(t.s.open, k)
 		t.touch(k)
 	}
@@ -851,6 +943,19 @@ func (t *txn) metrics(w *metricsWrite) error {
 
 // loadEvents returns the stored events of the given chains (every open chain when keys is
 // nil), decoded from their batches, in storage order.
+// chainNumberOf reads the ckey of k's events, for a reader: its number as open_chains or
+// chains holds it, or the hash that builds before chain numbers used.
+func (s *store) chainNumberOf(ctx context.Context, k chainKey) (int64, error) {
+	var v int64
+	err := s.r.QueryRowContext(ctx, `SELECT ckey FROM open_chains WHERE session_id = ? AND prompt_id = ?
+		UNION ALL SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ? LIMIT 1`,
+		k.session, k.prompt, k.prompt, k.session).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	return chainNumber(k, v), nil
+}
+
 func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Event, error) {
 	type loc struct{ batch, idx int64 }
 	var locs []loc
@@ -868,18 +973,24 @@ func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Ev
 		}
 		return rows.Err()
 	}
+	type ref struct {
+		k    chainKey
+		ckey int64
+	}
+	var refs []ref
 	if keys == nil {
-		rows, err := s.r.QueryContext(ctx, `SELECT session_id, prompt_id FROM open_chains`)
+		rows, err := s.r.QueryContext(ctx, `SELECT session_id, prompt_id, ckey FROM open_chains`)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
-			var k chainKey
-			if err := rows.Scan(&k.session, &k.prompt); err != nil {
+			var r ref
+			if err := rows.Scan(&r.k.session, &r.k.prompt, &r.ckey); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			keys = append(keys, k)
+			r.ckey = chainNumber(r.k, r.ckey)
+			refs = append(refs, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -887,8 +998,15 @@ func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Ev
 		}
 	}
 	for _, k := range keys {
+		ck, err := s.chainNumberOf(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref{k, ck})
+	}
+	for _, r := range refs {
 		if err := scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`,
-			chainHash(k.session, k.prompt), k.session, k.prompt)); err != nil {
+			r.ckey, r.k.session, r.k.prompt)); err != nil {
 			return nil, err
 		}
 	}

@@ -151,12 +151,12 @@ func TestStoreOpenChains(t *testing.T) {
 	s, err = openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	defer s.Close()
-	assert.Equal(t, map[chainKey]int64{b: 3}, s.open, "loaded on open")
+	assert.Equal(t, map[chainKey]int64{b: 3}, openCounts(s), "loaded on open")
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 11)})
 	assert.Equal(t, map[chainKey]int64{b: 4}, openChains(t, s))
 	chain(s, "s1", "p2", 4)
 	assert.Empty(t, openChains(t, s))
-	assert.Empty(t, s.open)
+	assert.Empty(t, openCounts(s))
 }
 
 // TestStoreChainVersions: the chain upsert keeps the fullest version and numbers versions on
@@ -254,20 +254,27 @@ func TestStoreOpenChainsRollback(t *testing.T) {
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1)})
 
 	// One transaction of two requests, as group commit makes them: the first opens b and adds
-	// to a, the second fails (an event whose key collides with a stored event of another chain).
-	collide := testRow(0, "s9", "p9", 1)
-	collide.ckey = chainHash("s1", "p1")
+	// to a, the second fails (a request without a payload breaks a NOT NULL constraint).
 	first := &logsWrite{payload: []byte{}, rows: []eventRow{testRow(0, "s1", "p1", 2), testRow(1, "s2", "p1", 1)}, done: make(chan logsResult, 1)}
-	second := &logsWrite{payload: []byte{}, rows: []eventRow{collide}, done: make(chan logsResult, 1)}
+	second := &logsWrite{payload: nil, rows: []eventRow{testRow(0, "s9", "p9", 1)}, done: make(chan logsResult, 1)}
 	s.commit([]any{first, second}) // the writer is idle: nothing else is queued
 	require.Error(t, (<-first.done).err)
-	require.ErrorContains(t, (<-second.done).err, "collision")
+	require.ErrorContains(t, (<-second.done).err, "NOT NULL")
 
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 3)})
 	// Events 1 and 3 of s1/p1; event 2 and all of s2/p1 were rolled back.
 	want := map[chainKey]int64{{"s1", "p1"}: 2}
 	assert.Equal(t, want, openChains(t, s))
-	assert.Equal(t, want, s.open)
+	assert.Equal(t, want, openCounts(s))
+}
+
+// openCounts is the writer's mirror of open_chains, its event counts.
+func openCounts(s *store) map[chainKey]int64 {
+	got := map[chainKey]int64{}
+	for k, oc := range s.open {
+		got[k] = oc.n
+	}
+	return got
 }
 
 // openChains reads the open_chains table.
@@ -350,4 +357,81 @@ func walPeak(t *testing.T, reset int64) (peak, tails int64) {
 		peak = max(peak, fi.Size())
 	}
 	return peak, s.walTails.Load()
+}
+
+// TestStoreChainNumbers: events are keyed by their chain's number, which follows arrival
+// (a later request's new chains number higher, a request's new chains in order), stays the
+// chain's across requests, its stored row, a late event and a restart; chains stored by
+// builds before numbers (ckey 0: the hash) keep working, duplicates included.
+func TestStoreChainNumbers(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	ckeys := func(s *store) map[chainKey]int64 {
+		t.Helper()
+		got := map[chainKey]int64{}
+		rows, err := s.r.Query(`SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var k chainKey
+			var ck int64
+			require.NoError(t, rows.Scan(&k.session, &k.prompt, &ck))
+			_, dup := got[k]
+			require.False(t, dup, "%v has one number", k)
+			got[k] = ck
+		}
+		require.NoError(t, rows.Err())
+		return got
+	}
+	a, b, c := chainKey{"s1", "p1"}, chainKey{"s1", "p2"}, chainKey{"s2", "p1"}
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1), testRow(1, "s1", "p2", 2), testRow(2, "s1", "p1", 3)})
+	writeRows(t, s, []eventRow{testRow(0, "s2", "p1", 1), testRow(1, "s1", "p1", 4)})
+	n := ckeys(s)
+	require.Len(t, n, 3)
+	assert.GreaterOrEqual(t, n[a], int64(1)<<chainBits)
+	assert.Equal(t, n[a]+1, n[b], "the next new chain of the same request")
+	assert.Greater(t, n[c], n[b], "a later request's")
+	var open int64
+	require.NoError(t, s.r.QueryRow(`SELECT ckey FROM open_chains WHERE session_id = 's2' AND prompt_id = 'p1'`).Scan(&open))
+	assert.Equal(t, n[c], open)
+
+	// a is stored: its row keeps the number, and a late event of a is stored under it.
+	ch := &correlate.Chain{ID: correlate.ChainID("s1", "p1"), SessionID: "s1", PromptID: "p1", Version: 1, EventCount: 3}
+	ok, err := s.send(context.Background(), newChainWrite(ch, []byte(`{"version":1}`)), 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	writeRows(t, s, nil)
+	var stored int64
+	require.NoError(t, s.r.QueryRow(`SELECT ckey FROM chains WHERE prompt_id = 'p1' AND session_id = 's1'`).Scan(&stored))
+	assert.Equal(t, n[a], stored)
+	res := writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 9)})
+	assert.Equal(t, []chainKey{a}, res.reopen)
+	assert.Equal(t, n, ckeys(s))
+	assert.Equal(t, int64(4), openChains(t, s)[a], "every stored event of a counted")
+
+	// A build before chain numbers stored s3/p1 keyed by its hash, and left it open.
+	legacy := chainKey{"s3", "p1"}
+	_, err = s.w.Exec(`INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes)
+		VALUES (0, 0, 's3', 'p1', 'tool_result', 1, 1001, 0, ?, '', '', '', '{}')`, chainHash("s3", "p1"))
+	require.NoError(t, err)
+	_, err = s.w.Exec(`INSERT INTO open_chains (session_id, prompt_id, n) VALUES ('s3', 'p1', 1)`)
+	require.NoError(t, err)
+
+	require.NoError(t, s.Close())
+	s, err = openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, n[b], s.open[b].ckey, "loaded on open")
+	assert.Equal(t, chainHash("s3", "p1"), s.open[legacy].ckey)
+	res = writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 2), testRow(1, "s3", "p1", 1), testRow(2, "s3", "p1", 2)})
+	assert.Equal(t, []bool{false, false, true}, res.fresh, "retried events are duplicates, in both forms")
+	assert.Equal(t, chainHash("s3", "p1"), ckeys(s)[legacy], "the old chain's new event joins its old ones")
+	ck, err := s.chainNumberOf(context.Background(), legacy)
+	require.NoError(t, err)
+	assert.Equal(t, chainHash("s3", "p1"), ck)
+	ck, err = s.chainNumberOf(context.Background(), a)
+	require.NoError(t, err)
+	assert.Equal(t, n[a], ck)
 }
