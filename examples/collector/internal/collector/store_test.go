@@ -280,15 +280,23 @@ func openCounts(s *store) map[chainKey]int64 {
 // openChains reads the open_chains table.
 func openChains(t *testing.T, s *store) map[chainKey]int64 {
 	t.Helper()
+	return chainValues(t, s, `SELECT session_id, prompt_id, n FROM open_chains`)
+}
+
+// chainValues reads rows of (session_id, prompt_id, a number) by chain, one row a chain.
+func chainValues(t *testing.T, s *store, query string) map[chainKey]int64 {
+	t.Helper()
 	got := map[chainKey]int64{}
-	rows, err := s.r.Query(`SELECT session_id, prompt_id, n FROM open_chains`)
+	rows, err := s.r.Query(query)
 	require.NoError(t, err)
 	defer rows.Close()
 	for rows.Next() {
 		var k chainKey
-		var n int64
-		require.NoError(t, rows.Scan(&k.session, &k.prompt, &n))
-		got[k] = n
+		var v int64
+		require.NoError(t, rows.Scan(&k.session, &k.prompt, &v))
+		_, dup := got[k]
+		require.False(t, dup, "one row for %v", k)
+		got[k] = v
 	}
 	require.NoError(t, rows.Err())
 	return got
@@ -370,20 +378,7 @@ func TestStoreChainNumbers(t *testing.T) {
 	require.NoError(t, err)
 	ckeys := func(s *store) map[chainKey]int64 {
 		t.Helper()
-		got := map[chainKey]int64{}
-		rows, err := s.r.Query(`SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
-		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-			var k chainKey
-			var ck int64
-			require.NoError(t, rows.Scan(&k.session, &k.prompt, &ck))
-			_, dup := got[k]
-			require.False(t, dup, "%v has one number", k)
-			got[k] = ck
-		}
-		require.NoError(t, rows.Err())
-		return got
+		return chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
 	}
 	a, b, c := chainKey{"s1", "p1"}, chainKey{"s1", "p2"}, chainKey{"s2", "p1"}
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1), testRow(1, "s1", "p2", 2), testRow(2, "s1", "p1", 3)})
