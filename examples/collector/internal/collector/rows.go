@@ -30,7 +30,7 @@ type eventRow struct {
 	seq        int64 // -1 when the event has no event.sequence
 	tun        int64
 	chash      int64 // content hash when seq is -1, else 0: the dedup key of events without one
-	ckey       int64 // hash of (session, prompt): the events_key index's first column
+	ckey       int64 // its chain's number (events_key's first column), set by the writer
 	time       string
 	account    string
 	email      string
@@ -49,14 +49,12 @@ func newEventRow(idx int, ev telemetry.Event, buf []byte) (eventRow, []byte) {
 	if !attrs.Has(telemetry.KeySequence) {
 		row.seq, row.chash = -1, int64(fnv1a(fnvOffset, buf)&math.MaxInt64)
 	}
-	row.ckey = chainHash(row.session, row.prompt)
 	return row, buf
 }
 
-// chainHash hashes a chain's key (session, prompt) into the first column of the events_key
-// index: 8 bytes instead of two UUIDs keeps the index small, and a chain's events stay
-// together in it. Lookups also compare session_id and prompt_id, so a collision can never
-// mix chains up.
+// chainHash hashes a chain's key (session, prompt): the ckey of events stored by builds
+// before chain numbers (see numberChains), which their chains keep. Lookups also compare
+// session_id and prompt_id, so a collision can never mix chains up.
 func chainHash(session, prompt string) int64 {
 	return int64(fnv1a(fnv1a(fnv1a(fnvOffset, session), "\x00"), prompt))
 }

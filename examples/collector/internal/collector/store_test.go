@@ -24,7 +24,7 @@ import (
 
 func testRow(idx int, session, prompt string, seq int64) eventRow {
 	return eventRow{idx: idx, session: session, prompt: prompt, name: "tool_result", seq: seq, tun: 1_000 + seq,
-		ckey: chainHash(session, prompt), time: "2026-11-24T09:00:00.000Z", attributes: "{}"}
+		time: "2026-11-24T09:00:00.000Z", attributes: "{}"}
 }
 
 func writeRows(t *testing.T, s *store, rows []eventRow) logsResult {
