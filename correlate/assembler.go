@@ -931,9 +931,15 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 		clear(out)
 		out = out[:0]
 	}
-	// An Add that lowered a shard's due time after the pass read it has lowered a.due since
-	// due0 was read: then a.due stays as it is, no later than any due time.
-	a.due.CompareAndSwap(due0, earliest)
+	// An Add that lowered a shard's due time after the pass read it may have found a.due
+	// already no later (due0, what made this Sweep pass) and left it: the compare-and-swap then
+	// raises a.due past that shard's time. So the shards' times are read again after it: an
+	// Add whose lowering this misses stored it after, so it lowers a.due after the swap.
+	if a.due.CompareAndSwap(due0, earliest) {
+		for i := range a.shards {
+			lowerAtomic(&a.due, a.shards[i].due.Load())
+		}
+	}
 	return errors.Join(errs...)
 }
 
