@@ -704,6 +704,9 @@ func (p *pendingChain) sortEvents() seqRange {
 
 var entryPool = sync.Pool{New: func() any { return new([]entry) }}
 
+// closingPool holds Sweep's lists of chains to emit: a collector sweeps every second.
+var closingPool = sync.Pool{New: func() any { return new([]closing) }}
+
 // take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
 // p stays in the shard's map, shut, as the closed chain.
 func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
@@ -994,7 +997,8 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 		return nil // nothing is due
 	}
 	earliest := int64(math.MaxInt64) // of the shards' due times, as the pass leaves them
-	var out []closing
+	buf := closingPool.Get().(*[]closing)
+	out := (*buf)[:0]
 	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
@@ -1037,6 +1041,8 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 			lowerAtomic(&a.due, a.shards[i].due.Load())
 		}
 	}
+	*buf = out[:0] // cleared after each shard's emission
+	closingPool.Put(buf)
 	return errors.Join(errs...)
 }
 
