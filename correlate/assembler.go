@@ -97,11 +97,97 @@ type shard struct {
 	sessions map[string]*liveSession
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
+	// free is the memory of the shard's chains dropped from memory, for its next chains.
+	free freeMem
 	// due is a time (Unix ns) before which none of the shard's in-flight chains can close by
 	// time (see dueAt), math.MaxInt64 for none: Sweep passes over the shard until then without
 	// locking it. Written under mu, only ever lowered by Add, set exactly by Sweep.
 	due atomic.Int64
-	_   [40]byte
+}
+
+// freeMem is a shard's pool of what its chains leave behind once nothing can read it: the
+// pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
+// keys of chains whose events were released, and the fingerprints of dropped chains. A chain's
+// events are not pooled: the emitted Chain.Events shares them, and the consumer may keep it.
+// Each stack holds at most maxFree entries; keys and fingerprints up to maxFreeCap elements.
+//
+// A pooled pendingChain stays the shard's (its shard field never changes) and shut, so that
+// Add, which reads the chain of the previous event only under its shard's lock, sees it as
+// not in flight; see Assembler.add.
+type freeMem struct {
+	chains []*pendingChain
+	keys   [][]evKey
+	fps    [][]uint64
+}
+
+const (
+	maxFree    = 32
+	maxFreeCap = 128
+)
+
+// newChain returns a pendingChain of the shard for key k with state st, from the pool if it
+// has one; the caller holds s.mu and inserts it in the map.
+func (s *shard) newChain(k chainKey, st chainState) *pendingChain {
+	f := &s.free
+	if n := len(f.chains); n > 0 {
+		p := f.chains[n-1]
+		f.chains[n-1] = nil
+		f.chains = f.chains[:n-1]
+		p.key, p.chainState = k, st
+		return p
+	}
+	return &pendingChain{key: k, shard: s, chainState: st}
+}
+
+// newKeys returns an empty keys slice for a new chain, from the pool if it has one.
+func (s *shard) newKeys() []evKey {
+	f := &s.free
+	if n := len(f.keys); n > 0 {
+		ks := f.keys[n-1]
+		f.keys[n-1] = nil
+		f.keys = f.keys[:n-1]
+		return ks
+	}
+	return make([]evKey, 0, initialEvents)
+}
+
+// freeKeys pools the keys of a chain that no longer needs them.
+func (s *shard) freeKeys(a *Assembler, ks []evKey) {
+	if c := cap(ks); !a.cfg.noPool && c > 0 && c <= maxFreeCap && len(s.free.keys) < maxFree {
+		s.free.keys = append(s.free.keys, ks[:0])
+	}
+}
+
+// newFPs returns an empty fingerprint slice with room for n, from the pool if its last entry
+// has the room.
+func (s *shard) newFPs(n int) []uint64 {
+	f := &s.free
+	if k := len(f.fps); k > 0 && cap(f.fps[k-1]) >= n {
+		fp := f.fps[k-1]
+		f.fps[k-1] = nil
+		f.fps = f.fps[:k-1]
+		return fp
+	}
+	return make([]uint64, 0, n)
+}
+
+// recycle pools a chain removed from the shard's map and lists; the caller holds s.mu.
+func (s *shard) recycle(a *Assembler, p *pendingChain) {
+	if a.cfg.noPool {
+		return
+	}
+	f := &s.free
+	if c := cap(p.fps); c > 0 && c <= maxFreeCap && len(f.fps) < maxFree {
+		f.fps = append(f.fps, p.fps[:0])
+	}
+	if p.keys != nil {
+		s.freeKeys(a, p.keys)
+	}
+	// Drop every reference (events, session, strings), stay shut: not in flight.
+	p.key, p.collide, p.chainState = chainKey{}, nil, chainState{shut: true}
+	if len(f.chains) < maxFree {
+		f.chains = append(f.chains, p)
+	}
 }
 
 // pendingChain is a chain of the shard's map: in flight, or closed (shut) and remembered for
@@ -272,7 +358,7 @@ func (a *Assembler) Add(ctx context.Context, events ...telemetry.Event) error {
 		out, last, held = a.add(ev, now, out, last, held, &n)
 		if a.cfg.overflow == OverflowBlock || len(out) > 0 || a.overLimit() {
 			held.mu.Unlock()
-			held = nil
+			held, last = nil, nil // unlocked, last may be dropped and rewritten: see add
 			if a.cfg.overflow == OverflowEvict && a.overLimit() {
 				out = a.evict(out)
 			}
@@ -365,6 +451,11 @@ func (s *shard) remove(h uint64, p *pendingChain) {
 // last is still in flight, the shard and map lookups are skipped (a chain in flight is always
 // its key's map entry). held is the shard the caller holds locked, if any: add unlocks it if
 // ev belongs to another. n counts the event.
+//
+// last must be nil unless held is last's shard and has stayed locked since the add that
+// returned last: a chain dropped from memory is pooled and rewritten for another key (see
+// freeMem), so its key may only be read under its shard's lock. Add forgets last whenever
+// it unlocks held.
 func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pendingChain, held *shard, n *addCounts) ([]closing, *pendingChain, *shard) {
 	r := ev.EventRecord()
 	k := chainKey{r.SessionID, r.PromptID}
@@ -425,7 +516,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
-			prior, keys = make([]telemetry.Event, 0, initialEvents), make([]evKey, 0, initialEvents)
+			prior, keys = make([]telemetry.Event, 0, initialEvents), s.newKeys()
 		}
 		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
 			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
@@ -433,7 +524,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
 		} else {
-			p = &pendingChain{key: k, shard: s, chainState: st}
+			p = s.newChain(k, st)
 			s.insert(h, p)
 		}
 		for i, pev := range prior {
@@ -613,6 +704,9 @@ func (p *pendingChain) sortEvents() seqRange {
 
 var entryPool = sync.Pool{New: func() any { return new([]entry) }}
 
+// closingPool holds Sweep's lists of chains to emit: a collector sweeps every second.
+var closingPool = sync.Pool{New: func() any { return new([]closing) }}
+
 // take removes p from the in-flight set and returns it for emission; the caller holds s.mu.
 // p stays in the shard's map, shut, as the closed chain.
 func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
@@ -642,7 +736,9 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		cc.events, cc.fps, cc.keys = nil, mergeFPs(prior, cc.keys), nil
+		fps := s.mergeFPs(prior, cc.keys)
+		s.freeKeys(a, cc.keys)
+		cc.events, cc.fps, cc.keys = nil, fps, nil
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -655,9 +751,10 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-// mergeFPs returns the sorted set of the fingerprints in prior and fps.
-func mergeFPs(prior []uint64, keys []evKey) []uint64 {
-	out := make([]uint64, 0, len(prior)+len(keys))
+// mergeFPs returns the sorted set of the fingerprints in prior and keys, in a slice from the
+// shard's pool.
+func (s *shard) mergeFPs(prior []uint64, keys []evKey) []uint64 {
+	out := s.newFPs(len(prior) + len(keys))
 	out = append(out, prior...)
 	for i := range keys {
 		out = append(out, keys[i].fp)
@@ -671,7 +768,9 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	if cc.events == nil {
 		return
 	}
-	cc.events, cc.fps, cc.keys = nil, mergeFPs(nil, cc.keys), nil
+	fps := s.mergeFPs(nil, cc.keys)
+	s.freeKeys(a, cc.keys)
+	cc.events, cc.fps, cc.keys = nil, fps, nil
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
@@ -697,6 +796,7 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
 		delete(s.sessions, cc.key.session)
 	}
+	s.recycle(a, cc)
 }
 
 // trimClosed keeps the closed set within its per-shard share of the retention limits.
@@ -807,10 +907,10 @@ func (a *Assembler) evict(out []closing) []closing {
 		}
 		victim.mu.Lock()
 		if p := victim.head; p != nil {
-			n := len(p.events)
+			n, k := len(p.events), p.key // take may drop p from memory (no retention)
 			out = append(out, victim.take(a, p, TriggerEvicted))
 			a.st.evicted.Add(1)
-			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(p.key.session, p.key.prompt), "events", n)
+			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(k.session, k.prompt), "events", n)
 		}
 		victim.mu.Unlock()
 	}
@@ -897,7 +997,8 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 		return nil // nothing is due
 	}
 	earliest := int64(math.MaxInt64) // of the shards' due times, as the pass leaves them
-	var out []closing
+	buf := closingPool.Get().(*[]closing)
+	out := (*buf)[:0]
 	var errs []error
 	for i := range a.shards {
 		s := &a.shards[i]
@@ -931,9 +1032,17 @@ func (a *Assembler) Sweep(ctx context.Context) error {
 		clear(out)
 		out = out[:0]
 	}
-	// An Add that lowered a shard's due time after the pass read it has lowered a.due since
-	// due0 was read: then a.due stays as it is, no later than any due time.
-	a.due.CompareAndSwap(due0, earliest)
+	// An Add that lowered a shard's due time after the pass read it may have found a.due
+	// already no later (due0, what made this Sweep pass) and left it: the compare-and-swap then
+	// raises a.due past that shard's time. So the shards' times are read again after it: an
+	// Add whose lowering this misses stored it after, so it lowers a.due after the swap.
+	if a.due.CompareAndSwap(due0, earliest) {
+		for i := range a.shards {
+			lowerAtomic(&a.due, a.shards[i].due.Load())
+		}
+	}
+	*buf = out[:0] // cleared after each shard's emission
+	closingPool.Put(buf)
 	return errors.Join(errs...)
 }
 

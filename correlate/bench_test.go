@@ -120,7 +120,12 @@ type arrival struct {
 // over time: each session's export batches in order (its own timestamps, chaos included),
 // each arriving when its latest event happened, all sessions merged by arrival time.
 func arrivals(b testing.TB, n, batch int) (out []arrival, events int, bytes int64) {
-	o := telemetrytest.Realistic(7)
+	return arrivalsOf(b, 7, n, batch)
+}
+
+// arrivalsOf is arrivals for the fleet of seed: another seed, other sessions.
+func arrivalsOf(b testing.TB, seed uint64, n, batch int) (out []arrival, events int, bytes int64) {
+	o := telemetrytest.Realistic(seed)
 	o.Users, o.SessionsPerUser = n, 1
 	o.Chaos = telemetrytest.Chaos{DuplicateRate: 0.02, ReorderRate: 0.05, LateRate: 0.02}
 	for s := range telemetrytest.NewFleet(o).Sessions() {
@@ -179,6 +184,61 @@ func BenchmarkAssemblerStream(b *testing.B) {
 			}
 			reportRates(b, n, start, cpu0)
 		})
+	}
+}
+
+// BenchmarkAssemblerSteady measures a long-running collector's steady state, where closed
+// chains are dropped from memory as fast as new ones arrive: one assembler, made once, with
+// [WithChainReuse] and small retention (1,000 closed chains kept with their events, 2,000
+// remembered in all: 16 and 32 per shard), is fed the 1,000-session fleet's arrivals as
+// BenchmarkAssemblerStream is, iteration after iteration, the clock running on across them
+// (each iteration a minute after the previous one's last batch) and Sweep every simulated
+// second. Iterations alternate between two fleets (seeds 7 and 8), so that no session id
+// comes back while a chain of it is still remembered: every iteration drops as many chains as
+// it makes (about 4,500).
+func BenchmarkAssemblerSteady(b *testing.B) {
+	var fleets [2][]arrival
+	var events [2]int
+	var size [2]int64
+	fleets[0], events[0], size[0] = arrivalsOf(b, 7, 1_000, 20)
+	fleets[1], events[1], size[1] = arrivalsOf(b, 8, 1_000, 20)
+	ctx := context.Background()
+	clk := &fakeClock{now: time.Unix(0, fleets[0][0].at).UTC()}
+	a, _ := New(nopConsumer{}, WithClock(clk), WithChainReuse(), WithRetainClosed(1_000), WithRememberClosed(2_000))
+	next := clk.Now().UnixNano() + int64(time.Second) // the next sweep
+	var shift int64                                   // added to the fleet's times: the clock runs on
+	run := func(i int) {
+		arr := fleets[i%2]
+		shift = max(shift, clk.Now().UnixNano()+int64(time.Minute)-arr[0].at)
+		for _, ar := range arr {
+			at := ar.at + shift
+			for at >= next { // the sweeps Run would have made before the batch arrived
+				clk.Advance(time.Duration(next - clk.Now().UnixNano()))
+				_ = a.Sweep(ctx)
+				next += int64(time.Second)
+			}
+			clk.Advance(time.Duration(at - clk.Now().UnixNano()))
+			_ = a.Add(ctx, ar.evs...)
+		}
+	}
+	// Two warm-up iterations, untimed: the assembler reaches its steady state (maps grown,
+	// closed lists full) before the first timed one.
+	run(0)
+	run(1)
+	dropped := a.Stats()
+	b.ReportAllocs()
+	b.SetBytes((size[0] + size[1]) / 2)
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	n, i := 0, 0
+	for b.Loop() {
+		run(i)
+		n += events[i%2]
+		i++
+	}
+	reportRates(b, n, start, cpu0)
+	if st := a.Stats(); st.Emitted == dropped.Emitted {
+		b.Fatal("no chain emitted")
 	}
 }
 

@@ -60,6 +60,9 @@ type config struct {
 	sweepEvery     time.Duration
 	logger         *slog.Logger
 	reuseChains    bool
+	// noPool turns off the shards' pools of dropped chains' memory (freeMem): tests compare
+	// with it.
+	noPool bool
 }
 
 func defaultConfig() config {
