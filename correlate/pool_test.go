@@ -11,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/coworkgov/cowork/telemetry"
 )
 
 // withoutPool turns off the shards' pools of dropped chains' memory.
@@ -65,34 +63,15 @@ func pooled(a *Assembler) (chains int) {
 // chains, byte for byte and with the same events, with the pools as without, and the same
 // stats.
 func TestChainPoolEmitsTheSameChains(t *testing.T) {
-	users := 60
-	if testing.Short() {
-		users = 15
-	}
-	var evs []telemetry.Event
-	for s := range simFleet(users, 2).Sessions() {
-		evs = append(evs, s.Events...)
-	}
-	evs = append(evs, allCorpusEvents(t)...)
+	evs := chaoticEvents(t)
 	for _, reuse := range []bool{false, true} {
 		opts := []Option{WithRetainClosed(3), WithRememberClosed(8), WithShards(1), WithMaxChainEvents(40)}
 		if reuse {
 			opts = append(opts, WithChainReuse())
 		}
 		run := func(opts ...Option) ([]string, Stats, int) {
-			ctx := context.Background()
-			clk := newFakeClock()
 			c := &formConsumer{t: t}
-			a, err := New(c, append([]Option{WithClock(clk), WithMaxChains(40)}, opts...)...)
-			require.NoError(t, err)
-			for i := 0; i < len(evs); i += 20 {
-				require.NoError(t, a.Add(ctx, evs[i:min(i+20, len(evs))]...))
-				if i%200 == 0 {
-					clk.Advance(10 * time.Second)
-					require.NoError(t, a.Sweep(ctx))
-				}
-			}
-			require.NoError(t, a.Close(ctx))
+			a := streamReplay(t, evs, c, opts...)
 			// One shard: the emissions do not depend on the seed, but sort them anyway.
 			slices.Sort(c.forms)
 			return c.forms, a.Stats(), pooled(a)

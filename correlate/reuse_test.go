@@ -33,10 +33,24 @@ func (e *encoder) Chain(_ context.Context, c *Chain) error {
 	return nil
 }
 
+// chaoticEvents is a simulated fleet with every behaviour on, then the corpus: the input of
+// the tests that compare two ways of assembling it.
+func chaoticEvents(t *testing.T) []telemetry.Event {
+	users := 60
+	if testing.Short() {
+		users = 15
+	}
+	var evs []telemetry.Event
+	for s := range simFleet(users, 2).Sessions() {
+		evs = append(evs, s.Events...)
+	}
+	return append(evs, allCorpusEvents(t)...)
+}
+
 // streamReplay adds evs in batches of 20 through an assembler made with opts, moving the clock
 // and sweeping as it goes so that chains close, are amended by late events and are evicted
-// while others are in flight, then closes it.
-func streamReplay(t *testing.T, evs []telemetry.Event, c Consumer, opts ...Option) Stats {
+// while others are in flight, then closes it and returns it.
+func streamReplay(t *testing.T, evs []telemetry.Event, c Consumer, opts ...Option) *Assembler {
 	t.Helper()
 	ctx := context.Background()
 	clk := newFakeClock()
@@ -50,7 +64,7 @@ func streamReplay(t *testing.T, evs []telemetry.Event, c Consumer, opts ...Optio
 		}
 	}
 	require.NoError(t, a.Close(ctx))
-	return a.Stats()
+	return a
 }
 
 // TestChainReuseEmitsTheSameChains checks that WithChainReuse changes nothing a consumer that
@@ -58,22 +72,13 @@ func streamReplay(t *testing.T, evs []telemetry.Event, c Consumer, opts ...Optio
 // same stats, though each is built in the memory of an earlier one (lists longer and shorter,
 // prompts and responses present and absent, amendments and evictions).
 func TestChainReuseEmitsTheSameChains(t *testing.T) {
-	users := 60
-	if testing.Short() {
-		users = 15
-	}
-	var evs []telemetry.Event
-	for s := range simFleet(users, 2).Sessions() {
-		evs = append(evs, s.Events...)
-	}
-	evs = append(evs, allCorpusEvents(t)...)
-
+	evs := chaoticEvents(t)
 	col := &collector{}
-	wantStats := streamReplay(t, evs, col)
+	wantStats := streamReplay(t, evs, col).Stats()
 	want := exactJSON(t, col.chains)
 
 	enc := &encoder{}
-	gotStats := streamReplay(t, evs, enc, WithChainReuse())
+	gotStats := streamReplay(t, evs, enc, WithChainReuse()).Stats()
 	assert.Equal(t, wantStats, gotStats)
 	// The shards' order (a random seed per assembler) orders each sweep's emissions: compare
 	// the chains, with their events, by key and version.
