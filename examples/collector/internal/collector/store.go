@@ -549,7 +549,6 @@ type txn struct {
 	now                                        string
 	args                                       []any
 	touched                                    map[chainKey]struct{} // open chains changed
-	numbers                                    map[chainKey]int64    // new chains' numbers
 }
 
 // touch records that the transaction changed k's entry in s.open.
@@ -746,13 +745,13 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 }
 
 // numberChains sets each row's ckey to its chain's number: an open chain's from the mirror, a
-// stored (closed) chain's from its row, which it also returns by chain, and a new chain's
-// from this request's batch id and the chain's place among the request's new chains, which
-// it remembers in t.numbers for logs. Numbers follow arrival, so events_key takes its
-// inserts at its end, where its pages are in the cache, instead of all over the index.
-func (t *txn) numberChains(rows []eventRow, bid int64) (closed map[chainKey]int64, err error) {
+// stored (closed) chain's from its row, and a new chain's from this request's batch id and
+// the chain's place among the request's new chains. It returns the numbers of the chains
+// that were not open, and which of them were stored. Numbers follow arrival, so events_key
+// takes its inserts at its end, where its pages are in the cache, instead of all over the
+// index.
+func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int64, closed map[chainKey]bool, err error) {
 	var next int64
-	var seen map[chainKey]int64 // this request's chains that were not open
 	for i := range rows {
 		r := &rows[i]
 		k := chainKey{r.session, r.prompt}
@@ -760,21 +759,18 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (closed map[chainKey]int6
 			r.ckey = oc.ckey
 			continue
 		}
-		if ck, ok := seen[k]; ok {
+		if ck, ok := numbers[k]; ok {
 			r.ckey = ck
 			continue
-		}
-		if seen == nil {
-			seen = map[chainKey]int64{}
 		}
 		var v int64
 		switch err := t.hasC.QueryRow(k.prompt, k.session).Scan(&v); {
 		case err == nil:
 			r.ckey = chainNumber(k, v)
 			if closed == nil {
-				closed = map[chainKey]int64{}
+				closed = map[chainKey]bool{}
 			}
-			closed[k] = r.ckey
+			closed[k] = true
 		case errors.Is(err, sql.ErrNoRows):
 			if next < 1<<chainBits {
 				r.ckey = bid<<chainBits | next
@@ -782,16 +778,15 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (closed map[chainKey]int6
 			} else { // more new chains than any request can hold: the old form still works
 				r.ckey = chainHash(k.session, k.prompt)
 			}
-			if t.numbers == nil {
-				t.numbers = map[chainKey]int64{}
-			}
-			t.numbers[k] = r.ckey
 		default:
-			return nil, err
+			return nil, nil, err
 		}
-		seen[k] = r.ckey
+		if numbers == nil {
+			numbers = map[chainKey]int64{}
+		}
+		numbers[k] = r.ckey
 	}
-	return closed, nil
+	return numbers, closed, nil
 }
 
 func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error) {
@@ -804,7 +799,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		return 0, 0, err
 	}
 	res.fresh = make([]bool, len(w.rows))
-	closed, err := t.numberChains(w.rows, bid)
+	numbers, closed, err := t.numberChains(w.rows, bid)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -882,15 +877,13 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 			t.s.open[k] = oc
 			continue
 		}
-		oc := openChain{n: added[k], ckey: closed[k]}
-		if ck, ok := closed[k]; ok {
+		oc := openChain{n: added[k], ckey: numbers[k]}
+		if closed[k] {
 			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
 			if err := t.tx.QueryRow(`SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`,
-				ck, k.session, k.prompt).Scan(&oc.n); err != nil {
+				oc.ckey, k.session, k.prompt).Scan(&oc.n); err != nil {
 				return 0, 0, err
 			}
-		} else {
-			oc.ckey = t.numbers[k]
 		}
 		t.s.open[k] = oc
 	}
@@ -941,8 +934,6 @@ func (t *txn) metrics(w *metricsWrite) error {
 	return nil
 }
 
-// loadEvents returns the stored events of the given chains (every open chain when keys is
-// nil), decoded from their batches, in storage order.
 // chainNumberOf reads the ckey of k's events, for a reader: its number as open_chains or
 // chains holds it, or the hash that builds before chain numbers used.
 func (s *store) chainNumberOf(ctx context.Context, k chainKey) (int64, error) {
@@ -956,6 +947,8 @@ func (s *store) chainNumberOf(ctx context.Context, k chainKey) (int64, error) {
 	return chainNumber(k, v), nil
 }
 
+// loadEvents returns the stored events of the given chains (every open chain when keys is
+// nil), decoded from their batches, in storage order.
 func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Event, error) {
 	type loc struct{ batch, idx int64 }
 	var locs []loc
