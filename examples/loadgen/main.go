@@ -128,22 +128,32 @@ func summary(rs []runResult) string {
 
 // collectorCPU reads process_cpu_seconds_total from the endpoint's /metrics.
 func collectorCPU(url, token string) (time.Duration, bool) {
-	req, err := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	body, err := get(url+"/metrics", token)
 	if err != nil {
 		return 0, false
+	}
+	defer body.Close()
+	return parseCPU(body)
+}
+
+// get GETs url with the bearer token, if any, and returns the body of a 200 answer.
+func get(url, token string) (io.ReadCloser, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, false
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, false
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
 	}
-	return parseCPU(resp.Body)
+	return resp.Body, nil
 }
 
 // parseCPU finds process_cpu_seconds_total in a Prometheus text page.
@@ -164,24 +174,14 @@ func parseCPU(r io.Reader) (time.Duration, bool) {
 }
 
 func storedEvents(url, token string) (int64, error) {
-	req, err := http.NewRequest(http.MethodGet, url+"/api/stats", nil)
+	body, err := get(url+"/api/stats", token)
 	if err != nil {
 		return 0, err
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	defer body.Close()
+	var st struct{ Events int64 }
+	if err := json.NewDecoder(body).Decode(&st); err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /api/stats: %s", resp.Status)
-	}
-	var s struct{ Events int64 }
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		return 0, err
-	}
-	return s.Events, nil
+	return st.Events, nil
 }
