@@ -125,14 +125,29 @@ const (
 	maxFreeCap = 128
 )
 
+// pop removes and returns the last element of a non-empty stack, clearing its slot.
+func pop[T any](stack *[]T) T {
+	n := len(*stack) - 1
+	v := (*stack)[n]
+	var zero T
+	(*stack)[n] = zero
+	*stack = (*stack)[:n]
+	return v
+}
+
+// pushFree pools a slice's backing array, emptied, if it is one worth keeping and the stack
+// has room.
+func pushFree[T any](stack *[][]T, sl []T) {
+	if c := cap(sl); c > 0 && c <= maxFreeCap && len(*stack) < maxFree {
+		*stack = append(*stack, sl[:0])
+	}
+}
+
 // newChain returns a pendingChain of the shard for key k with state st, from the pool if it
 // has one; the caller holds s.mu and inserts it in the map.
 func (s *shard) newChain(k chainKey, st chainState) *pendingChain {
-	f := &s.free
-	if n := len(f.chains); n > 0 {
-		p := f.chains[n-1]
-		f.chains[n-1] = nil
-		f.chains = f.chains[:n-1]
+	if len(s.free.chains) > 0 {
+		p := pop(&s.free.chains)
 		p.key, p.chainState = k, st
 		return p
 	}
@@ -141,32 +156,24 @@ func (s *shard) newChain(k chainKey, st chainState) *pendingChain {
 
 // newKeys returns an empty keys slice for a new chain, from the pool if it has one.
 func (s *shard) newKeys() []evKey {
-	f := &s.free
-	if n := len(f.keys); n > 0 {
-		ks := f.keys[n-1]
-		f.keys[n-1] = nil
-		f.keys = f.keys[:n-1]
-		return ks
+	if len(s.free.keys) > 0 {
+		return pop(&s.free.keys)
 	}
 	return make([]evKey, 0, initialEvents)
 }
 
 // freeKeys pools the keys of a chain that no longer needs them.
 func (s *shard) freeKeys(a *Assembler, ks []evKey) {
-	if c := cap(ks); !a.cfg.noPool && c > 0 && c <= maxFreeCap && len(s.free.keys) < maxFree {
-		s.free.keys = append(s.free.keys, ks[:0])
+	if !a.cfg.noPool {
+		pushFree(&s.free.keys, ks)
 	}
 }
 
 // newFPs returns an empty fingerprint slice with room for n, from the pool if its last entry
 // has the room.
 func (s *shard) newFPs(n int) []uint64 {
-	f := &s.free
-	if k := len(f.fps); k > 0 && cap(f.fps[k-1]) >= n {
-		fp := f.fps[k-1]
-		f.fps[k-1] = nil
-		f.fps = f.fps[:k-1]
-		return fp
+	if k := len(s.free.fps); k > 0 && cap(s.free.fps[k-1]) >= n {
+		return pop(&s.free.fps)
 	}
 	return make([]uint64, 0, n)
 }
@@ -177,12 +184,8 @@ func (s *shard) recycle(a *Assembler, p *pendingChain) {
 		return
 	}
 	f := &s.free
-	if c := cap(p.fps); c > 0 && c <= maxFreeCap && len(f.fps) < maxFree {
-		f.fps = append(f.fps, p.fps[:0])
-	}
-	if p.keys != nil {
-		s.freeKeys(a, p.keys)
-	}
+	pushFree(&f.fps, p.fps)
+	pushFree(&f.keys, p.keys)
 	// Drop every reference (events, session, strings), stay shut: not in flight.
 	p.key, p.collide, p.chainState = chainKey{}, nil, chainState{shut: true}
 	if len(f.chains) < maxFree {
