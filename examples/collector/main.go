@@ -23,10 +23,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,7 +58,9 @@ func run() error {
 		logLevel = flag.String("log", "info", "log level: debug | info | warn | error")
 		quiet    = flag.Duration("quiet", 0, "close a chain this long after its last event once it looks finished (default 5s)")
 		idle     = flag.Duration("idle", 0, "close a chain this long after its last event in any case (default 2m)")
+		hold     = sizeFlag(collector.DefaultHold)
 	)
+	flag.Var(&hold, "hold", "memory for the events of open chains, e.g. `512MiB` or 2GiB; past it the oldest close early")
 	flag.Parse()
 	// The pipeline allocates per event and keeps little; collecting less often buys throughput
 	// for memory. GOGC in the environment still wins.
@@ -88,7 +93,7 @@ func run() error {
 	defer stop()
 	c, err := collector.New(ctx, collector.Config{
 		DataDir: *dataDir, Redact: *redactP, Token: *token, Tokens: toks, Retention: retention, Forward: *forward, FullSync: *fsync, RawPayloads: *rawPay, Logger: log,
-		QuietPeriod: *quiet, IdleTimeout: *idle,
+		QuietPeriod: *quiet, IdleTimeout: *idle, Hold: int64(hold),
 	})
 	if err != nil {
 		return err
@@ -120,4 +125,33 @@ func run() error {
 		return err
 	}
 	return <-errc
+}
+
+// sizeFlag is a flag of a size in bytes, written as a number with an optional unit: B, KiB,
+// MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000).
+type sizeFlag int64
+
+func (f *sizeFlag) String() string {
+	for _, u := range []struct {
+		name string
+		n    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if *f >= sizeFlag(u.n) && int64(*f)%u.n == 0 {
+			return strconv.FormatInt(int64(*f)/u.n, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(*f), 10) + "B"
+}
+
+func (f *sizeFlag) Set(s string) error {
+	num := strings.TrimRight(s, "BKMGib")
+	unit := s[len(num):]
+	mult, ok := map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("%q: want a positive size such as 512MiB or 2GiB", s)
+	}
+	*f = sizeFlag(n * mult)
+	return nil
 }

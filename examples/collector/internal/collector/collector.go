@@ -89,11 +89,11 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	}
 	c := &Collector{cfg: cfg, store: st, engine: engine, authn: newAuthn(toks)}
 	c.runCtx, c.runCancel = context.WithCancel(context.Background())
-	// 256 MiB of buffered events bounds memory on a small machine; past it the oldest open
-	// chain is emitted early and amended by its later events.
+	// cfg.Hold bounds the events held; past it the oldest open chain is emitted early and
+	// amended by its later events.
 	// storeChain encodes each chain and copies its columns out before it returns, so the
 	// assembler may build the next chains in the same memory.
-	opts := []correlate.Option{correlate.WithLogger(cfg.Logger), correlate.WithMaxBytes(256 << 20), correlate.WithChainReuse()}
+	opts := []correlate.Option{correlate.WithLogger(cfg.Logger), correlate.WithMaxBytes(cfg.Hold), correlate.WithChainReuse()}
 	if cfg.QuietPeriod > 0 {
 		opts = append(opts, correlate.WithQuietPeriod(cfg.QuietPeriod))
 	}

@@ -14,6 +14,7 @@ const (
 	DefaultForwardQueue   = 1_000_000
 	DefaultSaturationWait = time.Second
 	DefaultWriteQueue     = 1024
+	DefaultHold           = 1 << 30
 )
 
 // Config configures a [Collector]. The zero value works: data in ./cowork-data, strict
@@ -47,6 +48,14 @@ type Config struct {
 	// QuietPeriod and IdleTimeout tune when chains close; 0 keeps the correlate defaults
 	// (5 s after a terminal event, 2 min idle).
 	QuietPeriod, IdleTimeout time.Duration
+	// Hold bounds the memory, in (estimated) bytes, of the events the assembler holds for
+	// chains still open, and of closed chains kept for late events. Past it, kept events are
+	// released first, then the oldest open chains close early: they are stored incomplete
+	// (counted in cowork_collector_chains_evicted_total) and their later events make a new
+	// version. A fleet sending 30,000 events a second keeps 250–300 MB open at the default
+	// quiet period (events of the simulated fleet weigh about 2 KB each in memory). The
+	// process's heap is about twice this at most (see README.md). Default: DefaultHold.
+	Hold int64
 	// FullSync makes every commit wait for the disk (SQLite synchronous=FULL), so that
 	// acknowledged events also survive power loss, at a throughput cost. Default: NORMAL,
 	// which survives the process being killed (see README.md).
@@ -90,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SaturationWait <= 0 {
 		c.SaturationWait = DefaultSaturationWait
+	}
+	if c.Hold <= 0 {
+		c.Hold = DefaultHold
 	}
 	c.Retention = c.Retention.withDefaults()
 	if c.RetentionEvery <= 0 {
