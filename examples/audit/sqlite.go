@@ -60,7 +60,8 @@ const skew = time.Hour
 //
 // It reads the tables the collector documents in examples/collector/README.md: batches
 // (payload: the redacted OTLP/protobuf request, gzip-compressed), chains (json: the correlate.Chain) and
-// events (one row per stored event, for retention).
+// events (one row per stored event, for retention), and batches' min_time and max_time (the
+// range of their events' times) where the store has them.
 type store struct {
 	db   *sql.DB
 	path string
@@ -147,8 +148,22 @@ func (s *store) Events(ctx context.Context, since time.Time) ([]telemetry.Event,
 func (s *store) Retained(ctx context.Context) (Retention, error) {
 	r := Retention{Store: s.path}
 	var oldest, newest sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(time), max(time) FROM events`).Scan(&r.Events, &oldest, &newest); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&r.Events); err != nil {
 		return r, fmt.Errorf("audit: events: %w", err)
+	}
+	// The range of the stored events' times: from their batches' times (index batches_time)
+	// in stores of collectors since December 2026, which have no index of events by time,
+	// else from the events (index events_time).
+	q := `SELECT min(time), max(time) FROM events WHERE time <> ''`
+	var timed int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('batches') WHERE name = 'min_time'`).Scan(&timed); err != nil {
+		return r, fmt.Errorf("audit: batches: %w", err)
+	}
+	if timed > 0 {
+		q = `SELECT min(min_time), max(max_time) FROM batches WHERE min_time <> ''`
+	}
+	if err := s.db.QueryRowContext(ctx, q).Scan(&oldest, &newest); err != nil {
+		return r, fmt.Errorf("audit: event times: %w", err)
 	}
 	for _, t := range []sql.NullString{oldest, newest} {
 		if tt, err := time.Parse(storeTime, t.String); t.Valid && err == nil {

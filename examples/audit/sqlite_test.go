@@ -59,7 +59,16 @@ func writeStore(t *testing.T, dir string) []telemetry.Event {
 		require.NoError(t, err)
 		evs := l.Events()
 		received := evs[len(evs)-1].EventRecord().Time().Add(time.Second)
-		res, err := db.Exec(`INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`, received.Format(storeTime), len(evs), payload)
+		var lo, hi string // the range of the events' times, as the collector keeps it
+		for _, ev := range evs {
+			tm := ev.EventRecord().Time().UTC().Format(storeTime)
+			if lo == "" || tm < lo {
+				lo = tm
+			}
+			hi = max(hi, tm)
+		}
+		res, err := db.Exec(`INSERT INTO batches (received_at, events, min_time, max_time, payload) VALUES (?, ?, ?, ?, ?)`,
+			received.Format(storeTime), len(evs), lo, hi, payload)
 		require.NoError(t, err)
 		batch, err := res.LastInsertId()
 		require.NoError(t, err)
@@ -129,6 +138,23 @@ func TestStoreSource(t *testing.T) {
 	// Read-only: the store refuses writes through this connection.
 	_, err = st.db.Exec(`DELETE FROM events`)
 	assert.Error(t, err)
+
+	// A store of a collector before December 2026: no times on batches, events indexed by
+	// time. The same range, from the events.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, storeFile))
+	require.NoError(t, err)
+	_, err = db.Exec(`DROP INDEX IF EXISTS batches_time; ALTER TABLE batches DROP COLUMN min_time; ALTER TABLE batches DROP COLUMN max_time;
+		CREATE INDEX events_time ON events (time)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	old, err := openStore(ctx, filepath.Join(dir, storeFile))
+	require.NoError(t, err)
+	defer old.Close()
+	oldRet, err := old.Retained(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ret.Oldest, oldRet.Oldest)
+	assert.Equal(t, ret.Newest, oldRet.Newest)
+	assert.False(t, ret.Newest.IsZero())
 }
 
 func TestStoreVersion(t *testing.T) {

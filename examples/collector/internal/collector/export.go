@@ -43,12 +43,11 @@ func (c *Collector) export(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rows, err := c.store.r.QueryContext(r.Context(), `SELECT batch_id, idx FROM events WHERE time >= ? AND time < ? ORDER BY batch_id, idx`, since, until)
+	batches, err := c.store.exportBatches(r.Context(), since, until)
 	if err != nil {
 		c.queryFailed(w, err)
 		return
 	}
-	defer rows.Close()
 	ct, ext := "application/x-ndjson", "jsonl"
 	if format == exportOTLP {
 		ct, ext = "application/x-protobuf", "pb"
@@ -56,18 +55,14 @@ func (c *Collector) export(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", `attachment; filename="cowork-export.`+ext+`"`)
 	e := &exporter{c: c, w: w, format: format, batch: -1}
-	for rows.Next() {
-		var b, idx int64
-		if err := rows.Scan(&b, &idx); err != nil {
-			e.fail(err)
-		}
+	err = c.store.exportEvents(r.Context(), batches, since, until, func(b, idx int64) {
 		if b != e.batch {
 			e.flush(r.Context())
 			e.batch, e.idx = b, e.idx[:0]
 		}
 		e.idx = append(e.idx, idx)
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		e.fail(err)
 	}
 	e.flush(r.Context())
@@ -142,4 +137,59 @@ func (e *exporter) write() {
 	if _, err := e.w.Write(e.buf); err != nil {
 		panic(http.ErrAbortHandler) // the client went away
 	}
+}
+
+// exportBatches returns the ids, in order, of the batches that may hold events whose time is
+// in [since, until): those whose times overlap it (index batches_time). Without a lower bound
+// (since is "", which events without a time match too) it returns nil: every event is read.
+func (s *store) exportBatches(ctx context.Context, since, until string) ([]int64, error) {
+	if since == "" {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM batches INDEXED BY batches_time
+		WHERE min_time <> '' AND min_time < ? AND max_time >= ? ORDER BY id`, until, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// exportEvents calls f with (batch_id, idx) of each event whose time is in [since, until), in
+// storage order: of the given batches (from exportBatches), or when they are nil of every
+// event, in id order, which is storage order (batch ids grow with event ids; a batch's events
+// are in id order).
+func (s *store) exportEvents(ctx context.Context, batches []int64, since, until string, f func(batch, idx int64)) error {
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b, idx int64
+			if err := rows.Scan(&b, &idx); err != nil {
+				return err
+			}
+			f(b, idx)
+		}
+		return rows.Err()
+	}
+	if batches == nil {
+		return scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE time < ? ORDER BY id`, until))
+	}
+	for _, b := range batches {
+		err := scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE batch_id = ? AND time >= ? AND time < ? ORDER BY id`, b, since, until))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

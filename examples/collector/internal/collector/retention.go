@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +26,8 @@ var ErrRetention = errors.New("collector: bad retention")
 //
 //   - Events: rows of events by the event's time, and batches (the stored requests, which the
 //     forwarder and restarts read) by the time they were received, except the newest batch.
+//     A batch received before the cut that still holds events of later times (a client's
+//     clock ahead) keeps its row, with its times and without its payload, until they expire.
 //   - Chains: rows of chains by the chain's start.
 //   - Metrics: rows of metric_points by the point's time.
 //
@@ -133,12 +136,20 @@ func (c *Collector) RunRetention(ctx context.Context) (RetentionResult, error) {
 	}
 	chunk := strconv.Itoa(retainChunk)
 	evCut, chCut, mtCut := fmtTime(now.Add(-r.Events)), fmtTime(now.Add(-r.Chains)), fmtTime(now.Add(-r.Metrics))
-	del(&res.Events, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? AND time <> '' LIMIT `+chunk+`)`, evCut)
+	if err == nil {
+		err = c.store.expireEvents(ctx, evCut, &res.Events)
+	}
 	// received_at grows with id: the expired batches are the oldest ids. The newest batch is
 	// always kept: SQLite numbers a new row max(id)+1, and the forwarder's cursor relies on
-	// ids never going back.
-	del(&res.Batches, `DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE id < COALESCE(
-		(SELECT id FROM batches WHERE received_at >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) FROM batches)) ORDER BY id LIMIT `+chunk+`)`, evCut)
+	// ids never going back. A batch with events left (all of them later than the cut, once
+	// expireEvents has run) loses its payload but keeps its times, by which a later run finds
+	// them.
+	expired := `SELECT id FROM batches WHERE id < COALESCE(
+		(SELECT id FROM batches WHERE received_at >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) FROM batches))`
+	del(&res.Batches, `DELETE FROM batches WHERE id IN (`+expired+` AND min_time = '' ORDER BY id LIMIT `+chunk+`)`, evCut)
+	var emptied int64
+	del(&emptied, `UPDATE batches SET payload = x'' WHERE id IN (`+expired+` AND min_time <> '' AND length(payload) > 0 ORDER BY id LIMIT `+chunk+`)`, evCut)
+	res.Batches += emptied
 	del(&res.Chains, `DELETE FROM chains WHERE (prompt_id, session_id) IN (SELECT prompt_id, session_id FROM chains WHERE started_at < ? AND started_at <> '' LIMIT `+chunk+`)`, chCut)
 	del(&res.MetricPoints, `DELETE FROM metric_points WHERE id IN (SELECT id FROM metric_points WHERE time < ? AND time <> '' LIMIT `+chunk+`)`, mtCut)
 	if err == nil && res.Events+res.Batches+res.Chains+res.MetricPoints > 0 {
@@ -170,6 +181,66 @@ func (c *Collector) retainLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// expireBatches is the number of batches whose expired events one transaction of
+// expireEvents deletes: a few hundred events (a request holds up to a few thousand).
+const expireBatches = 4
+
+// expireEvents deletes the events with a time before cut, adding their number to n. It finds
+// them by their batches' times: each transaction takes the batches with an event before the
+// cut, deletes those events, and sets the batches' times to those of the events left (none:
+// ''), so that no batch is visited twice.
+func (s *store) expireEvents(ctx context.Context, cut string, n *int64) error {
+	for {
+		tx, err := s.rt.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		deleted, found, err := expireSome(tx, cut)
+		if err == nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		*n += deleted
+		if found < expireBatches {
+			return nil
+		}
+	}
+}
+
+// expireSome is one transaction of expireEvents: the expired events of at most
+// expireBatches batches. It returns the events deleted and the batches found.
+func expireSome(tx *sql.Tx, cut string) (deleted int64, found int, err error) {
+	rows, err := tx.Query(`SELECT id FROM batches WHERE min_time <> '' AND min_time < ? ORDER BY min_time LIMIT `+strconv.Itoa(expireBatches), cut)
+	if err != nil {
+		return 0, 0, err
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(ids) == 0 {
+		return 0, 0, err
+	}
+	in := "?" + strings.Repeat(", ?", len(ids)-1)
+	res, err := tx.Exec(`DELETE FROM events WHERE batch_id IN (`+in+`) AND time <> '' AND time < ?`, append(ids, cut)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	if deleted, err = res.RowsAffected(); err != nil {
+		return 0, 0, err
+	}
+	_, err = tx.Exec(`UPDATE batches SET `+setBatchTimes+` WHERE id IN (`+in+`)`, ids...)
+	return deleted, len(ids), err
 }
 
 // execChunk runs one DELETE as its own transaction on the retention connection.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -178,6 +179,89 @@ func TestRetention(t *testing.T) {
 	assert.Greater(t, count(`SELECT max(id) FROM batches`), maxBatch, "batch ids go on after retention")
 	assert.Equal(t, 1, count(`SELECT count(*) FROM metric_points`))
 	assert.Positive(t, count(`SELECT count(*) FROM chains WHERE session_id = 'old'`))
+}
+
+// TestRetentionByBatchTimes: retention finds events by their batches' times, so it deletes
+// exactly the expired events of a batch that mixes times (and never those without a time);
+// a batch received before the cut whose events are not all expired keeps its row, without
+// its payload, until they are; and the batch's times follow what is left.
+func TestRetentionByBatchTimes(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var skew atomic.Int64
+	cfg := fastChains(dir)
+	cfg.Now = func() time.Time { return now.Add(time.Duration(skew.Load())) }
+	cfg.RetentionEvery = time.Hour
+	c, err := collector.New(context.Background(), cfg)
+	require.NoError(t, err)
+	defer c.Shutdown(context.Background())
+	ctx := context.Background()
+	mixed := prompts(now.Add(-40*24*time.Hour), "old")
+	future := prompts(now.Add(10*24*time.Hour), "future").Events()[0]
+	untimed := prompts(now, "untimed").Events()[0]
+	untimed.EventRecord().TimeUnixNano = 0
+	telemetry.Delete(untimed, telemetry.KeyTimestamp)
+	mixed = telemetry.NewLogs(append(mixed.Events(), future, untimed)...)
+	require.NoError(t, c.ConsumeLogs(ctx, mixed))
+	require.NoError(t, c.ConsumeLogs(ctx, prompts(now, "later")))
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer db.Close()
+	sessions := func() []string {
+		t.Helper()
+		rows, err := db.Query(`SELECT session_id FROM events ORDER BY session_id`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	first := func() (minTime string, payload int) {
+		t.Helper()
+		err := db.QueryRow(`SELECT min_time, length(payload) FROM batches WHERE id = (SELECT min(id) FROM batches)`).Scan(&minTime, &payload)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "gone", 0
+		}
+		require.NoError(t, err)
+		return minTime, payload
+	}
+	futureTime := now.Add(10 * 24 * time.Hour).Format("2006-01-02T15:04:05.000Z")
+
+	res, err := c.RunRetention(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), res.Events)
+	assert.Equal(t, []string{"future", "later", "untimed"}, sessions())
+	mt, size := first()
+	assert.Equal(t, futureTime, mt, "the batch's times follow its events left")
+	assert.Positive(t, size)
+
+	skew.Store(int64(31 * 24 * time.Hour)) // the batch was received before the cut; "future" is not expired
+	res, err = c.RunRetention(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), res.Events, "later")
+	assert.Equal(t, int64(1), res.Batches, "the first batch's payload")
+	assert.Equal(t, []string{"future", "untimed"}, sessions())
+	mt, size = first()
+	assert.Equal(t, futureTime, mt)
+	assert.Zero(t, size, "its payload is gone")
+
+	skew.Store(int64(41 * 24 * time.Hour))
+	res, err = c.RunRetention(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), res.Events)
+	assert.Equal(t, int64(1), res.Batches)
+	assert.Equal(t, []string{"untimed"}, sessions(), "events without a time are never expired by time")
+	mt, _ = first()
+	assert.Equal(t, "", mt, "the newest batch stays")
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM batches`).Scan(&n))
+	assert.Equal(t, 1, n)
 }
 
 // TestSchemaVersions: stores of version 1 (created before incremental auto-vacuum) keep

@@ -22,7 +22,28 @@ func compressedPayloads(v string) bool { return v != rawSchemaVersion }
 var migrations = []struct{ table, column, ddl string }{
 	{"open_chains", "ckey", `ALTER TABLE open_chains ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0`},
 	{"chains", "ckey", `ALTER TABLE chains ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0`},
+	{"batches", "min_time", `ALTER TABLE batches ADD COLUMN min_time TEXT NOT NULL DEFAULT ''`},
+	{"batches", "max_time", `ALTER TABLE batches ADD COLUMN max_time TEXT NOT NULL DEFAULT ''`},
 }
+
+// timeIndexes are created after the migrations, which give older stores their columns.
+// batches_time covers the queries by time (its columns come after the payload in migrated
+// stores' rows). events_batch finds a batch's events; both take their inserts at their end.
+const timeIndexes = `
+CREATE INDEX IF NOT EXISTS batches_time ON batches (min_time, max_time);
+CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id);
+`
+
+// backfillTimes gives the batches of a store that still has the index events_time (made by
+// builds before December 2026, which also write batches without times) the times of their
+// events; migrate then drops the index. It runs again if such a build wrote to the store
+// since, and only fills batches without times.
+const backfillTimes = `UPDATE batches SET ` + setBatchTimes + ` WHERE min_time = ''; DROP INDEX events_time;`
+
+// setBatchTimes sets a batch's times to those of its stored events (UPDATE batches SET …).
+const setBatchTimes = `
+	min_time = coalesce((SELECT min(time) FROM events WHERE batch_id = batches.id AND time <> ''), ''),
+	max_time = coalesce((SELECT max(time) FROM events WHERE batch_id = batches.id AND time <> ''), '')`
 
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `
@@ -32,11 +53,17 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 
 -- One row per acknowledged OTLP logs request: the redacted request as OTLP protobuf (gzip-compressed in
--- stores of schema 1 and 2).
+-- stores of schema 1 and 2), and the range of the times of its stored events that have one
+-- ('' when none has), which retention and exports find events by (index batches_time, see
+-- timeIndexes): an index of every event's time took a third of the store's writes, since
+-- event times, unlike ids, do not follow arrival (clients' clocks, late exports, backfills).
+-- Stores of builds before December 2026 gain the two columns after payload.
 CREATE TABLE IF NOT EXISTS batches (
 	id          INTEGER PRIMARY KEY,
 	received_at TEXT    NOT NULL,
 	events      INTEGER NOT NULL,
+	min_time    TEXT    NOT NULL DEFAULT '',
+	max_time    TEXT    NOT NULL DEFAULT '',
 	payload     BLOB    NOT NULL
 );
 
@@ -62,8 +89,6 @@ CREATE TABLE IF NOT EXISTS events (
 	attributes     TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (ckey, name, seq, time_unix_nano, chash);
--- Retention deletes events by time.
-CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
 -- n counts their stored events; ckey is their number (see events.ckey; 0 in rows of builds

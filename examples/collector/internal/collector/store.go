@@ -149,7 +149,7 @@ const (
 )
 
 // migrate adds the columns of migrations that the store's tables lack.
-func migrate(w *sql.DB) error {
+func migrate(w *sql.DB, log *slog.Logger) error {
 	for _, m := range migrations {
 		var n int
 		if err := w.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, m.table, m.column).Scan(&n); err != nil {
@@ -160,6 +160,33 @@ func migrate(w *sql.DB) error {
 				return fmt.Errorf("%s.%s: %w", m.table, m.column, err)
 			}
 		}
+	}
+	var old int
+	if err := w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'events_time'`).Scan(&old); err != nil {
+		return err
+	}
+	if old > 0 {
+		log.Info("collector: indexing the store's batches by their events' times (once; a large store takes a while)")
+	}
+	start := time.Now()
+	tx, err := w.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(timeIndexes); err != nil {
+		return fmt.Errorf("time indexes: %w", err)
+	}
+	if old > 0 {
+		if _, err := tx.Exec(backfillTimes); err != nil {
+			return fmt.Errorf("batch times: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if old > 0 {
+		log.Info("collector: batches indexed by time", "duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
 }
@@ -213,7 +240,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		w.Close()
 		return nil, fmt.Errorf("collector: create schema: %w", err)
 	}
-	if err := migrate(w); err != nil {
+	if err := migrate(w, log); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("collector: migrate schema: %w", err)
 	}
@@ -254,6 +281,9 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
+	// Retention's transactions read, then write: they take the write lock when they begin,
+	// since one that began reading before a commit of the writer could not write after it.
+	cq.Set("_txlock", "immediate")
 	rt, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
 	if err != nil {
 		w.Close()
@@ -593,7 +623,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&st.batch, `INSERT INTO batches (received_at, events, payload) VALUES (?, ?, ?)`},
+		{&st.batch, `INSERT INTO batches (received_at, events, min_time, max_time, payload) VALUES (?, ?, ?, ?, ?)`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n, ckey) VALUES (?, ?, ?, ?)
 		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n, ckey = excluded.ckey`},
 		{&st.hasC, `SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ?`},
@@ -789,8 +819,28 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 	return numbers, closed, nil
 }
 
+// timeRange returns the earliest and latest time of rows, ignoring rows without one ("" when
+// none has one): a batch's min_time and max_time. Duplicates the insert skips are counted
+// too, which can only widen the range.
+func timeRange(rows []eventRow) (lo, hi string) {
+	for i := range rows {
+		t := rows[i].time
+		if t == "" {
+			continue
+		}
+		if lo == "" || t < lo {
+			lo = t
+		}
+		if t > hi {
+			hi = t
+		}
+	}
+	return lo, hi
+}
+
 func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error) {
-	br, err := t.batch.Exec(t.now, len(w.rows), w.payload)
+	lo, hi := timeRange(w.rows)
+	br, err := t.batch.Exec(t.now, len(w.rows), lo, hi, w.payload)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -430,3 +430,75 @@ func TestStoreChainNumbers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, n[a], ck)
 }
+
+// TestStoreBatchTimes: each batch records the range of its events' times ("" for events
+// without one), and a store of a build that indexed every event's time instead (events_time,
+// batches without times, written by that build after this one too) gets its batches' times
+// filled in and loses that index when it is opened.
+func TestStoreBatchTimes(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	at := func(idx int, session, time string) eventRow {
+		r := testRow(idx, session, "p", 1)
+		r.time = time
+		return r
+	}
+	writeRows(t, s, []eventRow{at(0, "a", "2026-11-24T09:00:00.000Z"), at(1, "b", "2026-11-20T09:00:00.000Z"), at(2, "c", ""), at(3, "d", "2026-12-01T00:00:00.000Z")})
+	writeRows(t, s, []eventRow{at(0, "e", "")})
+	writeRows(t, s, []eventRow{at(0, "f", "2026-11-25T10:00:00.000Z")})
+	times := func(db *sql.DB) [][2]string {
+		t.Helper()
+		rows, err := db.Query(`SELECT min_time, max_time FROM batches ORDER BY id`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out [][2]string
+		for rows.Next() {
+			var r [2]string
+			require.NoError(t, rows.Scan(&r[0], &r[1]))
+			out = append(out, r)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	want := [][2]string{{"2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z"}, {"", ""}, {"2026-11-25T10:00:00.000Z", "2026-11-25T10:00:00.000Z"}}
+	assert.Equal(t, want, times(s.r))
+	indexes := func(db *sql.DB) []string {
+		t.Helper()
+		rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE name IN ('events_time', 'batches_time', 'events_batch') ORDER BY name`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			out = append(out, n)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r))
+	require.NoError(t, s.Close())
+
+	// The store as the older build left it: no times on batches (columns added later, after
+	// the payload), an index of event times, and a batch that build wrote after this one.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db"))
+	require.NoError(t, err)
+	_, err = db.Exec(`DROP INDEX batches_time; DROP INDEX events_batch; ALTER TABLE batches DROP COLUMN min_time; ALTER TABLE batches DROP COLUMN max_time;
+		CREATE INDEX events_time ON events (time);
+		INSERT INTO batches (received_at, events, payload) VALUES ('2026-12-01T00:00:00.000Z', 1, x'');
+		INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes)
+		VALUES (last_insert_rowid(), 0, 'g', 'p', 'tool_result', 1, 5, 0, 7, '2026-11-26T00:00:00.000Z', '', '', '{}')`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err = openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	defer s.Close()
+	want = append(want, [2]string{"2026-11-26T00:00:00.000Z", "2026-11-26T00:00:00.000Z"})
+	assert.Equal(t, want, times(s.r))
+	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r), "events_time dropped")
+	writeRows(t, s, []eventRow{at(0, "h", "2026-11-27T00:00:00.000Z")})
+	assert.Equal(t, append(want, [2]string{"2026-11-27T00:00:00.000Z", "2026-11-27T00:00:00.000Z"}), times(s.r), "a migrated store's new batches")
+}
