@@ -189,8 +189,8 @@ const expireBatches = 4
 
 // expireEvents deletes the events with a time before cut, adding their number to n. It finds
 // them by their batches' times: each transaction takes the batches with an event before the
-// cut, deletes those events, and sets the batches' times to those of the events left (none:
-// ”), so that no batch is visited twice.
+// cut, deletes those events, and sets the batches' times to those of the events left (empty
+// when none is left), so that no batch is visited twice.
 func (s *store) expireEvents(ctx context.Context, cut string, n *int64) error {
 	for {
 		tx, err := s.rt.BeginTx(ctx, nil)
