@@ -103,13 +103,10 @@ type store struct {
 	rt       *sql.DB // retention: short delete transactions beside the writer
 	stopCk   chan struct{}
 	ckDone   chan struct{}
-	queue    chan any     // requests (logs, metrics)
-	chains   chan any     // emitted chains
-	held     atomic.Int64 // chains the writer took from chains and holds for their transaction
-	// chainDelay is the longest the writer holds a chain (see run).
-	chainDelay time.Duration
-	log        *slog.Logger
-	closed     atomic.Bool
+	queue    chan any // requests (logs, metrics)
+	chains   chan any // emitted chains
+	log      *slog.Logger
+	closed   atomic.Bool
 	// gzipPayloads is set for stores of schema 1 and 2, whose payloads are gzip-compressed.
 	gzipPayloads bool
 	closeMu      sync.RWMutex // held for reading by senders, for writing by Close
@@ -143,16 +140,12 @@ type storeOptions struct {
 	// rawPayloads creates a new store of rawSchemaVersion, with uncompressed payloads.
 	rawPayloads bool
 	wal         walTuning // zero: defaultWAL
-	// chainDelay is how long the writer holds chains for a transaction of many (see run);
-	// zero: defaultChainDelay.
-	chainDelay time.Duration
 }
 
 const (
-	maxTxnRows        = 50_000
-	maxTxnChains      = 1024
-	defaultChainDelay = 500 * time.Millisecond
-	chainQueue        = 16_384
+	maxTxnRows   = 50_000
+	maxTxnChains = 256
+	chainQueue   = 16_384
 )
 
 // migrate adds the columns of migrations that the store's tables lack.
@@ -302,9 +295,6 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
 	if s.wal = o.wal; s.wal == (walTuning{}) {
 		s.wal = defaultWAL
-	}
-	if s.chainDelay = o.chainDelay; s.chainDelay <= 0 {
-		s.chainDelay = defaultChainDelay
 	}
 	err = s.stmts.prepare(w)
 	if err != nil {
@@ -486,7 +476,7 @@ func (s *store) send(ctx context.Context, item any, wait time.Duration) (bool, e
 }
 
 // depth is the number of queued writes: requests and chains.
-func (s *store) depth() int { return len(s.queue) + len(s.chains) + int(s.held.Load()) }
+func (s *store) depth() int { return len(s.queue) + len(s.chains) }
 
 // Close stops the writer after it has committed everything queued.
 func (s *store) Close() error {
@@ -505,84 +495,39 @@ func (s *store) Close() error {
 }
 
 // run is the writer. Each transaction takes the waiting requests first (their clients wait
-// for the commit) and, once they are due, the chains waiting (nobody waits for those: their
-// events are already stored, and open_chains says they are open until they are).
-//
-// Chains wait until maxTxnChains of them are held, or the first has waited s.chainDelay, and
-// then go into one transaction: the indexes of chains (chains_key, chains_session,
-// chains_user, chains_started) take random inserts, and one transaction of many chains
-// writes each index page it touches once, where many small ones wrote it again and again
-// (a chain cost 2.5 WAL frames of 16 KiB when a transaction took at most 256 chains beside
-// its requests). Closing flushes the held chains.
+// for the commit) and then at most maxTxnChains chains (nobody waits for those; their events
+// are already stored), so a burst of chains closing together never delays acknowledgements
+// by much.
 func (s *store) run() {
 	defer close(s.done)
 	q, cq := s.queue, s.chains
-	var batch, held []any
-	var heldSince time.Time
-	delay := time.NewTimer(time.Hour)
-	delay.Stop()
-	hold := func(it any) {
-		if len(held) == 0 {
-			heldSince = time.Now()
-			delay.Reset(s.chainDelay)
-		}
-		held = append(held, it)
-		s.held.Store(int64(len(held)))
-	}
-	for q != nil || cq != nil || len(held) > 0 {
+	var batch []any
+	for q != nil || cq != nil {
 		batch = batch[:0]
-	drain: // the chains queued, without waiting
-		for cq != nil && len(held) < maxTxnChains {
-			select {
-			case it, ok := <-cq:
-				if !ok {
-					cq = nil
-					break drain
-				}
-				hold(it)
-			default:
-				break drain
-			}
-		}
-		if q == nil && cq == nil && len(held) == 0 {
-			return
-		}
-		due := len(held) >= maxTxnChains || (len(held) > 0 && (q == nil || time.Since(heldSince) >= s.chainDelay))
-		rows := 0
+		var first any
+		var ok bool
 		select {
-		case first, ok := <-q:
+		case first, ok = <-q:
 			if !ok {
 				q = nil
 				continue
 			}
-			batch = append(batch, first)
-			rows = weight(first)
 		default:
-			if !due {
-				var more <-chan any // room for more chains: wait for them too
-				if len(held) < maxTxnChains {
-					more = cq
-				}
-				select {
-				case first, ok := <-q:
-					if !ok {
-						q = nil
-						continue
-					}
-					batch = append(batch, first)
-					rows = weight(first)
-				case it, ok := <-more:
-					if !ok {
-						cq = nil
-					} else {
-						hold(it)
-					}
+			select {
+			case first, ok = <-q:
+				if !ok {
+					q = nil
 					continue
-				case <-delay.C:
+				}
+			case first, ok = <-cq:
+				if !ok {
+					cq = nil
 					continue
 				}
 			}
 		}
+		batch = append(batch, first)
+		rows := weight(first)
 	requests:
 		for q != nil && rows < maxTxnRows {
 			select {
@@ -597,18 +542,21 @@ func (s *store) run() {
 				break requests
 			}
 		}
-		due = len(held) >= maxTxnChains || (len(held) > 0 && (q == nil || time.Since(heldSince) >= s.chainDelay))
-		if due {
-			batch = append(batch, held...)
-			clear(held)
-			held = held[:0]
-			delay.Stop()
+	chains:
+		for n := 0; cq != nil && n < maxTxnChains; n++ {
+			select {
+			case it, ok := <-cq:
+				if !ok {
+					cq = nil
+					break chains
+				}
+				batch = append(batch, it)
+			default:
+				break chains
+			}
 		}
 		s.checkpointTail()
 		s.commit(batch)
-		if due {
-			s.held.Store(0)
-		}
 	}
 }
 

@@ -22,10 +22,6 @@ import (
 	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
 
-// eager makes the writer commit each chain with the next transaction, as these tests expect
-// (TestStoreHoldsChains tests the delay).
-var eager = storeOptions{chainDelay: time.Nanosecond}
-
 func testRow(idx int, session, prompt string, seq int64) eventRow {
 	return eventRow{idx: idx, session: session, prompt: prompt, name: "tool_result", seq: seq, tun: 1_000 + seq,
 		time: "2026-11-24T09:00:00.000Z", attributes: "{}"}
@@ -46,7 +42,7 @@ func writeRows(t *testing.T, s *store, rows []eventRow) logsResult {
 // one request and the rows of a partly retried request are not, the others are, in any
 // position of a multi-row INSERT.
 func TestStoreFresh(t *testing.T) {
-	s, err := openStore(t.TempDir(), eager, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer s.Close()
 
@@ -88,7 +84,7 @@ func TestPayloadForms(t *testing.T) {
 	for _, raw := range []bool{false, true} {
 		dir := t.TempDir()
 		for _, opt := range []bool{raw, !raw} {
-			s, err := openStore(dir, storeOptions{rawPayloads: opt, chainDelay: eager.chainDelay}, log)
+			s, err := openStore(dir, storeOptions{rawPayloads: opt}, log)
 			require.NoError(t, err)
 			assert.Equal(t, !raw, s.gzipPayloads)
 			assert.Equal(t, map[bool]string{false: "2", true: "3"}[raw], version(s))
@@ -122,7 +118,7 @@ func TestPayloadForms(t *testing.T) {
 func TestStoreOpenChains(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := openStore(dir, eager, log)
+	s, err := openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	chain := func(s *store, session, prompt string, events int) {
 		t.Helper()
@@ -152,7 +148,7 @@ func TestStoreOpenChains(t *testing.T) {
 	assert.Equal(t, map[chainKey]int64{b: 3}, openChains(t, s))
 
 	require.NoError(t, s.Close())
-	s, err = openStore(dir, eager, log)
+	s, err = openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, map[chainKey]int64{b: 3}, openCounts(s), "loaded on open")
@@ -189,7 +185,7 @@ func TestStoreChainVersions(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, db.Close())
 			}
-			s, err := openStore(dir, eager, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			s, err := openStore(dir, storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			require.NoError(t, err)
 			defer s.Close()
 			put := func(version, events int) {
@@ -252,7 +248,7 @@ func TestHashesAreFNV1a(t *testing.T) {
 // TestStoreOpenChainsRollback: a transaction that fails after it changed the writer's mirror
 // of open_chains leaves no trace of those changes; the next transaction starts from the table.
 func TestStoreOpenChainsRollback(t *testing.T) {
-	s, err := openStore(t.TempDir(), eager, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer s.Close()
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1)})
@@ -310,7 +306,7 @@ func chainValues(t *testing.T, s *store, query string) map[chainKey]int64 {
 // the driver runs its _pragma list in its own order, which once created every store with
 // 4 KiB pages whatever the list said.
 func TestStorePragmas(t *testing.T) {
-	s, err := openStore(t.TempDir(), eager, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer s.Close()
 	for _, c := range []struct {
@@ -351,7 +347,7 @@ func TestStoreWALRewinds(t *testing.T) {
 func walPeak(t *testing.T, reset int64) (peak, tails int64) {
 	dir := t.TempDir()
 	wt := walTuning{every: 10 * time.Millisecond, tail: 16, reset: reset, restartMax: 1 << 40}
-	s, err := openStore(dir, storeOptions{wal: wt, chainDelay: eager.chainDelay}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openStore(dir, storeOptions{wal: wt}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer s.Close()
 	attrs := strings.Repeat("x", 2000)
@@ -378,7 +374,7 @@ func walPeak(t *testing.T, reset int64) (peak, tails int64) {
 func TestStoreChainNumbers(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := openStore(dir, eager, log)
+	s, err := openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	ckeys := func(s *store) map[chainKey]int64 {
 		t.Helper()
@@ -419,7 +415,7 @@ func TestStoreChainNumbers(t *testing.T) {
 	require.NoError(t, err)
 
 	require.NoError(t, s.Close())
-	s, err = openStore(dir, eager, log)
+	s, err = openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, n[b], s.open[b].ckey, "loaded on open")
@@ -442,7 +438,7 @@ func TestStoreChainNumbers(t *testing.T) {
 func TestStoreBatchTimes(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := openStore(dir, eager, log)
+	s, err := openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	at := func(idx int, session, time string) eventRow {
 		r := testRow(idx, session, "p", 1)
@@ -497,7 +493,7 @@ func TestStoreBatchTimes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	s, err = openStore(dir, eager, log)
+	s, err = openStore(dir, storeOptions{}, log)
 	require.NoError(t, err)
 	defer s.Close()
 	want = append(want, [2]string{"2026-11-26T00:00:00.000Z", "2026-11-26T00:00:00.000Z"})
@@ -505,41 +501,4 @@ func TestStoreBatchTimes(t *testing.T) {
 	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r), "events_time dropped")
 	writeRows(t, s, []eventRow{at(0, "h", "2026-11-27T00:00:00.000Z")})
 	assert.Equal(t, append(want, [2]string{"2026-11-27T00:00:00.000Z", "2026-11-27T00:00:00.000Z"}), times(s.r), "a migrated store's new batches")
-}
-
-// TestStoreHoldsChains: the writer holds chains for up to chainDelay, so that many share a
-// transaction, commits them when that has passed without any other write, and when closed.
-func TestStoreHoldsChains(t *testing.T) {
-	dir := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := openStore(dir, storeOptions{chainDelay: 300 * time.Millisecond}, log)
-	require.NoError(t, err)
-	stored := func(s *store, prompt string) bool {
-		var n int
-		require.NoError(t, s.r.QueryRow(`SELECT count(*) FROM chains WHERE prompt_id = ?`, prompt).Scan(&n))
-		return n == 1
-	}
-	send := func(s *store, prompt string) {
-		ch := &correlate.Chain{ID: correlate.ChainID("s1", prompt), SessionID: "s1", PromptID: prompt, Version: 1, EventCount: 1}
-		ok, err := s.send(context.Background(), newChainWrite(ch, []byte(`{"version":1}`)), 0)
-		require.NoError(t, err)
-		require.True(t, ok)
-	}
-	start := time.Now()
-	send(s, "p1")
-	writeRows(t, s, []eventRow{testRow(0, "s1", "p2", 1)})
-	if time.Since(start) < 250*time.Millisecond { // a slow machine may pass the delay
-		assert.False(t, stored(s, "p1"), "held past the next request's commit")
-		assert.Equal(t, 1, s.depth(), "held chains count as queued")
-	}
-	require.Eventually(t, func() bool { return stored(s, "p1") }, 5*time.Second, 10*time.Millisecond, "committed once the delay passed")
-	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
-	assert.Zero(t, s.depth())
-
-	send(s, "p3")
-	require.NoError(t, s.Close())
-	s, err = openStore(dir, eager, log)
-	require.NoError(t, err)
-	defer s.Close()
-	assert.True(t, stored(s, "p3"), "Close commits the held chains")
 }
