@@ -143,15 +143,15 @@ func pushFree[T any](stack *[][]T, sl []T) {
 	}
 }
 
-// newChain returns a pendingChain of the shard for key k with state st, from the pool if it
-// has one; the caller holds s.mu and inserts it in the map.
-func (s *shard) newChain(k chainKey, st chainState) *pendingChain {
+// newChain returns a pendingChain of the shard for key k, whose hash is h, with state st, from
+// the pool if it has one; the caller holds s.mu and inserts it in the map.
+func (s *shard) newChain(k chainKey, h uint64, st chainState) *pendingChain {
 	if len(s.free.chains) > 0 {
 		p := pop(&s.free.chains)
-		p.key, p.chainState = k, st
+		p.key, p.hash, p.chainState = k, h, st
 		return p
 	}
-	return &pendingChain{key: k, shard: s, chainState: st}
+	return &pendingChain{key: k, shard: s, hash: h, chainState: st}
 }
 
 // newKeys returns an empty keys slice for a new chain, from the pool if it has one.
@@ -166,6 +166,13 @@ func (s *shard) newKeys() []evKey {
 func (s *shard) freeKeys(a *Assembler, ks []evKey) {
 	if !a.cfg.noPool {
 		pushFree(&s.free.keys, ks)
+	}
+}
+
+// freeFPs pools fingerprints no chain refers to any more.
+func (s *shard) freeFPs(a *Assembler, fps []uint64) {
+	if !a.cfg.noPool {
+		pushFree(&s.free.fps, fps)
 	}
 }
 
@@ -187,7 +194,7 @@ func (s *shard) recycle(a *Assembler, p *pendingChain) {
 	pushFree(&f.fps, p.fps)
 	pushFree(&f.keys, p.keys)
 	// Drop every reference (events, session, strings), stay shut: not in flight.
-	p.key, p.collide, p.chainState = chainKey{}, nil, chainState{shut: true}
+	p.key, p.hash, p.collide, p.chainState = chainKey{}, 0, nil, chainState{shut: true}
 	if len(f.chains) < maxFree {
 		f.chains = append(f.chains, p)
 	}
@@ -199,6 +206,9 @@ type pendingChain struct {
 	// key and shard never change, so Add may compare them without the shard's lock.
 	key   chainKey
 	shard *shard
+	// hash is key's hash in the shard's map (chainHash), kept so that dropping the chain does
+	// not hash its key's strings again; it changes with key, when a pooled chain is reused.
+	hash uint64
 	// collide links the chains of the shard's map whose keys have the same hash.
 	collide *pendingChain
 	chainState
@@ -212,14 +222,13 @@ type chainState struct {
 	events []telemetry.Event
 	// keys are the events' fingerprints and times, index for index, in flight and kept.
 	keys []evKey
-	// fps are sorted fingerprints: released, of the chain's events; in flight as a partial
-	// amendment, of the events forgotten before it.
+	// fps are fingerprints (sorted above linearDedupMax, see mergeFPs): released, of the
+	// chain's events; in flight as a partial amendment, of the events forgotten before it.
 	fps   []uint64
 	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
 	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
 	// which the range depends on order) it is recomputed at close.
 	seqs     seqRange
-	negSeq   bool
 	pend     pendingCount
 	firstTS  int64 // the first event's time, in arrival order
 	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
@@ -228,6 +237,7 @@ type chainState struct {
 	order    uint64 // creation order across shards, for eviction
 	last     int64
 	version  int
+	negSeq   bool
 	hinted   bool
 	partial  bool
 	shut     bool
@@ -482,7 +492,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p := last
 	if p == nil || p.shut {
 		if !hashed {
-			_, h = a.chainHash(k)
+			h = p.hash // p is last, of key k
 		}
 		p = s.lookup(h, k)
 	}
@@ -527,7 +537,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
 		} else {
-			p = s.newChain(k, st)
+			p = s.newChain(k, h, st)
 			s.insert(h, p)
 		}
 		for i, pev := range prior {
@@ -675,11 +685,11 @@ func (p *pendingChain) has(fp uint64) bool {
 			return true
 		}
 	}
-	if p.fps != nil {
-		_, ok := slices.BinarySearch(p.fps, fp)
+	if len(p.fps) > linearDedupMax {
+		_, ok := slices.BinarySearch(p.fps, fp) // sorted: see mergeFPs
 		return ok
 	}
-	return false
+	return slices.Contains(p.fps, fp)
 }
 
 // sortEvents sorts an in-flight chain's events (and their fingerprints) into event order and
@@ -740,6 +750,7 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
 		fps := s.mergeFPs(prior, cc.keys)
+		s.freeFPs(a, prior)
 		s.freeKeys(a, cc.keys)
 		cc.events, cc.fps, cc.keys = nil, fps, nil
 		a.bytesHeld.Add(-p.bytes)
@@ -754,13 +765,19 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-// mergeFPs returns the sorted set of the fingerprints in prior and keys, in a slice from the
-// shard's pool.
+// mergeFPs returns the fingerprints in prior and keys, in a slice from the shard's pool: sorted
+// and de-duplicated when there are more than linearDedupMax (has searches them), else as they
+// come (has scans them; they are distinct: a chain holds one event per fingerprint, and an
+// amendment's events are not among the fingerprints it remembers). Most closed chains are
+// never looked up again, so the few fingerprints of a short chain are not worth sorting.
 func (s *shard) mergeFPs(prior []uint64, keys []evKey) []uint64 {
 	out := s.newFPs(len(prior) + len(keys))
 	out = append(out, prior...)
 	for i := range keys {
 		out = append(out, keys[i].fp)
+	}
+	if len(out) <= linearDedupMax {
+		return out
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -794,8 +811,7 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if !dropSession {
 		return // reopened: the map entry goes back in flight
 	}
-	_, h := a.chainHash(cc.key)
-	s.remove(h, cc)
+	s.remove(cc.hash, cc)
 	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
 		delete(s.sessions, cc.key.session)
 	}
