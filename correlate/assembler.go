@@ -107,7 +107,8 @@ type shard struct {
 
 // freeMem is a shard's pool of what its chains leave behind once nothing can read it: the
 // pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
-// keys of chains whose events were released, and the fingerprints of dropped chains. A chain's
+// keys of chains whose events were released, the fingerprints of dropped chains, and the
+// sessions dropped with their last remembered chain (with their facts' memory). A chain's
 // events are not pooled: the emitted Chain.Events shares them, and the consumer may keep it.
 // Each stack holds at most maxFree entries; keys and fingerprints up to maxFreeCap elements.
 //
@@ -115,9 +116,10 @@ type shard struct {
 // Add, which reads the chain of the previous event only under its shard's lock, sees it as
 // not in flight; see Assembler.add.
 type freeMem struct {
-	chains []*pendingChain
-	keys   [][]evKey
-	fps    [][]uint64
+	chains   []*pendingChain
+	keys     [][]evKey
+	fps      [][]uint64
+	sessions []*liveSession
 }
 
 const (
@@ -184,6 +186,41 @@ func (s *shard) newFPs(n int) []uint64 {
 	}
 	return make([]uint64, 0, n)
 }
+
+// newSession returns an empty session, from the pool if it has one; the caller holds s.mu.
+func (s *shard) newSession() *liveSession {
+	if len(s.free.sessions) > 0 {
+		return pop(&s.free.sessions)
+	}
+	ls := &liveSession{}
+	ls.open = ls.openBuf[:0]
+	return ls
+}
+
+// recycleSession pools a session removed from the shard's map, to which no chain refers any
+// more; the caller holds s.mu. Its facts' memory (the sequence bitset, the agents map) goes
+// with it, emptied, unless it grew large.
+func (s *shard) recycleSession(a *Assembler, ls *liveSession) {
+	if a.cfg.noPool || len(s.free.sessions) >= maxFree {
+		return
+	}
+	seqs := ls.info.seqs
+	if cap(seqs) > maxFreeCap {
+		seqs = nil
+	}
+	clear(seqs)
+	agents := ls.info.agents
+	if len(agents) > maxFreeAgents {
+		agents = nil
+	}
+	clear(agents)
+	*ls = liveSession{info: sessionInfo{seqs: seqs[:0], agents: agents}}
+	ls.open = ls.openBuf[:0]
+	s.free.sessions = append(s.free.sessions, ls)
+}
+
+// maxFreeAgents is the largest agents map a pooled session keeps.
+const maxFreeAgents = 32
 
 // recycle pools a chain removed from the shard's map and lists; the caller holds s.mu.
 func (s *shard) recycle(a *Assembler, p *pendingChain) {
@@ -521,8 +558,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		reopen := p
 		sess := s.sessions[k.session]
 		if sess == nil {
-			sess = &liveSession{}
-			sess.open = sess.openBuf[:0]
+			sess = s.newSession()
 			if s.sessions == nil {
 				s.sessions = map[string]*liveSession{}
 			}
@@ -812,8 +848,9 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 		return // reopened: the map entry goes back in flight
 	}
 	s.remove(cc.hash, cc)
-	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
+	if ls := cc.sess; ls.closed == 0 && len(ls.open) == 0 {
 		delete(s.sessions, cc.key.session)
+		s.recycleSession(a, ls)
 	}
 	s.recycle(a, cc)
 }
