@@ -117,7 +117,7 @@ type shard struct {
 // not in flight; see Assembler.add.
 type freeMem struct {
 	chains   []*pendingChain
-	keys     [][]evKey
+	keys     [][]uint64
 	fps      [][]uint64
 	sessions []*liveSession
 }
@@ -157,15 +157,15 @@ func (s *shard) newChain(k chainKey, h uint64, st chainState) *pendingChain {
 }
 
 // newKeys returns an empty keys slice for a new chain, from the pool if it has one.
-func (s *shard) newKeys() []evKey {
+func (s *shard) newKeys() []uint64 {
 	if len(s.free.keys) > 0 {
 		return pop(&s.free.keys)
 	}
-	return make([]evKey, 0, initialEvents)
+	return make([]uint64, 0, initialEvents)
 }
 
 // freeKeys pools the keys of a chain that no longer needs them.
-func (s *shard) freeKeys(a *Assembler, ks []evKey) {
+func (s *shard) freeKeys(a *Assembler, ks []uint64) {
 	if !a.cfg.noPool {
 		pushFree(&s.free.keys, ks)
 	}
@@ -257,8 +257,8 @@ type chainState struct {
 	// once released. A shut chain's events are shared with the chain emitted from them, so they
 	// are never modified once shut: reopening copies them.
 	events []telemetry.Event
-	// keys are the events' fingerprints and times, index for index, in flight and kept.
-	keys []evKey
+	// keys are the events' fingerprints, index for index, in flight and kept.
+	keys []uint64
 	// fps are fingerprints (sorted above linearDedupMax, see mergeFPs): released, of the
 	// chain's events; in flight as a partial amendment, of the events forgotten before it.
 	fps   []uint64
@@ -268,6 +268,7 @@ type chainState struct {
 	seqs     seqRange
 	pend     pendingCount
 	firstTS  int64 // the first event's time, in arrival order
+	lastTS   int64 // in flight and not unsorted: the time of the last event in event order
 	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
 	bytes    int64
 	created  int64
@@ -285,15 +286,9 @@ type chainState struct {
 	hasPrompt bool
 	notif     bool
 	sess      *liveSession
-	list      *closedList // shut: the closed list holding it
-	// prev and next link the shard's in-flight list, or, shut, its closed list.
+	// prev and next link the shard's in-flight list, or, shut, its closed list: kept while it
+	// holds its events, else released (see closedListOf).
 	prev, next *pendingChain
-}
-
-// evKey is what a chain keeps beside each event: its fingerprint and its time in Unix ns.
-type evKey struct {
-	fp uint64
-	ts int64
 }
 
 // closedChain is a shut pendingChain.
@@ -306,7 +301,7 @@ type closedList struct {
 }
 
 func (l *closedList) push(c *closedChain) {
-	c.list, c.prev, c.next = l, l.tail, nil
+	c.prev, c.next = l.tail, nil
 	if l.tail != nil {
 		l.tail.next = c
 	} else {
@@ -327,7 +322,7 @@ func (l *closedList) remove(c *closedChain) {
 	} else {
 		l.tail = c.prev
 	}
-	c.list, c.prev, c.next = nil, nil, nil
+	c.prev, c.next = nil, nil
 	l.n--
 }
 
@@ -536,7 +531,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	if p == nil || p.shut {
 		version, partial := 1, false
 		var prior []telemetry.Event
-		var keys []evKey
+		var keys []uint64
 		var priorFPs []uint64
 		if p != nil {
 			cc := p
@@ -578,7 +573,8 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		}
 		for i, pev := range prior {
 			// The kept events are sorted: they are read again as if added in order.
-			pe := keyEntry(pev, keys[i].fp)
+			pe := keyEntry(pev, keys[i])
+			p.lastTS = pe.ts
 			p.bytes += int64(eventSize(pev))
 			sess.info.observe(pev, pe.seq, pe.ts)
 			p.note(&pe, i == 0)
@@ -640,8 +636,12 @@ const maxShift = 64
 func (p *pendingChain) insert(e *entry) {
 	n := len(p.events)
 	p.events = append(p.events, e.ev)
-	p.keys = append(p.keys, evKey{fp: e.fp, ts: e.ts})
-	if p.unsorted || n == 0 || p.keys[n-1].ts < e.ts {
+	p.keys = append(p.keys, e.fp)
+	if p.unsorted {
+		return
+	}
+	if n == 0 || p.lastTS < e.ts {
+		p.lastTS = e.ts
 		return
 	}
 	i := n
@@ -657,16 +657,12 @@ func (p *pendingChain) insert(e *entry) {
 	}
 	copy(p.events[i+1:], p.events[i:n])
 	copy(p.keys[i+1:], p.keys[i:n])
-	p.events[i], p.keys[i] = e.ev, evKey{fp: e.fp, ts: e.ts}
+	p.events[i], p.keys[i] = e.ev, e.fp
 }
 
-// before reports whether e sorts before the chain's event j; only equal times read the event.
+// before reports whether e sorts before the chain's event j.
 func (p *pendingChain) before(e *entry, j int) bool {
-	k := p.keys[j]
-	if e.ts != k.ts {
-		return e.ts < k.ts
-	}
-	o := keyEntry(p.events[j], k.fp)
+	o := keyEntry(p.events[j], p.keys[j])
 	return compareEntries(e, &o) < 0
 }
 
@@ -706,7 +702,7 @@ func (p *pendingChain) promptTime() int64 {
 func (p *pendingChain) buildIndex() {
 	p.index = make(map[uint64]struct{}, len(p.keys)*2)
 	for i := range p.keys {
-		p.index[p.keys[i].fp] = struct{}{}
+		p.index[p.keys[i]] = struct{}{}
 	}
 }
 
@@ -716,10 +712,8 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	for i := range p.keys {
-		if p.keys[i].fp == fp {
-			return true
-		}
+	if slices.Contains(p.keys, fp) {
+		return true
 	}
 	if len(p.fps) > linearDedupMax {
 		_, ok := slices.BinarySearch(p.fps, fp) // sorted: see mergeFPs
@@ -734,7 +728,7 @@ func (p *pendingChain) sortEvents() seqRange {
 	scratch := entryPool.Get().(*[]entry)
 	es := (*scratch)[:0]
 	for i, ev := range p.events {
-		es = append(es, keyEntry(ev, p.keys[i].fp))
+		es = append(es, keyEntry(ev, p.keys[i]))
 	}
 	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
 	seqs := newSeqRange()
@@ -742,7 +736,7 @@ func (p *pendingChain) sortEvents() seqRange {
 		if p.events[i] != es[i].ev {
 			p.events[i] = es[i].ev // only moved events: each write of a pointer costs a barrier during GC
 		}
-		p.keys[i] = evKey{fp: es[i].fp, ts: es[i].ts}
+		p.keys[i] = es[i].fp
 		seqs.add(es[i].seq)
 	}
 	clear(es)
@@ -806,12 +800,9 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 // come (has scans them; they are distinct: a chain holds one event per fingerprint, and an
 // amendment's events are not among the fingerprints it remembers). Most closed chains are
 // never looked up again, so the few fingerprints of a short chain are not worth sorting.
-func (s *shard) mergeFPs(prior []uint64, keys []evKey) []uint64 {
+func (s *shard) mergeFPs(prior, keys []uint64) []uint64 {
 	out := s.newFPs(len(prior) + len(keys))
-	out = append(out, prior...)
-	for i := range keys {
-		out = append(out, keys[i].fp)
-	}
+	out = append(append(out, prior...), keys...)
 	if len(out) <= linearDedupMax {
 		return out
 	}
@@ -842,7 +833,7 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 		a.bytesHeld.Add(-cc.bytes)
 		a.st.retained.Add(-1)
 	}
-	cc.list.remove(cc)
+	s.closedListOf(cc).remove(cc)
 	cc.sess.closed--
 	if !dropSession {
 		return // reopened: the map entry goes back in flight
@@ -853,6 +844,14 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 		s.recycleSession(a, ls)
 	}
 	s.recycle(a, cc)
+}
+
+// closedListOf returns the closed list holding cc: kept while cc holds its events.
+func (s *shard) closedListOf(cc *closedChain) *closedList {
+	if cc.events != nil {
+		return &s.kept
+	}
+	return &s.released
 }
 
 // trimClosed keeps the closed set within its per-shard share of the retention limits.
