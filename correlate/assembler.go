@@ -107,9 +107,10 @@ type shard struct {
 
 // freeMem is a shard's pool of what its chains leave behind once nothing can read it: the
 // pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
-// keys of chains whose events were released, the fingerprints of dropped chains, and the
-// sessions dropped with their last remembered chain (with their facts' memory). A chain's
-// events are not pooled: the emitted Chain.Events shares them, and the consumer may keep it.
+// keys of chains whose events were released or outgrew them, the fingerprints of dropped
+// chains, the sessions dropped with their last remembered chain (with their facts' memory),
+// and the arrays in-flight chains' events outgrew. A chain's events, once it closes, are not
+// pooled: the emitted Chain.Events shares them, and the consumer may keep it.
 // Each stack holds at most maxFree entries; keys and fingerprints up to maxFreeCap elements.
 //
 // A pooled pendingChain stays the shard's (its shard field never changes) and shut, so that
@@ -120,7 +121,13 @@ type freeMem struct {
 	keys     [][]uint64
 	fps      [][]uint64
 	sessions []*liveSession
+	// events are the arrays in-flight chains' events outgrew, by capacity: initialEvents<<i in
+	// events[i]. Only these can be pooled: no emitted chain shares them (see growEvents).
+	events [numEventClasses][][]telemetry.Event
 }
+
+// numEventClasses is the number of capacities of events arrays pooled: 8 to 128.
+const numEventClasses = 5
 
 const (
 	maxFree    = 32
@@ -162,6 +169,44 @@ func (s *shard) newKeys() []uint64 {
 		return pop(&s.free.keys)
 	}
 	return make([]uint64, 0, initialEvents)
+}
+
+// newEvents returns an empty events slice for a new chain, from the pool if it has one.
+func (s *shard) newEvents() []telemetry.Event {
+	if free := &s.free.events[0]; len(*free) > 0 {
+		return pop(free)
+	}
+	return make([]telemetry.Event, 0, initialEvents)
+}
+
+// growEvents returns p's events in an array of twice their capacity, holding them (and room
+// for more), from the pool if it has one; the caller holds s.mu. The array outgrown goes to
+// the pool, cleared: an in-flight chain's events are its own (a reopened chain copies the ones
+// it shared with its emitted version), so nothing else refers to it.
+func (s *shard) growEvents(a *Assembler, evs []telemetry.Event) []telemetry.Event {
+	c := cap(evs)
+	i, pooled := eventClass(c)
+	var grown []telemetry.Event
+	if j, ok := eventClass(2 * c); ok && !a.cfg.noPool && len(s.free.events[j]) > 0 {
+		grown = append(pop(&s.free.events[j]), evs...)
+	} else {
+		grown = append(make([]telemetry.Event, 0, max(2*c, initialEvents)), evs...)
+	}
+	if pooled && !a.cfg.noPool && len(s.free.events[i]) < maxFree {
+		clear(evs)
+		s.free.events[i] = append(s.free.events[i], evs[:0])
+	}
+	return grown
+}
+
+// eventClass returns the pool class of an events array of capacity c, if it is one.
+func eventClass(c int) (int, bool) {
+	for i := range numEventClasses {
+		if c == initialEvents<<i {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // freeKeys pools the keys of a chain that no longer needs them.
@@ -560,7 +605,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			s.sessions[k.session] = sess
 		}
 		if prior == nil {
-			prior, keys = make([]telemetry.Event, 0, initialEvents), s.newKeys()
+			prior, keys = s.newEvents(), s.newKeys()
 		}
 		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
 			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
@@ -592,7 +637,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	}
 	n.added++
 	first := len(p.events) == 0
-	p.insert(&e)
+	p.insert(a, &e)
 	if p.index != nil {
 		p.index[e.fp] = struct{}{}
 	} else if len(p.keys) > linearDedupMax {
@@ -632,11 +677,21 @@ const initialEvents = 8
 // moves by one); beyond it the chain is sorted at close instead.
 const maxShift = 64
 
-// insert adds e's event to an in-flight chain at its place in event order.
-func (p *pendingChain) insert(e *entry) {
+// insert adds e's event to an in-flight chain at its place in event order; the caller holds
+// the shard's lock. The arrays the chain outgrows go to the shard's pools.
+func (p *pendingChain) insert(a *Assembler, e *entry) {
 	n := len(p.events)
+	if n == cap(p.events) {
+		p.events = p.shard.growEvents(a, p.events)
+	}
 	p.events = append(p.events, e.ev)
-	p.keys = append(p.keys, e.fp)
+	if n == cap(p.keys) {
+		old := p.keys
+		p.keys = append(p.keys, e.fp)
+		p.shard.freeKeys(a, old)
+	} else {
+		p.keys = append(p.keys, e.fp)
+	}
 	if p.unsorted {
 		return
 	}
