@@ -650,7 +650,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p.sess.last = now
 	p.sess.info.observe(ev, e.seq, e.ts)
 	p.note(&e, first)
-	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
+	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !isTaskNotification(up) {
 		// A later prompt ends the session's earlier prompts (of the same shard: the session
 		// picks it).
 		for _, o := range p.sess.open {
@@ -740,7 +740,7 @@ func (p *pendingChain) note(e *entry, first bool) {
 		if !p.hasPrompt {
 			p.hasPrompt, p.promptTS = true, e.ts
 		}
-		if up.IsTaskNotification() {
+		if isTaskNotification(up) {
 			p.notif = true
 		}
 	}
