@@ -119,7 +119,6 @@ type shard struct {
 type freeMem struct {
 	chains   []*pendingChain
 	keys     [][]uint64
-	fps      [][]uint64
 	sessions []*liveSession
 	// events are the arrays in-flight chains' events outgrew, by capacity: initialEvents<<i in
 	// events[i]. Only these can be pooled: no emitted chain shares them (see growEvents).
@@ -216,22 +215,6 @@ func (s *shard) freeKeys(a *Assembler, ks []uint64) {
 	}
 }
 
-// freeFPs pools fingerprints no chain refers to any more.
-func (s *shard) freeFPs(a *Assembler, fps []uint64) {
-	if !a.cfg.noPool {
-		pushFree(&s.free.fps, fps)
-	}
-}
-
-// newFPs returns an empty fingerprint slice with room for n, from the pool if its last entry
-// has the room.
-func (s *shard) newFPs(n int) []uint64 {
-	if k := len(s.free.fps); k > 0 && cap(s.free.fps[k-1]) >= n {
-		return pop(&s.free.fps)
-	}
-	return make([]uint64, 0, n)
-}
-
 // newSession returns an empty session, from the pool if it has one; the caller holds s.mu.
 func (s *shard) newSession() *liveSession {
 	if len(s.free.sessions) > 0 {
@@ -273,7 +256,6 @@ func (s *shard) recycle(a *Assembler, p *pendingChain) {
 		return
 	}
 	f := &s.free
-	pushFree(&f.fps, p.fps)
 	pushFree(&f.keys, p.keys)
 	// Drop every reference (events, session, strings), stay shut: not in flight.
 	p.key, p.hash, p.collide, p.chainState = chainKey{}, 0, nil, chainState{shut: true}
@@ -302,19 +284,18 @@ type chainState struct {
 	// once released. A shut chain's events are shared with the chain emitted from them, so they
 	// are never modified once shut: reopening copies them.
 	events []telemetry.Event
-	// keys are the events' fingerprints, index for index, in flight and kept.
+	// keys are the events' fingerprints: in flight and kept, index for index with events;
+	// released, what remains of the chain (sorted above linearDedupMax, see release).
 	keys []uint64
-	// fps are fingerprints (sorted above linearDedupMax, see mergeFPs): released, of the
-	// chain's events; in flight as a partial amendment, of the events forgotten before it.
-	fps   []uint64
-	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
+	// index holds the fingerprints of an in-flight chain whose events outgrow a linear scan,
+	// and of a partial amendment, with those of the events forgotten before it.
+	index map[uint64]struct{}
 	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
 	// which the range depends on order) it is recomputed at close.
 	seqs     seqRange
 	pend     pendingCount
-	firstTS  int64 // the first event's time, in arrival order
 	lastTS   int64 // in flight and not unsorted: the time of the last event in event order
-	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
+	promptTS int64 // the first user_prompt's time, in arrival order, else the first event's
 	bytes    int64
 	created  int64
 	order    uint64 // creation order across shards, for eviction
@@ -577,7 +558,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		version, partial := 1, false
 		var prior []telemetry.Event
 		var keys []uint64
-		var priorFPs []uint64
+		var index map[uint64]struct{}
 		if p != nil {
 			cc := p
 			if cc.has(e.fp) {
@@ -591,7 +572,14 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
 				keys = cc.keys
 			} else {
-				partial, priorFPs = true, cc.fps
+				// Released: only the fingerprints remain, which the index keeps.
+				partial = true
+				index = make(map[uint64]struct{}, len(cc.keys)+initialEvents)
+				for _, fp := range cc.keys {
+					index[fp] = struct{}{}
+				}
+				s.freeKeys(a, cc.keys)
+				cc.keys = nil
 			}
 			s.forgetClosed(a, cc, false)
 		}
@@ -607,7 +595,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 		if prior == nil {
 			prior, keys = s.newEvents(), s.newKeys()
 		}
-		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, index: index,
 			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
@@ -726,7 +714,7 @@ func (p *pendingChain) before(e *entry, j int) bool {
 // prompt's time.
 func (p *pendingChain) note(e *entry, first bool) {
 	if first {
-		p.firstTS = e.ts
+		p.promptTS = e.ts // until a user_prompt arrives
 	}
 	p.seqs.add(e.seq)
 	if e.seq < 0 {
@@ -747,12 +735,7 @@ func (p *pendingChain) note(e *entry, first bool) {
 }
 
 // promptTime is the time of the chain's first user_prompt to arrive, else of its first event.
-func (p *pendingChain) promptTime() int64 {
-	if p.hasPrompt {
-		return p.promptTS
-	}
-	return p.firstTS
-}
+func (p *pendingChain) promptTime() int64 { return p.promptTS }
 
 func (p *pendingChain) buildIndex() {
 	p.index = make(map[uint64]struct{}, len(p.keys)*2)
@@ -767,14 +750,11 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	if slices.Contains(p.keys, fp) {
-		return true
-	}
-	if len(p.fps) > linearDedupMax {
-		_, ok := slices.BinarySearch(p.fps, fp) // sorted: see mergeFPs
+	if p.shut && p.events == nil && len(p.keys) > linearDedupMax {
+		_, ok := slices.BinarySearch(p.keys, fp) // released, sorted: see release
 		return ok
 	}
-	return slices.Contains(p.fps, fp)
+	return slices.Contains(p.keys, fp)
 }
 
 // sortEvents sorts an in-flight chain's events (and their fingerprints) into event order and
@@ -827,17 +807,18 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
 	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
-	prior := p.fps
+	index := p.index
 	p.shut = true
-	p.index, p.fps, p.unsorted = nil, nil, false
+	p.index, p.unsorted = nil, false
 	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		fps := s.mergeFPs(prior, cc.keys)
-		s.freeFPs(a, prior)
-		s.freeKeys(a, cc.keys)
-		cc.events, cc.fps, cc.keys = nil, fps, nil
+		fps := cc.keys[:0] // the index holds them, with the forgotten ones
+		for fp := range index {
+			fps = append(fps, fp)
+		}
+		cc.events, cc.keys = nil, sortFPs(fps)
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -850,19 +831,15 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-// mergeFPs returns the fingerprints in prior and keys, in a slice from the shard's pool: sorted
-// and de-duplicated when there are more than linearDedupMax (has searches them), else as they
-// come (has scans them; they are distinct: a chain holds one event per fingerprint, and an
-// amendment's events are not among the fingerprints it remembers). Most closed chains are
-// never looked up again, so the few fingerprints of a short chain are not worth sorting.
-func (s *shard) mergeFPs(prior, keys []uint64) []uint64 {
-	out := s.newFPs(len(prior) + len(keys))
-	out = append(append(out, prior...), keys...)
-	if len(out) <= linearDedupMax {
-		return out
+// sortFPs returns the fingerprints a chain keeps once released: sorted when there are more
+// than linearDedupMax (has searches them), else as they come (has scans them; they are
+// distinct: a chain holds one event per fingerprint). Most closed chains are never looked up
+// again, so the few fingerprints of a short chain are not worth sorting.
+func sortFPs(fps []uint64) []uint64 {
+	if len(fps) > linearDedupMax {
+		slices.Sort(fps)
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return fps
 }
 
 // release drops a closed chain's events, keeping its fingerprints.
@@ -870,9 +847,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	if cc.events == nil {
 		return
 	}
-	fps := s.mergeFPs(nil, cc.keys)
-	s.freeKeys(a, cc.keys)
-	cc.events, cc.fps, cc.keys = nil, fps, nil
+	cc.events, cc.keys = nil, sortFPs(cc.keys) // the keys stay as the fingerprints, in place
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
