@@ -376,7 +376,10 @@ func TestShardMapCollisions(t *testing.T) {
 // TestNameHash checks the fingerprint's precomputed name hashes against hashing the name.
 func TestNameHash(t *testing.T) {
 	for _, n := range []string{telemetry.NameAPIRequest, telemetry.NameToolDecision, telemetry.NameToolResult,
-		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded, "not_an_event"} {
+		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded,
+		telemetry.NameMCPServerConnection, telemetry.NameManagedSettingsResolved, telemetry.NameSkillActivated,
+		telemetry.NameSubagentCompleted, telemetry.NameAPIError, telemetry.NameAPIRetriesExhausted,
+		telemetry.NameCompaction, "not_an_event"} {
 		ev := telemetry.New(n)
 		assert.Equal(t, maphash.String(fpSeed, n), nameHash(ev), n)
 	}

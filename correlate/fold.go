@@ -101,13 +101,20 @@ func mum(x, y uint64) uint64 {
 	return hi ^ lo
 }
 
-// The name hashes of the most frequent events, computed once.
+// The name hashes of the frequent events, computed once.
 var (
-	hashAPIRequest        = maphash.String(fpSeed, telemetry.NameAPIRequest)
-	hashToolDecision      = maphash.String(fpSeed, telemetry.NameToolDecision)
-	hashToolResult        = maphash.String(fpSeed, telemetry.NameToolResult)
-	hashUserPrompt        = maphash.String(fpSeed, telemetry.NameUserPrompt)
-	hashAssistantResponse = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+	hashAPIRequest              = maphash.String(fpSeed, telemetry.NameAPIRequest)
+	hashToolDecision            = maphash.String(fpSeed, telemetry.NameToolDecision)
+	hashToolResult              = maphash.String(fpSeed, telemetry.NameToolResult)
+	hashUserPrompt              = maphash.String(fpSeed, telemetry.NameUserPrompt)
+	hashAssistantResponse       = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+	hashPluginLoaded            = maphash.String(fpSeed, telemetry.NamePluginLoaded)
+	hashMCPServerConnection     = maphash.String(fpSeed, telemetry.NameMCPServerConnection)
+	hashManagedSettingsResolved = maphash.String(fpSeed, telemetry.NameManagedSettingsResolved)
+	hashSkillActivated          = maphash.String(fpSeed, telemetry.NameSkillActivated)
+	hashSubagentCompleted       = maphash.String(fpSeed, telemetry.NameSubagentCompleted)
+	hashAPIError                = maphash.String(fpSeed, telemetry.NameAPIError)
+	hashAPIRetriesExhausted     = maphash.String(fpSeed, telemetry.NameAPIRetriesExhausted)
 )
 
 // nameHash returns the hash of ev's name.
@@ -123,6 +130,20 @@ func nameHash(ev telemetry.Event) uint64 {
 		return hashUserPrompt
 	case *telemetry.AssistantResponse:
 		return hashAssistantResponse
+	case *telemetry.PluginLoaded:
+		return hashPluginLoaded
+	case *telemetry.MCPServerConnection:
+		return hashMCPServerConnection
+	case *telemetry.ManagedSettingsResolved:
+		return hashManagedSettingsResolved
+	case *telemetry.SkillActivated:
+		return hashSkillActivated
+	case *telemetry.SubagentCompleted:
+		return hashSubagentCompleted
+	case *telemetry.APIError:
+		return hashAPIError
+	case *telemetry.APIRetriesExhausted:
+		return hashAPIRetriesExhausted
 	}
 	return maphash.String(fpSeed, ev.Name())
 }
