@@ -91,10 +91,12 @@ type shard struct {
 	// chains holds every chain the shard knows, in flight or closed (shut), by the hash of its
 	// key (see chainHash; chains whose keys share a hash are linked by collide): one map, so
 	// that closing a chain and reopening it for a late event cost no map operations.
-	chains   map[uint64]*pendingChain
-	head     *pendingChain // oldest in flight
-	tail     *pendingChain
-	sessions map[string]*liveSession
+	chains map[uint64]*pendingChain
+	head   *pendingChain // oldest in flight
+	tail   *pendingChain
+	// sessions holds the shard's live sessions by the hash of their id (see chainHash; those
+	// whose ids share a hash are linked by collide), so that dropping one reads no string.
+	sessions map[uint64]*liveSession
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
 	// free is the memory of the shard's chains dropped from memory, for its next chains.
@@ -356,11 +358,14 @@ func (l *closedList) remove(c *closedChain) {
 // It lives as long as one of its chains is open or remembered as closed, so a late event is
 // folded with the same session facts as the rest.
 type liveSession struct {
-	info   sessionInfo
-	open   []*pendingChain // in openBuf while it fits: a session has a few chains open at once
-	closed int             // closed chains remembered
-	last   int64
-	// openBuf backs open at first; the 128-byte size class has room for it.
+	id      string
+	hash    uint64       // of id: its key in the shard's map
+	collide *liveSession // the next session of the shard's map whose id has the same hash
+	info    sessionInfo
+	open    []*pendingChain // in openBuf while it fits: a session has a few chains open at once
+	closed  int             // closed chains remembered
+	last    int64
+	// openBuf backs open at first (160 bytes in all, a size class).
 	openBuf [4]*pendingChain
 }
 
@@ -473,11 +478,48 @@ func (a *Assembler) AddLogs(ctx context.Context, l *telemetry.Logs) error {
 	return a.Add(ctx, l.Events()...)
 }
 
-// chainHash returns the shard of key k and the hash that is its key in the shard's map. The
-// shard depends on the session only.
-func (a *Assembler) chainHash(k chainKey) (*shard, uint64) {
-	hs := maphash.String(a.seed, k.session)
-	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15
+// chainHash returns the shard of key k, the hash that is its key in the shard's map, and the
+// session's hash, its session's key. The shard depends on the session only.
+func (a *Assembler) chainHash(k chainKey) (s *shard, h, hs uint64) {
+	hs = maphash.String(a.seed, k.session)
+	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15, hs
+}
+
+// session returns the live session with id and hash hs, or nil.
+func (s *shard) session(hs uint64, id string) *liveSession {
+	ls := s.sessions[hs]
+	for ls != nil && ls.id != id {
+		ls = ls.collide
+	}
+	return ls
+}
+
+// insertSession adds ls, whose id and hash are set, to the map.
+func (s *shard) insertSession(ls *liveSession) {
+	if s.sessions == nil { // made on first use: a shard may never see a session
+		s.sessions = map[uint64]*liveSession{}
+	}
+	ls.collide = s.sessions[ls.hash]
+	s.sessions[ls.hash] = ls
+}
+
+// removeSession removes ls from the map.
+func (s *shard) removeSession(ls *liveSession) {
+	if head := s.sessions[ls.hash]; head == ls {
+		if ls.collide != nil {
+			s.sessions[ls.hash] = ls.collide
+		} else {
+			delete(s.sessions, ls.hash)
+		}
+	} else {
+		for q := head; q != nil; q = q.collide {
+			if q.collide == ls {
+				q.collide = ls.collide
+				break
+			}
+		}
+	}
+	ls.collide = nil
 }
 
 // lookup returns the chain of k, whose hash is h, or nil.
@@ -532,12 +574,12 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
 	var s *shard
-	var h uint64
+	var h, hs uint64
 	hashed := false
 	if last != nil && last.key == k {
 		s = last.shard
 	} else {
-		s, h = a.chainHash(k)
+		s, h, hs = a.chainHash(k)
 		last, hashed = nil, true
 	}
 	if s != held {
@@ -584,13 +626,18 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			s.forgetClosed(a, cc, false)
 		}
 		reopen := p
-		sess := s.sessions[k.session]
-		if sess == nil {
-			sess = s.newSession()
-			if s.sessions == nil {
-				s.sessions = map[string]*liveSession{}
+		var sess *liveSession
+		if reopen != nil {
+			sess = reopen.sess // kept while a chain of it is remembered
+		} else {
+			if !hashed { // not reached: last is found again as reopen
+				_, _, hs = a.chainHash(k)
 			}
-			s.sessions[k.session] = sess
+			if sess = s.session(hs, k.session); sess == nil {
+				sess = s.newSession()
+				sess.id, sess.hash = k.session, hs
+				s.insertSession(sess)
+			}
 		}
 		if prior == nil {
 			prior, keys = s.newEvents(), s.newKeys()
@@ -870,7 +917,7 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	}
 	s.remove(cc.hash, cc)
 	if ls := cc.sess; ls.closed == 0 && len(ls.open) == 0 {
-		delete(s.sessions, cc.key.session)
+		s.removeSession(ls)
 		s.recycleSession(a, ls)
 	}
 	s.recycle(a, cc)
