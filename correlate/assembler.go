@@ -109,11 +109,11 @@ type shard struct {
 
 // freeMem is a shard's pool of what its chains leave behind once nothing can read it: the
 // pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
-// keys of chains whose events were released or outgrew them, the fingerprints of dropped
-// chains, the sessions dropped with their last remembered chain (with their facts' memory),
-// and the arrays in-flight chains' events outgrew. A chain's events, once it closes, are not
-// pooled: the emitted Chain.Events shares them, and the consumer may keep it.
-// Each stack holds at most maxFree entries; keys and fingerprints up to maxFreeCap elements.
+// keys (fingerprint) arrays of dropped chains and those in-flight chains outgrew, the
+// sessions dropped with their last remembered chain (with their facts' memory), and the
+// arrays in-flight chains' events outgrew. A chain's events, once it closes, are not pooled:
+// the emitted Chain.Events shares them, and the consumer may keep it. Each stack holds at
+// most maxFree entries, keys arrays up to maxFreeCap elements.
 //
 // A pooled pendingChain stays the shard's (its shard field never changes) and shut, so that
 // Add, which reads the chain of the previous event only under its shard's lock, sees it as
