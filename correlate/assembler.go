@@ -91,10 +91,12 @@ type shard struct {
 	// chains holds every chain the shard knows, in flight or closed (shut), by the hash of its
 	// key (see chainHash; chains whose keys share a hash are linked by collide): one map, so
 	// that closing a chain and reopening it for a late event cost no map operations.
-	chains   map[uint64]*pendingChain
-	head     *pendingChain // oldest in flight
-	tail     *pendingChain
-	sessions map[string]*liveSession
+	chains map[uint64]*pendingChain
+	head   *pendingChain // oldest in flight
+	tail   *pendingChain
+	// sessions holds the shard's live sessions by the hash of their id (see chainHash; those
+	// whose ids share a hash are linked by collide), so that dropping one reads no string.
+	sessions map[uint64]*liveSession
 	kept     closedList // closed chains that still hold their events, oldest first
 	released closedList // closed chains remembered by fingerprints only, oldest first
 	// free is the memory of the shard's chains dropped from memory, for its next chains.
@@ -107,18 +109,26 @@ type shard struct {
 
 // freeMem is a shard's pool of what its chains leave behind once nothing can read it: the
 // pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
-// keys of chains whose events were released, and the fingerprints of dropped chains. A chain's
-// events are not pooled: the emitted Chain.Events shares them, and the consumer may keep it.
-// Each stack holds at most maxFree entries; keys and fingerprints up to maxFreeCap elements.
+// keys (fingerprint) arrays of dropped chains and those in-flight chains outgrew, the
+// sessions dropped with their last remembered chain (with their facts' memory), and the
+// arrays in-flight chains' events outgrew. A chain's events, once it closes, are not pooled:
+// the emitted Chain.Events shares them, and the consumer may keep it. Each stack holds at
+// most maxFree entries, keys arrays up to maxFreeCap elements.
 //
 // A pooled pendingChain stays the shard's (its shard field never changes) and shut, so that
 // Add, which reads the chain of the previous event only under its shard's lock, sees it as
 // not in flight; see Assembler.add.
 type freeMem struct {
-	chains []*pendingChain
-	keys   [][]evKey
-	fps    [][]uint64
+	chains   []*pendingChain
+	keys     [][]uint64
+	sessions []*liveSession
+	// events are the arrays in-flight chains' events outgrew, by capacity: initialEvents<<i in
+	// events[i]. Only these can be pooled: no emitted chain shares them (see growEvents).
+	events [numEventClasses][][]telemetry.Event
 }
+
+// numEventClasses is the number of capacities of events arrays pooled: 8 to 128.
+const numEventClasses = 5
 
 const (
 	maxFree    = 32
@@ -143,40 +153,104 @@ func pushFree[T any](stack *[][]T, sl []T) {
 	}
 }
 
-// newChain returns a pendingChain of the shard for key k with state st, from the pool if it
-// has one; the caller holds s.mu and inserts it in the map.
-func (s *shard) newChain(k chainKey, st chainState) *pendingChain {
+// newChain returns a pendingChain of the shard for key k, whose hash is h, with state st, from
+// the pool if it has one; the caller holds s.mu and inserts it in the map.
+func (s *shard) newChain(k chainKey, h uint64, st chainState) *pendingChain {
 	if len(s.free.chains) > 0 {
 		p := pop(&s.free.chains)
-		p.key, p.chainState = k, st
+		p.key, p.hash, p.chainState = k, h, st
 		return p
 	}
-	return &pendingChain{key: k, shard: s, chainState: st}
+	return &pendingChain{key: k, shard: s, hash: h, chainState: st}
 }
 
 // newKeys returns an empty keys slice for a new chain, from the pool if it has one.
-func (s *shard) newKeys() []evKey {
+func (s *shard) newKeys() []uint64 {
 	if len(s.free.keys) > 0 {
 		return pop(&s.free.keys)
 	}
-	return make([]evKey, 0, initialEvents)
+	return make([]uint64, 0, initialEvents)
+}
+
+// newEvents returns an empty events slice for a new chain, from the pool if it has one.
+func (s *shard) newEvents() []telemetry.Event {
+	if free := &s.free.events[0]; len(*free) > 0 {
+		return pop(free)
+	}
+	return make([]telemetry.Event, 0, initialEvents)
+}
+
+// growEvents returns p's events in an array of twice their capacity, holding them (and room
+// for more), from the pool if it has one; the caller holds s.mu. The array outgrown goes to
+// the pool, cleared: an in-flight chain's events are its own (a reopened chain copies the ones
+// it shared with its emitted version), so nothing else refers to it.
+func (s *shard) growEvents(a *Assembler, evs []telemetry.Event) []telemetry.Event {
+	c := cap(evs)
+	i, pooled := eventClass(c)
+	var grown []telemetry.Event
+	if j, ok := eventClass(2 * c); ok && !a.cfg.noPool && len(s.free.events[j]) > 0 {
+		grown = append(pop(&s.free.events[j]), evs...)
+	} else {
+		grown = append(make([]telemetry.Event, 0, max(2*c, initialEvents)), evs...)
+	}
+	if pooled && !a.cfg.noPool && len(s.free.events[i]) < maxFree {
+		clear(evs)
+		s.free.events[i] = append(s.free.events[i], evs[:0])
+	}
+	return grown
+}
+
+// eventClass returns the pool class of an events array of capacity c, if it is one.
+func eventClass(c int) (int, bool) {
+	for i := range numEventClasses {
+		if c == initialEvents<<i {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // freeKeys pools the keys of a chain that no longer needs them.
-func (s *shard) freeKeys(a *Assembler, ks []evKey) {
+func (s *shard) freeKeys(a *Assembler, ks []uint64) {
 	if !a.cfg.noPool {
 		pushFree(&s.free.keys, ks)
 	}
 }
 
-// newFPs returns an empty fingerprint slice with room for n, from the pool if its last entry
-// has the room.
-func (s *shard) newFPs(n int) []uint64 {
-	if k := len(s.free.fps); k > 0 && cap(s.free.fps[k-1]) >= n {
-		return pop(&s.free.fps)
+// newSession returns an empty session, from the pool if it has one; the caller holds s.mu.
+func (s *shard) newSession() *liveSession {
+	if len(s.free.sessions) > 0 {
+		return pop(&s.free.sessions)
 	}
-	return make([]uint64, 0, n)
+	ls := &liveSession{}
+	ls.open = ls.openBuf[:0]
+	return ls
 }
+
+// recycleSession pools a session removed from the shard's map, to which no chain refers any
+// more; the caller holds s.mu. Its facts' memory (the sequence bitset, the agents map) goes
+// with it, emptied, unless it grew large.
+func (s *shard) recycleSession(a *Assembler, ls *liveSession) {
+	if a.cfg.noPool || len(s.free.sessions) >= maxFree {
+		return
+	}
+	seqs := ls.info.seqs
+	if cap(seqs) > maxFreeCap {
+		seqs = nil
+	}
+	clear(seqs)
+	agents := ls.info.agents
+	if len(agents) > maxFreeAgents {
+		agents = nil
+	}
+	clear(agents)
+	*ls = liveSession{info: sessionInfo{seqs: seqs[:0], agents: agents}}
+	ls.open = ls.openBuf[:0]
+	s.free.sessions = append(s.free.sessions, ls)
+}
+
+// maxFreeAgents is the largest agents map a pooled session keeps.
+const maxFreeAgents = 32
 
 // recycle pools a chain removed from the shard's map and lists; the caller holds s.mu.
 func (s *shard) recycle(a *Assembler, p *pendingChain) {
@@ -184,10 +258,9 @@ func (s *shard) recycle(a *Assembler, p *pendingChain) {
 		return
 	}
 	f := &s.free
-	pushFree(&f.fps, p.fps)
 	pushFree(&f.keys, p.keys)
 	// Drop every reference (events, session, strings), stay shut: not in flight.
-	p.key, p.collide, p.chainState = chainKey{}, nil, chainState{shut: true}
+	p.key, p.hash, p.collide, p.chainState = chainKey{}, 0, nil, chainState{shut: true}
 	if len(f.chains) < maxFree {
 		f.chains = append(f.chains, p)
 	}
@@ -199,6 +272,9 @@ type pendingChain struct {
 	// key and shard never change, so Add may compare them without the shard's lock.
 	key   chainKey
 	shard *shard
+	// hash is key's hash in the shard's map (chainHash), kept so that dropping the chain does
+	// not hash its key's strings again; it changes with key, when a pooled chain is reused.
+	hash uint64
 	// collide links the chains of the shard's map whose keys have the same hash.
 	collide *pendingChain
 	chainState
@@ -210,24 +286,24 @@ type chainState struct {
 	// once released. A shut chain's events are shared with the chain emitted from them, so they
 	// are never modified once shut: reopening copies them.
 	events []telemetry.Event
-	// keys are the events' fingerprints and times, index for index, in flight and kept.
-	keys []evKey
-	// fps are sorted fingerprints: released, of the chain's events; in flight as a partial
-	// amendment, of the events forgotten before it.
-	fps   []uint64
-	index map[uint64]struct{} // fingerprints, once events outgrow a linear scan
+	// keys are the events' fingerprints: in flight and kept, index for index with events;
+	// released, what remains of the chain (sorted above linearDedupMax, see release).
+	keys []uint64
+	// index holds the fingerprints of an in-flight chain whose events outgrow a linear scan,
+	// and of a partial amendment, with those of the events forgotten before it.
+	index map[uint64]struct{}
 	// seqs is the sequence range of the events; with negSeq (a negative sequence number, for
 	// which the range depends on order) it is recomputed at close.
 	seqs     seqRange
-	negSeq   bool
 	pend     pendingCount
-	firstTS  int64 // the first event's time, in arrival order
-	promptTS int64 // the first user_prompt's time, in arrival order (when hasPrompt)
+	lastTS   int64 // in flight and not unsorted: the time of the last event in event order
+	promptTS int64 // the first user_prompt's time, in arrival order, else the first event's
 	bytes    int64
 	created  int64
 	order    uint64 // creation order across shards, for eviction
 	last     int64
 	version  int
+	negSeq   bool
 	hinted   bool
 	partial  bool
 	shut     bool
@@ -238,15 +314,9 @@ type chainState struct {
 	hasPrompt bool
 	notif     bool
 	sess      *liveSession
-	list      *closedList // shut: the closed list holding it
-	// prev and next link the shard's in-flight list, or, shut, its closed list.
+	// prev and next link the shard's in-flight list, or, shut, its closed list: kept while it
+	// holds its events, else released (see closedListOf).
 	prev, next *pendingChain
-}
-
-// evKey is what a chain keeps beside each event: its fingerprint and its time in Unix ns.
-type evKey struct {
-	fp uint64
-	ts int64
 }
 
 // closedChain is a shut pendingChain.
@@ -259,7 +329,7 @@ type closedList struct {
 }
 
 func (l *closedList) push(c *closedChain) {
-	c.list, c.prev, c.next = l, l.tail, nil
+	c.prev, c.next = l.tail, nil
 	if l.tail != nil {
 		l.tail.next = c
 	} else {
@@ -280,7 +350,7 @@ func (l *closedList) remove(c *closedChain) {
 	} else {
 		l.tail = c.prev
 	}
-	c.list, c.prev, c.next = nil, nil, nil
+	c.prev, c.next = nil, nil
 	l.n--
 }
 
@@ -288,11 +358,14 @@ func (l *closedList) remove(c *closedChain) {
 // It lives as long as one of its chains is open or remembered as closed, so a late event is
 // folded with the same session facts as the rest.
 type liveSession struct {
-	info   sessionInfo
-	open   []*pendingChain // in openBuf while it fits: a session has a few chains open at once
-	closed int             // closed chains remembered
-	last   int64
-	// openBuf backs open at first; the 128-byte size class has room for it.
+	id      string
+	hash    uint64       // of id: its key in the shard's map
+	collide *liveSession // the next session of the shard's map whose id has the same hash
+	info    sessionInfo
+	open    []*pendingChain // in openBuf while it fits: a session has a few chains open at once
+	closed  int             // closed chains remembered
+	last    int64
+	// openBuf backs open at first (160 bytes in all, a size class).
 	openBuf [4]*pendingChain
 }
 
@@ -405,11 +478,48 @@ func (a *Assembler) AddLogs(ctx context.Context, l *telemetry.Logs) error {
 	return a.Add(ctx, l.Events()...)
 }
 
-// chainHash returns the shard of key k and the hash that is its key in the shard's map. The
-// shard depends on the session only.
-func (a *Assembler) chainHash(k chainKey) (*shard, uint64) {
-	hs := maphash.String(a.seed, k.session)
-	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15
+// chainHash returns the shard of key k, the hash that is its key in the shard's map, and the
+// session's hash, its session's key. The shard depends on the session only.
+func (a *Assembler) chainHash(k chainKey) (s *shard, h, hs uint64) {
+	hs = maphash.String(a.seed, k.session)
+	return &a.shards[hs&a.mask], hs + maphash.String(a.seed, k.prompt)*0x9e3779b97f4a7c15, hs
+}
+
+// session returns the live session with id and hash hs, or nil.
+func (s *shard) session(hs uint64, id string) *liveSession {
+	ls := s.sessions[hs]
+	for ls != nil && ls.id != id {
+		ls = ls.collide
+	}
+	return ls
+}
+
+// insertSession adds ls, whose id and hash are set, to the map.
+func (s *shard) insertSession(ls *liveSession) {
+	if s.sessions == nil { // made on first use: a shard may never see a session
+		s.sessions = map[uint64]*liveSession{}
+	}
+	ls.collide = s.sessions[ls.hash]
+	s.sessions[ls.hash] = ls
+}
+
+// removeSession removes ls from the map.
+func (s *shard) removeSession(ls *liveSession) {
+	if head := s.sessions[ls.hash]; head == ls {
+		if ls.collide != nil {
+			s.sessions[ls.hash] = ls.collide
+		} else {
+			delete(s.sessions, ls.hash)
+		}
+	} else {
+		for q := head; q != nil; q = q.collide {
+			if q.collide == ls {
+				q.collide = ls.collide
+				break
+			}
+		}
+	}
+	ls.collide = nil
 }
 
 // lookup returns the chain of k, whose hash is h, or nil.
@@ -464,12 +574,12 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	k := chainKey{r.SessionID, r.PromptID}
 	e := newEntry(ev)
 	var s *shard
-	var h uint64
+	var h, hs uint64
 	hashed := false
 	if last != nil && last.key == k {
 		s = last.shard
 	} else {
-		s, h = a.chainHash(k)
+		s, h, hs = a.chainHash(k)
 		last, hashed = nil, true
 	}
 	if s != held {
@@ -482,15 +592,15 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p := last
 	if p == nil || p.shut {
 		if !hashed {
-			_, h = a.chainHash(k)
+			h = p.hash // p is last, of key k
 		}
 		p = s.lookup(h, k)
 	}
 	if p == nil || p.shut {
 		version, partial := 1, false
 		var prior []telemetry.Event
-		var keys []evKey
-		var priorFPs []uint64
+		var keys []uint64
+		var index map[uint64]struct{}
 		if p != nil {
 			cc := p
 			if cc.has(e.fp) {
@@ -504,35 +614,47 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
 				keys = cc.keys
 			} else {
-				partial, priorFPs = true, cc.fps
+				// Released: only the fingerprints remain, which the index keeps.
+				partial = true
+				index = make(map[uint64]struct{}, len(cc.keys)+initialEvents)
+				for _, fp := range cc.keys {
+					index[fp] = struct{}{}
+				}
+				s.freeKeys(a, cc.keys)
+				cc.keys = nil
 			}
 			s.forgetClosed(a, cc, false)
 		}
 		reopen := p
-		sess := s.sessions[k.session]
-		if sess == nil {
-			sess = &liveSession{}
-			sess.open = sess.openBuf[:0]
-			if s.sessions == nil {
-				s.sessions = map[string]*liveSession{}
+		var sess *liveSession
+		if reopen != nil {
+			sess = reopen.sess // kept while a chain of it is remembered
+		} else {
+			if !hashed { // not reached: last is found again as reopen
+				_, _, hs = a.chainHash(k)
 			}
-			s.sessions[k.session] = sess
+			if sess = s.session(hs, k.session); sess == nil {
+				sess = s.newSession()
+				sess.id, sess.hash = k.session, hs
+				s.insertSession(sess)
+			}
 		}
 		if prior == nil {
-			prior, keys = make([]telemetry.Event, 0, initialEvents), s.newKeys()
+			prior, keys = s.newEvents(), s.newKeys()
 		}
-		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, fps: priorFPs,
+		st := chainState{created: now, order: a.order.Add(1), version: version, partial: partial, index: index,
 			sess: sess, events: prior, keys: keys, seqs: newSeqRange()}
 		if reopen != nil {
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
 		} else {
-			p = s.newChain(k, st)
+			p = s.newChain(k, h, st)
 			s.insert(h, p)
 		}
 		for i, pev := range prior {
 			// The kept events are sorted: they are read again as if added in order.
-			pe := keyEntry(pev, keys[i].fp)
+			pe := keyEntry(pev, keys[i])
+			p.lastTS = pe.ts
 			p.bytes += int64(eventSize(pev))
 			sess.info.observe(pev, pe.seq, pe.ts)
 			p.note(&pe, i == 0)
@@ -550,7 +672,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	}
 	n.added++
 	first := len(p.events) == 0
-	p.insert(&e)
+	p.insert(a, &e)
 	if p.index != nil {
 		p.index[e.fp] = struct{}{}
 	} else if len(p.keys) > linearDedupMax {
@@ -563,7 +685,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 	p.sess.last = now
 	p.sess.info.observe(ev, e.seq, e.ts)
 	p.note(&e, first)
-	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !up.IsTaskNotification() {
+	if up, ok := ev.(*telemetry.UserPrompt); ok && k.prompt != "" && !isTaskNotification(up) {
 		// A later prompt ends the session's earlier prompts (of the same shard: the session
 		// picks it).
 		for _, o := range p.sess.open {
@@ -590,12 +712,26 @@ const initialEvents = 8
 // moves by one); beyond it the chain is sorted at close instead.
 const maxShift = 64
 
-// insert adds e's event to an in-flight chain at its place in event order.
-func (p *pendingChain) insert(e *entry) {
+// insert adds e's event to an in-flight chain at its place in event order; the caller holds
+// the shard's lock. The arrays the chain outgrows go to the shard's pools.
+func (p *pendingChain) insert(a *Assembler, e *entry) {
 	n := len(p.events)
+	if n == cap(p.events) {
+		p.events = p.shard.growEvents(a, p.events)
+	}
 	p.events = append(p.events, e.ev)
-	p.keys = append(p.keys, evKey{fp: e.fp, ts: e.ts})
-	if p.unsorted || n == 0 || p.keys[n-1].ts < e.ts {
+	if n == cap(p.keys) {
+		old := p.keys
+		p.keys = append(p.keys, e.fp)
+		p.shard.freeKeys(a, old)
+	} else {
+		p.keys = append(p.keys, e.fp)
+	}
+	if p.unsorted {
+		return
+	}
+	if n == 0 || p.lastTS < e.ts {
+		p.lastTS = e.ts
 		return
 	}
 	i := n
@@ -611,16 +747,12 @@ func (p *pendingChain) insert(e *entry) {
 	}
 	copy(p.events[i+1:], p.events[i:n])
 	copy(p.keys[i+1:], p.keys[i:n])
-	p.events[i], p.keys[i] = e.ev, evKey{fp: e.fp, ts: e.ts}
+	p.events[i], p.keys[i] = e.ev, e.fp
 }
 
-// before reports whether e sorts before the chain's event j; only equal times read the event.
+// before reports whether e sorts before the chain's event j.
 func (p *pendingChain) before(e *entry, j int) bool {
-	k := p.keys[j]
-	if e.ts != k.ts {
-		return e.ts < k.ts
-	}
-	o := keyEntry(p.events[j], k.fp)
+	o := keyEntry(p.events[j], p.keys[j])
 	return compareEntries(e, &o) < 0
 }
 
@@ -629,7 +761,7 @@ func (p *pendingChain) before(e *entry, j int) bool {
 // prompt's time.
 func (p *pendingChain) note(e *entry, first bool) {
 	if first {
-		p.firstTS = e.ts
+		p.promptTS = e.ts // until a user_prompt arrives
 	}
 	p.seqs.add(e.seq)
 	if e.seq < 0 {
@@ -643,24 +775,19 @@ func (p *pendingChain) note(e *entry, first bool) {
 		if !p.hasPrompt {
 			p.hasPrompt, p.promptTS = true, e.ts
 		}
-		if up.IsTaskNotification() {
+		if isTaskNotification(up) {
 			p.notif = true
 		}
 	}
 }
 
 // promptTime is the time of the chain's first user_prompt to arrive, else of its first event.
-func (p *pendingChain) promptTime() int64 {
-	if p.hasPrompt {
-		return p.promptTS
-	}
-	return p.firstTS
-}
+func (p *pendingChain) promptTime() int64 { return p.promptTS }
 
 func (p *pendingChain) buildIndex() {
 	p.index = make(map[uint64]struct{}, len(p.keys)*2)
 	for i := range p.keys {
-		p.index[p.keys[i].fp] = struct{}{}
+		p.index[p.keys[i]] = struct{}{}
 	}
 }
 
@@ -670,16 +797,11 @@ func (p *pendingChain) has(fp uint64) bool {
 		_, ok := p.index[fp]
 		return ok
 	}
-	for i := range p.keys {
-		if p.keys[i].fp == fp {
-			return true
-		}
-	}
-	if p.fps != nil {
-		_, ok := slices.BinarySearch(p.fps, fp)
+	if p.shut && p.events == nil && len(p.keys) > linearDedupMax {
+		_, ok := slices.BinarySearch(p.keys, fp) // released, sorted: see release
 		return ok
 	}
-	return false
+	return slices.Contains(p.keys, fp)
 }
 
 // sortEvents sorts an in-flight chain's events (and their fingerprints) into event order and
@@ -688,7 +810,7 @@ func (p *pendingChain) sortEvents() seqRange {
 	scratch := entryPool.Get().(*[]entry)
 	es := (*scratch)[:0]
 	for i, ev := range p.events {
-		es = append(es, keyEntry(ev, p.keys[i].fp))
+		es = append(es, keyEntry(ev, p.keys[i]))
 	}
 	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
 	seqs := newSeqRange()
@@ -696,7 +818,7 @@ func (p *pendingChain) sortEvents() seqRange {
 		if p.events[i] != es[i].ev {
 			p.events[i] = es[i].ev // only moved events: each write of a pointer costs a barrier during GC
 		}
-		p.keys[i] = evKey{fp: es[i].fp, ts: es[i].ts}
+		p.keys[i] = es[i].fp
 		seqs.add(es[i].seq)
 	}
 	clear(es)
@@ -732,16 +854,18 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
 	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
-	prior := p.fps
+	index := p.index
 	p.shut = true
-	p.index, p.fps, p.unsorted = nil, nil, false
+	p.index, p.unsorted = nil, false
 	cc := p
 	p.sess.closed++
 	if p.partial {
 		// A partial amendment's forgotten events stay forgotten; remember their fingerprints.
-		fps := s.mergeFPs(prior, cc.keys)
-		s.freeKeys(a, cc.keys)
-		cc.events, cc.fps, cc.keys = nil, fps, nil
+		fps := cc.keys[:0] // the index holds them, with the forgotten ones
+		for fp := range index {
+			fps = append(fps, fp)
+		}
+		cc.events, cc.keys = nil, sortFPs(fps)
 		a.bytesHeld.Add(-p.bytes)
 		cc.bytes = 0
 		s.released.push(cc)
@@ -754,16 +878,15 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 	return out
 }
 
-// mergeFPs returns the sorted set of the fingerprints in prior and keys, in a slice from the
-// shard's pool.
-func (s *shard) mergeFPs(prior []uint64, keys []evKey) []uint64 {
-	out := s.newFPs(len(prior) + len(keys))
-	out = append(out, prior...)
-	for i := range keys {
-		out = append(out, keys[i].fp)
+// sortFPs returns the fingerprints a chain keeps once released: sorted when there are more
+// than linearDedupMax (has searches them), else as they come (has scans them; they are
+// distinct: a chain holds one event per fingerprint). Most closed chains are never looked up
+// again, so the few fingerprints of a short chain are not worth sorting.
+func sortFPs(fps []uint64) []uint64 {
+	if len(fps) > linearDedupMax {
+		slices.Sort(fps)
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return fps
 }
 
 // release drops a closed chain's events, keeping its fingerprints.
@@ -771,9 +894,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	if cc.events == nil {
 		return
 	}
-	fps := s.mergeFPs(nil, cc.keys)
-	s.freeKeys(a, cc.keys)
-	cc.events, cc.fps, cc.keys = nil, fps, nil
+	cc.events, cc.keys = nil, sortFPs(cc.keys) // the keys stay as the fingerprints, in place
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
 	a.st.retained.Add(-1)
@@ -789,17 +910,25 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 		a.bytesHeld.Add(-cc.bytes)
 		a.st.retained.Add(-1)
 	}
-	cc.list.remove(cc)
+	s.closedListOf(cc).remove(cc)
 	cc.sess.closed--
 	if !dropSession {
 		return // reopened: the map entry goes back in flight
 	}
-	_, h := a.chainHash(cc.key)
-	s.remove(h, cc)
-	if cc.sess.closed == 0 && len(cc.sess.open) == 0 {
-		delete(s.sessions, cc.key.session)
+	s.remove(cc.hash, cc)
+	if ls := cc.sess; ls.closed == 0 && len(ls.open) == 0 {
+		s.removeSession(ls)
+		s.recycleSession(a, ls)
 	}
 	s.recycle(a, cc)
+}
+
+// closedListOf returns the closed list holding cc: kept while cc holds its events.
+func (s *shard) closedListOf(cc *closedChain) *closedList {
+	if cc.events != nil {
+		return &s.kept
+	}
+	return &s.released
 }
 
 // trimClosed keeps the closed set within its per-shard share of the retention limits.

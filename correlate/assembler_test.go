@@ -373,10 +373,42 @@ func TestShardMapCollisions(t *testing.T) {
 	assert.Empty(t, s.chains)
 }
 
+// TestShardSessionCollisions checks the same chaining in the shard's map of sessions.
+func TestShardSessionCollisions(t *testing.T) {
+	s := &shard{}
+	var ls []*liveSession
+	for i := range 4 {
+		l := &liveSession{id: string(rune('a' + i)), hash: 7}
+		ls = append(ls, l)
+		s.insertSession(l)
+	}
+	for _, l := range ls {
+		assert.Same(t, l, s.session(7, l.id))
+	}
+	assert.Nil(t, s.session(7, "x"))
+	assert.Nil(t, s.session(8, "a"))
+	removed := map[int]bool{}
+	for _, i := range []int{1, 3, 0, 2} { // middle, head, tail, last
+		s.removeSession(ls[i])
+		removed[i] = true
+		for j, l := range ls {
+			if removed[j] {
+				assert.Nil(t, s.session(7, l.id))
+			} else {
+				assert.Same(t, l, s.session(7, l.id))
+			}
+		}
+	}
+	assert.Empty(t, s.sessions)
+}
+
 // TestNameHash checks the fingerprint's precomputed name hashes against hashing the name.
 func TestNameHash(t *testing.T) {
 	for _, n := range []string{telemetry.NameAPIRequest, telemetry.NameToolDecision, telemetry.NameToolResult,
-		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded, "not_an_event"} {
+		telemetry.NameUserPrompt, telemetry.NameAssistantResponse, telemetry.NamePluginLoaded,
+		telemetry.NameMCPServerConnection, telemetry.NameManagedSettingsResolved, telemetry.NameSkillActivated,
+		telemetry.NameSubagentCompleted, telemetry.NameAPIError, telemetry.NameAPIRetriesExhausted,
+		telemetry.NameCompaction, "not_an_event"} {
 		ev := telemetry.New(n)
 		assert.Equal(t, maphash.String(fpSeed, n), nameHash(ev), n)
 	}

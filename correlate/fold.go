@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -99,13 +101,20 @@ func mum(x, y uint64) uint64 {
 	return hi ^ lo
 }
 
-// The name hashes of the most frequent events, computed once.
+// The name hashes of the frequent events, computed once.
 var (
-	hashAPIRequest        = maphash.String(fpSeed, telemetry.NameAPIRequest)
-	hashToolDecision      = maphash.String(fpSeed, telemetry.NameToolDecision)
-	hashToolResult        = maphash.String(fpSeed, telemetry.NameToolResult)
-	hashUserPrompt        = maphash.String(fpSeed, telemetry.NameUserPrompt)
-	hashAssistantResponse = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+	hashAPIRequest              = maphash.String(fpSeed, telemetry.NameAPIRequest)
+	hashToolDecision            = maphash.String(fpSeed, telemetry.NameToolDecision)
+	hashToolResult              = maphash.String(fpSeed, telemetry.NameToolResult)
+	hashUserPrompt              = maphash.String(fpSeed, telemetry.NameUserPrompt)
+	hashAssistantResponse       = maphash.String(fpSeed, telemetry.NameAssistantResponse)
+	hashPluginLoaded            = maphash.String(fpSeed, telemetry.NamePluginLoaded)
+	hashMCPServerConnection     = maphash.String(fpSeed, telemetry.NameMCPServerConnection)
+	hashManagedSettingsResolved = maphash.String(fpSeed, telemetry.NameManagedSettingsResolved)
+	hashSkillActivated          = maphash.String(fpSeed, telemetry.NameSkillActivated)
+	hashSubagentCompleted       = maphash.String(fpSeed, telemetry.NameSubagentCompleted)
+	hashAPIError                = maphash.String(fpSeed, telemetry.NameAPIError)
+	hashAPIRetriesExhausted     = maphash.String(fpSeed, telemetry.NameAPIRetriesExhausted)
 )
 
 // nameHash returns the hash of ev's name.
@@ -121,6 +130,20 @@ func nameHash(ev telemetry.Event) uint64 {
 		return hashUserPrompt
 	case *telemetry.AssistantResponse:
 		return hashAssistantResponse
+	case *telemetry.PluginLoaded:
+		return hashPluginLoaded
+	case *telemetry.MCPServerConnection:
+		return hashMCPServerConnection
+	case *telemetry.ManagedSettingsResolved:
+		return hashManagedSettingsResolved
+	case *telemetry.SkillActivated:
+		return hashSkillActivated
+	case *telemetry.SubagentCompleted:
+		return hashSubagentCompleted
+	case *telemetry.APIError:
+		return hashAPIError
+	case *telemetry.APIRetriesExhausted:
+		return hashAPIRetriesExhausted
 	}
 	return maphash.String(fpSeed, ev.Name())
 }
@@ -282,7 +305,7 @@ func (s *sessionInfo) observe(ev telemetry.Event, seq, ts int64) {
 	}
 	switch ev := ev.(type) {
 	case *telemetry.UserPrompt:
-		if ts > s.lastPromptTS && !ev.IsTaskNotification() {
+		if ts > s.lastPromptTS && !isTaskNotification(ev) {
 			s.lastPromptTS = ts
 		}
 	case *telemetry.APIRequest:
@@ -384,7 +407,7 @@ func (s *sessionInfo) facts(prompt string, evs []telemetry.Event, seqs seqRange,
 	f.lastPromptTS = s.lastPromptTS
 	if notif && prompt != "" {
 		for _, ev := range evs {
-			if up, ok := ev.(*telemetry.UserPrompt); ok && up.IsTaskNotification() {
+			if up, ok := ev.(*telemetry.UserPrompt); ok && isTaskNotification(up) {
 				if f.parent = s.parentOf(up, prompt); f.parent != "" {
 					break
 				}
@@ -473,7 +496,7 @@ func foldInto(m *chainMem, session, prompt string, evs []telemetry.Event, sf ses
 				}
 				c.Prompt = &blk.prompt
 				*c.Prompt = Prompt{Text: text, Length: ev.PromptLength, Command: ev.CommandName,
-					TaskNotification: ev.IsTaskNotification(), At: r.Time()}
+					TaskNotification: isTaskNotification(ev), At: r.Time()}
 				promptTS = tsOf(r)
 				if c.Prompt.TaskNotification {
 					c.ParentPromptID = sf.parent
@@ -938,6 +961,30 @@ func addName(set []string, name string) []string {
 		return set
 	}
 	return slices.Insert(set, i, name)
+}
+
+// isTaskNotification is up.IsTaskNotification without reading the end of the prompt, which
+// strings.TrimSpace does (a cache miss of a long prompt's last line, three times per prompt
+// in Add): the prefix ends in '>', so trailing space cannot change whether it matches, and
+// leading space is skipped the same way (ASCII, then unicode.IsSpace).
+func isTaskNotification(up *telemetry.UserPrompt) bool {
+	p := up.Prompt
+	if p == "" || p == "<REDACTED>" {
+		p = up.PromptText
+	}
+	i := 0
+	for i < len(p) && asciiSpace(p[i]) {
+		i++
+	}
+	if i < len(p) && p[i] >= utf8.RuneSelf {
+		return strings.HasPrefix(strings.TrimLeftFunc(p[i:], unicode.IsSpace), telemetry.TaskNotificationPrefix)
+	}
+	return strings.HasPrefix(p[i:], telemetry.TaskNotificationPrefix)
+}
+
+// asciiSpace reports whether b is one of the ASCII spaces strings.TrimSpace trims.
+func asciiSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r'
 }
 
 // timeOf converts an entry time to time.Time (UTC).
