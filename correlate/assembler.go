@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -78,6 +79,33 @@ type Assembler struct {
 	spaceMu sync.Mutex
 	space   chan struct{}
 	waiters atomic.Int32
+
+	evictLog evictLog
+}
+
+// evictLog rate-limits the warnings about evictions: under a sustained overflow an assembler
+// evicts chains on every Add, and a line for each (a collector past its memory bound evicted
+// 15,000 in a few seconds) would flood the log.
+type evictLog struct {
+	last           atomic.Int64 // when the last warning was logged (the assembler's clock, Unix ns)
+	chains, events atomic.Int64 // evicted since
+}
+
+// noteEvicted records the eviction of chain k with n events: at debug level each chain, and
+// at most one warning a second (by the assembler's clock) with the counts since the last.
+func (a *Assembler) noteEvicted(k chainKey, n int) {
+	ctx := context.Background()
+	if a.cfg.logger.Enabled(ctx, slog.LevelDebug) {
+		a.cfg.logger.Debug("correlate: evicted in-flight chain", "chain_id", ChainID(k.session, k.prompt), "events", n)
+	}
+	l := &a.evictLog
+	l.chains.Add(1)
+	l.events.Add(int64(n))
+	now, last := a.cfg.clock.Now().UnixNano(), l.last.Load()
+	if (last == 0 || now-last >= int64(time.Second)) && l.last.CompareAndSwap(last, now) {
+		a.cfg.logger.Warn("correlate: evicted in-flight chains to bound memory", "chains", l.chains.Swap(0),
+			"events", l.events.Swap(0), "bytes_held", a.bytesHeld.Load(), "in_flight", a.inFlight.Load())
+	}
 }
 
 type counters struct {
@@ -1042,7 +1070,7 @@ func (a *Assembler) evict(out []closing) []closing {
 			n, k := len(p.events), p.key // take may drop p from memory (no retention)
 			out = append(out, victim.take(a, p, TriggerEvicted))
 			a.st.evicted.Add(1)
-			a.cfg.logger.Warn("correlate: evicted in-flight chain", "chain_id", ChainID(k.session, k.prompt), "events", n)
+			a.noteEvicted(k, n)
 		}
 		victim.mu.Unlock()
 	}

@@ -1,9 +1,13 @@
 package correlate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -226,6 +230,59 @@ func TestAssemblerEviction(t *testing.T) {
 	assert.Equal(t, int64(1), st.Evicted)
 	assert.Equal(t, int64(2), st.InFlight)
 	assert.Equal(t, int64(1), st.Incomplete["evicted"])
+}
+
+// TestEvictionLog: evictions are logged at most once a second (by the assembler's clock) as
+// a warning with their counts, each chain only at debug level, so that an overflowing
+// assembler does not flood its log.
+func TestEvictionLog(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		var buf bytes.Buffer
+		level := slog.LevelInfo
+		if debug {
+			level = slog.LevelDebug
+		}
+		ctx := context.Background()
+		a, _, clk := newTestAssembler(t, WithMaxChains(2), WithLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: level}))))
+		t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		add := func(from, to int) {
+			for i := from; i < to; i++ {
+				p := fmt.Sprintf("p%d", i)
+				require.NoError(t, a.Add(ctx, ev("user_prompt", "s"+p, p, 1, t0)))
+			}
+		}
+		add(0, 12) // 10 evictions in the same instant
+		clk.Advance(999 * time.Millisecond)
+		add(12, 15) // 3 more within the second
+		clk.Advance(time.Millisecond)
+		add(15, 16) // a second after the first warning
+		var warnings []map[string]any
+		debugs := 0
+		for line := range bytes.Lines(buf.Bytes()) {
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal(line, &rec))
+			switch rec["level"] {
+			case "WARN":
+				warnings = append(warnings, rec)
+			case "DEBUG":
+				debugs++
+				assert.Equal(t, "correlate: evicted in-flight chain", rec["msg"])
+				assert.NotEmpty(t, rec["chain_id"])
+			}
+		}
+		assert.Equal(t, int64(14), a.Stats().Evicted)
+		require.Len(t, warnings, 2, "debug=%v", debug)
+		assert.Equal(t, "correlate: evicted in-flight chains to bound memory", warnings[0]["msg"])
+		assert.Equal(t, 1.0, warnings[0]["chains"], "the first at once")
+		assert.Equal(t, 1.0, warnings[0]["events"])
+		assert.Equal(t, 13.0, warnings[1]["chains"], "then the count since")
+		assert.Equal(t, 2.0, warnings[1]["in_flight"])
+		if debug {
+			assert.Equal(t, 14, debugs)
+		} else {
+			assert.Zero(t, debugs)
+		}
+	}
 }
 
 func TestAssemblerBlockingBackPressure(t *testing.T) {

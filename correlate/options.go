@@ -211,7 +211,8 @@ func WithSweepInterval(d time.Duration) Option {
 }
 
 // WithLogger sets the logger for evictions and consumer failures (ids and counts only, never
-// event content). Default: discard.
+// event content). Evictions are a warning at most once a second, with the counts since the
+// last, and each evicted chain's id at debug level. Default: discard.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
