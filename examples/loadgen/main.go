@@ -50,6 +50,7 @@ func run() error {
 		seed     = flag.Uint64("seed", uint64(time.Now().UnixNano()), "fleet seed (new ids each run by default)")
 		check    = flag.Bool("check", true, "compare the collector's stored event count (GET /api/stats) with what was acknowledged")
 		runs     = flag.Int("runs", 1, "runs one after another, each on a new fleet (seed, seed+1, …)")
+		rate     = flag.Float64("rate", 0, "pace requests at this many `events/s` (open loop: latency counts from when each was due); 0 sends as fast as they are acknowledged")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -66,7 +67,7 @@ func run() error {
 		fmt.Printf("generated %d events in %d requests in %v\n", total, len(payloads), time.Since(t0).Round(time.Millisecond))
 		before, _ := storedEvents(*url, *token)
 		cpu0, cpuOK := collectorCPU(*url, *token)
-		res, err := load.Send(ctx, load.Options{URL: *url, Token: *token, Workers: *workers, JSON: *asJSON, Gzip: *gz}, payloads)
+		res, err := load.Send(ctx, load.Options{URL: *url, Token: *token, Workers: *workers, JSON: *asJSON, Gzip: *gz, Rate: *rate}, payloads)
 		fmt.Println(res)
 		if err != nil {
 			return err

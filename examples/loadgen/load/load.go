@@ -89,6 +89,14 @@ type Options struct {
 	Workers int
 	JSON    bool
 	Gzip    bool
+	// Rate, when positive, paces the requests (an open loop): request i is due when the
+	// events before it, sent at Rate events a second, would have been, and its latency is
+	// counted from then, so that a collector falling behind shows as latency rather than as
+	// requests sent later (no coordinated omission). Workers bounds how many are in flight;
+	// a request waits for a free one past its due time, and that wait counts too. Zero sends
+	// each request as soon as a worker is free (a closed loop: latency then includes the
+	// queueing of a saturated endpoint).
+	Rate float64
 	// Client is the HTTP client (default: one with keep-alive for Workers connections).
 	Client *http.Client
 	// OnAck, when set, is called after each acknowledged request with the payload's index
@@ -102,7 +110,9 @@ type Result struct {
 	Retries          int64 // 429/503 answers retried
 	Failed           int64 // requests given up (permanent refusals, or ctx ended)
 	Elapsed          time.Duration
-	P50, P99, Max    time.Duration // acknowledgement latency of the successful attempt
+	// P50, P99 and Max are the acknowledgement latencies: of each request's successful
+	// attempt, or with Options.Rate from when the request was due (retries included).
+	P50, P99, Max time.Duration
 }
 
 // EventsPerSecond is the acknowledged events over the elapsed time.
@@ -141,6 +151,7 @@ func Send(ctx context.Context, o Options, payloads []Payload) (Result, error) {
 		reqs, evs, retries atomic.Int64
 		failed             atomic.Int64
 	)
+	due := schedule(payloads, o.Rate)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range o.Workers {
@@ -155,8 +166,22 @@ func Send(ctx context.Context, o Options, payloads []Payload) (Result, error) {
 					return
 				}
 				p := payloads[i]
+				var at time.Time // when the request is due, with Rate
+				if due != nil {
+					at = start.Add(due[i])
+					if d := time.Until(at); d > 0 {
+						select {
+						case <-time.After(d):
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
 				for {
 					t0 := time.Now()
+					if !at.IsZero() {
+						t0 = at // retries included: the latency of the request as scheduled
+					}
 					code, after, err := post(ctx, client, o, ct, p.Body)
 					if err == nil && code == http.StatusOK {
 						mine = append(mine, time.Since(t0))
@@ -195,6 +220,21 @@ func Send(ctx context.Context, o Options, payloads []Payload) (Result, error) {
 		res.Max = lats[n-1]
 	}
 	return res, firstErr
+}
+
+// schedule returns, for a positive rate, when each payload is due after the start: when the
+// events before it would have been sent at rate events a second. It returns nil for none.
+func schedule(payloads []Payload, rate float64) []time.Duration {
+	if rate <= 0 {
+		return nil
+	}
+	due := make([]time.Duration, len(payloads))
+	events := 0
+	for i, p := range payloads {
+		due[i] = time.Duration(float64(events) / rate * float64(time.Second))
+		events += p.Events
+	}
+	return due
 }
 
 func post(ctx context.Context, c *http.Client, o Options, ct string, body []byte) (int, time.Duration, error) {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +60,35 @@ func TestSend(t *testing.T) {
 		require.ErrorIs(t, err, load.ErrRefused)
 		assert.Equal(t, int64(len(payloads)), res.Failed)
 	})
+}
+
+// TestSendRate: with a rate, requests leave on schedule, not as fast as they are answered,
+// and an endpoint slower than the rate shows as latency counted from each request's due
+// time (the queue behind it), not as requests sent later.
+func TestSendRate(t *testing.T) {
+	payloads, total, err := load.Generate(load.Fleet{Seed: 7, Users: 2, SessionsPerUser: 2, PromptsPerSession: 3, BatchSize: 20})
+	require.NoError(t, err)
+	require.Greater(t, len(payloads), 10)
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer fast.Close()
+	rate := float64(total) / 0.5 // the whole fleet in half a second
+	res, err := load.Send(context.Background(), load.Options{URL: fast.URL, Workers: 4, Rate: rate}, payloads)
+	require.NoError(t, err)
+	assert.Equal(t, int64(total), res.Events)
+	last := payloads[len(payloads)-1].Events
+	assert.GreaterOrEqual(t, res.Elapsed, time.Duration(float64(total-last)/rate*float64(time.Second)), "paced, not as fast as answered")
+
+	// One worker and an endpoint that takes 20 ms a request, paced at ten times what it can
+	// answer: each request waits for those before it.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { time.Sleep(20 * time.Millisecond) }))
+	defer slow.Close()
+	few := payloads[:10]
+	n := 0
+	for _, p := range few {
+		n += p.Events
+	}
+	res, err = load.Send(context.Background(), load.Options{URL: slow.URL, Workers: 1, Rate: float64(n) / 0.02}, few)
+	require.NoError(t, err)
+	assert.Greater(t, res.Max, 150*time.Millisecond, "the last request was due at about 20 ms and answered after about 200")
+	assert.Greater(t, res.P50, 60*time.Millisecond)
 }
