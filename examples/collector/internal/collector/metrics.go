@@ -82,6 +82,7 @@ func (c *Collector) writeMetrics(w io.Writer) {
 		{"cowork_collector_checkpoints_total", "Background WAL checkpoint passes.", "counter", float64(st.checkpoints.Load()), ""},
 		{"cowork_collector_checkpoint_tails_total", "WAL tails the writer checkpointed so that the log could rewind.", "counter", float64(st.walTails.Load()), ""},
 		{"cowork_collector_wal_restarts_total", "RESTART checkpoints (they block the writer) of a log past 1 GiB.", "counter", float64(st.walRestarts.Load()), ""},
+		{"cowork_collector_db_writebacks_total", "Background syncs of the database file (see store.writeback).", "counter", float64(st.writebacks.Load()), ""},
 		{"cowork_collector_write_queue_depth", "Writes waiting for the store.", "gauge", float64(st.depth()), ""},
 		{"cowork_collector_redactions_total", "Values changed, removed or failed closed by redaction.", "counter", float64(c.redactions.Load()), ""},
 		{"cowork_collector_ack_latency_seconds", "Acknowledgement latency of logs requests (receive to commit).", "summary", c.lat.quantile(0.5).Seconds(), `quantile="0.5"`},

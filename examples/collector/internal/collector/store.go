@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,7 +131,8 @@ type store struct {
 
 	// counters
 	eventsStored, eventsDuplicate, chainsStored, pointsStored, commits, commitNanos atomic.Int64
-	checkpoints, walTails, walRestarts                                              atomic.Int64
+	checkpoints, walTails, walRestarts, writebacks                                  atomic.Int64
+	wbDone                                                                          chan struct{}
 }
 
 // storeOptions tunes the store.
@@ -292,7 +294,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	rt.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{}), wbDone: make(chan struct{})}
 	if s.wal = o.wal; s.wal == (walTuning{}) {
 		s.wal = defaultWAL
 	}
@@ -312,6 +314,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	go s.run()
 	go s.checkpointer()
+	go s.writeback(path)
 	return s, nil
 }
 
@@ -410,6 +413,43 @@ func (s *store) checkpointer() {
 	}
 }
 
+// writebackEvery is how often writeback syncs the database file.
+const writebackEvery = 100 * time.Millisecond
+
+// writeback syncs the database file (not the WAL) every writebackEvery, through a file of
+// its own, until the checkpointer stops. Every checkpoint ends with an fsync of the database,
+// and the writer's (see checkpointTail) stalls every acknowledgement while it lasts: it took
+// 150–400 ms on the development VM, waiting on the disk for everything written since the
+// last one (and, on ext4, for the journal). Syncing in the background keeps that little: the
+// writer's checkpoint took 60–130 ms, and the longest acknowledgement of six sustained runs
+// fell from 290–350 ms to 130–140 with 4 connections, 220–240 to 170–200 with 8 (three and
+// two interleaved rounds; p99 and CPU unchanged). The WAL is left alone: syncing it while
+// commits write to it made commits wait on the pages being written back. The sync changes
+// nothing of what SQLite guarantees; it only makes writes the disk would make anyway earlier.
+func (s *store) writeback(path string) {
+	defer close(s.wbDone)
+	f, err := os.Open(path)
+	if err != nil {
+		s.log.Warn("collector: writeback disabled", "err", err)
+		return
+	}
+	defer f.Close()
+	t := time.NewTicker(writebackEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCk:
+			return
+		case <-t.C:
+		}
+		if err := f.Sync(); err != nil {
+			s.log.Warn("collector: writeback disabled", "err", err)
+			return
+		}
+		s.writebacks.Add(1)
+	}
+}
+
 // checkpoint runs one checkpoint of mode on db, after any other has ended, and reports the
 // log's frames and how many of them are in the database; ok is false when it failed.
 func (s *store) checkpoint(db *sql.DB, mode string) (frames, done int64, ok bool) {
@@ -489,6 +529,7 @@ func (s *store) Close() error {
 	<-s.done
 	close(s.stopCk)
 	<-s.ckDone
+	<-s.wbDone
 	s.stmts.close()
 	_, err := s.ck.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return errors.Join(err, s.rt.Close(), s.ck.Close(), s.r.Close(), s.w.Close())

@@ -502,3 +502,21 @@ func TestStoreBatchTimes(t *testing.T) {
 	writeRows(t, s, []eventRow{at(0, "h", "2026-11-27T00:00:00.000Z")})
 	assert.Equal(t, append(want, [2]string{"2026-11-27T00:00:00.000Z", "2026-11-27T00:00:00.000Z"}), times(s.r), "a migrated store's new batches")
 }
+
+// TestStoreWriteback: the store syncs its database file in the background while it is open,
+// and Close waits for that goroutine to end.
+func TestStoreWriteback(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1)})
+	require.Eventually(t, func() bool { return s.writebacks.Load() >= 2 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, s.Close())
+	select {
+	case <-s.wbDone:
+	default:
+		t.Fatal("Close returned before writeback ended")
+	}
+	n := s.writebacks.Load()
+	time.Sleep(3 * writebackEvery)
+	assert.Equal(t, n, s.writebacks.Load(), "no sync after Close")
+}
