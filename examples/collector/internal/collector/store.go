@@ -374,16 +374,9 @@ var defaultWAL = walTuning{
 func (s *store) checkpointer() {
 	defer close(s.ckDone)
 	wt := s.wal
-	t := time.NewTicker(wt.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopCk:
-			return
-		case <-t.C:
-		}
+	s.tick(wt.every, func() bool {
 		if s.ckTail.Load() {
-			continue // the writer has not copied the tail yet; nothing to add until it has
+			return true // the writer has not copied the tail yet; nothing to add until it has
 		}
 		prev := int64(-1)
 		for pass := range maxPasses {
@@ -410,6 +403,23 @@ func (s *store) checkpointer() {
 			}
 			prev = frames
 		}
+		return true
+	})
+}
+
+// tick calls f every d until the store closes (stopCk) or f returns false.
+func (s *store) tick(d time.Duration, f func() bool) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCk:
+			return
+		case <-t.C:
+		}
+		if !f() {
+			return
+		}
 	}
 }
 
@@ -434,20 +444,14 @@ func (s *store) writeback(path string) {
 		return
 	}
 	defer f.Close()
-	t := time.NewTicker(writebackEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopCk:
-			return
-		case <-t.C:
-		}
+	s.tick(writebackEvery, func() bool {
 		if err := f.Sync(); err != nil {
 			s.log.Warn("collector: writeback disabled", "err", err)
-			return
+			return false
 		}
 		s.writebacks.Add(1)
-	}
+		return true
+	})
 }
 
 // checkpoint runs one checkpoint of mode on db, after any other has ended, and reports the
