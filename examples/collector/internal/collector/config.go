@@ -52,9 +52,10 @@ type Config struct {
 	// chains still open, and of closed chains kept for late events. Past it, kept events are
 	// released first, then the oldest open chains close early: they are stored incomplete
 	// (counted in cowork_collector_chains_evicted_total) and their later events make a new
-	// version. A fleet sending 30,000 events a second keeps 250–300 MB open at the default
-	// quiet period (events of the simulated fleet weigh about 2 KB each in memory). The
-	// process's heap is about twice this at most (see README.md). Default: DefaultHold.
+	// version. loadgen's simulated fleet, sent at 30,000 to 37,000 events a second, keeps
+	// 350–520 MB held at the default quiet period (its events weigh about 2 KB each in
+	// memory). The process's heap is a multiple of what is held: about twice at Go's default
+	// GOGC, up to five times at the GOGC=400 that main sets. Default: DefaultHold.
 	Hold int64
 	// FullSync makes every commit wait for the disk (SQLite synchronous=FULL), so that
 	// acknowledged events also survive power loss, at a throughput cost. Default: NORMAL,
