@@ -438,7 +438,8 @@ const writebackEvery = 100 * time.Millisecond
 // nothing of what SQLite guarantees; it only makes writes the disk would make anyway earlier.
 func (s *store) writeback(path string) {
 	defer close(s.wbDone)
-	f, err := os.Open(path)
+	// Opened for writing, though it never writes: Windows syncs only such handles.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		s.log.Warn("collector: writeback disabled", "err", err)
 		return
