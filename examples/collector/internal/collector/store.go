@@ -150,7 +150,9 @@ const (
 	chainQueue   = 16_384
 )
 
-// migrate adds the columns of migrations that the store's tables lack.
+// migrate adds the columns of migrations that the store's tables lack, then creates
+// timeIndexes and, in a store that still has events_time, fills in its batches' times and
+// drops that index (backfillTimes), in one transaction.
 func migrate(w *sql.DB, log *slog.Logger) error {
 	for _, m := range migrations {
 		var n int
@@ -427,7 +429,7 @@ func (s *store) tick(d time.Duration, f func() bool) {
 const writebackEvery = 100 * time.Millisecond
 
 // writeback syncs the database file (not the WAL) every writebackEvery, through a file of
-// its own, until the checkpointer stops. Every checkpoint ends with an fsync of the database,
+// its own, until the store closes. Every checkpoint ends with an fsync of the database,
 // and the writer's (see checkpointTail) stalls every acknowledgement while it lasts: it took
 // 150–400 ms on the development VM, waiting on the disk for everything written since the
 // last one (and, on ext4, for the journal). Syncing in the background keeps that little: the
