@@ -523,32 +523,10 @@ func (s *shard) session(hs uint64, id string) *liveSession {
 }
 
 // insertSession adds ls, whose id and hash are set, to the map.
-func (s *shard) insertSession(ls *liveSession) {
-	if s.sessions == nil { // made on first use: a shard may never see a session
-		s.sessions = map[uint64]*liveSession{}
-	}
-	ls.collide = s.sessions[ls.hash]
-	s.sessions[ls.hash] = ls
-}
+func (s *shard) insertSession(ls *liveSession) { hashInsert(&s.sessions, ls.hash, ls) }
 
 // removeSession removes ls from the map.
-func (s *shard) removeSession(ls *liveSession) {
-	if head := s.sessions[ls.hash]; head == ls {
-		if ls.collide != nil {
-			s.sessions[ls.hash] = ls.collide
-		} else {
-			delete(s.sessions, ls.hash)
-		}
-	} else {
-		for q := head; q != nil; q = q.collide {
-			if q.collide == ls {
-				q.collide = ls.collide
-				break
-			}
-		}
-	}
-	ls.collide = nil
-}
+func (s *shard) removeSession(ls *liveSession) { hashRemove(s.sessions, ls.hash, ls) }
 
 // lookup returns the chain of k, whose hash is h, or nil.
 func (s *shard) lookup(h uint64, k chainKey) *pendingChain {
@@ -560,31 +538,49 @@ func (s *shard) lookup(h uint64, k chainKey) *pendingChain {
 }
 
 // insert adds p, whose key hashes to h, to the map.
-func (s *shard) insert(h uint64, p *pendingChain) {
-	if s.chains == nil { // made on first use: a shard may never see a session
-		s.chains = map[uint64]*pendingChain{}
-	}
-	p.collide = s.chains[h]
-	s.chains[h] = p
-}
+func (s *shard) insert(h uint64, p *pendingChain) { hashInsert(&s.chains, h, p) }
 
 // remove removes p, whose key hashes to h, from the map.
-func (s *shard) remove(h uint64, p *pendingChain) {
-	if head := s.chains[h]; head == p {
-		if p.collide != nil {
-			s.chains[h] = p.collide
+func (s *shard) remove(h uint64, p *pendingChain) { hashRemove(s.chains, h, p) }
+
+// hashLinked is an entry of a shard's map by 64-bit hash (chains, sessions): entries whose
+// hashes are equal are linked through the field that collision returns.
+type hashLinked[P any] interface {
+	comparable
+	collision() *P
+}
+
+func (p *pendingChain) collision() **pendingChain { return &p.collide }
+func (ls *liveSession) collision() **liveSession  { return &ls.collide }
+
+// hashInsert adds p, whose hash is h, to *m, made on first use (a shard may never see a
+// session).
+func hashInsert[P hashLinked[P]](m *map[uint64]P, h uint64, p P) {
+	if *m == nil {
+		*m = map[uint64]P{}
+	}
+	*p.collision() = (*m)[h]
+	(*m)[h] = p
+}
+
+// hashRemove removes p, whose hash is h, from m.
+func hashRemove[P hashLinked[P]](m map[uint64]P, h uint64, p P) {
+	var none P
+	if head := m[h]; head == p {
+		if n := *p.collision(); n != none {
+			m[h] = n
 		} else {
-			delete(s.chains, h)
+			delete(m, h)
 		}
 	} else {
-		for q := head; q != nil; q = q.collide {
-			if q.collide == p {
-				q.collide = p.collide
+		for q := head; q != none; q = *q.collision() {
+			if *q.collision() == p {
+				*q.collision() = *p.collision()
 				break
 			}
 		}
 	}
-	p.collide = nil
+	*p.collision() = none
 }
 
 // add adds one event and returns the chain it went to (nil if none) and its shard, which it
