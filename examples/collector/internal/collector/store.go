@@ -139,6 +139,9 @@ type store struct {
 type storeOptions struct {
 	queue    int  // queued writes before senders wait
 	fullSync bool // synchronous=FULL: survive power loss, not only process death
+	// noSync (synchronous=OFF, no writeback) is for tests of the WAL's bookkeeping, which
+	// must not depend on how fast the machine's disk syncs.
+	noSync bool
 	// rawPayloads creates a new store of rawSchemaVersion, with uncompressed payloads.
 	rawPayloads bool
 	wal         walTuning // zero: defaultWAL
@@ -201,7 +204,10 @@ const filePragmas = `PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL;
 func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	path := filepath.Join(dir, "cowork.db")
 	sync := "NORMAL"
-	if o.fullSync {
+	switch {
+	case o.noSync:
+		sync = "OFF"
+	case o.fullSync:
 		sync = "FULL"
 	}
 	// Settings of each connection of the writer's pool (the driver applies them on connect).
@@ -278,6 +284,9 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	cq := url.Values{}
 	cq.Add("_pragma", "busy_timeout(10000)")
+	if o.noSync {
+		cq.Add("_pragma", "synchronous(OFF)") // the checkpoints' syncs are the connection's
+	}
 	ck, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
 	if err != nil {
 		w.Close()
@@ -316,7 +325,11 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	}
 	go s.run()
 	go s.checkpointer()
-	go s.writeback(path)
+	if o.noSync {
+		close(s.wbDone)
+	} else {
+		go s.writeback(path)
+	}
 	return s, nil
 }
 
