@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/coworkgov/cowork/telemetry"
 )
@@ -139,9 +140,11 @@ type shard struct {
 // pendingChains dropped from memory (in a long-running assembler, as many as it makes), the
 // keys (fingerprint) arrays of dropped chains and those in-flight chains outgrew, the
 // sessions dropped with their last remembered chain (with their facts' memory), and the
-// arrays in-flight chains' events outgrew. A chain's events, once it closes, are not pooled:
-// the emitted Chain.Events shares them, and the consumer may keep it. Each stack holds at
-// most maxFree entries, keys arrays up to maxFreeCap elements.
+// arrays in-flight chains' events outgrew. A closed chain's events array is pooled only with
+// WithChainReuse, once the chain lets go of it and the consumer has returned from the chain
+// emitted from it (see letGo and settle): without the option the emitted Chain.Events shares
+// it, and the consumer may keep it. Each stack holds at most maxFree entries, keys arrays up
+// to maxFreeCap elements.
 //
 // A pooled pendingChain stays the shard's (its shard field never changes) and shut, so that
 // Add, which reads the chain of the previous event only under its shard's lock, sees it as
@@ -150,8 +153,9 @@ type freeMem struct {
 	chains   []*pendingChain
 	keys     [][]uint64
 	sessions []*liveSession
-	// events are the arrays in-flight chains' events outgrew, by capacity: initialEvents<<i in
-	// events[i]. Only these can be pooled: no emitted chain shares them (see growEvents).
+	// events are the arrays in-flight chains' events outgrew (see growEvents) and, with
+	// WithChainReuse, those of closed chains no one refers to any more, by capacity:
+	// initialEvents<<i in events[i].
 	events [numEventClasses][][]telemetry.Event
 }
 
@@ -211,21 +215,55 @@ func (s *shard) newEvents() []telemetry.Event {
 // growEvents returns p's events in an array of twice their capacity, holding them (and room
 // for more), from the pool if it has one; the caller holds s.mu. The array outgrown goes to
 // the pool, cleared: an in-flight chain's events are its own (a reopened chain copies the ones
-// it shared with its emitted version), so nothing else refers to it.
+// it shared with a chain still emitting), so nothing else refers to it.
 func (s *shard) growEvents(a *Assembler, evs []telemetry.Event) []telemetry.Event {
 	c := cap(evs)
-	i, pooled := eventClass(c)
 	var grown []telemetry.Event
 	if j, ok := eventClass(2 * c); ok && !a.cfg.noPool && len(s.free.events[j]) > 0 {
 		grown = append(pop(&s.free.events[j]), evs...)
 	} else {
 		grown = append(make([]telemetry.Event, 0, max(2*c, initialEvents)), evs...)
 	}
-	if pooled && !a.cfg.noPool && len(s.free.events[i]) < maxFree {
-		clear(evs)
-		s.free.events[i] = append(s.free.events[i], evs[:0])
-	}
+	s.poolEvents(a, evs)
 	return grown
+}
+
+// poolEvents pools an events array no one refers to any more, cleared, if it is of a pooled
+// capacity and its stack has room; the caller holds s.mu.
+func (s *shard) poolEvents(a *Assembler, evs []telemetry.Event) {
+	i, ok := eventClass(cap(evs))
+	if !ok || a.cfg.noPool || len(s.free.events[i]) >= maxFree {
+		return
+	}
+	evs = evs[:cap(evs)]
+	clear(evs)
+	s.free.events[i] = append(s.free.events[i], evs[:0])
+}
+
+// letGo is called when the closed chain cc stops holding its events (released, dropped or
+// reopened); the caller holds s.mu. With WithChainReuse the array goes to the pool, unless a
+// chain emitted from it is still to be folded or in the consumer's hands (cc.emitting): then
+// settle pools it once the consumer has returned. Without the option the emitted chain's
+// Events are the consumer's to keep, and so is the array.
+func (s *shard) letGo(a *Assembler, cc *pendingChain) {
+	if a.cfg.reuseChains && !cc.emitting {
+		s.poolEvents(a, cc.events)
+	}
+	cc.emitting = false
+}
+
+// settle is emit's part of the events arrays' pooling with WithChainReuse, once the consumer
+// has returned from the chain of cl: the array is then the closed chain's alone, if it still
+// holds it, else no one's, and pooled.
+func (a *Assembler) settle(cl *closing) {
+	s := cl.owner.shard
+	s.mu.Lock()
+	if cc := cl.owner; cc.shut && unsafe.SliceData(cc.events) == unsafe.SliceData(cl.array) {
+		cc.emitting = false
+	} else {
+		s.poolEvents(a, cl.array)
+	}
+	s.mu.Unlock()
 }
 
 // eventClass returns the pool class of an events array of capacity c, if it is one.
@@ -312,7 +350,8 @@ type pendingChain struct {
 type chainState struct {
 	// events are the chain's events: in flight as added, shut sorted and de-duplicated, nil
 	// once released. A shut chain's events are shared with the chain emitted from them, so they
-	// are never modified once shut: reopening copies them.
+	// are never modified once shut: reopening copies them, unless (WithChainReuse) that chain's
+	// consumer has returned.
 	events []telemetry.Event
 	// keys are the events' fingerprints: in flight and kept, index for index with events;
 	// released, what remains of the chain (sorted above linearDedupMax, see release).
@@ -341,7 +380,10 @@ type chainState struct {
 	// hasPrompt and notif report a user_prompt and a task notification among the events.
 	hasPrompt bool
 	notif     bool
-	sess      *liveSession
+	// emitting reports, with WithChainReuse, that a chain emitted from the shut chain's events
+	// is still to be folded or in the consumer's hands (see letGo and settle).
+	emitting bool
+	sess     *liveSession
 	// prev and next link the shard's in-flight list, or, shut, its closed list: kept while it
 	// holds its events, else released (see closedListOf).
 	prev, next *pendingChain
@@ -428,6 +470,10 @@ type closing struct {
 	trigger Trigger
 	version int
 	partial bool
+	// owner is the chain closed, which may hold events (and so reopen from them, or release
+	// them) until the chain is dropped; array is events at the array's capacity. See settle.
+	owner *pendingChain
+	array []telemetry.Event
 }
 
 // Add adds events. Each event goes to the chain of its (session.id, prompt.id); a duplicate is
@@ -634,8 +680,13 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			a.st.late.Add(1)
 			version = cc.version + 1
 			if cc.events != nil {
-				// The emitted chain shares cc.events: copy them. The fingerprints are ours.
-				prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
+				if a.cfg.reuseChains && !cc.emitting {
+					prior = cc.events // no emitted chain shares them any more (see letGo)
+				} else {
+					// The emitted chain shares cc.events: copy them (settle pools the array
+					// they leave with WithChainReuse). The fingerprints are ours.
+					prior = append(make([]telemetry.Event, 0, len(cc.events)+8), cc.events...)
+				}
 				keys = cc.keys
 			} else {
 				// Released: only the fingerprints remain, which the index keeps.
@@ -877,7 +928,7 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial}
+	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial, owner: p, array: es}
 	index := p.index
 	p.shut = true
 	p.index, p.unsorted = nil, false
@@ -894,6 +945,7 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		cc.bytes = 0
 		s.released.push(cc)
 	} else {
+		cc.emitting = true // until settle
 		a.st.retained.Add(1)
 		s.kept.push(cc)
 	}
@@ -918,6 +970,7 @@ func (s *shard) release(a *Assembler, cc *closedChain) {
 	if cc.events == nil {
 		return
 	}
+	s.letGo(a, cc)
 	cc.events, cc.keys = nil, sortFPs(cc.keys) // the keys stay as the fingerprints, in place
 	a.bytesHeld.Add(-cc.bytes)
 	cc.bytes = 0
@@ -937,7 +990,10 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	s.closedListOf(cc).remove(cc)
 	cc.sess.closed--
 	if !dropSession {
-		return // reopened: the map entry goes back in flight
+		return // reopened: the map entry goes back in flight, with the events or a copy
+	}
+	if cc.events != nil {
+		s.letGo(a, cc)
 	}
 	s.remove(cc.hash, cc)
 	if ls := cc.sess; ls.closed == 0 && len(ls.open) == 0 {
@@ -1138,6 +1194,7 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 			// The consumer has returned and, by the option's promise, keeps nothing of c.
 			m.reset()
 			chainMemPool.Put(m)
+			a.settle(&cl)
 		}
 	}
 	return errs

@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/coworkgov/cowork/telemetry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -157,5 +159,78 @@ func TestChainPoolConcurrent(t *testing.T) {
 		mu.Unlock()
 		assert.Positive(t, pooled(a))
 		assert.Zero(t, st.InFlight)
+	}
+}
+
+// TestChainReuseEventsArrays follows one events array with WithChainReuse through the
+// states in which its pooling could go wrong: a chain released while it is still being
+// emitted keeps its array until the consumer returns, and then the next chain takes it; a
+// chain reopened by a late event while its first version is in the consumer's hands leaves
+// that version's events as they were; without the option no closed chain's array is pooled.
+func TestChainReuseEventsArrays(t *testing.T) {
+	ctx := context.Background()
+	t0 := newFakeClock().Now()
+	evs := func(prompt string, seqs ...int64) []telemetry.Event {
+		var out []telemetry.Event
+		for _, q := range seqs {
+			out = append(out, ev("tool_result", "s", prompt, q, t0.Add(time.Duration(q)*time.Millisecond)))
+		}
+		return out
+	}
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("reuse=", reuse), func(t *testing.T) {
+			clk := newFakeClock()
+			var a *Assembler
+			var arrays []*telemetry.Event // the events array of each emitted chain
+			var seen []string
+			late := evs("p1", 9)
+			c := ConsumerFunc(func(ctx context.Context, c *Chain) error {
+				arrays = append(arrays, unsafe.SliceData(c.Events))
+				before := emittedForm(t, c)
+				if c.PromptID == "p1" && c.Version == 1 {
+					// A late event reopens p1 while this version is being emitted.
+					require.NoError(t, a.Add(ctx, late...))
+					assert.Equal(t, before, emittedForm(t, c), "the emitted version changed under the consumer")
+				}
+				seen = append(seen, fmt.Sprintf("%s v%d %d", c.PromptID, c.Version, len(c.Events)))
+				return nil
+			})
+			opts := []Option{WithClock(clk), WithShards(1), WithRetainClosed(1), WithRememberClosed(4)}
+			if reuse {
+				opts = append(opts, WithChainReuse())
+			}
+			var err error
+			a, err = New(c, opts...)
+			require.NoError(t, err)
+			pooledArrays := func() (n int) {
+				for _, st := range a.shards[0].free.events {
+					n += len(st)
+				}
+				return n
+			}
+
+			// One sweep closes p0, then p1, which releases p0 (one chain retained) before either
+			// is emitted; p1's late event arrives while p1 is emitted.
+			require.NoError(t, a.Add(ctx, evs("p0", 1, 2, 3)...))
+			require.NoError(t, a.Add(ctx, evs("p1", 4, 5)...))
+			clk.Advance(time.Hour)
+			require.NoError(t, a.Sweep(ctx))
+			require.Len(t, arrays, 2)
+			if !reuse {
+				assert.Zero(t, pooledArrays(), "an emitted chain's events are the consumer's")
+				return
+			}
+			assert.Equal(t, 2, pooledArrays(), "p0 released, p1 reopened in a copy: both arrays are no one's")
+
+			clk.Advance(time.Hour)
+			require.NoError(t, a.Sweep(ctx)) // p1 version 2
+			require.NoError(t, a.Add(ctx, evs("p2", 6)...))
+			clk.Advance(time.Hour)
+			require.NoError(t, a.Sweep(ctx))
+			require.Len(t, arrays, 4)
+			assert.NotEqual(t, arrays[1], arrays[2], "version 2 must not write into version 1's array")
+			assert.Contains(t, arrays[:2], arrays[3], "p2 was not built in a pooled array")
+			assert.Equal(t, []string{"p0 v1 3", "p1 v1 2", "p1 v2 3", "p2 v1 1"}, seen)
+		})
 	}
 }
