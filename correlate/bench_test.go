@@ -189,22 +189,36 @@ func BenchmarkAssemblerStream(b *testing.B) {
 
 // BenchmarkAssemblerSteady measures a long-running collector's steady state, where closed
 // chains are dropped from memory as fast as new ones arrive: one assembler, made once, with
-// [WithChainReuse] and small retention (1,000 closed chains kept with their events, 2,000
-// remembered in all: 16 and 32 per shard), is fed the 1,000-session fleet's arrivals as
-// BenchmarkAssemblerStream is, iteration after iteration, the clock running on across them
-// (each iteration a minute after the previous one's last batch) and Sweep every simulated
-// second. Iterations alternate between two fleets (seeds 7 and 8), so that no session id
-// comes back while a chain of it is still remembered: every iteration drops as many chains as
-// it makes (about 4,500).
+// small retention (1,000 closed chains kept with their events, 2,000 remembered in all: 16 and
+// 32 per shard), is fed the 1,000-session fleet's arrivals as BenchmarkAssemblerStream is,
+// iteration after iteration, the clock running on across them (each iteration a minute after
+// the previous one's last batch) and Sweep every simulated second. Iterations alternate
+// between two fleets (seeds 7 and 8), so that no session id comes back while a chain of it is
+// still remembered: every iteration drops as many chains as it makes (about 4,500). With
+// reuse (the collector's configuration) the assembler is made with [WithChainReuse]; without,
+// every emitted chain is the consumer's, as by default.
 func BenchmarkAssemblerSteady(b *testing.B) {
 	var fleets [2][]arrival
 	var events [2]int
 	var size [2]int64
 	fleets[0], events[0], size[0] = arrivalsOf(b, 7, 1_000, 20)
 	fleets[1], events[1], size[1] = arrivalsOf(b, 8, 1_000, 20)
+	for _, reuse := range []bool{true, false} {
+		name := "sessions=1000"
+		opts := []Option{WithRetainClosed(1_000), WithRememberClosed(2_000)}
+		if reuse {
+			name += ",reuse"
+			opts = append(opts, WithChainReuse())
+		}
+		b.Run(name, func(b *testing.B) { steady(b, fleets, events, size, opts...) })
+	}
+}
+
+// steady runs BenchmarkAssemblerSteady with the assembler options opts.
+func steady(b *testing.B, fleets [2][]arrival, events [2]int, size [2]int64, opts ...Option) {
 	ctx := context.Background()
 	clk := &fakeClock{now: time.Unix(0, fleets[0][0].at).UTC()}
-	a, _ := New(nopConsumer{}, WithClock(clk), WithChainReuse(), WithRetainClosed(1_000), WithRememberClosed(2_000))
+	a, _ := New(nopConsumer{}, append([]Option{WithClock(clk)}, opts...)...)
 	next := clk.Now().UnixNano() + int64(time.Second) // the next sweep
 	var shift int64                                   // added to the fleet's times: the clock runs on
 	run := func(i int) {
