@@ -35,6 +35,11 @@ const (
 	AuditKeyKeys  = "cowork.redaction.keys"  // string array: changed paths, at AuditKeys only
 )
 
+// AuditAttrs is the most attributes the audit adds to an event: a decoder leaving that much
+// room after each record's (telemetry.DecodeOptions.SpareAttrs) spares the engine a copy of
+// the event's attribute list.
+const AuditAttrs = 3
+
 type config struct {
 	keyID     string
 	key       []byte

@@ -5,6 +5,7 @@ package telemetry
 // overwriting a neighbour.
 type arena struct {
 	hint  int // expected number of attributes in the request, from its size
+	spare int // room left after each record's list (DecodeOptions.SpareAttrs)
 	kvs   []KeyValue
 	n     int // used entries of kvs, for the push API
 	start int // first entry of the record being pushed
@@ -43,6 +44,19 @@ func (a *arena) endOnto(dst []KeyValue) []KeyValue {
 		return a.end()
 	}
 	return append(dst, a.end()...)
+}
+
+// endRecord ends a log record's list like end, with room for a.spare more entries after it
+// when the chunk has it: zero entries (fresh arena memory, or cleared by unslot) that no
+// later list takes.
+func (a *arena) endRecord() []KeyValue {
+	if a.spare == 0 || a.n == a.start {
+		return a.end()
+	}
+	room := min(a.spare, len(a.kvs)-a.n)
+	l := a.kvs[a.start:a.n : a.n+room]
+	a.n += room
+	return l
 }
 
 func (a *arena) end() []KeyValue {

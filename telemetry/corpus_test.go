@@ -327,3 +327,46 @@ func TestDecodeKeepsNoReferenceToInput(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeSpareAttrs decodes the corpus with DecodeOptions.SpareAttrs: the same events, each
+// record's attributes with the room asked for after them, and that room its own: filling
+// every record's room leaves every other record's attributes as decoded.
+func TestDecodeSpareAttrs(t *testing.T) {
+	for _, enc := range []corpus.Encoding{corpus.JSON, corpus.Protobuf} {
+		for _, f := range corpus.Files(enc) {
+			if f.Signal != "logs" {
+				continue
+			}
+			t.Run(f.Path(), func(t *testing.T) {
+				o := telemetry.DecodeOptions{SpareAttrs: 3}
+				decode := o.DecodeLogsProto
+				if enc == corpus.JSON {
+					decode = o.DecodeLogsJSON
+				}
+				got, err := decode(f.Data)
+				require.NoError(t, err)
+				want := decodeLogs(t, f)
+				assertSameEvents(t, want, got)
+				evs := got.Events()
+				roomy := 0
+				for _, ev := range evs {
+					r := ev.EventRecord()
+					if cap(r.Attrs)-len(r.Attrs) >= 3 {
+						roomy++
+					}
+					for i := range 3 {
+						r.Attrs = append(r.Attrs, telemetry.KeyValue{Key: fmt.Sprint("spare.", i), Value: telemetry.Int(int64(i))})
+					}
+				}
+				// Every list but one at the end of an arena chunk has its room.
+				assert.GreaterOrEqual(t, roomy, len(evs)-2)
+				for i, ev := range evs {
+					r := ev.EventRecord()
+					w := want.Events()[i].EventRecord()
+					require.Len(t, r.Attrs, len(w.Attrs)+3)
+					assert.True(t, r.Attrs[:len(w.Attrs)].Equal(w.Attrs), "attributes of event %d", i)
+				}
+			})
+		}
+	}
+}

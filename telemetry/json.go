@@ -23,6 +23,7 @@ func (o DecodeOptions) DecodeLogsJSON(b []byte) (*Logs, error) {
 	}
 	d := jsonLogsDecoder{s: jsonScanner{src: string(b), maxDepth: o.maxDepth(), strict: o.DisallowUnknownFields}}
 	d.s.arena.hint = len(b) / 70 // an attribute takes about 70 bytes in OTLP/JSON
+	d.s.arena.spare = o.spareAttrs()
 	if err := d.request(logs); err != nil {
 		d.errs = append(d.errs, err)
 	}
@@ -216,7 +217,7 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 				d.fields.setAttr(ev, r, kv)
 				return err
 			})
-			r.Attrs = s.arena.end()
+			r.Attrs = s.arena.endRecord()
 		case "droppedAttributesCount", "dropped_attributes_count":
 			var n uint64
 			n, err = s.uint64Field(key)

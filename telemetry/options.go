@@ -22,7 +22,15 @@ type DecodeOptions struct {
 	// DisallowUnknownFields makes an unknown JSON field an error (ErrUnknownField) instead of
 	// skipping it. Protobuf unknown fields are always skipped, as the protobuf rules require.
 	DisallowUnknownFields bool
+	// SpareAttrs leaves room for that many more attributes after each record's, so that a
+	// consumer that adds some to every event (the redact package's audit adds two or three)
+	// appends in place instead of copying the list. The room is the record's alone, but two
+	// copies of one Record value share it: the first to append takes it. 0: none, every
+	// list at its length, so that any append copies it.
+	SpareAttrs int
 }
+
+func (o DecodeOptions) spareAttrs() int { return max(o.SpareAttrs, 0) }
 
 func (o DecodeOptions) maxBytes() int {
 	switch {

@@ -25,6 +25,7 @@ func (o DecodeOptions) DecodeLogsProto(b []byte) (*Logs, error) {
 	}
 	d := protoDecoder{src: string(b), maxDepth: o.maxDepth()}
 	d.arena.hint = len(b) / 40 // an attribute takes about 40 bytes on the wire
+	d.arena.spare = o.spareAttrs()
 	d.decodeRequest(logs)
 	return logs, errors.Join(d.errs...)
 }
@@ -383,7 +384,7 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 		}
 		off = next
 	}
-	r.Attrs = d.arena.end()
+	r.Attrs = d.arena.endRecord()
 	return 0, nil
 }
 

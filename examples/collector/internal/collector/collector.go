@@ -108,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	// The collector authenticates OTLP requests itself (several tokens, roles), so the
 	// receiver is given none.
 	ro.Token, ro.Logger = "", cfg.Logger
+	// Room for the redaction audit's attributes: copying every event's list to add them was
+	// 1.9 % of the collector's CPU.
+	ro.Decode.SpareAttrs = max(ro.Decode.SpareAttrs, redact.AuditAttrs)
 	if c.recv, err = receiver.New(c, ro); err != nil {
 		st.Close()
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
@@ -82,7 +83,7 @@ type chainWrite struct {
 	inputTokens, outputTokens     int64
 	apiRequests, apiErrors        int
 	toolCalls, rejected           int
-	json                          []byte
+	json                          []byte // the write's own: never modified (chainUpsert binds it as a string)
 }
 
 func newChainWrite(c *correlate.Chain, js []byte) *chainWrite {
@@ -1015,7 +1016,7 @@ func (t *txn) chainUpsert(c *chainWrite) error {
 	ckey := t.s.open[chainKey{c.session, c.prompt}].ckey
 	if _, err := t.chain.Exec(c.id, c.session, c.prompt, c.parent, c.accountUUID, c.accountID, c.email, c.product,
 		c.startedAt, c.endedAt, c.complete, c.version, c.events, c.cost, c.inputTokens, c.outputTokens,
-		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, string(c.json), t.now, ckey); err != nil {
+		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, unsafe.String(unsafe.SliceData(c.json), len(c.json)), t.now, ckey); err != nil {
 		return err
 	}
 	t.shut(c)
