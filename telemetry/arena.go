@@ -54,7 +54,7 @@ func (a *arena) endRecord() []KeyValue {
 		return a.end()
 	}
 	room := min(a.spare, len(a.kvs)-a.n)
-	l := a.kvs[a.start:a.n : a.n+room]
+	l := a.kvs[a.start : a.n : a.n+room]
 	a.n += room
 	return l
 }
