@@ -522,3 +522,52 @@ func TestStoreWriteback(t *testing.T) {
 	time.Sleep(3 * writebackEvery)
 	assert.Equal(t, n, s.writebacks.Load(), "no sync after Close")
 }
+
+// TestStoreChainLookup: a request with many chains that are not open finds every stored one
+// and numbers the new ones in order after them, one with a stored chain's prompt id in
+// another session included.
+func TestStoreChainLookup(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+	const n = 67
+	var first []eventRow
+	for i := range n {
+		first = append(first, testRow(i, "s", fmt.Sprint("p", i), int64(i+1)))
+	}
+	writeRows(t, s, first)
+	want := chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
+	require.Len(t, want, n)
+	// Every chain but the last is stored, and so no longer open.
+	for i := range n - 1 {
+		k := chainKey{"s", fmt.Sprint("p", i)}
+		ch := &correlate.Chain{ID: correlate.ChainID(k.session, k.prompt), SessionID: k.session, PromptID: k.prompt, Version: 1, EventCount: 1}
+		ok, err := s.send(context.Background(), newChainWrite(ch, []byte(`{"version":1}`)), 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	writeRows(t, s, nil)
+	require.Len(t, openChains(t, s), 1)
+
+	// Late events of all of them, a new chain between them and one after.
+	var late []eventRow
+	for i := range n {
+		late = append(late, testRow(len(late), "s", fmt.Sprint("p", i), int64(100+i)))
+		if i == 32 {
+			late = append(late, testRow(len(late), "s", "new1", 1))
+		}
+	}
+	late = append(late, testRow(len(late), "s", "new2", 1))
+	late = append(late, testRow(len(late), "other", "p0", 1)) // a stored chain's prompt id, another session
+	res := writeRows(t, s, late)
+	assert.Len(t, res.reopen, n-1)
+	got := chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
+	require.Len(t, got, n+3, "one number a chain")
+	for k, v := range want {
+		assert.Equal(t, v, got[k], "%v keeps its number", k)
+	}
+	a, b, c := got[chainKey{"s", "new1"}], got[chainKey{"s", "new2"}], got[chainKey{"other", "p0"}]
+	assert.Greater(t, a, want[chainKey{"s", fmt.Sprint("p", n-1)}])
+	assert.Equal(t, a+1, b, "the request's new chains in order")
+	assert.Equal(t, b+1, c, "a new chain, whatever its prompt id")
+}
