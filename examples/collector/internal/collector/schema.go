@@ -133,11 +133,13 @@ CREATE TABLE IF NOT EXISTS chains (
 );
 CREATE INDEX IF NOT EXISTS chains_started ON chains (started_at);
 CREATE INDEX IF NOT EXISTS chains_session ON chains (session_id, started_at);
-CREATE INDEX IF NOT EXISTS chains_user ON chains (account_uuid, started_at);
 -- A chain's key, for the writer's upsert and lookups by prompt (GET /api/chains/{prompt_id}).
 CREATE UNIQUE INDEX IF NOT EXISTS chains_key ON chains (prompt_id, session_id);
--- Older stores had an index on prompt_id alone, which chains_key covers.
+-- Older stores had an index on prompt_id alone, which chains_key covers, and one on
+-- (account_uuid, started_at), which no query used (a user is matched on account_uuid,
+-- account_id or email, through chains_started) and which cost one insert per chain.
 DROP INDEX IF EXISTS chains_prompt;
+DROP INDEX IF EXISTS chains_user;
 
 -- One row per session, totals over its stored chains (a view: always in step, free to write).
 CREATE VIEW IF NOT EXISTS sessions AS

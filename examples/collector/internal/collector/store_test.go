@@ -571,3 +571,35 @@ func TestStoreChainLookup(t *testing.T) {
 	assert.Equal(t, a+1, b, "the request's new chains in order")
 	assert.Equal(t, b+1, c, "a new chain, whatever its prompt id")
 }
+
+// TestStoreChainIndexes: the chains table has the indexes its queries use and no other (each
+// costs an insert per chain); a store made with chains_user, which none used, loses it on open.
+func TestStoreChainIndexes(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	indexes := func(s *store) []string {
+		t.Helper()
+		rows, err := s.r.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chains' AND sql IS NOT NULL ORDER BY name`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			names = append(names, n)
+		}
+		require.NoError(t, rows.Err())
+		return names
+	}
+	want := []string{"chains_key", "chains_session", "chains_started"}
+	s, err := openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	assert.Equal(t, want, indexes(s))
+	_, err = s.w.Exec(`CREATE INDEX chains_user ON chains (account_uuid, started_at)`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	s, err = openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, want, indexes(s))
+}
