@@ -467,18 +467,7 @@ func TestStoreBatchTimes(t *testing.T) {
 	want := [][2]string{{"2026-11-20T09:00:00.000Z", "2026-12-01T00:00:00.000Z"}, {"", ""}, {"2026-11-25T10:00:00.000Z", "2026-11-25T10:00:00.000Z"}}
 	assert.Equal(t, want, times(s.r))
 	indexes := func(db *sql.DB) []string {
-		t.Helper()
-		rows, err := db.Query(`SELECT name FROM sqlite_schema WHERE name IN ('events_time', 'batches_time', 'events_batch') ORDER BY name`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var n string
-			require.NoError(t, rows.Scan(&n))
-			out = append(out, n)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return queryStrings(t, db, `SELECT name FROM sqlite_schema WHERE name IN ('events_time', 'batches_time', 'events_batch') ORDER BY name`)
 	}
 	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r))
 	require.NoError(t, s.Close())
@@ -578,18 +567,7 @@ func TestStoreChainIndexes(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	indexes := func(s *store) []string {
-		t.Helper()
-		rows, err := s.r.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chains' AND sql IS NOT NULL ORDER BY name`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var names []string
-		for rows.Next() {
-			var n string
-			require.NoError(t, rows.Scan(&n))
-			names = append(names, n)
-		}
-		require.NoError(t, rows.Err())
-		return names
+		return queryStrings(t, s.r, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chains' AND sql IS NOT NULL ORDER BY name`)
 	}
 	want := []string{"chains_key", "chains_session", "chains_started"}
 	s, err := openStore(dir, storeOptions{}, log)
@@ -602,4 +580,20 @@ func TestStoreChainIndexes(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.Equal(t, want, indexes(s))
+}
+
+// queryStrings runs a query of one text column and returns its values in order.
+func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		require.NoError(t, rows.Scan(&v))
+		out = append(out, v)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }
