@@ -240,8 +240,8 @@ func (s *shard) poolEvents(a *Assembler, evs []telemetry.Event) {
 	s.free.events[i] = append(s.free.events[i], evs[:0])
 }
 
-// letGo is called when the closed chain cc stops holding its events (released, dropped or
-// reopened); the caller holds s.mu. With WithChainReuse the array goes to the pool, unless a
+// letGo is called when the closed chain cc stops holding its events (released); the caller
+// holds s.mu. With WithChainReuse the array goes to the pool, unless a
 // chain emitted from it is still to be folded or in the consumer's hands (cc.emitting): then
 // settle pools it once the consumer has returned. Without the option the emitted chain's
 // Events are the consumer's to keep, and so is the array.
@@ -992,9 +992,7 @@ func (s *shard) forgetClosed(a *Assembler, cc *closedChain, dropSession bool) {
 	if !dropSession {
 		return // reopened: the map entry goes back in flight, with the events or a copy
 	}
-	if cc.events != nil {
-		s.letGo(a, cc)
-	}
+	// Dropped: only released chains are (trimClosed), so their events array has been let go.
 	s.remove(cc.hash, cc)
 	if ls := cc.sess; ls.closed == 0 && len(ls.open) == 0 {
 		s.removeSession(ls)
