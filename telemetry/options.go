@@ -24,9 +24,10 @@ type DecodeOptions struct {
 	DisallowUnknownFields bool
 	// SpareAttrs leaves room for that many more attributes after each record's, so that a
 	// consumer that adds some to every event (the redact package's audit adds two or three)
-	// appends in place instead of copying the list. The room is the record's alone, but two
-	// copies of one Record value share it: the first to append takes it. 0: none, every
-	// list at its length, so that any append copies it.
+	// appends in place instead of copying the list. The room is the record's alone, but a
+	// copy of the Record struct shares it: appending to both copies' Attrs would write the
+	// same slots ([Clone] copies the list, and is safe). 0: none, every list at its length,
+	// so that any append copies it.
 	SpareAttrs int
 }
 
