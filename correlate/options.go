@@ -235,10 +235,10 @@ func WithLogger(l *slog.Logger) Option {
 // option.
 //
 // With it, an assembler allocates almost nothing per emitted chain (the id string only), and
-// a long-running one builds new chains' event lists in the arrays of closed chains whose events it no longer keeps: it
-// makes a quarter of the garbage of the default, or less, and the GC runs less often. Breaking
-// the promise is a data race: later chains overwrite the kept one. Default: off, every chain
-// is the consumer's to keep.
+// a long-running one builds new chains' event lists in the arrays of closed chains whose
+// events it no longer keeps: it makes a quarter of the garbage of the default, or less, and
+// the GC runs less often. Breaking the promise is a data race: later chains overwrite the
+// kept one. Default: off, every chain is the consumer's to keep.
 func WithChainReuse() Option {
 	return optionFunc(func(c *config) error { c.reuseChains = true; return nil })
 }
