@@ -241,10 +241,10 @@ func (s *shard) poolEvents(a *Assembler, evs []telemetry.Event) {
 }
 
 // letGo is called when the closed chain cc stops holding its events (released); the caller
-// holds s.mu. With WithChainReuse the array goes to the pool, unless a
-// chain emitted from it is still to be folded or in the consumer's hands (cc.emitting): then
-// settle pools it once the consumer has returned. Without the option the emitted chain's
-// Events are the consumer's to keep, and so is the array.
+// holds s.mu. With WithChainReuse the array goes to the pool, unless a chain emitted from it
+// is still to be folded or in the consumer's hands (cc.emitting): then settle pools it once
+// the consumer has returned. Without the option the emitted chain's Events are the
+// consumer's to keep, and so is the array.
 func (s *shard) letGo(a *Assembler, cc *pendingChain) {
 	if a.cfg.reuseChains && !cc.emitting {
 		s.poolEvents(a, cc.events)
@@ -258,10 +258,10 @@ func (s *shard) letGo(a *Assembler, cc *pendingChain) {
 func (a *Assembler) settle(cl *closing) {
 	s := cl.owner.shard
 	s.mu.Lock()
-	if cc := cl.owner; cc.shut && unsafe.SliceData(cc.events) == unsafe.SliceData(cl.array) {
+	if cc := cl.owner; cc.shut && unsafe.SliceData(cc.events) == unsafe.SliceData(cl.events) {
 		cc.emitting = false
 	} else {
-		s.poolEvents(a, cl.array)
+		s.poolEvents(a, cl.events)
 	}
 	s.mu.Unlock()
 }
@@ -464,16 +464,17 @@ func New(consumer Consumer, opts ...Option) (*Assembler, error) {
 
 // closing is a chain taken out of the assembler, to be folded and emitted outside the locks.
 type closing struct {
-	key     chainKey
+	key chainKey
+	// events are the chain's, in their array at its full capacity (settle pools the array);
+	// the fold gets them cut to their length, so that an append to Chain.Events copies them.
 	events  []telemetry.Event
 	facts   sessionFacts
 	trigger Trigger
 	version int
 	partial bool
 	// owner is the chain closed, which may hold events (and so reopen from them, or release
-	// them) until the chain is dropped; array is events at the array's capacity. See settle.
+	// them) until the chain is dropped. See settle.
 	owner *pendingChain
-	array []telemetry.Event
 }
 
 // Add adds events. Each event goes to the chain of its (session.id, prompt.id); a duplicate is
@@ -928,7 +929,7 @@ func (s *shard) take(a *Assembler, p *pendingChain, t Trigger) closing {
 		p.sess.open = slices.Delete(p.sess.open, i, i+1)
 	}
 	// Keep the closed chain for late events: with its events while retention allows.
-	out := closing{key: p.key, events: es[:len(es):len(es)], facts: facts, trigger: t, version: p.version, partial: p.partial, owner: p, array: es}
+	out := closing{key: p.key, events: es, facts: facts, trigger: t, version: p.version, partial: p.partial, owner: p}
 	index := p.index
 	p.shut = true
 	p.index, p.unsorted = nil, false
@@ -1172,8 +1173,9 @@ func (a *Assembler) emit(ctx context.Context, cs []closing) []error {
 		if a.cfg.reuseChains {
 			m = chainMemPool.Get().(*chainMem)
 		}
-		touchFull(cl.events, cl.key)
-		c := foldInto(m, cl.key.session, cl.key.prompt, cl.events, cl.facts)
+		evs := cl.events[:len(cl.events):len(cl.events)]
+		touchFull(evs, cl.key)
+		c := foldInto(m, cl.key.session, cl.key.prompt, evs, cl.facts)
 		c.withTrigger(cl.trigger, cl.version, cl.partial)
 		a.st.emitted.Add(1)
 		a.st.byTrigger[cl.trigger].Add(1)

@@ -229,10 +229,10 @@ func WithLogger(l *slog.Logger) Option {
 // APIErrors, Tools (and their Success flags), MCPServers, Skills, Plugins, Subagents, Files
 // and Reasons slices, and the Events slice (the array of the events' interfaces). Copy what
 // must outlive the call (encode the chain, copy a struct or a slice out) before returning.
-// Strings and the events themselves are never reused and stay valid. A consumer that encodes each chain (to a wire format, a file, a
-// database) before it returns can promise this; one that keeps the chains, passes them to
-// another goroutine or a channel, or collects them (as tests often do) must not use the
-// option.
+// Strings and the events themselves are never reused and stay valid. A consumer that encodes
+// each chain (to a wire format, a file, a database) before it returns can promise this; one
+// that keeps the chains, passes them to another goroutine or a channel, or collects them (as
+// tests often do) must not use the option.
 //
 // With it, an assembler allocates almost nothing per emitted chain (the id string only), and
 // a long-running one builds new chains' event lists in the arrays of closed chains whose
