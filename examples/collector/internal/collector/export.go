@@ -186,7 +186,8 @@ func (s *store) exportEvents(ctx context.Context, batches []int64, since, until 
 		return scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE time < ? ORDER BY id`, until))
 	}
 	for _, b := range batches {
-		err := scan(s.r.QueryContext(ctx, `SELECT batch_id, idx FROM events WHERE batch_id = ? AND time >= ? AND time < ? ORDER BY id`, b, since, until))
+		err := scan(s.r.QueryContext(ctx, `SELECT events.batch_id, events.idx FROM batches, events
+			WHERE batches.id = ? AND `+batchEvents("batches")+` AND time >= ? AND time < ? ORDER BY events.id`, b, since, until))
 		if err != nil {
 			return err
 		}

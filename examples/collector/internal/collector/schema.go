@@ -24,26 +24,44 @@ var migrations = []struct{ table, column, ddl string }{
 	{"chains", "ckey", `ALTER TABLE chains ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0`},
 	{"batches", "min_time", `ALTER TABLE batches ADD COLUMN min_time TEXT NOT NULL DEFAULT ''`},
 	{"batches", "max_time", `ALTER TABLE batches ADD COLUMN max_time TEXT NOT NULL DEFAULT ''`},
+	{"batches", "first_event", `ALTER TABLE batches ADD COLUMN first_event INTEGER NOT NULL DEFAULT 0`},
+	{"batches", "last_event", `ALTER TABLE batches ADD COLUMN last_event INTEGER NOT NULL DEFAULT 0`},
 }
 
 // timeIndexes are created after the migrations, which give older stores their columns.
 // batches_time covers the queries by time (its columns come after the payload in migrated
-// stores' rows). events_batch finds a batch's events; both take their inserts at their end.
-const timeIndexes = `
-CREATE INDEX IF NOT EXISTS batches_time ON batches (min_time, max_time);
-CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id);
-`
+// stores' rows); it takes its inserts at its end.
+const timeIndexes = `CREATE INDEX IF NOT EXISTS batches_time ON batches (min_time, max_time);`
+
+// A batch's events are the rows of its id among those between its first_event and
+// last_event (see batchEvents): a request's rows are inserted one after another, so their
+// ids follow on. Earlier builds found them through an index on events (batch_id),
+// events_batch, which took an insert per event; a store that has it (made or last written
+// by such a build, which leaves its batches' first_event and last_event 0) is given them on
+// open (backfillRanges), and loses it. The batch_id filter keeps the lookup exact whatever
+// ids a build gave.
+const backfillRanges = `
+UPDATE batches SET
+	first_event = coalesce((SELECT min(id) FROM events WHERE batch_id = batches.id), 0),
+	last_event = coalesce((SELECT max(id) FROM events WHERE batch_id = batches.id), 0)
+WHERE last_event = 0;`
+
+// batchEvents selects the events of the batch b (a table alias or name of batches) in a
+// WHERE clause over events.
+func batchEvents(b string) string {
+	return `events.id BETWEEN ` + b + `.first_event AND ` + b + `.last_event AND events.batch_id = ` + b + `.id`
+}
 
 // backfillTimes gives the batches of a store that still has the index events_time (made by
 // builds before December 2026, which also write batches without times) the times of their
 // events; migrate then drops the index. It runs again if such a build wrote to the store
 // since, and only fills batches without times.
-const backfillTimes = `UPDATE batches SET ` + setBatchTimes + ` WHERE min_time = ''; DROP INDEX events_time;`
+var backfillTimes = `UPDATE batches SET ` + setBatchTimes + ` WHERE min_time = ''; DROP INDEX events_time;`
 
 // setBatchTimes sets a batch's times to those of its stored events (UPDATE batches SET …).
-const setBatchTimes = `
-	min_time = coalesce((SELECT min(time) FROM events WHERE batch_id = batches.id AND time <> ''), ''),
-	max_time = coalesce((SELECT max(time) FROM events WHERE batch_id = batches.id AND time <> ''), '')`
+var setBatchTimes = `
+	min_time = coalesce((SELECT min(time) FROM events WHERE ` + batchEvents("batches") + ` AND time <> ''), ''),
+	max_time = coalesce((SELECT max(time) FROM events WHERE ` + batchEvents("batches") + ` AND time <> ''), '')`
 
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `
@@ -56,14 +74,17 @@ CREATE TABLE IF NOT EXISTS meta (
 -- stores of schema 1 and 2), and the range of the times of its stored events that have one
 -- ('' when none has), which retention and exports find events by (index batches_time, see
 -- timeIndexes): an index of every event's time took a third of the store's writes, since
--- event times, unlike ids, do not follow arrival (clients' clocks, late exports, backfills).
--- Stores of builds before December 2026 gain the two columns after payload.
+-- event times, unlike ids, do not follow arrival (clients' clocks, late exports, backfills);
+-- and the ids of its first and last stored events, between which its events are (see
+-- batchEvents). Stores of earlier builds gain those four columns after payload.
 CREATE TABLE IF NOT EXISTS batches (
 	id          INTEGER PRIMARY KEY,
 	received_at TEXT    NOT NULL,
 	events      INTEGER NOT NULL,
 	min_time    TEXT    NOT NULL DEFAULT '',
 	max_time    TEXT    NOT NULL DEFAULT '',
+	first_event INTEGER NOT NULL DEFAULT 0,
+	last_event  INTEGER NOT NULL DEFAULT 0,
 	payload     BLOB    NOT NULL
 );
 

@@ -155,8 +155,9 @@ const (
 )
 
 // migrate adds the columns of migrations that the store's tables lack, then creates
-// timeIndexes and, in a store that still has events_time, fills in its batches' times and
-// drops that index (backfillTimes), in one transaction.
+// timeIndexes and, in a store that still has events_time or events_batch (see
+// backfillRanges), fills in its batches' event ranges and times and drops those indexes, in
+// one transaction.
 func migrate(w *sql.DB, log *slog.Logger) error {
 	for _, m := range migrations {
 		var n int
@@ -169,12 +170,14 @@ func migrate(w *sql.DB, log *slog.Logger) error {
 			}
 		}
 	}
-	var old int
-	if err := w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'events_time'`).Scan(&old); err != nil {
+	var byTime, byBatch int
+	if err := w.QueryRow(`SELECT coalesce(sum(name = 'events_time'), 0), coalesce(sum(name = 'events_batch'), 0) FROM sqlite_schema
+		WHERE type = 'index' AND name IN ('events_time', 'events_batch')`).Scan(&byTime, &byBatch); err != nil {
 		return err
 	}
-	if old > 0 {
-		log.Info("collector: indexing the store's batches by their events' times (once; a large store takes a while)")
+	old := byTime+byBatch > 0
+	if old {
+		log.Info("collector: indexing the store's batches by their events (once; a large store takes a while)")
 	}
 	start := time.Now()
 	tx, err := w.Begin()
@@ -185,16 +188,29 @@ func migrate(w *sql.DB, log *slog.Logger) error {
 	if _, err := tx.Exec(timeIndexes); err != nil {
 		return fmt.Errorf("time indexes: %w", err)
 	}
-	if old > 0 {
-		if _, err := tx.Exec(backfillTimes); err != nil {
-			return fmt.Errorf("batch times: %w", err)
+	if old {
+		// The ranges first, through events_batch (made here for stores older than it), then the
+		// times, through the ranges.
+		if _, err := tx.Exec(`CREATE INDEX IF NOT EXISTS events_batch ON events (batch_id)`); err != nil {
+			return fmt.Errorf("batch ranges: %w", err)
+		}
+		if _, err := tx.Exec(backfillRanges); err != nil {
+			return fmt.Errorf("batch ranges: %w", err)
+		}
+		if byTime > 0 {
+			if _, err := tx.Exec(backfillTimes); err != nil {
+				return fmt.Errorf("batch times: %w", err)
+			}
+		}
+		if _, err := tx.Exec(`DROP INDEX events_batch`); err != nil {
+			return fmt.Errorf("batch ranges: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	if old > 0 {
-		log.Info("collector: batches indexed by time", "duration_ms", time.Since(start).Milliseconds())
+	if old {
+		log.Info("collector: batches indexed", "duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
 }
@@ -636,7 +652,7 @@ func weight(item any) int {
 type txn struct {
 	s                                          *store
 	tx                                         *sql.Tx
-	batch, open, chain, closeOpen, point, hasC *sql.Stmt
+	batch, nextBatch, open, chain, closeOpen, point, hasC *sql.Stmt
 	events                                     [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                        string
 	args                                       []any
@@ -676,8 +692,8 @@ const insertChunk = 64
 // stmts are the writer's statements, prepared once by openStore on the writer connection
 // and bound to each transaction with Tx.Stmt (which reuses them: one connection).
 type stmts struct {
-	batch, open, hasC, chain, closeOpen, point *sql.Stmt
-	events                                     [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
+	batch, nextBatch, open, hasC, chain, closeOpen, point *sql.Stmt
+	events                                                [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
 }
 
 func (st *stmts) prepare(w *sql.DB) error {
@@ -685,7 +701,9 @@ func (st *stmts) prepare(w *sql.DB) error {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&st.batch, `INSERT INTO batches (received_at, events, min_time, max_time, payload) VALUES (?, ?, ?, ?, ?)`},
+		{&st.batch, `INSERT INTO batches (id, received_at, events, min_time, max_time, first_event, last_event, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		// The id the next batch takes, as SQLite would number it (see txn.logs).
+		{&st.nextBatch, `SELECT coalesce(max(id), 0) + 1 FROM batches`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n, ckey) VALUES (?, ?, ?, ?)
 		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n, ckey = excluded.ckey`},
 		{&st.hasC, `SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ?`},
@@ -721,7 +739,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 }
 
 func (st *stmts) close() {
-	for _, s := range append([]*sql.Stmt{st.batch, st.open, st.hasC, st.chain, st.closeOpen, st.point}, st.events[:]...) {
+	for _, s := range append([]*sql.Stmt{st.batch, st.nextBatch, st.open, st.hasC, st.chain, st.closeOpen, st.point}, st.events[:]...) {
 		if s != nil {
 			s.Close()
 		}
@@ -794,7 +812,8 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 		}
 	}()
 	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]struct{}{}}
-	t.batch, t.open, t.hasC = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
+	t.batch, t.nextBatch = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.nextBatch)
+	t.open, t.hasC = tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
 	var stored, dups, chains, points int64
 	for i, item := range batch {
 		switch it := item.(type) {
@@ -900,16 +919,17 @@ func timeRange(rows []eventRow) (lo, hi string) {
 	return lo, hi
 }
 
+// logs stores a request: its events, then its batch row, which records the ids of the first
+// and last (so that no index of the events by batch is needed; see batchEvents) and which the
+// events name by the id it is about to take (the writer is the only one to insert batches). A
+// request whose every event is a duplicate of a stored one (a retried export) stores no batch:
+// no second copy for forwarding.
 func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error) {
-	lo, hi := timeRange(w.rows)
-	br, err := t.batch.Exec(t.now, len(w.rows), lo, hi, w.payload)
-	if err != nil {
+	var bid int64
+	if err := t.nextBatch.QueryRow().Scan(&bid); err != nil {
 		return 0, 0, err
 	}
-	bid, err := br.LastInsertId()
-	if err != nil {
-		return 0, 0, err
-	}
+	var first, last int64 // the ids of the batch's first and last stored events
 	res.fresh = make([]bool, len(w.rows))
 	numbers, closed, err := t.numberChains(w.rows, bid)
 	if err != nil {
@@ -943,6 +963,16 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		n, err := er.RowsAffected()
 		if err != nil {
 			return 0, 0, err
+		}
+		if n > 0 {
+			// The chunk's rows took the ids that follow the last one: the last id it inserted
+			// and the n-1 before it, each after the previous chunk's.
+			if last, err = er.LastInsertId(); err != nil {
+				return 0, 0, err
+			}
+			if first == 0 {
+				first = last - n + 1
+			}
 		}
 		for i := range chunk {
 			if n == int64(len(chunk)) {
@@ -999,8 +1029,9 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		}
 		t.s.open[k] = oc
 	}
-	if stored == 0 { // a retried request: keep no second copy for forwarding
-		if _, err := t.tx.Exec(`DELETE FROM batches WHERE id = ?`, bid); err != nil {
+	if stored > 0 {
+		lo, hi := timeRange(w.rows)
+		if _, err := t.batch.Exec(bid, t.now, len(w.rows), lo, hi, first, last, w.payload); err != nil {
 			return 0, 0, err
 		}
 	}

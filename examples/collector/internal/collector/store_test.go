@@ -484,14 +484,16 @@ func TestStoreBatchTimes(t *testing.T) {
 	indexes := func(db *sql.DB) []string {
 		return queryStrings(t, db, `SELECT name FROM sqlite_schema WHERE name IN ('events_time', 'batches_time', 'events_batch') ORDER BY name`)
 	}
-	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r))
+	assert.Equal(t, []string{"batches_time"}, indexes(s.r))
 	require.NoError(t, s.Close())
 
-	// The store as the older build left it: no times on batches (columns added later, after
-	// the payload), an index of event times, and a batch that build wrote after this one.
+	// The store as the older build left it: no times or event ranges on batches (columns
+	// added later, after the payload), an index of event times, and a batch that build wrote
+	// after this one.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db"))
 	require.NoError(t, err)
-	_, err = db.Exec(`DROP INDEX batches_time; DROP INDEX events_batch; ALTER TABLE batches DROP COLUMN min_time; ALTER TABLE batches DROP COLUMN max_time;
+	_, err = db.Exec(`DROP INDEX batches_time; ALTER TABLE batches DROP COLUMN min_time; ALTER TABLE batches DROP COLUMN max_time;
+		ALTER TABLE batches DROP COLUMN first_event; ALTER TABLE batches DROP COLUMN last_event;
 		CREATE INDEX events_time ON events (time);
 		INSERT INTO batches (received_at, events, payload) VALUES ('2026-12-01T00:00:00.000Z', 1, x'');
 		INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes)
@@ -504,9 +506,74 @@ func TestStoreBatchTimes(t *testing.T) {
 	defer s.Close()
 	want = append(want, [2]string{"2026-11-26T00:00:00.000Z", "2026-11-26T00:00:00.000Z"})
 	assert.Equal(t, want, times(s.r))
-	assert.Equal(t, []string{"batches_time", "events_batch"}, indexes(s.r), "events_time dropped")
+	assert.Equal(t, []string{"batches_time"}, indexes(s.r), "events_time dropped")
+	assertBatchRanges(t, s.r)
 	writeRows(t, s, []eventRow{at(0, "h", "2026-11-27T00:00:00.000Z")})
 	assert.Equal(t, append(want, [2]string{"2026-11-27T00:00:00.000Z", "2026-11-27T00:00:00.000Z"}), times(s.r), "a migrated store's new batches")
+}
+
+// TestStoreBatchRanges: a batch records the ids of its first and last stored events, and its
+// events are exactly those of its id between them, with duplicates skipped (in one chunk, and
+// across requests) and chunks of several statements; a request of duplicates only stores no
+// batch. A store last written by a build with the index events_batch, whose batches have no
+// ranges, gets them on open and loses the index.
+func TestStoreBatchRanges(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	var big []eventRow // three statements' worth of rows
+	for i := range 2*insertChunk + 5 {
+		big = append(big, testRow(i, "s-big", "p", int64(i)))
+	}
+	writeRows(t, s, big)
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1), testRow(1, "s1", "p1", 2), testRow(2, "s1", "p1", 1), testRow(3, "s1", "p1", 3)})
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 2), testRow(1, "s1", "p1", 4)}) // one duplicate
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 3)})                             // duplicates only
+	counts := assertBatchRanges(t, s.r)
+	assert.Equal(t, []int64{2*insertChunk + 5, 3, 1}, counts)
+	require.NoError(t, s.Close())
+
+	// An older build's batch: no range, found through events_batch.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db"))
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE INDEX events_batch ON events (batch_id);
+		INSERT INTO batches (received_at, events, payload) VALUES ('2026-12-01T00:00:00.000Z', 2, x'');
+		INSERT INTO events (batch_id, idx, session_id, prompt_id, name, seq, time_unix_nano, chash, ckey, time, account_uuid, email, attributes)
+		SELECT max(id), 0, 'g', 'p', 'tool_result', 1, 5, 0, 7, '', '', '', '{}' FROM batches
+		UNION ALL SELECT max(id), 1, 'g', 'p', 'tool_result', 2, 5, 0, 7, '', '', '', '{}' FROM batches`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	s, err = openStore(dir, storeOptions{}, log)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, append(counts, 2), assertBatchRanges(t, s.r))
+	assert.Empty(t, queryStrings(t, s.r, `SELECT name FROM sqlite_schema WHERE name = 'events_batch'`))
+	writeRows(t, s, []eventRow{testRow(0, "s2", "p", 1)})
+	assert.Equal(t, append(counts, 2, 1), assertBatchRanges(t, s.r))
+}
+
+// assertBatchRanges checks that every event is in its batch's range and every batch's range
+// holds its events only, and returns the number of events of each batch, in id order.
+func assertBatchRanges(t *testing.T, db *sql.DB) []int64 {
+	t.Helper()
+	var outside int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM events LEFT JOIN batches ON batches.id = events.batch_id
+		WHERE batches.id IS NULL OR events.id NOT BETWEEN batches.first_event AND batches.last_event`).Scan(&outside))
+	assert.Zero(t, outside, "events outside their batch's range")
+	rows, err := db.Query(`SELECT (SELECT count(*) FROM events WHERE ` + batchEvents("batches") + `),
+		last_event - first_event + 1 FROM batches ORDER BY id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var counts []int64
+	for rows.Next() {
+		var n, span int64
+		require.NoError(t, rows.Scan(&n, &span))
+		assert.Equal(t, span, n, "a batch's range holds its events only")
+		counts = append(counts, n)
+	}
+	require.NoError(t, rows.Err())
+	return counts
 }
 
 // TestStoreWriteback: the store syncs its database file in the background while it is open,
