@@ -650,13 +650,13 @@ func weight(item any) int {
 
 // txn holds the prepared statements of one transaction.
 type txn struct {
-	s                                          *store
-	tx                                         *sql.Tx
+	s                                                     *store
+	tx                                                    *sql.Tx
 	batch, nextBatch, open, chain, closeOpen, point, hasC *sql.Stmt
-	events                                     [insertChunk + 1]*sql.Stmt // bound on first use
-	now                                        string
-	args                                       []any
-	touched                                    map[chainKey]struct{} // open chains changed
+	events                                                [insertChunk + 1]*sql.Stmt // bound on first use
+	now                                                   string
+	args                                                  []any
+	touched                                               map[chainKey]struct{} // open chains changed
 }
 
 // touch records that the transaction changed k's entry in s.open.

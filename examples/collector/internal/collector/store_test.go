@@ -529,7 +529,7 @@ func TestStoreBatchRanges(t *testing.T) {
 	writeRows(t, s, big)
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 1), testRow(1, "s1", "p1", 2), testRow(2, "s1", "p1", 1), testRow(3, "s1", "p1", 3)})
 	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 2), testRow(1, "s1", "p1", 4)}) // one duplicate
-	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 3)})                             // duplicates only
+	writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 3)})                            // duplicates only
 	counts := assertBatchRanges(t, s.r)
 	assert.Equal(t, []int64{2*insertChunk + 5, 3, 1}, counts)
 	require.NoError(t, s.Close())
