@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"time"
@@ -16,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
 	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/internal/payload"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -23,29 +21,10 @@ import (
 const storeFile = "cowork.db"
 
 // storeVersions are the collector's meta.schema_version values this source reads: version 2
-// differs from 1 only in auto-vacuum and retention indexes, and version 3 (-raw-payloads) from
-// 2 only in storing payloads uncompressed, which decodePayload reads as well.
-var storeVersions = map[string]bool{"1": true, "2": true, "3": true}
-
-// maxPayload bounds a stored payload's decompressed size.
-const maxPayload = 256 << 20
-
-// decodePayload decodes a batch payload: the redacted request as OTLP/protobuf, which the
-// collector stores gzip-compressed (uncompressed in stores of schema 3).
-func decodePayload(b []byte) (*telemetry.Logs, error) {
-	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, err
-		}
-		raw, err := io.ReadAll(io.LimitReader(zr, maxPayload))
-		if err != nil {
-			return nil, err
-		}
-		b = raw
-	}
-	return telemetry.DecodeLogsProto(b)
-}
+// differs from 1 only in auto-vacuum and retention indexes, versions 3 (-raw-payloads) and 4
+// from 2 only in the form of their payloads (uncompressed, and S2-compressed), which
+// payload.Decode tells from their bytes.
+var storeVersions = map[string]bool{"1": true, "2": true, "3": true, "4": true}
 
 // storeTime is how the collector writes times in TEXT columns (UTC, milliseconds), so that
 // they compare as strings.
@@ -59,7 +38,7 @@ const skew = time.Hour
 // beside a live collector: SQLite's WAL lets readers and the writer proceed together.
 //
 // It reads the tables the collector documents in examples/collector/README.md: batches
-// (payload: the redacted OTLP/protobuf request, gzip-compressed), chains (json: the correlate.Chain) and
+// (payload: the redacted OTLP/protobuf request, compressed with S2 or gzip, or as it is), chains (json: the correlate.Chain) and
 // events (one row per stored event, for retention), and batches' min_time and max_time (the
 // range of their events' times) where the store has them.
 type store struct {
@@ -128,11 +107,11 @@ func (s *store) Events(ctx context.Context, since time.Time) ([]telemetry.Event,
 	var out []telemetry.Event
 	for rows.Next() {
 		var id int64
-		var payload []byte
-		if err := rows.Scan(&id, &payload); err != nil {
+		var p []byte
+		if err := rows.Scan(&id, &p); err != nil {
 			return nil, err
 		}
-		l, err := decodePayload(payload)
+		l, err := payload.Decode(p)
 		if err != nil {
 			return nil, fmt.Errorf("audit: batch %d: %w", id, err)
 		}

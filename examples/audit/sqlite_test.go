@@ -15,6 +15,7 @@ import (
 
 	"github.com/coworkgov/cowork/correlate"
 	"github.com/coworkgov/cowork/internal/corpus"
+	"github.com/coworkgov/cowork/internal/payload"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -32,8 +33,9 @@ func collectorSchema(t *testing.T) (ddl, version string) {
 }
 
 // writeStore builds a collector store in dir the way the collector fills it: each corpus
-// request redacted (strict) and stored as a batch of OTLP/protobuf, one row per event, and the
-// chains folded from the redacted events with their JSON. It returns the redacted events.
+// request redacted (strict) and stored as a batch of OTLP/protobuf (in each form of
+// internal/payload in turn), one row per event, and the chains folded from the redacted
+// events with their JSON. It returns the redacted events.
 func writeStore(t *testing.T, dir string) []telemetry.Event {
 	t.Helper()
 	ddl, version := collectorSchema(t)
@@ -55,7 +57,9 @@ func writeStore(t *testing.T, dir string) []telemetry.Event {
 		l, err := telemetry.DecodeLogsProto(f.Data)
 		require.NoError(t, err)
 		red.apply(l)
-		payload, err := telemetry.EncodeLogsProto(l)
+		// Each form a collector store may hold (S2 in stores of its schema version, gzip and
+		// raw in older ones), in turn.
+		p, err := payload.Encode(l, []payload.Form{payload.S2, payload.Gzip, payload.Raw}[bi%3])
 		require.NoError(t, err)
 		evs := l.Events()
 		received := evs[len(evs)-1].EventRecord().Time().Add(time.Second)
@@ -68,7 +72,7 @@ func writeStore(t *testing.T, dir string) []telemetry.Event {
 			hi = max(hi, tm)
 		}
 		res, err := db.Exec(`INSERT INTO batches (received_at, events, min_time, max_time, payload) VALUES (?, ?, ?, ?, ?)`,
-			received.Format(storeTime), len(evs), lo, hi, payload)
+			received.Format(storeTime), len(evs), lo, hi, p)
 		require.NoError(t, err)
 		batch, err := res.LastInsertId()
 		require.NoError(t, err)
@@ -163,7 +167,7 @@ func TestStoreVersion(t *testing.T) {
 	for _, tc := range []struct {
 		version string
 		ok      bool
-	}{{"1", true}, {"2", true}, {"3", true}, {"99", false}} {
+	}{{"1", true}, {"2", true}, {"3", true}, {"4", true}, {"99", false}} {
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, storeFile))
 		require.NoError(t, err)
 		_, err = db.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, tc.version)

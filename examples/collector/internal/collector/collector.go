@@ -251,7 +251,7 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 	rep := c.engine.Logs(l)
 	keepNotifications(notes)
 	c.redactions.Add(int64(rep.Changed + rep.Removed + rep.Failed))
-	payload, err := encodePayload(l, c.store.gzipPayloads)
+	payload, err := encodePayload(l, c.store.payloads)
 	if err != nil {
 		return fmt.Errorf("%w: encode: %w", receiver.ErrInvalid, err)
 	}

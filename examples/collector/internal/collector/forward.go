@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/coworkgov/cowork/internal/payload"
 )
 
 // forwarder sends stored batches, in storage order, to an OTLP/HTTP endpoint. The queue is the
@@ -93,6 +95,13 @@ func (f *forwarder) run(ctx context.Context) {
 			sleep(ctx, forwardIdle)
 			continue
 		}
+		if len(body) == 0 { // nothing to send in them (unreadable, or emptied by retention)
+			f.cursor.Store(ids[len(ids)-1])
+			if err := f.save(ctx); err != nil && ctx.Err() == nil {
+				f.log.Warn("collector: saving the forward cursor", "err", err)
+			}
+			continue
+		}
 		retry, wait, perr := f.post(ctx, body)
 		switch {
 		case perr == nil:
@@ -120,9 +129,11 @@ func (f *forwarder) run(ctx context.Context) {
 }
 
 // next returns the batches after the cursor, up to the size limits, as one gzip-compressed
-// request: stored OTLP protobuf requests concatenate into one whose resourceLogs are the
-// union, in order, which is compressed here (off the ingest path); stored gzip members
-// (stores of schema 1 and 2) concatenate into one gzip stream as they are.
+// request: stored gzip members (stores of schema 1 and 2) concatenate into one gzip stream
+// as they are; other payloads are decompressed (S2, schema 4) or taken as they are (schema
+// 3), and the OTLP protobuf requests concatenate into one whose resourceLogs are the union,
+// in order, which is gzip-compressed here (off the ingest path): gzip is the one compression
+// every OTLP/HTTP receiver takes.
 func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body []byte, err error) {
 	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events, payload FROM batches WHERE id > ? ORDER BY id LIMIT 256`, f.cursor.Load())
 	if err != nil {
@@ -135,15 +146,24 @@ func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body [
 		if err := rows.Scan(&id, &n, &p); err != nil {
 			return nil, 0, nil, err
 		}
+		if f.st.payloads != payload.Gzip {
+			if p, err = payload.Decompress(p); err != nil {
+				// Not sent, and not waited for: the cursor moves past it with the others.
+				f.rejectedBatches.Add(1)
+				f.log.Error("collector: a stored batch is unreadable; not forwarded", "batch", id, "err", err)
+				ids = append(ids, id)
+				continue
+			}
+		}
 		if len(ids) > 0 && (events+n > forwardMaxEvents || len(body)+len(p) > forwardMaxBytes) {
 			break
 		}
 		ids, events, body = append(ids, id), events+n, append(body, p...)
 	}
-	if err := rows.Err(); err != nil || f.st.gzipPayloads || len(body) == 0 {
+	if err := rows.Err(); err != nil || f.st.payloads == payload.Gzip || len(body) == 0 {
 		return ids, events, body, err
 	}
-	body, err = gzipBytes(body, len(body)/4+64)
+	body, err = payload.Compress(body, payload.Gzip)
 	return ids, events, body, err
 }
 

@@ -100,7 +100,7 @@ func TestRetention(t *testing.T) {
 	assert.Equal(t, 2, mode, "new stores use incremental auto-vacuum")
 	var version string
 	require.NoError(t, db.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version))
-	assert.Equal(t, "2", version)
+	assert.Equal(t, "4", version)
 
 	// Ingest keeps going, with current events, while retention runs.
 	stop := make(chan struct{})

@@ -1,21 +1,33 @@
 package collector
 
+import "github.com/coworkgov/cowork/internal/payload"
+
 // schemaVersion is stored in meta.schema_version of new stores, rawSchemaVersion instead when
 // they are created with uncompressed payloads (Config.RawPayloads); a store of a version not
-// in readableVersions is refused. Versions 2 and 3 are created with incremental auto-vacuum,
+// in readableVersions is refused. Versions 2 to 4 are created with incremental auto-vacuum,
 // so retention returns space to the file system; version 1 stores (created without it)
-// reuse their freed pages instead. Versions 1 and 2 keep batch payloads gzip-compressed,
-// version 3 uncompressed (see payload.go). A store keeps the payload form of its version.
-// (examples/audit reads schemaVersion from this file: keep it a single const declaration.)
-const schemaVersion = "2"
+// reuse their freed pages instead. A store keeps the payload form of its version for good
+// (see payloadForm): versions 1 and 2 keep batch payloads gzip-compressed, version 3
+// uncompressed, version 4 S2-compressed (see payload.go); builds before version 4 refuse its
+// stores. (examples/audit reads schemaVersion from this file: keep it a single const
+// declaration.)
+const schemaVersion = "4"
 
 // rawSchemaVersion is the version of stores created with Config.RawPayloads.
 const rawSchemaVersion = "3"
 
-var readableVersions = map[string]bool{"1": true, "2": true, "3": true}
+var readableVersions = map[string]bool{"1": true, "2": true, "3": true, "4": true}
 
-// compressedPayloads reports whether a store of version v keeps gzip-compressed payloads.
-func compressedPayloads(v string) bool { return v != rawSchemaVersion }
+// payloadForm returns the form of the payloads a store of version v keeps.
+func payloadForm(v string) payload.Form {
+	switch v {
+	case rawSchemaVersion:
+		return payload.Raw
+	case "1", "2":
+		return payload.Gzip
+	}
+	return payload.S2
+}
 
 // migrations bring stores of older builds to the columns schema creates; each runs when
 // its table lacks the column (SQLite has no ADD COLUMN IF NOT EXISTS).

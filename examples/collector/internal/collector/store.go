@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
 	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/internal/payload"
 	"github.com/coworkgov/cowork/telemetry"
 )
 
@@ -109,10 +110,10 @@ type store struct {
 	chains   chan any // emitted chains
 	log      *slog.Logger
 	closed   atomic.Bool
-	// gzipPayloads is set for stores of schema 1 and 2, whose payloads are gzip-compressed.
-	gzipPayloads bool
-	closeMu      sync.RWMutex // held for reading by senders, for writing by Close
-	done         chan struct{}
+	// payloads is the form of the store's payloads, set by its schema version.
+	payloads payload.Form
+	closeMu  sync.RWMutex // held for reading by senders, for writing by Close
+	done     chan struct{}
 
 	stmts stmts
 
@@ -281,7 +282,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		}
 		_, err = w.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`, v)
 	case err == nil && !readableVersions[v]:
-		err = fmt.Errorf("%w: %s (this build reads 1 to %s)", ErrSchema, v, rawSchemaVersion)
+		err = fmt.Errorf("%w: %s (this build reads 1 to %s)", ErrSchema, v, schemaVersion)
 	}
 	if err != nil {
 		w.Close()
@@ -322,7 +323,7 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("collector: open store: %w", err)
 	}
 	rt.SetMaxOpenConns(1)
-	s := &store{w: w, r: r, ck: ck, rt: rt, gzipPayloads: compressedPayloads(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{}), wbDone: make(chan struct{})}
+	s := &store{w: w, r: r, ck: ck, rt: rt, payloads: payloadForm(v), queue: make(chan any, o.queue), chains: make(chan any, chainQueue), log: log, done: make(chan struct{}), stopCk: make(chan struct{}), ckDone: make(chan struct{}), wbDone: make(chan struct{})}
 	if s.wal = o.wal; s.wal == (walTuning{}) {
 		s.wal = defaultWAL
 	}

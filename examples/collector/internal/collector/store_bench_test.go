@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/internal/payload"
 	"github.com/coworkgov/cowork/redact"
 	"github.com/coworkgov/cowork/telemetry"
 	"github.com/coworkgov/cowork/telemetry/telemetrytest"
@@ -24,7 +26,7 @@ type storeWork struct {
 	events int
 }
 
-func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
+func newStoreWork(b *testing.B, seed uint64, form payload.Form) storeWork {
 	b.Helper()
 	o := telemetrytest.Realistic(seed)
 	o.Users, o.SessionsPerUser, o.PromptsPerSession, o.BatchSize = 20, 2, 10, 200
@@ -35,14 +37,14 @@ func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
 	var all []telemetry.Event
 	for l := range telemetrytest.NewFleet(o).Batches() {
 		e.Logs(l)
-		payload, err := encodePayload(l, gzipped)
+		p, err := encodePayload(l, form)
 		require.NoError(b, err)
 		evs := l.Events()
 		rows := make([]eventRow, len(evs))
 		for i, ev := range evs {
 			rows[i], buf = newEventRow(i, ev, buf)
 		}
-		w.logs = append(w.logs, &logsWrite{payload: payload, rows: rows, done: make(chan logsResult, 1)})
+		w.logs = append(w.logs, &logsWrite{payload: p, rows: rows, done: make(chan logsResult, 1)})
 		w.events += len(rows)
 		all = append(all, evs...)
 	}
@@ -62,16 +64,17 @@ func newStoreWork(b *testing.B, seed uint64, gzipped bool) storeWork {
 // stored event, which here is almost all the writer's.
 func BenchmarkStoreWrite(b *testing.B) {
 	for _, c := range []struct {
-		name         string
-		gzip, chains bool
+		form   payload.Form
+		chains bool
 	}{
-		{"payload=gzip/chains=on", true, true},
-		{"payload=raw/chains=on", false, true},
-		{"payload=gzip/chains=off", true, false},
+		{payload.S2, true},
+		{payload.Gzip, true},
+		{payload.Raw, true},
+		{payload.S2, false},
 	} {
-		gz := c.gzip
-		b.Run(c.name, func(b *testing.B) {
-			s, err := openStore(b.TempDir(), storeOptions{rawPayloads: !gz}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		name := fmt.Sprintf("payload=%v/chains=%s", c.form, map[bool]string{false: "off", true: "on"}[c.chains])
+		b.Run(name, func(b *testing.B) {
+			s, err := openStore(b.TempDir(), storeOptions{rawPayloads: c.form == payload.Raw}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			require.NoError(b, err)
 			defer s.Close()
 			ctx := context.Background()
@@ -82,7 +85,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				seed++
-				w := newStoreWork(b, seed, gz)
+				w := newStoreWork(b, seed, c.form)
 				runtime.GC() // the set-up's garbage is not the writer's
 				b.StartTimer()
 				start, cpu0, w0 := time.Now(), cpuTime(), bytesWritten()

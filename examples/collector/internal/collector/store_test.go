@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coworkgov/cowork/correlate"
+	"github.com/coworkgov/cowork/internal/payload"
 	"github.com/coworkgov/cowork/telemetry"
 	"github.com/coworkgov/cowork/telemetry/telemetrytest"
 )
@@ -71,9 +72,9 @@ func TestStoreFresh(t *testing.T) {
 	assert.Equal(t, 2, batches)
 }
 
-// TestPayloadForms: a store created with raw payloads (schema 3) keeps them as OTLP protobuf,
-// one of schema 2 gzip-compressed, whatever the option says when it is reopened; both read
-// back as the same request.
+// TestPayloadForms: a new store keeps its payloads S2-compressed (schema 4), one created with
+// raw payloads as OTLP protobuf (schema 3), and stores of schema 1 and 2 gzip-compressed,
+// whatever the option says when they are reopened; each form reads back as the request.
 func TestPayloadForms(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	version := func(s *store) string {
@@ -81,34 +82,53 @@ func TestPayloadForms(t *testing.T) {
 		require.NoError(t, s.w.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v))
 		return v
 	}
-	for _, raw := range []bool{false, true} {
-		dir := t.TempDir()
-		for _, opt := range []bool{raw, !raw} {
-			s, err := openStore(dir, storeOptions{rawPayloads: opt}, log)
-			require.NoError(t, err)
-			assert.Equal(t, !raw, s.gzipPayloads)
-			assert.Equal(t, map[bool]string{false: "2", true: "3"}[raw], version(s))
-			require.NoError(t, s.Close())
-		}
-	}
-
 	f := telemetrytest.NewFactory(1)
 	l := telemetry.NewLogs(f.UserPrompt(), f.APIRequest(), f.ToolResult())
 	want, err := telemetry.EncodeLogsProto(l)
 	require.NoError(t, err)
-	for _, gz := range []bool{false, true} {
-		p, err := encodePayload(l, gz)
-		require.NoError(t, err)
-		assert.Equal(t, gz, isGzip(p))
-		got, err := decodePayload(p)
-		require.NoError(t, err)
-		b, err := telemetry.EncodeLogsProto(got)
-		require.NoError(t, err)
-		assert.Equal(t, want, b, "gzip %v", gz)
+	for _, c := range []struct {
+		name    string
+		raw     bool
+		set     string // the version an older build gave the store
+		version string
+		form    payload.Form
+	}{
+		{"new", false, "", "4", payload.S2},
+		{"raw", true, "", "3", payload.Raw},
+		{"schema 2", false, "2", "2", payload.Gzip},
+		{"schema 1", false, "1", "1", payload.Gzip},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := openStore(dir, storeOptions{rawPayloads: c.raw}, log)
+			require.NoError(t, err)
+			if c.set != "" {
+				_, err := s.w.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, c.set)
+				require.NoError(t, err)
+			}
+			require.NoError(t, s.Close())
+			for _, opt := range []bool{c.raw, !c.raw} {
+				s, err := openStore(dir, storeOptions{rawPayloads: opt}, log)
+				require.NoError(t, err)
+				assert.Equal(t, c.form, s.payloads)
+				assert.Equal(t, c.version, version(s))
+				p, err := encodePayload(l, s.payloads)
+				require.NoError(t, err)
+				assert.Equal(t, c.form, payload.FormOf(p))
+				got, err := decodePayload(p)
+				require.NoError(t, err)
+				b, err := telemetry.EncodeLogsProto(got)
+				require.NoError(t, err)
+				assert.Equal(t, want, b)
+				require.NoError(t, s.Close())
+			}
+		})
 	}
 	empty, err := decodePayload(nil)
 	require.NoError(t, err)
 	assert.Zero(t, empty.Len())
+	_, err = decodePayload([]byte("\x1f\x8bnot gzip"))
+	assert.ErrorContains(t, err, "collector: stored payload")
 }
 
 // TestStoreOpenChains follows open_chains, which the writer keeps in memory and writes back
