@@ -3,9 +3,11 @@ package collector_test
 import (
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,19 +68,23 @@ func (d *downstream) got() ([]telemetry.Event, []string) {
 // TestForwardSurvivesOutage forwards through a downstream outage: ingestion goes on, and once
 // the target is back every event arrives once, redacted, in order within each session.
 func TestForwardSurvivesOutage(t *testing.T) {
-	for _, raw := range []bool{false, true} {
-		t.Run(map[bool]string{false: "gzip", true: "raw"}[raw], func(t *testing.T) { forwardSurvivesOutage(t, raw) })
+	for _, form := range []string{"s2", "gzip", "raw"} {
+		t.Run(form, func(t *testing.T) { forwardSurvivesOutage(t, form) })
 	}
 }
 
-// forwardSurvivesOutage runs TestForwardSurvivesOutage on a store of gzip-compressed or raw payloads.
-func forwardSurvivesOutage(t *testing.T, raw bool) {
+// forwardSurvivesOutage runs TestForwardSurvivesOutage on a store of S2-compressed (new
+// stores), gzip-compressed (schema 2) or raw payloads.
+func forwardSurvivesOutage(t *testing.T, form string) {
 	d := &downstream{}
 	d.down.Store(true)
 	srv := httptest.NewServer(d)
 	defer srv.Close()
 	cfg := fastChains(t.TempDir())
-	cfg.RawPayloads = raw
+	cfg.RawPayloads = form == "raw"
+	if form == "gzip" {
+		setSchemaVersion(t, cfg.DataDir, "2")
+	}
 	cfg.Forward, cfg.ForwardHeaders = srv.URL, map[string]string{"Authorization": "Bearer siem"}
 	c, url := start(t, cfg)
 
@@ -133,4 +139,60 @@ func TestForwardQueueIsBounded(t *testing.T) {
 	evs, _ := d.got()
 	assert.LessOrEqual(t, len(evs), 100+25, "at most the bound (plus the batch in flight) is delivered after the outage")
 	_ = collector.DefaultForwardQueue
+}
+
+// setSchemaVersion creates a store in dir and gives it the schema version v, as an older
+// build would have created it (versions 1 and 2 keep gzip-compressed payloads).
+func setSchemaVersion(t *testing.T, dir, v string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := collector.New(ctx, collector.Config{DataDir: dir})
+	require.NoError(t, err)
+	require.NoError(t, c.Shutdown(ctx))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "cowork.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, v)
+	require.NoError(t, err)
+}
+
+// TestForwardSkipsUnreadable: a stored batch whose payload cannot be read (damaged on disk)
+// does not stop a restart (the open chains of its events resume without them), and the
+// forwarder counts it as refused and sends the batches after it.
+func TestForwardSkipsUnreadable(t *testing.T) {
+	d := &downstream{}
+	d.down.Store(true)
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	ctx := context.Background()
+	cfg := fastChains(t.TempDir())
+	cfg.Forward = srv.URL
+	c, err := collector.New(ctx, cfg)
+	require.NoError(t, err)
+	now := time.Now()
+	for _, s := range []string{"a", "b", "c"} {
+		require.NoError(t, c.ConsumeLogs(ctx, prompts(now, s+"1", s+"2")))
+	}
+	require.NoError(t, c.Shutdown(ctx))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "cowork.db"))
+	require.NoError(t, err)
+	// The second batch: an S2 stream header, then garbage.
+	_, err = db.Exec(`UPDATE batches SET payload = x'ff06000053327354774f' || x'00ff0000deadbeef' WHERE id = (SELECT min(id) + 1 FROM batches)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	d.down.Store(false)
+	c, _ = start(t, cfg)
+	require.Eventually(t, func() bool { evs, _ := d.got(); return len(evs) == 4 }, 10*time.Second, 10*time.Millisecond)
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	w := httptest.NewRecorder()
+	c.Handler().ServeHTTP(w, req)
+	assert.Contains(t, w.Body.String(), "cowork_collector_forward_rejected_batches_total 1\n")
+	time.Sleep(200 * time.Millisecond)
+	evs, _ := d.got()
+	var sessions []string
+	for _, ev := range evs {
+		sessions = append(sessions, ev.EventRecord().SessionID)
+	}
+	assert.Equal(t, []string{"a1", "a2", "c1", "c2"}, sessions)
 }

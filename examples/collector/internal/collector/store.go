@@ -1171,7 +1171,11 @@ func (s *store) loadEvents(ctx context.Context, keys []chainKey) ([]telemetry.Ev
 			}
 			logs, err := decodePayload(payload)
 			if err != nil {
-				return nil, fmt.Errorf("collector: batch %d: %w", l.batch, err)
+				// Damaged on disk: its events' chains resume without them rather than not at
+				// all, and every other chain with them.
+				s.log.Error("collector: a stored batch is unreadable; its events are not replayed", "batch", l.batch, "err", err)
+				cur, evs = l.batch, nil
+				continue
 			}
 			cur, evs = l.batch, logs.Events()
 		}
