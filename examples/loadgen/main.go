@@ -4,7 +4,9 @@
 // loss (events stored versus events acknowledged). With -runs it repeats the run on new
 // fleets against the same endpoint, as a collector sees sustained load (its store growing,
 // the chains of one run closing during the next), and reports each run and a summary of the
-// runs after the first, with the collector's own CPU per stored event (from its /metrics).
+// runs after the first, with the collector's own CPU per stored event (from its /metrics),
+// and the collector's CPU per event over all the runs and until it went idle after the last,
+// which counts the work on chains that close between and after runs.
 //
 //	go run ./examples/collector &
 //	go run ./examples/loadgen -users 200 -workers 8
@@ -57,6 +59,7 @@ func run() error {
 	defer stop()
 
 	var done []runResult
+	cpuStart, cpuStartOK := collectorCPU(*url, *token)
 	for i := range max(1, *runs) {
 		t0 := time.Now()
 		payloads, total, err := load.Generate(load.Fleet{Seed: *seed + uint64(i), Users: *users, SessionsPerUser: *sessions,
@@ -92,7 +95,50 @@ func run() error {
 	if len(done) > 1 {
 		fmt.Println(summary(done[1:]))
 	}
+	if cpuStartOK {
+		// The runs' figures leave out what the collector did between them and does after the
+		// last: closing, folding and storing the chains that were still open. This one counts
+		// all of it.
+		var events int64
+		for _, r := range done {
+			events += r.Events
+		}
+		if cpu, waited, ok := idleCPU(*url, *token, drainPoll, drainWindow, drainMax); ok && events > 0 {
+			fmt.Printf("all runs: collector CPU %v per event, %d events, until it went idle %v after the last run\n",
+				(time.Duration(float64(cpu-cpuStart) / float64(events))).Round(100*time.Nanosecond), events, waited.Round(100*time.Millisecond))
+		}
+	}
 	return nil
+}
+
+// How idleCPU polls: a collector is idle once it used under a twentieth of a core over
+// drainWindow, longer than the chains' quiet period (5 s by default), so that the chains of
+// the last run have closed; chains left incomplete wait for the idle timeout (2 min) and are
+// not waited for.
+const (
+	drainPoll   = 500 * time.Millisecond
+	drainWindow = 6 * time.Second
+	drainMax    = time.Minute
+)
+
+// idleCPU waits, polling every poll for at most max, until the collector's CPU time grew by
+// less than a twentieth of window over the last window, and returns that CPU time and how
+// long it waited; ok is false when /metrics has no CPU figure.
+func idleCPU(url, token string, poll, window, max time.Duration) (cpu, waited time.Duration, ok bool) {
+	start := time.Now()
+	cpu, ok = collectorCPU(url, token)
+	samples := []time.Duration{cpu}
+	for ok && time.Since(start) < max {
+		time.Sleep(poll)
+		if cpu, ok = collectorCPU(url, token); !ok {
+			break
+		}
+		samples = append(samples, cpu)
+		if n := int(window / poll); len(samples) > n && cpu-samples[len(samples)-1-n] < window/20 {
+			return cpu, time.Since(start), true
+		}
+	}
+	return cpu, time.Since(start), ok
 }
 
 // runResult is one run's measurements; cpuPerEvent is 0 when the endpoint has no

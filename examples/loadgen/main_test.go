@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,4 +45,30 @@ func TestSummary(t *testing.T) {
 	})
 	assert.Equal(t, "runs 2–4: 20000 events/s (mean; 10000–30000), p99 median 20ms (max 30ms), collector CPU 70µs per event (mean)", got)
 	assert.NotContains(t, summary([]runResult{run(1, time.Millisecond, 0)}), "CPU", "no CPU figure without /metrics")
+}
+
+// TestIdleCPU: idleCPU waits while the collector's CPU time grows, and returns it once it
+// has not grown over a window; it gives up after its maximum, and reports no figure without
+// /metrics.
+func TestIdleCPU(t *testing.T) {
+	var polls atomic.Int64
+	busyFor := int64(3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := min(polls.Add(1), busyFor+1)
+		fmt.Fprintf(w, "process_cpu_seconds_total %d\n", n) // a second per poll, then none
+	}))
+	defer srv.Close()
+	cpu, _, ok := idleCPU(srv.URL, "", time.Millisecond, 2*time.Millisecond, time.Minute)
+	assert.True(t, ok)
+	assert.Equal(t, time.Duration(busyFor+1)*time.Second, cpu)
+	assert.Equal(t, busyFor+3, polls.Load(), "idle once a window of two polls saw no growth")
+
+	polls.Store(0)
+	busyFor = 1 << 30 // never idle
+	_, waited, ok := idleCPU(srv.URL, "", time.Millisecond, 2*time.Millisecond, 20*time.Millisecond)
+	assert.True(t, ok)
+	assert.GreaterOrEqual(t, waited, 20*time.Millisecond)
+
+	_, _, ok = idleCPU("http://127.0.0.1:1", "", time.Millisecond, time.Millisecond, time.Second)
+	assert.False(t, ok)
 }
