@@ -86,10 +86,7 @@ func Encode(l *telemetry.Logs, f Form) ([]byte, error) {
 	if cap(raw) <= 4<<20 { // keep buffers of ordinary requests only
 		*rp = raw
 	}
-	if f == Raw {
-		return bytes.Clone(raw), nil
-	}
-	return Compress(raw, f)
+	return Compress(raw, f) // a copy in every form: raw goes back to the pool
 }
 
 var (
@@ -104,19 +101,19 @@ var (
 
 // Compress returns the protobuf bytes raw in the form f (a copy for Raw).
 func Compress(raw []byte, f Form) ([]byte, error) {
+	if f == Raw {
+		return bytes.Clone(raw), nil
+	}
 	var buf bytes.Buffer
+	buf.Grow(len(raw)/4 + 64) // the fleet's requests compress about 8×
 	var w io.WriteCloser
 	switch f {
-	case Raw:
-		return bytes.Clone(raw), nil
 	case Gzip:
-		buf.Grow(len(raw)/4 + 64) // the fleet's requests compress about 8×
 		zw := gzPool.Get().(*gzip.Writer)
 		defer gzPool.Put(zw)
 		zw.Reset(&buf)
 		w = zw
 	case S2:
-		buf.Grow(len(raw)/4 + 64)
 		sw := s2Pool.Get().(*s2.Writer)
 		defer func() {
 			sw.Reset(nil) // let go of buf

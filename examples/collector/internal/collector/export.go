@@ -187,7 +187,7 @@ func (s *store) exportEvents(ctx context.Context, batches []int64, since, until 
 	}
 	for _, b := range batches {
 		err := scan(s.r.QueryContext(ctx, `SELECT events.batch_id, events.idx FROM batches, events
-			WHERE batches.id = ? AND `+batchEvents("batches")+` AND time >= ? AND time < ? ORDER BY events.id`, b, since, until))
+			WHERE batches.id = ? AND `+batchEvents+` AND time >= ? AND time < ? ORDER BY events.id`, b, since, until))
 		if err != nil {
 			return err
 		}

@@ -96,10 +96,7 @@ func (f *forwarder) run(ctx context.Context) {
 			continue
 		}
 		if len(body) == 0 { // nothing to send in them (unreadable, or emptied by retention)
-			f.cursor.Store(ids[len(ids)-1])
-			if err := f.save(ctx); err != nil && ctx.Err() == nil {
-				f.log.Warn("collector: saving the forward cursor", "err", err)
-			}
+			f.advance(ctx, ids)
 			continue
 		}
 		retry, wait, perr := f.post(ctx, body)
@@ -121,10 +118,15 @@ func (f *forwarder) run(ctx context.Context) {
 			backoff = min(backoff*2, forwardMaxBackoff)
 			continue
 		}
-		f.cursor.Store(ids[len(ids)-1])
-		if err := f.save(ctx); err != nil && ctx.Err() == nil {
-			f.log.Warn("collector: saving the forward cursor", "err", err)
-		}
+		f.advance(ctx, ids)
+	}
+}
+
+// advance moves the cursor past the batches ids, done with, and saves it.
+func (f *forwarder) advance(ctx context.Context, ids []int64) {
+	f.cursor.Store(ids[len(ids)-1])
+	if err := f.save(ctx); err != nil && ctx.Err() == nil {
+		f.log.Warn("collector: saving the forward cursor", "err", err)
 	}
 }
 

@@ -233,7 +233,7 @@ func expireSome(tx *sql.Tx, cut string) (deleted int64, found int, err error) {
 	}
 	in := "?" + strings.Repeat(", ?", len(ids)-1)
 	res, err := tx.Exec(`DELETE FROM events WHERE id IN (SELECT events.id FROM batches, events
-		WHERE batches.id IN (`+in+`) AND `+batchEvents("batches")+` AND time <> '' AND time < ?)`, append(ids, cut)...)
+		WHERE batches.id IN (`+in+`) AND `+batchEvents+` AND time <> '' AND time < ?)`, append(ids, cut)...)
 	if err != nil {
 		return 0, 0, err
 	}

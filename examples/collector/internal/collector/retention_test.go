@@ -210,17 +210,7 @@ func TestRetentionByBatchTimes(t *testing.T) {
 	defer db.Close()
 	sessions := func() []string {
 		t.Helper()
-		rows, err := db.Query(`SELECT session_id FROM events ORDER BY session_id`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return collector.QueryStrings(t, db, `SELECT session_id FROM events ORDER BY session_id`)
 	}
 	first := func() (minTime string, payload int) {
 		t.Helper()

@@ -58,22 +58,19 @@ UPDATE batches SET
 	last_event = coalesce((SELECT max(id) FROM events WHERE batch_id = batches.id), 0)
 WHERE last_event = 0;`
 
-// batchEvents selects the events of the batch b (a table alias or name of batches) in a
-// WHERE clause over events.
-func batchEvents(b string) string {
-	return `events.id BETWEEN ` + b + `.first_event AND ` + b + `.last_event AND events.batch_id = ` + b + `.id`
-}
+// batchEvents selects, in a WHERE clause over events and batches, the events of the batch.
+const batchEvents = `events.id BETWEEN batches.first_event AND batches.last_event AND events.batch_id = batches.id`
 
 // backfillTimes gives the batches of a store that still has the index events_time (made by
 // builds before December 2026, which also write batches without times) the times of their
 // events; migrate then drops the index. It runs again if such a build wrote to the store
 // since, and only fills batches without times.
-var backfillTimes = `UPDATE batches SET ` + setBatchTimes + ` WHERE min_time = ''; DROP INDEX events_time;`
+const backfillTimes = `UPDATE batches SET ` + setBatchTimes + ` WHERE min_time = ''; DROP INDEX events_time;`
 
 // setBatchTimes sets a batch's times to those of its stored events (UPDATE batches SET …).
-var setBatchTimes = `
-	min_time = coalesce((SELECT min(time) FROM events WHERE ` + batchEvents("batches") + ` AND time <> ''), ''),
-	max_time = coalesce((SELECT max(time) FROM events WHERE ` + batchEvents("batches") + ` AND time <> ''), '')`
+const setBatchTimes = `
+	min_time = coalesce((SELECT min(time) FROM events WHERE ` + batchEvents + ` AND time <> ''), ''),
+	max_time = coalesce((SELECT max(time) FROM events WHERE ` + batchEvents + ` AND time <> ''), '')`
 
 // schema is the store's DDL. README.md documents every table for admins using sqlite3.
 const schema = `

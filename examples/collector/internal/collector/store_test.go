@@ -581,7 +581,7 @@ func assertBatchRanges(t *testing.T, db *sql.DB) []int64 {
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM events LEFT JOIN batches ON batches.id = events.batch_id
 		WHERE batches.id IS NULL OR events.id NOT BETWEEN batches.first_event AND batches.last_event`).Scan(&outside))
 	assert.Zero(t, outside, "events outside their batch's range")
-	rows, err := db.Query(`SELECT (SELECT count(*) FROM events WHERE ` + batchEvents("batches") + `),
+	rows, err := db.Query(`SELECT (SELECT count(*) FROM events WHERE ` + batchEvents + `),
 		last_event - first_event + 1 FROM batches ORDER BY id`)
 	require.NoError(t, err)
 	defer rows.Close()
@@ -683,6 +683,9 @@ func TestStoreChainIndexes(t *testing.T) {
 	defer s.Close()
 	assert.Equal(t, want, indexes(s))
 }
+
+// QueryStrings is queryStrings for the external test package.
+var QueryStrings = queryStrings
 
 // queryStrings runs a query of one text column and returns its values in order.
 func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
