@@ -45,6 +45,8 @@ type Collector struct {
 	grpcSrv *grpc.Server
 
 	ackCount, ackNanos, redactions atomic.Int64
+	// rowBytes is the bytes per event of the last request's rows (see newEventRows).
+	rowBytes atomic.Int64
 	// OTLP requests refused by the collector's token check, before the receiver sees them.
 	otlpUnauthorized, otlpForbidden atomic.Int64
 	lat                             latency
@@ -256,11 +258,9 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 		return fmt.Errorf("%w: encode: %w", receiver.ErrInvalid, err)
 	}
 	evs := l.Events()
-	rows := make([]eventRow, len(evs))
-	var buf []byte
-	for i, ev := range evs {
-		rows[i], buf = newEventRow(i, ev, buf)
-	}
+	// The room for the rows' JSON: what the last request's took per event, and an eighth.
+	rows, per := newEventRows(evs, int(c.rowBytes.Load()*9/8))
+	c.rowBytes.Store(int64(per))
 	w := &logsWrite{payload: payload, rows: rows, done: make(chan logsResult, 1)}
 	if err := c.enqueue(ctx, w); err != nil {
 		return err

@@ -121,7 +121,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (ckey, name, seq, time_unix_nano, chash);
 
 -- Chains whose events are stored but which the assembler has not emitted since: rebuilt on start.
--- n counts their stored events; ckey is their number (see events.ckey; 0 in rows of builds
+-- n counted their stored events when the chain opened (the writer counts on in memory and
+-- counts again on start; builds before December 2026 kept it up to date); ckey is their number (see events.ckey; 0 in rows of builds
 -- before December 2026: the hash of session_id and prompt_id).
 CREATE TABLE IF NOT EXISTS open_chains (
 	session_id TEXT    NOT NULL,

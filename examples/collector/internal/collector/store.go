@@ -351,25 +351,47 @@ func openStore(dir string, o storeOptions, log *slog.Logger) (*store, error) {
 	return s, nil
 }
 
-// loadOpen reads open_chains into the writer's mirror, s.open.
+// loadOpen reads open_chains into the writer's mirror, s.open, and counts each open chain's
+// stored events (open_chains.n is the count when the chain opened: the writer does not
+// write the row again while events add to it; see writeOpen).
 func (s *store) loadOpen() error {
-	s.open = map[chainKey]openChain{}
-	rows, err := s.w.Query(`SELECT session_id, prompt_id, n, ckey FROM open_chains`)
+	open := map[chainKey]openChain{}
+	rows, err := s.w.Query(`SELECT session_id, prompt_id, ckey FROM open_chains`)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var k chainKey
 		var oc openChain
-		if err := rows.Scan(&k.session, &k.prompt, &oc.n, &oc.ckey); err != nil {
+		if err := rows.Scan(&k.session, &k.prompt, &oc.ckey); err != nil {
+			rows.Close()
 			return err
 		}
 		oc.ckey = chainNumber(k, oc.ckey)
-		s.open[k] = oc
+		open[k] = oc
 	}
-	return rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	count, err := s.w.Prepare(countChainEvents)
+	if err != nil {
+		return err
+	}
+	defer count.Close()
+	for k, oc := range open {
+		if err := count.QueryRow(oc.ckey, k.session, k.prompt).Scan(&oc.n); err != nil {
+			return err
+		}
+		open[k] = oc
+	}
+	s.open = open
+	return nil
 }
+
+// countChainEvents counts the stored events of the chain of (ckey, session_id, prompt_id),
+// through events_key.
+const countChainEvents = `SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`
 
 // Checkpoints. SQLite's automatic checkpoint would run inside a commit and delay
 // acknowledgements, so the writer runs none of its own (wal_autocheckpoint=0) and a second
@@ -657,26 +679,34 @@ type txn struct {
 	events                                                [insertChunk + 1]*sql.Stmt // bound on first use
 	now                                                   string
 	args                                                  []any
-	touched                                               map[chainKey]struct{} // open chains changed
+	// touched holds the open chains the transaction is about to change (opened, added to, or
+	// shut), each with whether it was open (in open_chains) when the transaction began.
+	touched map[chainKey]bool
 }
 
-// touch records that the transaction changed k's entry in s.open.
-func (t *txn) touch(k chainKey) { t.touched[k] = struct{}{} }
+// touch records, before the transaction changes k's entry in s.open, whether k was open.
+func (t *txn) touch(k chainKey) {
+	if _, ok := t.touched[k]; !ok {
+		_, open := t.s.open[k]
+		t.touched[k] = open
+	}
+}
 
-// writeOpen writes the open chains the transaction changed back to open_chains (each row
-// on its own: their order does not matter).
+// writeOpen writes to open_chains the chains the transaction opened or shut (each row on its
+// own: their order does not matter). A chain that stayed open keeps its row: its count of
+// stored events is the mirror's, which counts them again when it is loaded (see loadOpen),
+// so that a request adding events to open chains writes no row of open_chains.
 func (t *txn) writeOpen() error {
-	if len(t.touched) == 0 {
-		return nil
-	}
-	if t.closeOpen == nil {
-		t.closeOpen = t.tx.Stmt(t.s.stmts.closeOpen)
-	}
-	for k := range t.touched {
+	for k, was := range t.touched {
+		oc, open := t.s.open[k]
 		var err error
-		if oc, ok := t.s.open[k]; ok {
+		switch {
+		case open && !was:
 			_, err = t.open.Exec(k.session, k.prompt, oc.n, oc.ckey)
-		} else {
+		case was && !open:
+			if t.closeOpen == nil {
+				t.closeOpen = t.tx.Stmt(t.s.stmts.closeOpen)
+			}
 			_, err = t.closeOpen.Exec(k.session, k.prompt)
 		}
 		if err != nil {
@@ -812,7 +842,7 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 			s.openStale = true
 		}
 	}()
-	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]struct{}{}}
+	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]bool{}}
 	t.batch, t.nextBatch = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.nextBatch)
 	t.open, t.hasC = tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
 	var stored, dups, chains, points int64
@@ -1023,8 +1053,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		oc := openChain{n: added[k], ckey: numbers[k]}
 		if closed[k] {
 			res.reopen = append(res.reopen, k) // a late event for a stored, closed chain
-			if err := t.tx.QueryRow(`SELECT count(*) FROM events WHERE ckey = ? AND session_id = ? AND prompt_id = ?`,
-				oc.ckey, k.session, k.prompt).Scan(&oc.n); err != nil {
+			if err := t.tx.QueryRow(countChainEvents, oc.ckey, k.session, k.prompt).Scan(&oc.n); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -1060,8 +1089,8 @@ func (t *txn) chainUpsert(c *chainWrite) error {
 func (t *txn) shut(c *chainWrite) {
 	k := chainKey{c.session, c.prompt}
 	if oc, ok := t.s.open[k]; ok && oc.n <= int64(c.events) {
-		delete(t.s.open, k)
 		t.touch(k)
+		delete(t.s.open, k)
 	}
 }
 

@@ -33,17 +33,13 @@ func newStoreWork(b *testing.B, seed uint64, form payload.Form) storeWork {
 	e, err := redact.New(redact.Strict, redact.WithKey("k1", []byte("0123456789abcdef0123456789abcdef")))
 	require.NoError(b, err)
 	var w storeWork
-	var buf []byte
 	var all []telemetry.Event
 	for l := range telemetrytest.NewFleet(o).Batches() {
 		e.Logs(l)
 		p, err := encodePayload(l, form)
 		require.NoError(b, err)
 		evs := l.Events()
-		rows := make([]eventRow, len(evs))
-		for i, ev := range evs {
-			rows[i], buf = newEventRow(i, ev, buf)
-		}
+		rows, _ := newEventRows(evs, 0)
 		w.logs = append(w.logs, &logsWrite{payload: p, rows: rows, done: make(chan logsResult, 1)})
 		w.events += len(rows)
 		all = append(all, evs...)

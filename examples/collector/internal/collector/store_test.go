@@ -131,8 +131,8 @@ func TestPayloadForms(t *testing.T) {
 	assert.ErrorContains(t, err, "collector: stored payload")
 }
 
-// TestStoreOpenChains follows open_chains, which the writer keeps in memory and writes back
-// at each commit, through a chain's life: opened by its events, kept open while the stored
+// TestStoreOpenChains follows open_chains, which the writer keeps in memory and writes to
+// when a chain opens or shuts, through a chain's life: opened by its events, kept open while the stored
 // version has fewer events than arrived, shut by a full version, reopened by a late event
 // (reported, with every stored event counted), and the same after the store is reopened.
 func TestStoreOpenChains(t *testing.T) {
@@ -297,10 +297,17 @@ func openCounts(s *store) map[chainKey]int64 {
 	return got
 }
 
-// openChains reads the open_chains table.
+// openChains reads the open_chains table, each chain with its stored events counted (the
+// table keeps the count a chain opened with: the writer counts in memory; see openCounts),
+// and checks that the writer's mirror holds the same chains and counts.
 func openChains(t *testing.T, s *store) map[chainKey]int64 {
 	t.Helper()
-	return chainValues(t, s, `SELECT session_id, prompt_id, n FROM open_chains`)
+	got := chainValues(t, s, `SELECT session_id, prompt_id,
+		(SELECT count(*) FROM events e WHERE e.ckey = o.ckey AND e.session_id = o.session_id AND e.prompt_id = o.prompt_id)
+		FROM open_chains o`)
+	writeRows(t, s, nil) // the writer is idle after a commit: its mirror can be read
+	assert.Equal(t, got, openCounts(s), "the writer's mirror")
+	return got
 }
 
 // chainValues reads rows of (session_id, prompt_id, a number) by chain, one row a chain.
