@@ -307,16 +307,20 @@ func (e *protoEncoder) record(r *Record, attrs Attributes) {
 }
 
 func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
+	// The common shape grows the output in a local slice, stored back into e for the others:
+	// a store of the slice into *e (the heap) pays a write barrier while the garbage collector
+	// marks, and this loop runs for every attribute of every record.
+	b := e.buf
 	for i := range a {
 		kv := &a[i]
 		// The common shape, a key and a short string, written in one go: every length takes
 		// one byte, and the tags are constants.
 		if k, v := kv.Key, kv.Value; v.Kind() == ValueString && num < 16 && k != "" {
 			if s := v.s(); len(k)+len(s) <= 121 && fastutf8.Valid(k) && fastutf8.Valid(s) {
-				e.buf = append(e.buf, byte(num)<<3|2, byte(len(k)+len(s)+6), 0x0a, byte(len(k)))
-				e.buf = append(e.buf, k...)
-				e.buf = append(e.buf, 0x12, byte(len(s)+2), 0x0a, byte(len(s)))
-				e.buf = append(e.buf, s...)
+				b = append(b, byte(num)<<3|2, byte(len(k)+len(s)+6), 0x0a, byte(len(k)))
+				b = append(b, k...)
+				b = append(b, 0x12, byte(len(s)+2), 0x0a, byte(len(s)))
+				b = append(b, s...)
 				continue
 			}
 		}
@@ -325,7 +329,7 @@ func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 		if kv.Key != "" {
 			n += sizeBytes(1, len(kv.Key))
 		}
-		e.buf = protowire.AppendTag(e.buf, num, protowire.BytesType)
+		e.buf = protowire.AppendTag(b, num, protowire.BytesType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(n))
 		if kv.Key != "" {
 			e.str(1, kv.Key)
@@ -333,7 +337,9 @@ func (e *protoEncoder) attributes(num protowire.Number, a Attributes) {
 		e.buf = protowire.AppendTag(e.buf, 2, protowire.BytesType)
 		e.buf = protowire.AppendVarint(e.buf, uint64(vs))
 		e.anyValue(kv.Value)
+		b = e.buf
 	}
+	e.buf = b
 }
 
 func (e *protoEncoder) anyValue(v Value) {
