@@ -737,7 +737,9 @@ func (st *stmts) prepare(w *sql.DB) error {
 		{&st.nextBatch, `SELECT coalesce(max(id), 0) + 1 FROM batches`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n, ckey) VALUES (?, ?, ?, ?)
 		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n, ckey = excluded.ckey`},
-		{&st.hasC, `SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ?`},
+		// The stored chains among a request's chains that are not open, by their prompt ids
+		// (a JSON array: one statement, through chains_key, whatever their number).
+		{&st.hasC, `SELECT prompt_id, session_id, ckey FROM chains WHERE prompt_id IN (SELECT value FROM json_each(?))`},
 		// The upsert keeps the fuller version (the WHERE: an older or partial version arriving
 		// late changes nothing) and numbers versions on from the stored one (the assembler
 		// counts from 1 again after a restart), writing that number into the JSON too.
@@ -891,8 +893,36 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 // the chain's place among the request's new chains. It returns the numbers of the chains
 // that were not open, and which of them were stored. Numbers follow arrival, so events_key
 // takes its inserts at its end, where its pages are in the cache, instead of all over the
-// index.
+// index. The chains that are not open are looked up in one query for the request.
 func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int64, closed map[chainKey]bool, err error) {
+	var lookup []byte // the prompt ids of the chains not open, as a JSON array
+	for i := range rows {
+		k := chainKey{rows[i].session, rows[i].prompt}
+		if _, ok := t.s.open[k]; ok {
+			continue
+		}
+		if _, ok := numbers[k]; ok {
+			continue
+		}
+		if numbers == nil {
+			numbers = map[chainKey]int64{}
+			lookup = append(lookup, '[')
+		} else {
+			lookup = append(lookup, ',')
+		}
+		numbers[k] = 0 // to be set below
+		lookup = appendJSONString(lookup, k.prompt)
+	}
+	if numbers == nil {
+		for i := range rows {
+			rows[i].ckey = t.s.open[chainKey{rows[i].session, rows[i].prompt}].ckey
+		}
+		return nil, nil, nil
+	}
+	lookup = append(lookup, ']')
+	if closed, err = t.storedChains(lookup, numbers); err != nil {
+		return nil, nil, err
+	}
 	var next int64
 	for i := range rows {
 		r := &rows[i]
@@ -901,34 +931,46 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 			r.ckey = oc.ckey
 			continue
 		}
-		if ck, ok := numbers[k]; ok {
+		if ck := numbers[k]; ck != 0 || closed[k] {
 			r.ckey = ck
 			continue
 		}
-		var v int64
-		switch err := t.hasC.QueryRow(k.prompt, k.session).Scan(&v); {
-		case err == nil:
-			r.ckey = chainNumber(k, v)
-			if closed == nil {
-				closed = map[chainKey]bool{}
-			}
-			closed[k] = true
-		case errors.Is(err, sql.ErrNoRows):
-			if next < 1<<chainBits {
-				r.ckey = bid<<chainBits | next
-				next++
-			} else { // more new chains than any request can hold: the old form still works
-				r.ckey = chainHash(k.session, k.prompt)
-			}
-		default:
-			return nil, nil, err
-		}
-		if numbers == nil {
-			numbers = map[chainKey]int64{}
+		if next < 1<<chainBits {
+			r.ckey = bid<<chainBits | next
+			next++
+		} else { // more new chains than any request can hold: the old form still works
+			r.ckey = chainHash(k.session, k.prompt)
 		}
 		numbers[k] = r.ckey
 	}
 	return numbers, closed, nil
+}
+
+// storedChains looks up the chains of want (keys, their prompt ids in the JSON array
+// prompts) in the chains table: it sets the number of each stored one in want, and returns
+// them.
+func (t *txn) storedChains(prompts []byte, want map[chainKey]int64) (closed map[chainKey]bool, err error) {
+	rs, err := t.hasC.Query(unsafe.String(unsafe.SliceData(prompts), len(prompts)))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var k chainKey
+		var v int64
+		if err := rs.Scan(&k.prompt, &k.session, &v); err != nil {
+			return nil, err
+		}
+		if _, ok := want[k]; !ok {
+			continue // another session's chain of the same prompt id
+		}
+		want[k] = chainNumber(k, v)
+		if closed == nil {
+			closed = map[chainKey]bool{}
+		}
+		closed[k] = true
+	}
+	return closed, rs.Err()
 }
 
 // timeRange returns the earliest and latest time of rows, ignoring rows without one ("" when

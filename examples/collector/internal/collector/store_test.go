@@ -445,9 +445,15 @@ func TestStoreChainNumbers(t *testing.T) {
 	var stored int64
 	require.NoError(t, s.r.QueryRow(`SELECT ckey FROM chains WHERE prompt_id = 'p1' AND session_id = 's1'`).Scan(&stored))
 	assert.Equal(t, n[a], stored)
-	res := writeRows(t, s, []eventRow{testRow(0, "s1", "p1", 9)})
+	// One request: a late event of a, and the first of another session's chain with a's
+	// prompt id, which is new (looked up together, told apart by session).
+	other := chainKey{"s9", "p1"}
+	res := writeRows(t, s, []eventRow{testRow(0, "s9", "p1", 1), testRow(1, "s1", "p1", 9)})
 	assert.Equal(t, []chainKey{a}, res.reopen)
-	assert.Equal(t, n, ckeys(s))
+	got := ckeys(s)
+	assert.Greater(t, got[other], n[c], "a new chain, numbered by this request")
+	delete(got, other)
+	assert.Equal(t, n, got)
 	assert.Equal(t, int64(4), openChains(t, s)[a], "every stored event of a counted")
 
 	// A build before chain numbers stored s3/p1 keyed by its hash, and left it open.
