@@ -1026,7 +1026,7 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 		args := t.args[:0]
 		for i := range chunk {
 			r := &chunk[i]
-			args = append(args, bid, r.idx, r.session, r.prompt, r.name, r.seq, r.tun, r.chash, r.ckey, r.time, r.account, r.email, r.attributes)
+			args = append(args, bid, int64(r.idx), r.session, r.prompt, r.name, r.seq, r.tun, r.chash, r.ckey, r.time, r.account, r.email, r.attributes)
 		}
 		t.args = args
 		er, err := st.Exec(args...)
@@ -1117,9 +1117,10 @@ func (t *txn) chainUpsert(c *chainWrite) error {
 	// The number its events are stored under; 0 (a chain not open here, which keeps the
 	// number already stored) only for a version whose events all came before.
 	ckey := t.s.open[chainKey{c.session, c.prompt}].ckey
+	// Integers are bound as int64, a driver.Value as it is (an int goes through reflection).
 	if _, err := t.chain.Exec(c.id, c.session, c.prompt, c.parent, c.accountUUID, c.accountID, c.email, c.product,
-		c.startedAt, c.endedAt, c.complete, c.version, c.events, c.cost, c.inputTokens, c.outputTokens,
-		c.apiRequests, c.apiErrors, c.toolCalls, c.rejected, unsafe.String(unsafe.SliceData(c.json), len(c.json)), t.now, ckey); err != nil {
+		c.startedAt, c.endedAt, c.complete, int64(c.version), int64(c.events), c.cost, c.inputTokens, c.outputTokens,
+		int64(c.apiRequests), int64(c.apiErrors), int64(c.toolCalls), int64(c.rejected), unsafe.String(unsafe.SliceData(c.json), len(c.json)), t.now, ckey); err != nil {
 		return err
 	}
 	t.shut(c)
