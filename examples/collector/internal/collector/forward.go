@@ -89,8 +89,8 @@ func (f *forwarder) save(ctx context.Context) error {
 func (f *forwarder) run(ctx context.Context) {
 	backoff := forwardMinBackoff
 	for ctx.Err() == nil {
-		f.bound(ctx)
-		ids, events, body, err := f.next(ctx)
+		upto := f.bound(ctx)
+		ids, events, body, err := f.next(ctx, upto)
 		if err != nil || len(ids) == 0 {
 			sleep(ctx, forwardIdle)
 			continue
@@ -130,14 +130,16 @@ func (f *forwarder) advance(ctx context.Context, ids []int64) {
 	}
 }
 
-// next returns the batches after the cursor, up to the size limits, as one gzip-compressed
+// next returns the batches after the cursor, up to the batch upto (the newest that bound
+// counted, so that batches stored since then wait for the next round and a request never
+// holds more than the bound) and the size limits, as one gzip-compressed
 // request: stored gzip members (stores of schema 1 and 2) concatenate into one gzip stream
 // as they are; other payloads are decompressed (S2, schema 4) or taken as they are (schema
 // 3), and the OTLP protobuf requests concatenate into one whose resourceLogs are the union,
 // in order, which is gzip-compressed here (off the ingest path): gzip is the one compression
 // every OTLP/HTTP receiver takes.
-func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body []byte, err error) {
-	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events, payload FROM batches WHERE id > ? ORDER BY id LIMIT 256`, f.cursor.Load())
+func (f *forwarder) next(ctx context.Context, upto int64) (ids []int64, events int64, body []byte, err error) {
+	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events, payload FROM batches WHERE id > ? AND id <= ? ORDER BY id LIMIT 256`, f.cursor.Load(), upto)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -169,13 +171,15 @@ func (f *forwarder) next(ctx context.Context) (ids []int64, events int64, body [
 	return ids, events, body, err
 }
 
-// bound skips the oldest batches when more than max events wait. It reads at most the
-// newest max events' batches.
-func (f *forwarder) bound(ctx context.Context) {
+// bound skips the oldest batches when more than max events wait, and returns the newest
+// batch it counted (the cursor when none waits, or it could not read them). It reads at most
+// the newest max events' batches.
+func (f *forwarder) bound(ctx context.Context) (upto int64) {
 	cursor := f.cursor.Load()
+	upto = cursor
 	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events FROM batches WHERE id > ? ORDER BY id DESC`, cursor)
 	if err != nil {
-		return
+		return upto
 	}
 	var total int64
 	var cut int64 = -1
@@ -183,8 +187,9 @@ func (f *forwarder) bound(ctx context.Context) {
 		var id, n int64
 		if rows.Scan(&id, &n) != nil {
 			rows.Close()
-			return
+			return cursor
 		}
+		upto = max(upto, id)
 		if total+n > f.max {
 			cut = id // this batch and everything older is skipped
 			break
@@ -194,16 +199,17 @@ func (f *forwarder) bound(ctx context.Context) {
 	rows.Close()
 	f.lag.Store(total)
 	if cut < 0 {
-		return
+		return upto
 	}
 	var skipped int64
 	if err := f.st.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(events), 0) FROM batches WHERE id > ? AND id <= ?`, cursor, cut).Scan(&skipped); err != nil {
-		return
+		return cursor // nothing skipped, nothing sent: the next round tries again
 	}
 	f.cursor.Store(cut)
 	f.skippedEvents.Add(skipped)
 	f.log.Error("collector: forward queue full; skipped the oldest events (still in the store)", "events", skipped, "bound", f.max)
 	_ = f.save(ctx)
+	return upto
 }
 
 // post sends body; it reports whether a failure is worth retrying and the server's Retry-After.

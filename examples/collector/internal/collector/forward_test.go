@@ -129,7 +129,10 @@ func TestForwardQueueIsBounded(t *testing.T) {
 	res, err := load.Send(context.Background(), load.Options{URL: url, Workers: 2}, payloads)
 	require.NoError(t, err)
 	require.Equal(t, int64(total), res.Events)
-	require.Eventually(t, func() bool { return d.failures.Load() > 0 }, 10*time.Second, 10*time.Millisecond)
+	// Two more failed attempts: the second one began (and bounded the queue) after every
+	// batch was stored, so what is sent after the outage is what the bound kept.
+	f0 := d.failures.Load()
+	require.Eventually(t, func() bool { return d.failures.Load() >= f0+2 }, 20*time.Second, 10*time.Millisecond)
 	d.down.Store(false)
 	require.Eventually(t, func() bool {
 		evs, _ := d.got()
@@ -137,7 +140,8 @@ func TestForwardQueueIsBounded(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	evs, _ := d.got()
-	assert.LessOrEqual(t, len(evs), 100+25, "at most the bound (plus the batch in flight) is delivered after the outage")
+	assert.LessOrEqual(t, len(evs), 100, "at most the bound is delivered after the outage")
+	assert.NotEmpty(t, evs)
 	_ = collector.DefaultForwardQueue
 }
 
