@@ -260,7 +260,9 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 	evs := l.Events()
 	// The room for the rows' JSON: what the last request's took per event, and an eighth.
 	rows, per := newEventRows(evs, int(c.rowBytes.Load()*9/8))
-	c.rowBytes.Store(int64(per))
+	if len(evs) > 0 {
+		c.rowBytes.Store(int64(per))
+	}
 	w := &logsWrite{payload: payload, rows: rows, done: make(chan logsResult, 1)}
 	if err := c.enqueue(ctx, w); err != nil {
 		return err

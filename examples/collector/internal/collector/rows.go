@@ -60,21 +60,37 @@ type eventRow struct {
 // guess: about what a redacted event's time and attribute JSON take.
 const rowBytesHint = 1024
 
+// The most room newEventRows reserves before writing: per event (a request of small events
+// after one of a few large ones) and per request. Past them the buffer grows as it needs.
+const (
+	maxRowBytesHint = 16 << 10
+	maxRowBuffer    = 8 << 20
+)
+
+// rowBufferSize is the room newEventRows reserves for n events of about perEvent bytes.
+func rowBufferSize(n, perEvent int) int {
+	if perEvent <= 0 {
+		perEvent = rowBytesHint
+	}
+	perEvent = min(perEvent, maxRowBytesHint)
+	if n > maxRowBuffer/perEvent {
+		return maxRowBuffer
+	}
+	return n * perEvent
+}
+
 // newEventRows returns the rows of a request's events, with room for perEvent bytes of time
-// and attribute JSON each (0: rowBytesHint) to start with, and the bytes per event they took,
-// the next request's guess. Their time and attributes strings share one buffer, written once
+// and attribute JSON each (0: rowBytesHint; bounded by rowBufferSize) to start with, and the
+// bytes per event they took, the next request's guess (rowBytesHint when there are none). Their time and attributes strings share one buffer, written once
 // and never changed after: one allocation per request instead of two per event (which were
 // the collector's largest source of garbage). The rows keep the whole buffer alive until the
 // last of them is dropped, which is when the request is done.
 func newEventRows(evs []telemetry.Event, perEvent int) ([]eventRow, int) {
-	if perEvent <= 0 {
-		perEvent = rowBytesHint
-	}
 	rows := make([]eventRow, len(evs))
 	// ends[i] holds where row i's time and attributes end in buf; each starts where the
 	// previous part ended.
 	ends := make([][2]int, len(evs))
-	buf := make([]byte, 0, len(evs)*perEvent)
+	buf := make([]byte, 0, rowBufferSize(len(evs), perEvent))
 	for i, ev := range evs {
 		r := ev.EventRecord()
 		rows[i] = eventRow{
@@ -99,7 +115,7 @@ func newEventRows(evs []telemetry.Event, perEvent int) ([]eventRow, int) {
 		start = ends[i][1]
 	}
 	if len(evs) == 0 {
-		return rows, perEvent
+		return rows, rowBytesHint
 	}
 	return rows, len(buf)/len(evs) + 1
 }

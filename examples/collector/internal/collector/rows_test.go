@@ -95,6 +95,23 @@ func TestNewEventRows(t *testing.T) {
 	empty, per := newEventRows(nil, 0)
 	assert.Empty(t, empty)
 	assert.Equal(t, rowBytesHint, per)
+	// A guess from a request of huge events reserves no more than the bounds.
+	big, _ := newEventRows(evs, math.MaxInt)
+	assert.Equal(t, rows, big)
+}
+
+func TestRowBufferSize(t *testing.T) {
+	for _, tc := range []struct{ n, per, want int }{
+		{0, 0, 0},
+		{10, 0, 10 * rowBytesHint},
+		{10, -5, 10 * rowBytesHint},
+		{10, 700, 7000},
+		{10, math.MaxInt, 10 * maxRowBytesHint},
+		{1 << 20, 1 << 20, maxRowBuffer},
+		{math.MaxInt, 1, maxRowBuffer},
+	} {
+		assert.Equal(t, tc.want, rowBufferSize(tc.n, tc.per), "%d events of %d bytes", tc.n, tc.per)
+	}
 }
 
 // BenchmarkEventRows measures building a request's rows (the time and attribute JSON of

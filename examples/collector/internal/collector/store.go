@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -673,12 +674,12 @@ func weight(item any) int {
 
 // txn holds the prepared statements of one transaction.
 type txn struct {
-	s                                                     *store
-	tx                                                    *sql.Tx
-	batch, nextBatch, open, chain, closeOpen, point, hasC *sql.Stmt
-	events                                                [insertChunk + 1]*sql.Stmt // bound on first use
-	now                                                   string
-	args                                                  []any
+	s                                                             *store
+	tx                                                            *sql.Tx
+	batch, nextBatch, open, chain, closeOpen, point, hasC, hasOne *sql.Stmt
+	events                                                        [insertChunk + 1]*sql.Stmt // bound on first use
+	now                                                           string
+	args                                                          []any
 	// touched holds the open chains the transaction is about to change (opened, added to, or
 	// shut), each with whether it was open (in open_chains) when the transaction began.
 	touched map[chainKey]bool
@@ -720,11 +721,16 @@ func (t *txn) writeOpen() error {
 // row, well under SQLite's limit of 32,766.
 const insertChunk = 64
 
+// storedChainsQuery selects the stored chains among those of a JSON array of [prompt id,
+// session id] pairs.
+const storedChainsQuery = `SELECT c.prompt_id, c.session_id, c.ckey FROM json_each(?) j CROSS JOIN chains c
+	WHERE c.prompt_id = j.value ->> 0 AND c.session_id = j.value ->> 1`
+
 // stmts are the writer's statements, prepared once by openStore on the writer connection
 // and bound to each transaction with Tx.Stmt (which reuses them: one connection).
 type stmts struct {
-	batch, nextBatch, open, hasC, chain, closeOpen, point *sql.Stmt
-	events                                                [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
+	batch, nextBatch, open, hasC, hasOne, chain, closeOpen, point *sql.Stmt
+	events                                                        [insertChunk + 1]*sql.Stmt // events[n] inserts n rows
 }
 
 func (st *stmts) prepare(w *sql.DB) error {
@@ -737,9 +743,11 @@ func (st *stmts) prepare(w *sql.DB) error {
 		{&st.nextBatch, `SELECT coalesce(max(id), 0) + 1 FROM batches`},
 		{&st.open, `INSERT INTO open_chains (session_id, prompt_id, n, ckey) VALUES (?, ?, ?, ?)
 		ON CONFLICT (session_id, prompt_id) DO UPDATE SET n = excluded.n, ckey = excluded.ckey`},
-		// The stored chains among a request's chains that are not open, by their prompt ids
-		// (a JSON array: one statement, through chains_key, whatever their number).
-		{&st.hasC, `SELECT prompt_id, session_id, ckey FROM chains WHERE prompt_id IN (SELECT value FROM json_each(?))`},
+		// The stored chains among a request's chains that are not open, by their keys (a JSON
+		// array of [prompt id, session id] pairs: one statement, one chains_key probe a
+		// chain, whatever their number), and one chain by its key (for keys JSON cannot carry).
+		{&st.hasC, storedChainsQuery},
+		{&st.hasOne, `SELECT ckey FROM chains WHERE prompt_id = ? AND session_id = ?`},
 		// The upsert keeps the fuller version (the WHERE: an older or partial version arriving
 		// late changes nothing) and numbers versions on from the stored one (the assembler
 		// counts from 1 again after a restart), writing that number into the JSON too.
@@ -772,7 +780,7 @@ func (st *stmts) prepare(w *sql.DB) error {
 }
 
 func (st *stmts) close() {
-	for _, s := range append([]*sql.Stmt{st.batch, st.nextBatch, st.open, st.hasC, st.chain, st.closeOpen, st.point}, st.events[:]...) {
+	for _, s := range append([]*sql.Stmt{st.batch, st.nextBatch, st.open, st.hasC, st.hasOne, st.chain, st.closeOpen, st.point}, st.events[:]...) {
 		if s != nil {
 			s.Close()
 		}
@@ -846,7 +854,7 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 	}()
 	t := &txn{s: s, tx: tx, now: fmtTime(time.Now()), touched: map[chainKey]bool{}}
 	t.batch, t.nextBatch = tx.Stmt(s.stmts.batch), tx.Stmt(s.stmts.nextBatch)
-	t.open, t.hasC = tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC)
+	t.open, t.hasC, t.hasOne = tx.Stmt(s.stmts.open), tx.Stmt(s.stmts.hasC), tx.Stmt(s.stmts.hasOne)
 	var stored, dups, chains, points int64
 	for i, item := range batch {
 		switch it := item.(type) {
@@ -895,7 +903,8 @@ func (s *store) apply(batch []any, results []logsResult) (err error) {
 // takes its inserts at its end, where its pages are in the cache, instead of all over the
 // index. The chains that are not open are looked up in one query for the request.
 func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int64, closed map[chainKey]bool, err error) {
-	var lookup []byte // the prompt ids of the chains not open, as a JSON array
+	var lookup []byte  // the keys of the chains not open, as a JSON array of [prompt, session]
+	var odd []chainKey // keys that are not UTF-8, which JSON cannot carry as they are
 	for i := range rows {
 		k := chainKey{rows[i].session, rows[i].prompt}
 		if _, ok := t.s.open[k]; ok {
@@ -907,11 +916,16 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 		if numbers == nil {
 			numbers = map[chainKey]int64{}
 			lookup = append(lookup, '[')
-		} else {
-			lookup = append(lookup, ',')
 		}
 		numbers[k] = 0 // to be set below
-		lookup = appendJSONString(lookup, k.prompt)
+		if !utf8.ValidString(k.prompt) || !utf8.ValidString(k.session) {
+			odd = append(odd, k)
+			continue
+		}
+		if len(lookup) > 1 {
+			lookup = append(lookup, ',')
+		}
+		lookup = append(appendJSONString(append(appendJSONString(append(lookup, '['), k.prompt), ','), k.session), ']')
 	}
 	if numbers == nil {
 		for i := range rows {
@@ -920,7 +934,7 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 		return nil, nil, nil
 	}
 	lookup = append(lookup, ']')
-	if closed, err = t.storedChains(lookup, numbers); err != nil {
+	if closed, err = t.storedChains(lookup, odd, numbers); err != nil {
 		return nil, nil, err
 	}
 	var next int64
@@ -946,31 +960,47 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 	return numbers, closed, nil
 }
 
-// storedChains looks up the chains of want (keys, their prompt ids in the JSON array
-// prompts) in the chains table: it sets the number of each stored one in want, and returns
-// them.
-func (t *txn) storedChains(prompts []byte, want map[chainKey]int64) (closed map[chainKey]bool, err error) {
-	rs, err := t.hasC.Query(unsafe.String(unsafe.SliceData(prompts), len(prompts)))
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var k chainKey
-		var v int64
-		if err := rs.Scan(&k.prompt, &k.session, &v); err != nil {
-			return nil, err
-		}
-		if _, ok := want[k]; !ok {
-			continue // another session's chain of the same prompt id
-		}
+// storedChains looks up the chains of want in the chains table, those of the JSON array
+// keys in one query and those of odd one by one: it sets the number of each stored one in
+// want, and returns them.
+func (t *txn) storedChains(keys []byte, odd []chainKey, want map[chainKey]int64) (closed map[chainKey]bool, err error) {
+	found := func(k chainKey, v int64) {
 		want[k] = chainNumber(k, v)
 		if closed == nil {
 			closed = map[chainKey]bool{}
 		}
 		closed[k] = true
 	}
-	return closed, rs.Err()
+	if len(keys) > 2 {
+		rs, err := t.hasC.Query(unsafe.String(unsafe.SliceData(keys), len(keys)))
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var k chainKey
+			var v int64
+			if err := rs.Scan(&k.prompt, &k.session, &v); err != nil {
+				return nil, err
+			}
+			if _, ok := want[k]; ok {
+				found(k, v)
+			}
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range odd {
+		var v int64
+		switch err := t.hasOne.QueryRow(k.prompt, k.session).Scan(&v); {
+		case err == nil:
+			found(k, v)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	return closed, nil
 }
 
 // timeRange returns the earliest and latest time of rows, ignoring rows without one ("" when

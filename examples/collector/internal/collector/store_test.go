@@ -481,6 +481,54 @@ func TestStoreChainNumbers(t *testing.T) {
 	assert.Equal(t, n[a], ck)
 }
 
+// TestStoreChainLookupKeys: the stored chains of a request's late events are found by their whole
+// key, whatever the key holds (a session's preamble, with no prompt id, shared by every
+// session; bytes that are not UTF-8; a NUL), and the lookup probes chains_key instead of
+// reading every chain with the same prompt id.
+func TestStoreChainLookupKeys(t *testing.T) {
+	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	defer s.Close()
+	keys := []chainKey{{"s1", ""}, {"s2", ""}, {"s\xff", "p\xfe"}, {"s4", "p\x00x"}, {"s5", "p5"}}
+	var first []eventRow
+	for i, k := range keys {
+		first = append(first, testRow(i, k.session, k.prompt, 1))
+	}
+	writeRows(t, s, first)
+	for i := range 20 { // other sessions' preambles, which the lookup must not read
+		writeRows(t, s, []eventRow{testRow(0, fmt.Sprintf("other%d", i), "", 1)})
+	}
+	before := chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
+	for _, k := range keys[:4] { // s5/p5 stays open
+		ch := &correlate.Chain{ID: correlate.ChainID(k.session, k.prompt), SessionID: k.session, PromptID: k.prompt, Version: 1, EventCount: 1}
+		ok, err := s.send(context.Background(), newChainWrite(ch, []byte(`{"version":1}`)), 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	writeRows(t, s, nil)
+	var late []eventRow
+	for i, k := range keys {
+		late = append(late, testRow(i, k.session, k.prompt, 2))
+	}
+	res := writeRows(t, s, late)
+	assert.ElementsMatch(t, keys[:4], res.reopen, "every stored chain found, none taken for new")
+	assert.Equal(t, before, chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`),
+		"late events stored under their chains' numbers")
+
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+storedChainsQuery, `[["","s1"]]`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	assert.Contains(t, strings.Join(plan, "; "), "(prompt_id=? AND session_id=?)", "one index probe a key: %q", plan)
+}
+
 // TestStoreBatchTimes: each batch records the range of its events' times ("" for events
 // without one), and a store of a build that indexed every event's time instead (events_time,
 // batches without times, written by that build after this one too) gets its batches' times
