@@ -483,13 +483,14 @@ func TestStoreChainNumbers(t *testing.T) {
 
 // TestStoreChainLookupKeys: the stored chains of a request's late events are found by their whole
 // key, whatever the key holds (a session's preamble, with no prompt id, shared by every
-// session; bytes that are not UTF-8; a NUL), and the lookup probes chains_key instead of
+// session; bytes that are not UTF-8; a NUL; what JSON escapes), and the lookup probes chains_key instead of
 // reading every chain with the same prompt id.
 func TestStoreChainLookupKeys(t *testing.T) {
 	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	defer s.Close()
-	keys := []chainKey{{"s1", ""}, {"s2", ""}, {"s\xff", "p\xfe"}, {"s4", "p\x00x"}, {"s5", "p5"}}
+	keys := []chainKey{{"s1", ""}, {"s2", ""}, {"s\xff", "p\xfe"}, {"s4", "p\x00x"},
+		{"s6", "p\"\\/\t\x01\u2028\U0001F600"}, {"s5", "p5"}}
 	var first []eventRow
 	for i, k := range keys {
 		first = append(first, testRow(i, k.session, k.prompt, 1))
@@ -499,7 +500,7 @@ func TestStoreChainLookupKeys(t *testing.T) {
 		writeRows(t, s, []eventRow{testRow(0, fmt.Sprintf("other%d", i), "", 1)})
 	}
 	before := chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`)
-	for _, k := range keys[:4] { // s5/p5 stays open
+	for _, k := range keys[:len(keys)-1] { // s5/p5 stays open
 		ch := &correlate.Chain{ID: correlate.ChainID(k.session, k.prompt), SessionID: k.session, PromptID: k.prompt, Version: 1, EventCount: 1}
 		ok, err := s.send(context.Background(), newChainWrite(ch, []byte(`{"version":1}`)), 0)
 		require.NoError(t, err)
@@ -511,7 +512,7 @@ func TestStoreChainLookupKeys(t *testing.T) {
 		late = append(late, testRow(i, k.session, k.prompt, 2))
 	}
 	res := writeRows(t, s, late)
-	assert.ElementsMatch(t, keys[:4], res.reopen, "every stored chain found, none taken for new")
+	assert.ElementsMatch(t, keys[:len(keys)-1], res.reopen, "every stored chain found, none taken for new")
 	assert.Equal(t, before, chainValues(t, s, `SELECT DISTINCT session_id, prompt_id, ckey FROM events`),
 		"late events stored under their chains' numbers")
 
