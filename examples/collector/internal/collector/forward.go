@@ -177,17 +177,25 @@ func (f *forwarder) next(ctx context.Context, upto int64) (ids []int64, events i
 func (f *forwarder) bound(ctx context.Context) (upto int64) {
 	cursor := f.cursor.Load()
 	upto = cursor
+	// Whatever fails here sends nothing this round (sending unbounded could exceed the bound):
+	// it is logged, and the next round tries again.
+	failed := func(err error) int64 {
+		if ctx.Err() == nil {
+			f.log.Warn("collector: reading the forward queue", "err", err)
+		}
+		return cursor
+	}
 	rows, err := f.st.r.QueryContext(ctx, `SELECT id, events FROM batches WHERE id > ? ORDER BY id DESC`, cursor)
 	if err != nil {
-		return upto
+		return failed(err)
 	}
 	var total int64
 	var cut int64 = -1
 	for rows.Next() {
 		var id, n int64
-		if rows.Scan(&id, &n) != nil {
+		if err := rows.Scan(&id, &n); err != nil {
 			rows.Close()
-			return cursor
+			return failed(err)
 		}
 		upto = max(upto, id)
 		if total+n > f.max {
@@ -196,14 +204,18 @@ func (f *forwarder) bound(ctx context.Context) (upto int64) {
 		}
 		total += n
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return failed(err) // the loop ended early: total is not the queue's
+	}
 	f.lag.Store(total)
 	if cut < 0 {
 		return upto
 	}
 	var skipped int64
 	if err := f.st.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(events), 0) FROM batches WHERE id > ? AND id <= ?`, cursor, cut).Scan(&skipped); err != nil {
-		return cursor // nothing skipped, nothing sent: the next round tries again
+		return failed(err) // nothing skipped
 	}
 	f.cursor.Store(cut)
 	f.skippedEvents.Add(skipped)
