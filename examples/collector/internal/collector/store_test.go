@@ -370,7 +370,10 @@ func TestStoreWALRewinds(t *testing.T) {
 	assert.Positive(t, rewinds)
 	assert.Zero(t, none)
 	assert.Less(t, rewinding, int64(12<<20), "a third of what was written")
-	assert.Less(t, 2*rewinding, growing)
+	// Alone, the store without tails grows to 48-52 MB against 4-5 MB; beside other packages'
+	// tests (CI's), its writer pauses between commits often enough to rewind by itself down to
+	// 14 MB, against 8: the absolute bound above is what holds everywhere.
+	assert.Less(t, rewinding, growing)
 }
 
 // walPeak writes 36 MB of events into a new store whose checkpointer asks the writer for the
