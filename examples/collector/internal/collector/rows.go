@@ -81,9 +81,10 @@ func rowBufferSize(n, perEvent int) int {
 
 // newEventRows returns the rows of a request's events, with room for perEvent bytes of time
 // and attribute JSON each (0: rowBytesHint; bounded by rowBufferSize) to start with, and the
-// bytes per event they took, the next request's guess (rowBytesHint when there are none). Their time and attributes strings share one buffer, written once
-// and never changed after: one allocation per request instead of two per event (which were
-// the collector's largest source of garbage). The rows keep the whole buffer alive until the
+// bytes per event they took, the next request's guess (rowBytesHint when there are none).
+// Their time and attributes strings share one buffer, written once and never changed after:
+// one allocation per request instead of two per event (which were the collector's largest
+// source of garbage). The rows keep the whole buffer alive until the
 // last of them is dropped, which is when the request is done.
 func newEventRows(evs []telemetry.Event, perEvent int) ([]eventRow, int) {
 	rows := make([]eventRow, len(evs))

@@ -915,17 +915,18 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 		}
 		if numbers == nil {
 			numbers = map[chainKey]int64{}
-			lookup = append(lookup, '[')
 		}
 		numbers[k] = 0 // to be set below
 		if !utf8.ValidString(k.prompt) || !utf8.ValidString(k.session) {
 			odd = append(odd, k)
 			continue
 		}
-		if len(lookup) > 1 {
-			lookup = append(lookup, ',')
+		if lookup == nil {
+			lookup = append(lookup, "[["...)
+		} else {
+			lookup = append(lookup, ",["...)
 		}
-		lookup = append(appendJSONString(append(appendJSONString(append(lookup, '['), k.prompt), ','), k.session), ']')
+		lookup = append(appendJSONString(append(appendJSONString(lookup, k.prompt), ','), k.session), ']')
 	}
 	if numbers == nil {
 		for i := range rows {
@@ -933,7 +934,9 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 		}
 		return nil, nil, nil
 	}
-	lookup = append(lookup, ']')
+	if lookup != nil {
+		lookup = append(lookup, ']')
+	}
 	if closed, err = t.storedChains(lookup, odd, numbers); err != nil {
 		return nil, nil, err
 	}
@@ -961,8 +964,8 @@ func (t *txn) numberChains(rows []eventRow, bid int64) (numbers map[chainKey]int
 }
 
 // storedChains looks up the chains of want in the chains table, those of the JSON array
-// keys in one query and those of odd one by one: it sets the number of each stored one in
-// want, and returns them.
+// keys (nil: none) in one query and those of odd one by one: it sets the number of each
+// stored one in want, and returns them.
 func (t *txn) storedChains(keys []byte, odd []chainKey, want map[chainKey]int64) (closed map[chainKey]bool, err error) {
 	found := func(k chainKey, v int64) {
 		want[k] = chainNumber(k, v)
@@ -971,7 +974,7 @@ func (t *txn) storedChains(keys []byte, odd []chainKey, want map[chainKey]int64)
 		}
 		closed[k] = true
 	}
-	if len(keys) > 2 {
+	if keys != nil {
 		rs, err := t.hasC.Query(unsafe.String(unsafe.SliceData(keys), len(keys)))
 		if err != nil {
 			return nil, err

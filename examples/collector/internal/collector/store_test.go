@@ -484,10 +484,10 @@ func TestStoreChainNumbers(t *testing.T) {
 	assert.Equal(t, n[a], ck)
 }
 
-// TestStoreChainLookupKeys: the stored chains of a request's late events are found by their whole
-// key, whatever the key holds (a session's preamble, with no prompt id, shared by every
-// session; bytes that are not UTF-8; a NUL; what JSON escapes), and the lookup probes chains_key instead of
-// reading every chain with the same prompt id.
+// TestStoreChainLookupKeys: the stored chains of a request's late events are found by their
+// whole key, whatever the key holds (a session's preamble, with no prompt id, shared by every
+// session; bytes that are not UTF-8; a NUL; what JSON escapes), and the lookup probes
+// chains_key instead of reading every chain with the same prompt id.
 func TestStoreChainLookupKeys(t *testing.T) {
 	s, err := openStore(t.TempDir(), storeOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
