@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -711,7 +712,9 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			}
 			if sess = s.session(hs, k.session); sess == nil {
 				sess = s.newSession()
-				sess.id, sess.hash = k.session, hs
+				// The session and its chains outlive the event whose strings k holds, which
+				// may share the memory of its whole request (a decoded export): keep copies.
+				sess.id, sess.hash = strings.Clone(k.session), hs
 				s.insertSession(sess)
 			}
 		}
@@ -724,7 +727,7 @@ func (a *Assembler) add(ev telemetry.Event, now int64, out []closing, last *pend
 			p = reopen // the same map entry, in flight again
 			p.chainState = st
 		} else {
-			p = s.newChain(k, h, st)
+			p = s.newChain(chainKey{sess.id, strings.Clone(k.prompt)}, h, st)
 			s.insert(h, p)
 		}
 		for i, pev := range prior {

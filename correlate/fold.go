@@ -323,12 +323,14 @@ func (s *sessionInfo) agent(id, prompt string) {
 	if id == "" || id == s.lastAgent {
 		return
 	}
+	// Copies: the session outlives the event whose strings these are (see add).
+	id = strings.Clone(id)
 	s.lastAgent = id
 	if s.agents == nil {
 		s.agents = map[string]string{}
 	}
 	if _, ok := s.agents[id]; !ok {
-		s.agents[id] = prompt
+		s.agents[id] = strings.Clone(prompt)
 	}
 }
 

@@ -1132,7 +1132,8 @@ func (t *txn) logs(w *logsWrite, res *logsResult) (stored, dups int64, err error
 				return 0, 0, err
 			}
 		}
-		t.s.open[k] = oc
+		// The map outlives the request, whose memory k's strings share: keep copies.
+		t.s.open[chainKey{strings.Clone(k.session), strings.Clone(k.prompt)}] = oc
 	}
 	if stored > 0 {
 		lo, hi := timeRange(w.rows)
