@@ -335,6 +335,14 @@ func (c *Collector) enqueue(ctx context.Context, item any) error {
 // own encoder, in a fresh slice) and copies of the columns, nothing of ch, which the assembler
 // reuses once this returns (correlate.WithChainReuse).
 func (c *Collector) storeChain(ctx context.Context, ch *correlate.Chain) error {
+	if slices.Contains(ch.Reasons, correlate.ReasonPartial) {
+		// A late event came after the assembler had let the chain's earlier events go (its
+		// memory bound, or more closed chains than it keeps): this version holds only the
+		// events since, and would leave the stored chain without them. All of them are
+		// stored: fold them all. (ch is the assembler's again once this returns: copy its key.)
+		c.refold(ctx, []chainKey{{strings.Clone(ch.SessionID), strings.Clone(ch.PromptID)}})
+		return nil
+	}
 	js, err := ch.AppendJSON(nil)
 	if err != nil {
 		return err
