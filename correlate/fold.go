@@ -283,10 +283,14 @@ func isDup(sorted []entry, fp uint64, ts int64) bool {
 // keeps one per live session; Fold builds one per session.
 type sessionInfo struct {
 	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
-	agents       map[string]string // agent_id → prompt.id of the chain it ran in
-	lastAgent    string            // the agent_id observed last (in agents): most repeat it
+	agents       map[string]agentRun // agent_id → where it ran
+	lastAgent    string              // the agent_id observed last (in agents): most repeat it
 	lastPromptTS int64             // latest user_prompt time with a prompt.id
 }
+
+// agentRun is an agent_id seen in a session and the prompt.id of the chain it ran in; id is
+// the map key's own copy, which lastAgent takes.
+type agentRun struct{ id, prompt string }
 
 const maxTrackedSeq = 1 << 22
 
@@ -323,15 +327,16 @@ func (s *sessionInfo) agent(id, prompt string) {
 	if id == "" || id == s.lastAgent {
 		return
 	}
-	// Copies: the session outlives the event whose strings these are (see add).
-	id = strings.Clone(id)
-	s.lastAgent = id
 	if s.agents == nil {
-		s.agents = map[string]string{}
+		s.agents = map[string]agentRun{}
 	}
-	if _, ok := s.agents[id]; !ok {
-		s.agents[id] = strings.Clone(prompt)
+	run, ok := s.agents[id]
+	if !ok {
+		// Copies: the session outlives the event whose strings these are (see add).
+		run = agentRun{id: strings.Clone(id), prompt: strings.Clone(prompt)}
+		s.agents[run.id] = run
 	}
+	s.lastAgent = run.id
 }
 
 func (s *sessionInfo) hasSeq(q int64) bool {
@@ -359,7 +364,7 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 		return ""
 	}
 	if v, ok := p.Attrs.Get(telemetry.KeyAgentID); ok { // not a typed field of user_prompt
-		if parent := s.agents[v.Text()]; parent != "" && parent != self {
+		if parent := s.agents[v.Text()].prompt; parent != "" && parent != self {
 			return parent
 		}
 	}
@@ -369,15 +374,15 @@ func (s *sessionInfo) parentOf(p *telemetry.UserPrompt, self string) string {
 	}
 	// The first matching id in sorted order: the least of the matches, found without sorting.
 	found, best := false, ""
-	for id, parent := range s.agents {
-		if (!found || id < best) && parent != self && strings.Contains(text, id) {
+	for id, run := range s.agents {
+		if (!found || id < best) && run.prompt != self && strings.Contains(text, id) {
 			found, best = true, id
 		}
 	}
 	if !found {
 		return ""
 	}
-	return s.agents[best]
+	return s.agents[best].prompt
 }
 
 // sessionFacts is what a chain's fold learns from its session, taken under the session's lock.
