@@ -282,10 +282,10 @@ func isDup(sorted []entry, fp uint64, ts int64) bool {
 // started (task notifications excluded: they follow a prompt without ending it). The assembler
 // keeps one per live session; Fold builds one per session.
 type sessionInfo struct {
-	seqs         []uint64          // bitset of event.sequence values seen (< maxTrackedSeq)
+	seqs         []uint64            // bitset of event.sequence values seen (< maxTrackedSeq)
 	agents       map[string]agentRun // agent_id → where it ran
 	lastAgent    string              // the agent_id observed last (in agents): most repeat it
-	lastPromptTS int64             // latest user_prompt time with a prompt.id
+	lastPromptTS int64               // latest user_prompt time with a prompt.id
 }
 
 // agentRun is an agent_id seen in a session and the prompt.id of the chain it ran in; id is
