@@ -292,7 +292,7 @@ func (c *Collector) ConsumeLogs(ctx context.Context, l *telemetry.Logs) error {
 			fresh = append(fresh, ev)
 		}
 	}
-	if err := c.asm.Add(ctx, fresh...); err != nil && !errors.Is(err, correlate.ErrClosed) {
+	if err := c.asm.Add(ctx, detachPreamble(fresh)...); err != nil && !errors.Is(err, correlate.ErrClosed) {
 		c.cfg.Logger.Warn("collector: correlating", "err_type", fmt.Sprintf("%T", err))
 	}
 	if len(res.reopen) > 0 {
@@ -474,4 +474,41 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// detachPreamble returns evs with the events of sessions' preambles (those without a
+// prompt.id) replaced by copies that share no memory with their request. A decoded event's
+// strings and attributes are parts of its whole request, which it keeps alive; the assembler
+// holds a preamble until the idle timeout (2 minutes by default) after its last event, so a
+// session's first request, usually its largest, stayed in memory that long for a handful of
+// its events: 110 KB a session under loadgen, the collector's heap growing by 100 MB a run.
+// The copies are made by encoding the preamble's events and decoding them again (a few
+// events a session). When that fails the events are kept as they are.
+func detachPreamble(evs []telemetry.Event) []telemetry.Event {
+	var pre []telemetry.Event
+	for _, ev := range evs {
+		if ev.EventRecord().PromptID == "" {
+			pre = append(pre, ev)
+		}
+	}
+	if len(pre) == 0 {
+		return evs
+	}
+	b, err := telemetry.EncodeLogsProto(telemetry.NewLogs(pre...))
+	if err != nil {
+		return evs
+	}
+	l, err := telemetry.DecodeLogsProto(b)
+	if err != nil || l.Len() != len(pre) {
+		return evs
+	}
+	// The copies come grouped by resource and scope (NewLogs): the order of a chain's events
+	// in one Add does not matter to the assembler, and a request's are one session's.
+	out := make([]telemetry.Event, 0, len(evs))
+	for _, ev := range evs {
+		if ev.EventRecord().PromptID != "" {
+			out = append(out, ev)
+		}
+	}
+	return append(out, l.Events()...)
 }
