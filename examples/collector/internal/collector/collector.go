@@ -502,8 +502,9 @@ func detachPreamble(evs []telemetry.Event) []telemetry.Event {
 	if err != nil || l.Len() != len(pre) {
 		return evs
 	}
-	// The copies come grouped by resource and scope (NewLogs): the order of a chain's events
-	// in one Add does not matter to the assembler, and a request's are one session's.
+	// The copies come grouped by resource and scope (NewLogs), each group in order, after the
+	// other events: the assembler orders a chain's events itself (by sequence and time), so
+	// their order within one Add does not matter.
 	out := make([]telemetry.Event, 0, len(evs))
 	for _, ev := range evs {
 		if ev.EventRecord().PromptID != "" {
