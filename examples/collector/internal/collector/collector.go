@@ -339,8 +339,8 @@ func (c *Collector) storeChain(ctx context.Context, ch *correlate.Chain) error {
 		// A late event came after the assembler had let the chain's earlier events go (its
 		// memory bound, or more closed chains than it keeps): this version holds only the
 		// events since, and would leave the stored chain without them. All of them are
-		// stored: fold them all. (ch is the assembler's again once this returns: copy its key.)
-		c.refold(ctx, []chainKey{{strings.Clone(ch.SessionID), strings.Clone(ch.PromptID)}})
+		// stored: fold them all (before this returns, while ch and its key are still valid).
+		c.refold(ctx, []chainKey{{ch.SessionID, ch.PromptID}})
 		return nil
 	}
 	js, err := ch.AppendJSON(nil)
