@@ -100,3 +100,39 @@ func BenchmarkDecodeBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDetach copies the corpus's events out of their requests, a request at a time, with
+// DetachAll and, side by side, by encoding them and decoding the result (the way to get such
+// copies without DetachAll).
+func BenchmarkDetach(b *testing.B) {
+	var reqs [][]telemetry.Event
+	events := 0
+	for _, f := range corpus.Files(corpus.Protobuf) {
+		if f.Signal == "logs" {
+			l, _ := telemetry.DecodeLogsProto(f.Data)
+			reqs = append(reqs, l.Events())
+			events += l.Len()
+		}
+	}
+	for _, how := range []string{"detach", "roundtrip"} {
+		b.Run("how="+how, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, evs := range reqs {
+					if how == "detach" {
+						_ = telemetry.DetachAll(evs)
+						continue
+					}
+					p, err := telemetry.EncodeLogsProto(telemetry.NewLogs(evs...))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := telemetry.DecodeLogsProto(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

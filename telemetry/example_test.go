@@ -91,3 +91,23 @@ func ExampleEncodeLogsProto() {
 	fmt.Println(got.Name(), got.Model, got.Usage().InputTokens, got.CostUSD)
 	// Output: api_request claude-sonnet-5-5 1200 0.003355
 }
+
+// A program that keeps a few events of each request for long copies them out of the request
+// first, so that the rest of the request can be freed.
+func ExampleDetachAll() {
+	logs, err := telemetry.DecodeLogsJSON([]byte(examplePayload))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var keep []telemetry.Event
+	for _, ev := range logs.Events() {
+		if d, ok := ev.(*telemetry.ToolDecision); ok && d.Decision == telemetry.DecisionReject {
+			keep = append(keep, ev)
+		}
+	}
+	kept := telemetry.DetachAll(keep) // logs can now be dropped
+	d := kept[0].(*telemetry.ToolDecision)
+	fmt.Println(d.ToolName, d.Decision, d.Source, kept[0].EventRecord().Resource.ServiceName)
+	// Output: Bash reject config cowork
+}

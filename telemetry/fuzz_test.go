@@ -1,6 +1,7 @@
 package telemetry_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -60,7 +61,24 @@ func FuzzDecodeLogsProto(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		l, _ := telemetry.DecodeLogsProto(b)
 		checkLogsRoundTrip(t, l)
+		checkDetach(t, l)
 	})
+}
+
+// checkDetach asserts that DetachAll's copies of l's events encode as the events do.
+func checkDetach(t *testing.T, l *telemetry.Logs) {
+	evs := l.Events()
+	want, err := telemetry.EncodeLogsProto(telemetry.NewLogs(evs...))
+	if err != nil {
+		return
+	}
+	got, err := telemetry.EncodeLogsProto(telemetry.NewLogs(telemetry.DetachAll(evs)...))
+	if err != nil {
+		t.Fatalf("encoding the detached events: %v", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Fatalf("detached events encode differently")
+	}
 }
 
 func FuzzDecodeLogsJSON(f *testing.F) {

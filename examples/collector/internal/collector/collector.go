@@ -476,40 +476,27 @@ func validID(s string) bool {
 	return true
 }
 
-// detachPreamble returns evs with the events of sessions' preambles (those without a
-// prompt.id) replaced by copies that share no memory with their request. A decoded event's
-// strings and attributes are parts of its whole request, which it keeps alive; the assembler
-// holds a preamble until the idle timeout (2 minutes by default) after its last event, so a
-// session's first request, usually its largest, stayed in memory that long for a handful of
-// its events: 110 KB a session under loadgen, the collector's heap growing by 100 MB a run.
-// The copies are made by encoding the preamble's events and decoding them again (a few
-// events a session). When that fails the events are kept as they are.
+// detachPreamble replaces, in evs, the events of sessions' preambles (those without a
+// prompt.id) by copies that share no memory with their request (telemetry.DetachAll).
+// A decoded event's strings and attributes are parts of its whole request, which it keeps
+// alive; the assembler holds a preamble until the idle timeout (2 minutes by default) after its
+// last event, so a session's first request, usually its largest, stayed in memory that long for
+// a handful of its events: 110 KB a session under loadgen, the collector's heap growing by
+// 100 MB a run. It returns evs.
 func detachPreamble(evs []telemetry.Event) []telemetry.Event {
+	var at []int
 	var pre []telemetry.Event
-	for _, ev := range evs {
+	for i, ev := range evs {
 		if ev.EventRecord().PromptID == "" {
+			at = append(at, i)
 			pre = append(pre, ev)
 		}
 	}
 	if len(pre) == 0 {
 		return evs
 	}
-	b, err := telemetry.EncodeLogsProto(telemetry.NewLogs(pre...))
-	if err != nil {
-		return evs
+	for i, c := range telemetry.DetachAll(pre) {
+		evs[at[i]] = c
 	}
-	l, err := telemetry.DecodeLogsProto(b)
-	if err != nil || l.Len() != len(pre) {
-		return evs
-	}
-	// The copies come grouped by resource and scope (NewLogs), each group in order, after the
-	// other events: the assembler orders a chain's events itself (by sequence and time), so
-	// their order within one Add does not matter.
-	out := make([]telemetry.Event, 0, len(evs))
-	for _, ev := range evs {
-		if ev.EventRecord().PromptID != "" {
-			out = append(out, ev)
-		}
-	}
-	return append(out, l.Events()...)
+	return evs
 }

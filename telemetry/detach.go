@@ -1,0 +1,229 @@
+package telemetry
+
+import "unsafe"
+
+// Detach returns a copy of a decoded event that shares no memory with the request it was
+// decoded from. A decoded event's strings, attribute lists, resource and scope are parts of
+// its whole request (one copy of the request's bytes and a few arena blocks, see
+// DecodeOptions), so holding one event holds the whole request: a program that keeps a few
+// events of each request for long (a session's preamble until its idle timeout, an index of
+// recent prompts) keeps every request they came in. The copy holds its strings in one
+// allocation and its attributes in another; its typed fields are views of its own
+// attributes, as a decoded event's are.
+//
+// An event built in Go (one whose attributes were never materialised: see [Record]) has no
+// request to share: Detach returns [Clone] of it, whose strings are still the caller's.
+func Detach(ev Event) Event {
+	if ev == nil {
+		return nil
+	}
+	var d detacher
+	d.size(ev)
+	return d.event(ev)
+}
+
+// DetachAll is [Detach] for each of evs: the copies share one allocation for their strings,
+// one for their attributes, and one copy of each resource and scope the events shared. The
+// memory is released when the last copy is dropped, so detach together the events that will be
+// dropped together.
+func DetachAll(evs []Event) []Event {
+	var d detacher
+	for _, ev := range evs {
+		if ev != nil {
+			d.size(ev)
+		}
+	}
+	out := make([]Event, len(evs))
+	for i, ev := range evs {
+		if ev != nil {
+			out[i] = d.event(ev)
+		}
+	}
+	return out
+}
+
+// detacher copies events in two passes: size counts the bytes of their strings and the
+// entries of their attribute lists and values, then event copies them into storage of exactly
+// that size.
+type detacher struct {
+	bytes  int // string bytes
+	kvs    int // KeyValue entries: attribute lists and map values
+	vals   int // Value entries: array values
+	seen   map[unsafe.Pointer]bool
+	buf    []byte
+	kvBuf  []KeyValue
+	valBuf []Value
+	res    map[*Resource]*Resource
+	scopes map[*Scope]*Scope
+}
+
+func (d *detacher) size(ev Event) {
+	r := ev.EventRecord()
+	if !r.attrsValid {
+		return
+	}
+	d.sizeAttrs(r.Attrs)
+	d.sizeValue(r.Body)
+	d.bytes += len(r.SeverityText) + len(r.WireEventName)
+	if u, ok := ev.(*Unknown); ok {
+		d.bytes += len(u.name)
+	}
+	// A resource or scope is copied once however many events share it.
+	if d.seen == nil {
+		d.seen = make(map[unsafe.Pointer]bool)
+	}
+	if res := r.Resource; res != nil && !d.seen[unsafe.Pointer(res)] {
+		d.seen[unsafe.Pointer(res)] = true
+		d.sizeAttrs(res.Attrs)
+		if res.Attrs == nil {
+			d.bytes += len(res.ServiceName) + len(res.ServiceVersion) + len(res.OSType) + len(res.OSVersion) +
+				len(res.HostArch) + len(res.ProcessOwner) + len(res.EnduserID) + len(res.WSLVersion)
+		}
+	}
+	if sc := r.Scope; sc != nil && !d.seen[unsafe.Pointer(sc)] {
+		d.seen[unsafe.Pointer(sc)] = true
+		d.sizeAttrs(sc.Attrs)
+		d.bytes += len(sc.Name) + len(sc.Version)
+	}
+}
+
+func (d *detacher) sizeAttrs(a Attributes) {
+	d.kvs += len(a)
+	for _, kv := range a {
+		d.bytes += len(kv.Key)
+		d.sizeValue(kv.Value)
+	}
+}
+
+func (d *detacher) sizeValue(v Value) {
+	switch v.Kind() {
+	case ValueString, ValueBytes:
+		d.bytes += len(v.s())
+	case ValueArray:
+		vs := v.Array()
+		d.vals += len(vs)
+		for _, e := range vs {
+			d.sizeValue(e)
+		}
+	case ValueMap:
+		d.sizeAttrs(v.Map())
+	}
+}
+
+// event copies ev into the detacher's storage, allocated on the first call at the size the
+// size calls counted.
+func (d *detacher) event(ev Event) Event {
+	r := ev.EventRecord()
+	if !r.attrsValid {
+		return Clone(ev)
+	}
+	if d.buf == nil && d.bytes > 0 {
+		d.buf = make([]byte, 0, d.bytes)
+	}
+	if d.kvBuf == nil && d.kvs > 0 {
+		d.kvBuf = make([]KeyValue, 0, d.kvs)
+	}
+	if d.valBuf == nil && d.vals > 0 {
+		d.valBuf = make([]Value, 0, d.vals)
+	}
+	nr := *r
+	nr.Common = Common{} // bind sets every field from the attributes
+	nr.Attrs = d.attrs(r.Attrs)
+	nr.Body = d.value(r.Body)
+	nr.SeverityText, nr.WireEventName = d.str(r.SeverityText), d.str(r.WireEventName)
+	nr.Resource, nr.Scope = d.resource(r.Resource), d.scope(r.Scope)
+	var out Event
+	if u, ok := ev.(*Unknown); ok {
+		out = &Unknown{name: d.str(u.name)}
+	} else {
+		out = newEvent(ev.Name())
+	}
+	bind(out, &nr)
+	out.EventRecord().decoded = r.decoded
+	return out
+}
+
+// str copies s into the string storage. The storage was sized for every string, so appending
+// never reallocates and earlier copies stay where they are.
+func (d *detacher) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	start := len(d.buf)
+	d.buf = append(d.buf, s...)
+	return unsafe.String(&d.buf[start], len(s))
+}
+
+// attrs copies a list into the KeyValue storage, capped at its length so that an append to the
+// copy reallocates instead of overwriting a neighbour. A nil list stays nil.
+func (d *detacher) attrs(a Attributes) Attributes {
+	if a == nil {
+		return nil
+	}
+	start := len(d.kvBuf)
+	for _, kv := range a {
+		d.kvBuf = append(d.kvBuf, KeyValue{Key: d.str(kv.Key)})
+	}
+	out := d.kvBuf[start:len(d.kvBuf):len(d.kvBuf)]
+	// Values after the list's entries: a map value's entries take storage after them.
+	for i, kv := range a {
+		out[i].Value = d.value(kv.Value)
+	}
+	return out
+}
+
+func (d *detacher) value(v Value) Value {
+	switch v.Kind() {
+	case ValueString, ValueBytes:
+		return strValue(v.Kind(), d.str(v.s()))
+	case ValueArray:
+		vs := v.Array()
+		start := len(d.valBuf)
+		d.valBuf = append(d.valBuf, vs...)
+		out := d.valBuf[start:len(d.valBuf):len(d.valBuf)]
+		for i := range out {
+			out[i] = d.value(vs[i])
+		}
+		return arrayValue(out)
+	case ValueMap:
+		return mapValue(d.attrs(v.Map()))
+	}
+	return v // scalars and the empty value hold no memory of the request
+}
+
+func (d *detacher) resource(r *Resource) *Resource {
+	if r == nil {
+		return nil
+	}
+	if c, ok := d.res[r]; ok {
+		return c
+	}
+	c := &Resource{DroppedAttributesCount: r.DroppedAttributesCount}
+	if r.Attrs != nil {
+		c.Attrs = d.attrs(r.Attrs)
+		c.Refresh()
+	} else {
+		c.ServiceName, c.ServiceVersion, c.OSType, c.OSVersion = d.str(r.ServiceName), d.str(r.ServiceVersion), d.str(r.OSType), d.str(r.OSVersion)
+		c.HostArch, c.ProcessOwner, c.EnduserID, c.WSLVersion = d.str(r.HostArch), d.str(r.ProcessOwner), d.str(r.EnduserID), d.str(r.WSLVersion)
+	}
+	if d.res == nil {
+		d.res = make(map[*Resource]*Resource)
+	}
+	d.res[r] = c
+	return c
+}
+
+func (d *detacher) scope(s *Scope) *Scope {
+	if s == nil {
+		return nil
+	}
+	if c, ok := d.scopes[s]; ok {
+		return c
+	}
+	c := &Scope{Name: d.str(s.Name), Version: d.str(s.Version), Attrs: d.attrs(s.Attrs), DroppedAttributesCount: s.DroppedAttributesCount}
+	if d.scopes == nil {
+		d.scopes = make(map[*Scope]*Scope)
+	}
+	d.scopes[s] = c
+	return c
+}
