@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -475,5 +476,38 @@ func TestCloneKeepsOriginal(t *testing.T) {
 		assert.Equal(t, orig, ev.EventRecord().UserEmail)
 		assert.Equal(t, paths, ev.EventRecord().WorkspaceHostPaths)
 		assert.NotEqual(t, orig, c.EventRecord().UserEmail)
+	}
+}
+
+// TestRepeatedKeyRedacted decodes records that repeat an attribute (OTLP forbids it; a sender
+// may still do it) and redacts them with Strict: no occurrence of the raw value survives in
+// either encoding, and the typed field views the value kept.
+func TestRepeatedKeyRedacted(t *testing.T) {
+	const rec = `{"timeUnixNano":"1795514863337000000","body":{"stringValue":"claude_code.user_prompt"},"attributes":[
+ {"key":"session.id","value":{"stringValue":"s1"}},
+ {"key":"user.email","value":{"stringValue":%q}},
+ {"key":"event.name","value":{"stringValue":"user_prompt"}},
+ {"key":"prompt.id","value":{"stringValue":"p1"}},
+ {"key":"user.email","value":{"stringValue":%q}},
+ {"key":"prompt","value":{"stringValue":"mail jane@acme.example"}},
+ {"key":"prompt","value":{"stringValue":"card 4111 1111 1111 1111"}}]}`
+	for _, tc := range []struct{ first, second string }{
+		{"alice@example.com", "bob@example.com"},
+		{"", "bob@example.com"}, // the first is benign, the second is not
+		{"alice@example.com", ""},
+	} {
+		body := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[` + fmt.Sprintf(rec, tc.first, tc.second) + `]}]}]}`
+		l, err := telemetry.DecodeLogsJSON([]byte(body))
+		require.NoError(t, err)
+		e := newEngine(t, Strict)
+		e.Logs(l)
+		out := encodeAll(t, []*telemetry.Logs{l})
+		for _, raw := range []string{"alice@", "bob@", "jane@", "4111"} {
+			assert.NotContains(t, string(out), raw, "%+v", tc)
+		}
+		ev := l.Events()[0]
+		attrs := telemetry.AttributesOf(ev)
+		v, _ := attrs.Get(telemetry.KeyUserEmail)
+		assert.Equal(t, v.Str(), ev.EventRecord().UserEmail, "the typed field views the kept value")
 	}
 }

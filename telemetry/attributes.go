@@ -28,13 +28,28 @@ func (a Attributes) Index(key string) int {
 // Has reports whether key is present.
 func (a Attributes) Has(key string) bool { return a.Index(key) >= 0 }
 
-// Set replaces the value of key in place, keeping its position, or appends it.
+// Set replaces the value of key in place, keeping its position, or appends it. A key the
+// list repeats (OTLP forbids it, a sender may still do it) is left once, at its first place,
+// with v: no earlier value of it remains in the list.
 func (a *Attributes) Set(key string, v Value) {
-	if i := a.Index(key); i >= 0 {
-		(*a)[i].Value = v
+	i := a.Index(key)
+	if i < 0 {
+		*a = append(*a, KeyValue{Key: key, Value: v})
 		return
 	}
-	*a = append(*a, KeyValue{Key: key, Value: v})
+	s := *a
+	s[i].Value = v
+	n := i + 1
+	for j := i + 1; j < len(s); j++ {
+		if s[j].Key != key {
+			s[n] = s[j]
+			n++
+		}
+	}
+	if n < len(s) {
+		clear(s[n:])
+		*a = s[:n]
+	}
 }
 
 // Delete removes every occurrence of key and reports whether there was one.

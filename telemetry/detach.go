@@ -8,11 +8,14 @@ import "unsafe"
 // DecodeOptions), so holding one event holds the whole request: a program that keeps a few
 // events of each request for long (a session's preamble until its idle timeout, an index of
 // recent prompts) keeps every request they came in. The copy holds its strings in one
-// allocation and its attributes in another; its typed fields are views of its own
-// attributes, as a decoded event's are.
+// allocation and its attributes in another; its typed fields are bound again from its own
+// attributes, as the decoder binds them, so that a typed field assigned directly after
+// decoding (rather than with [Set]) is not carried over: the attributes, which encoding
+// writes, are what the copy holds.
 //
 // An event built in Go (one whose attributes were never materialised: see [Record]) has no
-// request to share: Detach returns [Clone] of it, whose strings are still the caller's.
+// request of its own: Detach returns [Clone] of it, which shares its values, resource and
+// scope with ev.
 func Detach(ev Event) Event {
 	if ev == nil {
 		return nil

@@ -328,3 +328,31 @@ func TestGoBuiltEventKeepsBodyAfterSet(t *testing.T) {
 		assert.Contains(t, string(b), "claude_code.plugin_loaded")
 	}
 }
+
+// TestAttributesSetRepeatedKey: Set leaves a repeated key once, at its first place, with the
+// new value, and keeps the other attributes in order.
+func TestAttributesSetRepeatedKey(t *testing.T) {
+	kv := func(k, v string) telemetry.KeyValue { return telemetry.KeyValue{Key: k, Value: telemetry.String(v)} }
+	for _, tc := range []struct {
+		name string
+		in   telemetry.Attributes
+		want telemetry.Attributes
+	}{
+		{"absent", telemetry.Attributes{kv("a", "1")}, telemetry.Attributes{kv("a", "1"), kv("k", "new")}},
+		{"once", telemetry.Attributes{kv("k", "old"), kv("a", "1")}, telemetry.Attributes{kv("k", "new"), kv("a", "1")}},
+		{"repeated", telemetry.Attributes{kv("a", "1"), kv("k", "x"), kv("b", "2"), kv("k", "y"), kv("c", "3"), kv("k", "z")},
+			telemetry.Attributes{kv("a", "1"), kv("k", "new"), kv("b", "2"), kv("c", "3")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.in.Clone()
+			a.Set("k", telemetry.String("new"))
+			assert.True(t, tc.want.Equal(a), "got %v", a)
+			if len(tc.in) > len(a) {
+				full := a[:len(tc.in)]
+				for _, e := range full[len(a):] {
+					assert.Equal(t, telemetry.KeyValue{}, e, "the entries past the list are cleared")
+				}
+			}
+		})
+	}
+}
