@@ -511,3 +511,21 @@ func TestRepeatedKeyRedacted(t *testing.T) {
 		assert.Equal(t, v.Str(), ev.EventRecord().UserEmail, "the typed field views the kept value")
 	}
 }
+
+// TestRepeatedAttributesListRedacted: a JSON record with two "attributes" members keeps both
+// lists (as a repeated protobuf field would), and Strict leaves no raw value of either, in the
+// encodings or in the typed fields correlation reads.
+func TestRepeatedAttributesListRedacted(t *testing.T) {
+	body := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"claude_code.user_prompt"},
+ "attributes":[{"key":"session.id","value":{"stringValue":"s1"}},{"key":"user.email","value":{"stringValue":"alice@example.com"}}],
+ "attributes":[{"key":"event.name","value":{"stringValue":"user_prompt"}},{"key":"prompt.id","value":{"stringValue":"p1"}}]}]}]}]}`
+	l, err := telemetry.DecodeLogsJSON([]byte(body))
+	require.NoError(t, err)
+	ev := l.Events()[0]
+	require.Len(t, ev.EventRecord().Attrs, 4, "both lists are kept")
+	assert.Equal(t, "s1", ev.EventRecord().SessionID)
+	assert.Equal(t, "p1", ev.EventRecord().PromptID)
+	newEngine(t, Strict).Logs(l)
+	assert.NotContains(t, string(encodeAll(t, []*telemetry.Logs{l})), "alice@")
+	assert.NotContains(t, ev.EventRecord().UserEmail, "alice@")
+}

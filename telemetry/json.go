@@ -208,6 +208,9 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 				}
 			}
 		case "attributes":
+			// A second "attributes" member adds to the first, as a repeated protobuf field
+			// does: the typed fields were set from both lists, so both are in Attrs.
+			again := seenAttrs
 			seenAttrs = true
 			s.arena.begin()
 			d.fields.beginRecord()
@@ -217,7 +220,11 @@ func (d *jsonLogsDecoder) logRecord() (ev Event, r *Record, err error) {
 				d.fields.setAttr(ev, r, kv)
 				return err
 			})
-			r.Attrs = s.arena.endRecord()
+			if again {
+				r.Attrs = s.arena.endOnto(r.Attrs)
+			} else {
+				r.Attrs = s.arena.endRecord()
+			}
 		case "droppedAttributesCount", "dropped_attributes_count":
 			var n uint64
 			n, err = s.uint64Field(key)
