@@ -78,10 +78,8 @@ func (d *detacher) size(ev Event) {
 	if res := r.Resource; res != nil && !d.seen[unsafe.Pointer(res)] {
 		d.seen[unsafe.Pointer(res)] = true
 		d.sizeAttrs(res.Attrs)
-		if res.Attrs == nil {
-			d.bytes += len(res.ServiceName) + len(res.ServiceVersion) + len(res.OSType) + len(res.OSVersion) +
-				len(res.HostArch) + len(res.ProcessOwner) + len(res.EnduserID) + len(res.WSLVersion)
-		}
+		d.bytes += len(res.ServiceName) + len(res.ServiceVersion) + len(res.OSType) + len(res.OSVersion) +
+			len(res.HostArch) + len(res.ProcessOwner) + len(res.EnduserID) + len(res.WSLVersion)
 	}
 	if sc := r.Scope; sc != nil && !d.seen[unsafe.Pointer(sc)] {
 		d.seen[unsafe.Pointer(sc)] = true
@@ -201,14 +199,12 @@ func (d *detacher) resource(r *Resource) *Resource {
 	if c, ok := d.res[r]; ok {
 		return c
 	}
-	c := &Resource{DroppedAttributesCount: r.DroppedAttributesCount}
-	if r.Attrs != nil {
-		c.Attrs = d.attrs(r.Attrs)
-		c.Refresh()
-	} else {
-		c.ServiceName, c.ServiceVersion, c.OSType, c.OSVersion = d.str(r.ServiceName), d.str(r.ServiceVersion), d.str(r.OSType), d.str(r.OSVersion)
-		c.HostArch, c.ProcessOwner, c.EnduserID, c.WSLVersion = d.str(r.HostArch), d.str(r.ProcessOwner), d.str(r.EnduserID), d.str(r.WSLVersion)
-	}
+	// The named fields are copied as they are rather than read again from the attributes
+	// (Refresh): they may not be views of them (a resource built in Go, or one whose
+	// decoding failed part way). They are a few short strings a resource.
+	c := &Resource{Attrs: d.attrs(r.Attrs), DroppedAttributesCount: r.DroppedAttributesCount}
+	c.ServiceName, c.ServiceVersion, c.OSType, c.OSVersion = d.str(r.ServiceName), d.str(r.ServiceVersion), d.str(r.OSType), d.str(r.OSVersion)
+	c.HostArch, c.ProcessOwner, c.EnduserID, c.WSLVersion = d.str(r.HostArch), d.str(r.ProcessOwner), d.str(r.EnduserID), d.str(r.WSLVersion)
 	if d.res == nil {
 		d.res = make(map[*Resource]*Resource)
 	}

@@ -283,3 +283,19 @@ func TestDetachBuiltInGo(t *testing.T) {
 	assert.Nil(t, out[0])
 	assert.Equal(t, "toolu_1", out[1].(*ToolResult).ToolUseID)
 }
+
+// TestDetachResourceFields: a resource's named fields are copied as they are, also when they
+// are not views of its attributes (a resource built in Go under a decoded event).
+func TestDetachResourceFields(t *testing.T) {
+	logs, _ := decodeWithSource(t, corpus.Logs(corpus.Protobuf, "mcp")[0].Data)
+	ev := logs.Events()[0]
+	res := &Resource{ServiceName: "cowork", OSType: "darwin"}
+	ev.EventRecord().Resource = res
+	c := Detach(ev)
+	got := c.EventRecord().Resource
+	require.NotNil(t, got)
+	assert.NotSame(t, res, got)
+	assert.Equal(t, "cowork", got.ServiceName)
+	assert.Equal(t, "darwin", got.OSType)
+	assert.Nil(t, got.Attrs)
+}
