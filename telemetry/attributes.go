@@ -37,26 +37,19 @@ func (a *Attributes) Set(key string, v Value) {
 		*a = append(*a, KeyValue{Key: key, Value: v})
 		return
 	}
-	s := *a
-	s[i].Value = v
-	n := i + 1
-	for j := i + 1; j < len(s); j++ {
-		if s[j].Key != key {
-			s[n] = s[j]
-			n++
-		}
-	}
-	if n < len(s) {
-		clear(s[n:])
-		*a = s[:n]
-	}
+	(*a)[i].Value = v
+	a.deleteFrom(i+1, key)
 }
 
 // Delete removes every occurrence of key and reports whether there was one.
-func (a *Attributes) Delete(key string) bool {
+func (a *Attributes) Delete(key string) bool { return a.deleteFrom(0, key) }
+
+// deleteFrom removes the occurrences of key at from and after, keeping the order of the rest,
+// and reports whether there was one.
+func (a *Attributes) deleteFrom(from int, key string) bool {
 	s := *a
-	n := 0
-	for i := range s {
+	n := from
+	for i := from; i < len(s); i++ {
 		if s[i].Key != key {
 			s[n] = s[i]
 			n++

@@ -22,6 +22,7 @@ func Detach(ev Event) Event {
 	}
 	var d detacher
 	d.size(ev)
+	d.alloc()
 	return d.event(ev)
 }
 
@@ -36,6 +37,7 @@ func DetachAll(evs []Event) []Event {
 			d.size(ev)
 		}
 	}
+	d.alloc()
 	out := make([]Event, len(evs))
 	for i, ev := range evs {
 		if ev != nil {
@@ -46,8 +48,8 @@ func DetachAll(evs []Event) []Event {
 }
 
 // detacher copies events in two passes: size counts the bytes of their strings and the
-// entries of their attribute lists and values, then event copies them into storage of exactly
-// that size.
+// entries of their attribute lists and values, alloc makes storage of exactly that size, then
+// event copies them into it.
 type detacher struct {
 	bytes  int // string bytes
 	kvs    int // KeyValue entries: attribute lists and map values
@@ -78,8 +80,9 @@ func (d *detacher) size(ev Event) {
 	if res := r.Resource; res != nil && !d.seen[unsafe.Pointer(res)] {
 		d.seen[unsafe.Pointer(res)] = true
 		d.sizeAttrs(res.Attrs)
-		d.bytes += len(res.ServiceName) + len(res.ServiceVersion) + len(res.OSType) + len(res.OSVersion) +
-			len(res.HostArch) + len(res.ProcessOwner) + len(res.EnduserID) + len(res.WSLVersion)
+		for _, f := range res.named() {
+			d.bytes += len(*f)
+		}
 	}
 	if sc := r.Scope; sc != nil && !d.seen[unsafe.Pointer(sc)] {
 		d.seen[unsafe.Pointer(sc)] = true
@@ -111,21 +114,24 @@ func (d *detacher) sizeValue(v Value) {
 	}
 }
 
-// event copies ev into the detacher's storage, allocated on the first call at the size the
-// size calls counted.
+// alloc makes the storage the size calls counted.
+func (d *detacher) alloc() {
+	if d.bytes > 0 {
+		d.buf = make([]byte, 0, d.bytes)
+	}
+	if d.kvs > 0 {
+		d.kvBuf = make([]KeyValue, 0, d.kvs)
+	}
+	if d.vals > 0 {
+		d.valBuf = make([]Value, 0, d.vals)
+	}
+}
+
+// event copies ev into the detacher's storage.
 func (d *detacher) event(ev Event) Event {
 	r := ev.EventRecord()
 	if !r.attrsValid {
 		return Clone(ev)
-	}
-	if d.buf == nil && d.bytes > 0 {
-		d.buf = make([]byte, 0, d.bytes)
-	}
-	if d.kvBuf == nil && d.kvs > 0 {
-		d.kvBuf = make([]KeyValue, 0, d.kvs)
-	}
-	if d.valBuf == nil && d.vals > 0 {
-		d.valBuf = make([]Value, 0, d.vals)
 	}
 	nr := *r
 	nr.Common = Common{} // bind sets every field from the attributes
@@ -203,8 +209,10 @@ func (d *detacher) resource(r *Resource) *Resource {
 	// (Refresh): they may not be views of them (a resource built in Go, or one whose
 	// decoding failed part way). They are a few short strings a resource.
 	c := &Resource{Attrs: d.attrs(r.Attrs), DroppedAttributesCount: r.DroppedAttributesCount}
-	c.ServiceName, c.ServiceVersion, c.OSType, c.OSVersion = d.str(r.ServiceName), d.str(r.ServiceVersion), d.str(r.OSType), d.str(r.OSVersion)
-	c.HostArch, c.ProcessOwner, c.EnduserID, c.WSLVersion = d.str(r.HostArch), d.str(r.ProcessOwner), d.str(r.EnduserID), d.str(r.WSLVersion)
+	from := r.named()
+	for i, f := range c.named() {
+		*f = d.str(*from[i])
+	}
 	if d.res == nil {
 		d.res = make(map[*Resource]*Resource)
 	}

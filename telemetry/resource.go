@@ -64,10 +64,17 @@ type Resource struct {
 // Product returns the product named by service.name.
 func (r *Resource) Product() Product { return ParseProduct(r.ServiceName) }
 
+// named returns the named fields, in the order of their declaration.
+func (r *Resource) named() [8]*string {
+	return [8]*string{&r.ServiceName, &r.ServiceVersion, &r.OSType, &r.OSVersion,
+		&r.HostArch, &r.ProcessOwner, &r.EnduserID, &r.WSLVersion}
+}
+
 // Refresh re-reads the named fields from Attrs.
 func (r *Resource) Refresh() {
-	r.ServiceName, r.ServiceVersion, r.OSType, r.OSVersion = "", "", "", ""
-	r.HostArch, r.ProcessOwner, r.EnduserID, r.WSLVersion = "", "", "", ""
+	for _, f := range r.named() {
+		*f = ""
+	}
 	for _, kv := range r.Attrs {
 		s := kv.Value.Text()
 		switch kv.Key {
