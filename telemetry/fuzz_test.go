@@ -3,8 +3,12 @@ package telemetry_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/coworkgov/cowork/internal/corpus"
 	"github.com/coworkgov/cowork/telemetry"
@@ -166,5 +170,68 @@ func FuzzParseToolParameters(f *testing.F) {
 		if err == nil && s != "" && p.Raw == nil {
 			t.Fatalf("no Raw for a parsed document")
 		}
+	})
+}
+
+// TestSchemaURLInvalidUTF8 checks that a resource's or scope's schema_url that is not valid
+// UTF-8 is reported (at its path, as ErrMalformed) and left empty, the events under it kept,
+// so that what was decoded encodes again: it was kept as sent, and the encoder refused it
+// (found by FuzzDecodeLogsProto).
+func TestSchemaURLInvalidUTF8(t *testing.T) {
+	const rl, sl = "schema/resource-1", "schema/scope----1"
+	bad := func(s string) string { return s[:len(s)-1] + "\xff" }
+	find := func(t *testing.T, signal string) corpus.File {
+		for _, f := range corpus.Files(corpus.Protobuf) {
+			if f.Signal == signal {
+				return f
+			}
+		}
+		t.Fatalf("no %s in the corpus", signal)
+		return corpus.File{}
+	}
+	corrupt := func(t *testing.T, pb []byte, err error) []byte {
+		require.NoError(t, err)
+		require.Equal(t, 1, bytes.Count(pb, []byte(rl)))
+		require.Equal(t, 1, bytes.Count(pb, []byte(sl)))
+		pb = bytes.Replace(pb, []byte(rl), []byte(bad(rl)), 1)
+		return bytes.Replace(pb, []byte(sl), []byte(bad(sl)), 1)
+	}
+	check := func(t *testing.T, err error, n, want int) {
+		var paths []string
+		for _, de := range telemetry.DecodeErrors(err) {
+			assert.ErrorIs(t, de, telemetry.ErrMalformed)
+			assert.Equal(t, -1, de.Record)
+			paths = append(paths, de.Path)
+		}
+		assert.Len(t, paths, 2)
+		for _, p := range paths {
+			assert.True(t, strings.HasSuffix(p, ".schemaUrl"), p)
+		}
+		assert.Equal(t, want, n, "the events under the bad schema URLs are kept")
+	}
+	t.Run("logs", func(t *testing.T) {
+		l := decodeLogs(t, find(t, "logs"))
+		l.ResourceLogs = l.ResourceLogs[:1]
+		l.ResourceLogs[0].ScopeLogs = l.ResourceLogs[0].ScopeLogs[:1]
+		l.ResourceLogs[0].SchemaURL, l.ResourceLogs[0].ScopeLogs[0].SchemaURL = rl, sl
+		pb, err := telemetry.EncodeLogsProto(l)
+		got, err := telemetry.DecodeLogsProto(corrupt(t, pb, err))
+		check(t, err, got.Len(), l.Len())
+		assert.Empty(t, got.ResourceLogs[0].SchemaURL)
+		assert.Empty(t, got.ResourceLogs[0].ScopeLogs[0].SchemaURL)
+		checkLogsRoundTrip(t, got)
+	})
+	t.Run("metrics", func(t *testing.T) {
+		m := decodeMetrics(t, find(t, "metrics"))
+		m.ResourceMetrics = m.ResourceMetrics[:1]
+		m.ResourceMetrics[0].ScopeMetrics = m.ResourceMetrics[0].ScopeMetrics[:1]
+		m.ResourceMetrics[0].SchemaURL, m.ResourceMetrics[0].ScopeMetrics[0].SchemaURL = rl, sl
+		pb, err := telemetry.EncodeMetricsProto(m)
+		got, err := telemetry.DecodeMetricsProto(corrupt(t, pb, err))
+		check(t, err, got.Len(), m.Len())
+		assert.Empty(t, got.ResourceMetrics[0].SchemaURL)
+		assert.Empty(t, got.ResourceMetrics[0].ScopeMetrics[0].SchemaURL)
+		_, err = telemetry.EncodeMetricsProto(got)
+		assert.NoError(t, err)
 	})
 }

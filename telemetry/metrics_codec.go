@@ -68,7 +68,7 @@ func (d *protoDecoder) resourceMetrics(rm *ResourceMetrics, ri, off, end int) bo
 					return false
 				}
 			case 3:
-				rm.SchemaURL = d.src[s:e]
+				rm.SchemaURL = d.schemaURL(s, e, path+".schemaUrl")
 			}
 		}
 		off = next
@@ -98,7 +98,7 @@ func (d *protoDecoder) scopeMetrics(sm *ScopeMetrics, path string, off, end int)
 					sm.Metrics = append(sm.Metrics, mt)
 				}
 			case 3:
-				sm.SchemaURL = d.src[s:e]
+				sm.SchemaURL = d.schemaURL(s, e, path+".schemaUrl")
 			}
 		}
 		off = next

@@ -129,7 +129,7 @@ func (d *protoDecoder) decodeResourceLogs(rl *ResourceLogs, ri int, off, end int
 		case num == 2 && typ == protowire.BytesType:
 			scopes = append(scopes, [2]int{s, e}) // decoded after the resource, which may follow
 		case num == 3 && typ == protowire.BytesType:
-			rl.SchemaURL = d.src[s:e]
+			rl.SchemaURL = d.schemaURL(s, e, "resourceLogs["+strconv.Itoa(ri)+"].schemaUrl")
 		}
 		off = next
 	}
@@ -223,7 +223,7 @@ func (d *protoDecoder) decodeScopeLogs(sl *ScopeLogs, res *Resource, ri, si int,
 		case num == 2 && typ == protowire.BytesType:
 			recs = append(recs, [2]int{s, e})
 		case num == 3 && typ == protowire.BytesType:
-			sl.SchemaURL = d.src[s:e]
+			sl.SchemaURL = d.schemaURL(s, e, path()+".schemaUrl")
 		}
 		off = next
 	}
@@ -386,6 +386,16 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 	}
 	r.Attrs = d.arena.endRecord()
 	return 0, nil
+}
+
+// schemaURL returns the schema_url in [s, e) of a resource's or scope's message at path. One
+// that is not valid UTF-8 is reported and left empty: the events under it are kept.
+func (d *protoDecoder) schemaURL(s, e int, path string) string {
+	v, err := d.str(s, e)
+	if err != nil {
+		d.fail(-1, path, s, err)
+	}
+	return v
 }
 
 func (d *protoDecoder) str(s, e int) (string, error) {
