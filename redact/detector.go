@@ -102,6 +102,16 @@ var detectorInfos = [detectorCount]detectorInfo{
 	DetectorHomeUser:       {"home_user", "[USER]", "user", false, false},
 }
 
+// builtinEntity reports whether name is the entity of a built-in detector (secret, email, …),
+// which its pseudonyms start with (TestBuiltinEntity keeps the list in step).
+func builtinEntity(name string) bool {
+	switch name {
+	case "value", "secret", "email", "card", "iban", "ssn", "phone", "ip", "user":
+		return true
+	}
+	return false
+}
+
 // String returns the detector's policy name, e.g. "github_token", or "" for DetectorUnknown.
 func (d Detector) String() string {
 	if d < detectorCount {

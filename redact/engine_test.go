@@ -529,3 +529,47 @@ func TestRepeatedAttributesListRedacted(t *testing.T) {
 	assert.NotContains(t, string(encodeAll(t, []*telemetry.Logs{l})), "alice@")
 	assert.NotContains(t, ev.EventRecord().UserEmail, "alice@")
 }
+
+// TestRedactTwice checks that redacting what was redacted changes nothing when the first pass
+// left a label or a pseudonym where a setting's name may stand: a label ([AWS_ACCESS_KEY]) or
+// pseudonym (secret:k1:…) was read as a sensitive name, and the word after it was removed on
+// the second pass (found by FuzzValue). It also checks that names that are not the engine's
+// still make the word after them a secret.
+func TestRedactTwice(t *testing.T) {
+	hashSecrets, err := ParsePolicy([]byte(`{"extends":"strict","rules":[{"name":"h","what":["aws_access_key","github_token","assignment","command_line"],"action":"hash"}]}`))
+	require.NoError(t, err)
+	engines := map[string]*Engine{"strict": newEngine(t, Strict), "balanced": newEngine(t, Balanced), "hash": newEngine(t, hashSecrets)}
+	twice := []string{
+		"config\n AKIAESKS55IOEWJRCF3L\nDEB",
+		"git config AKIAESKS55IOEWJRCF3L hello",
+		"setx AKIAESKS55IOEWJRCF3L hello",
+		"aws configure set ghp_0123456789abcdefghijABCDEFGHIJ012345 value1",
+		"AKIAESKS55IOEWJRCF3L hello",
+		"password=hunter22x and AKIAESKS55IOEWJRCF3L: plain",
+	}
+	for name, e := range engines {
+		for _, s := range twice {
+			out, ok := e.Value("error", telemetry.String(s))
+			require.True(t, ok)
+			again, ok := e.Value("error", out)
+			require.True(t, ok)
+			assert.Equal(t, out.Str(), again.Str(), "%s: %q", name, s)
+		}
+	}
+	still := map[string]string{
+		"password:0123456789abcdef":        "password:[SECRET]", // 16 hex digits after a name that is no entity
+		"git config password hunter22":     "git config password [SECRET]",
+		"config [api_key] 8Fj2kLq9Zx7Wm4Rt": "config [api_key] [SECRET]",
+	}
+	for in, want := range still {
+		out, _ := engines["strict"].Value("error", telemetry.String(in))
+		assert.Equal(t, want, out.Str(), in)
+	}
+}
+
+func TestBuiltinEntity(t *testing.T) {
+	for d := range detectorCount {
+		assert.True(t, builtinEntity(detectorInfos[d].entity), "%v: %q", d, detectorInfos[d].entity)
+	}
+	assert.False(t, builtinEntity("password"))
+}

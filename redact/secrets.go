@@ -516,7 +516,10 @@ func isPlaceholder(v string) bool {
 // 1 for token-like keys (only random-looking values are), 0 otherwise.
 func keyClass(key string) int {
 	key = strings.Trim(key, `"'- `)
-	if len(key) < 3 || len(key) > 64 {
+	if len(key) < 3 || len(key) > 64 || isRedactedToken(key) {
+		// A label ([AWS_ACCESS_KEY]) or pseudonym (secret:k1:0da2782c84929ada) names what was
+		// removed, not a setting: read as a key, it would make redacting the text again (a
+		// store re-redacted, a collector forwarding to another) remove the word after it.
 		return 0
 	}
 	var kb [64]byte
@@ -593,6 +596,19 @@ func findAssignments(t *scanText, out []span) []span {
 		}
 		if quoted != 0 && (j == 0 || s[j-1] != quoted) {
 			continue
+		}
+		if c == ':' && quoted == 0 && builtinEntity(s[j:ke]) {
+			// A pseudonym the engine wrote (secret:k1:0da2782c84929ada) is not a key and its
+			// value (see keyClass). Only the built-in entities' names count: password:
+			// followed by 16 hex digits is still a password.
+			we := i
+			for we < len(s) && (isAlnum(s[we]) || s[we] == '_' || s[we] == '-' || s[we] == ':') {
+				we++
+			}
+			if isPseudonym(s[j:we]) {
+				i = we - 1
+				continue
+			}
 		}
 		cls := keyClass(s[j:ke])
 		if cls == 0 {
