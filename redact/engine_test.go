@@ -557,8 +557,8 @@ func TestRedactTwice(t *testing.T) {
 		}
 	}
 	still := map[string]string{
-		"password:0123456789abcdef":        "password:[SECRET]", // 16 hex digits after a name that is no entity
-		"git config password hunter22":     "git config password [SECRET]",
+		"password:0123456789abcdef":         "password:[SECRET]", // 16 hex digits after a name that is no entity
+		"git config password hunter22":      "git config password [SECRET]",
 		"config [api_key] 8Fj2kLq9Zx7Wm4Rt": "config [api_key] [SECRET]",
 	}
 	for in, want := range still {
