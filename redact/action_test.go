@@ -75,6 +75,14 @@ func TestDetectorsTable(t *testing.T) {
 		{"export API_TOKEN=$(vault read x)", nil},
 		{"url https://u:p4ssw0rd!@db/x?token=abc123&x=1", []string{"url_credentials:p4ssw0rd!", "url_secret_param:abc123"}},
 		{"card 4111-1111-1111-1111 ok", []string{"card:4111-1111-1111-1111"}},
+		// A card beside other numbers in the same run of groups (found by FuzzValue: the run
+		// was read as one number, too long for a card, and the card kept).
+		{"card 4111 1111 1111 1111 2 items", []string{"card:4111 1111 1111 1111"}},
+		{"4111-1111-1111-1111-5", []string{"card:4111-1111-1111-1111"}},
+		{"ref 1234 4111111111111111 x", []string{"card:4111111111111111"}},
+		{"4111 1111111111 11 1@0.AA", []string{"card:4111 1111111111 11", "email:1@0.AA"}},
+		{"two 4111 1111 1111 1111 5500 0000 0000 0004", []string{"card:4111 1111 1111 1111", "card:5500 0000 0000 0004"}},
+		{"order 2024 1234 5678 9012 3456 7", nil},
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},

@@ -211,22 +211,47 @@ func findCards(t *scanText, out []span) []span {
 		}
 		readDigitRun(s, i, " -", &r)
 		i = r.end
-		if r.sep != 0 && (r.ng < 3 || r.groups[0] < 4 || r.groups[0] > 6) {
-			// Not a grouped card number; its first group may still be a bare one.
-			if g := r.groups[0]; g >= 13 && g <= 19 {
-				r.n, r.end, r.sep = g, r.start+g, 0
-			} else {
-				continue
+		out = cardsIn(s, r.start, r.end, out)
+	}
+	return out
+}
+
+// cardsIn reports the card numbers in the run of digit groups s[start:end] (one separator
+// between groups): from each group, the longest run of whole groups that is a card, bare (one
+// group) or grouped (three groups or more, the first of 4–6 digits). Numbers next to a card
+// in the same run do not hide it: "4111 1111 1111 1111 2 items" holds a card, and so does
+// "ref 1234 4111111111111111".
+func cardsIn(s string, start, end int, out []span) []span {
+	var d [19]byte
+	for a := start; a < end; {
+		n, groups, first, best := 0, 0, 0, -1
+		for j := a; j < end; {
+			k := j
+			for k < end && isDigit(s[k]) {
+				k++
 			}
+			if n+k-j > len(d) {
+				break
+			}
+			n += copy(d[n:], s[j:k])
+			if groups++; groups == 1 {
+				first = k - j
+			}
+			if n >= 13 && (groups == 1 || groups >= 3 && first >= 4 && first <= 6) && (k < end || numberEnd(s, k)) &&
+				cardIssuer(d[:n]) && luhn(d[:n]) && !allSame(d[:n]) {
+				best = k
+			}
+			j = k + 1 // past the separator
 		}
-		if r.n < 13 || r.n > 19 || !numberEnd(s, r.end) {
+		if best >= 0 {
+			out = append(out, span{a, best, DetectorCard})
+			a = best + 1
 			continue
 		}
-		d := r.digits[:r.n]
-		if !cardIssuer(d) || !luhn(d) || allSame(d) {
-			continue
+		for a < end && isDigit(s[a]) { // the next group
+			a++
 		}
-		out = append(out, span{r.start, r.end, DetectorCard})
+		a++
 	}
 	return out
 }
