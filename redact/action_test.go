@@ -83,6 +83,7 @@ func TestDetectorsTable(t *testing.T) {
 		{"4111 1111111111 11 1@0.AA", []string{"card:4111 1111111111 11", "email:1@0.AA"}},
 		{"two 4111 1111 1111 1111 5500 0000 0000 0004", []string{"card:4111 1111 1111 1111", "card:5500 0000 0000 0004"}},
 		{"order 2024 1234 5678 9012 3456 7", nil},
+		{"0 5500-0000-0000-0004 0", []string{"card:5500-0000-0000-0004"}}, // the separator changes (FuzzPlanted)
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},

@@ -212,6 +212,14 @@ func findCards(t *scanText, out []span) []span {
 		readDigitRun(s, i, " -", &r)
 		i = r.end
 		out = cardsIn(s, r.start, r.end, out)
+		if i+1 < len(s) && (s[i] == ' ' || s[i] == '-') && s[i] != r.sep && isDigit(s[i+1]) {
+			// The other separator goes on from the run's last group ("0 5500-0000-…"): read
+			// again from there.
+			for i > r.start && isDigit(s[i-1]) {
+				i--
+			}
+			i--
+		}
 	}
 	return out
 }
