@@ -84,6 +84,8 @@ func TestDetectorsTable(t *testing.T) {
 		{"two 4111 1111 1111 1111 5500 0000 0000 0004", []string{"card:4111 1111 1111 1111", "card:5500 0000 0000 0004"}},
 		{"order 2024 1234 5678 9012 3456 7", nil},
 		{"0 5500-0000-0000-0004 0", []string{"card:5500-0000-0000-0004"}}, // the separator changes (FuzzPlanted)
+		{"0 078-92-9163 0", []string{"ssn:078-92-9163"}},
+		{"0 +33 1 23 45 67 38 0A", []string{"phone:+33 1 23 45 67 38"}},
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},

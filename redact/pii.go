@@ -126,6 +126,19 @@ func readDigitRun(s string, i int, seps string, r *digitRun) {
 	r.end = i
 }
 
+// next returns where a scan of the digit runs of s goes on after r, read with separators
+// seps: past it, or from its last group when the run stopped at another of seps followed by
+// a digit ("0 5500-0000-…"), where a run of its own may begin.
+func (r *digitRun) next(s, seps string) int {
+	i := r.end
+	if r.sep != 0 && i+1 < len(s) && s[i] != r.sep && strings.IndexByte(seps, s[i]) >= 0 && isDigit(s[i+1]) {
+		for i > r.start && isDigit(s[i-1]) {
+			i--
+		}
+	}
+	return i
+}
+
 // numberStart reports whether a number may start at i: the byte before is not a letter,
 // digit or a joiner that would make it part of a longer token.
 func numberStart(s string, i int) bool {
@@ -210,16 +223,8 @@ func findCards(t *scanText, out []span) []span {
 			continue
 		}
 		readDigitRun(s, i, " -", &r)
-		i = r.end
 		out = cardsIn(s, r.start, r.end, out)
-		if i+1 < len(s) && (s[i] == ' ' || s[i] == '-') && s[i] != r.sep && isDigit(s[i+1]) {
-			// The other separator goes on from the run's last group ("0 5500-0000-…"): read
-			// again from there.
-			for i > r.start && isDigit(s[i-1]) {
-				i--
-			}
-			i--
-		}
+		i = r.next(s, " -") - 1
 	}
 	return out
 }
@@ -349,7 +354,7 @@ func findSSNs(t *scanText, out []span) []span {
 			continue
 		}
 		readDigitRun(s, i, "- ", &r)
-		i = r.end
+		i = r.next(s, "- ") - 1
 		if r.n != 9 || !numberEnd(s, r.end) {
 			continue
 		}
@@ -390,6 +395,9 @@ func findPhones(t *scanText, out []span) []span {
 				continue
 			}
 			n, end := phoneDigits(s, i+1)
+			if n < 8 || n > 15 || !numberEnd(s, end) {
+				n, end = phonePrefix(s, i+1, end)
+			}
 			if n >= 8 && n <= 15 && numberEnd(s, end) {
 				out = append(out, span{i, end, DetectorPhone})
 				i = end
@@ -425,6 +433,21 @@ func phoneDigits(s string, i int) (n, end int) {
 		}
 	}
 	return n, end
+}
+
+// phonePrefix returns the digits and end of the longest part of the phone digits s[i:end]
+// that ends at a space and holds 8–15 digits, or 0: what read on took in digits that are not
+// the number's ("+33 1 23 45 67 38 0A"). A dash or dot ends no shorter number: it joins.
+func phonePrefix(s string, i, end int) (n, e int) {
+	d := 0
+	for k := i; k < end; k++ {
+		if isDigit(s[k]) {
+			d++
+		} else if s[k] == ' ' && d >= 8 && d <= 15 {
+			n, e = d, k
+		}
+	}
+	return n, e
 }
 
 // nanp matches a North American number with separators starting at i.
