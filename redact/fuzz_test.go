@@ -118,9 +118,10 @@ func FuzzJSON(f *testing.F) {
 
 // FuzzPlanted checks that no context hides a secret or PII: a labelled value of the test
 // corpus (a card, e-mail, key, token, IBAN, …) that a preset removes when it stands alone,
-// planted between any two texts with a space on each side, never comes out as it went in. It
-// compares with the same texts without it, which may hold copies of their own that rightly
-// survive (glued to a word, so not a card or an e-mail).
+// planted between any two texts, set off by a space, tab, newline, bracket, quote or
+// punctuation on each side, never comes out as it went in. It compares with the same texts
+// without it, which may hold copies of their own that rightly survive (glued to a word, so
+// not a card or an e-mail).
 func FuzzPlanted(f *testing.F) {
 	var planted []string
 	seen := map[string]bool{}
@@ -132,24 +133,26 @@ func FuzzPlanted(f *testing.F) {
 			}
 		}
 	}
-	f.Add(uint8(0), uint16(0), "card", "2 items")
-	f.Add(uint8(1), uint16(7), "ref 1234", "x")
-	f.Add(uint8(2), uint16(40), `{"note":"mail`, `now"}`)
-	f.Add(uint8(3), uint16(300), "export AWS_ACCESS_KEY_ID=", "\nfoo")
-	f.Add(uint8(4), uint16(600), "iban:", "12")
+	const left, right = " \n\t(\"',;=[", " \n\t)\"',;]"
+	f.Add(uint8(0), uint16(0), uint8(0), "card", "2 items")
+	f.Add(uint8(1), uint16(7), uint8(0x11), "ref 1234", "x")
+	f.Add(uint8(2), uint16(40), uint8(0x44), `{"note":"mail`, `now"}`)
+	f.Add(uint8(3), uint16(300), uint8(0x47), "export AWS_ACCESS_KEY_ID", "\nfoo")
+	f.Add(uint8(4), uint16(600), uint8(0x63), "iban:", "12")
 	engines := []*Engine{newEngine(f, Strict), newEngine(f, Balanced)}
 	keys := []string{"error", "mcp_args", telemetry.KeyToolInput, "note"}
-	f.Fuzz(func(t *testing.T, sel uint8, pick uint16, before, after string) {
+	f.Fuzz(func(t *testing.T, sel uint8, pick uint16, seps uint8, before, after string) {
 		v := planted[int(pick)%len(planted)]
 		e := engines[int(sel)%len(engines)]
 		key := keys[int(sel/2)%len(keys)]
 		if out, _ := e.Value(key, telemetry.String(v)); strings.Contains(out.Str(), v) {
 			return // not removed even alone: nothing to check
 		}
-		with, _ := e.Value(key, telemetry.String(before+" "+v+" "+after))
+		in := before + string(left[int(seps%16)%len(left)]) + v + string(right[int(seps/16)%len(right)]) + after
+		with, _ := e.Value(key, telemetry.String(in))
 		without, _ := e.Value(key, telemetry.String(before+" "+after))
 		if strings.Count(with.Str(), v) > strings.Count(without.Str(), v) {
-			t.Fatalf("%s kept %q:\n in: %q\nout: %q", key, v, before+" "+v+" "+after, with.Str())
+			t.Fatalf("%s kept %q:\n in: %q\nout: %q", key, v, in, with.Str())
 		}
 	})
 }
