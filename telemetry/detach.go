@@ -8,7 +8,8 @@ import "unsafe"
 // DecodeOptions), so holding one event holds the whole request: a program that keeps a few
 // events of each request for long (a session's preamble until its idle timeout, an index of
 // recent prompts) keeps every request they came in. The copy holds its strings in one
-// allocation and its attributes in another; its typed fields are bound again from its own
+// allocation and its attributes in another, with the room the record's list had after it
+// (DecodeOptions.SpareAttrs, up to 16 entries); its typed fields are bound again from its own
 // attributes, as the decoder binds them, so that a typed field assigned directly after
 // decoding (rather than with [Set]) is not carried over: the attributes, which encoding
 // writes, are what the copy holds.
@@ -68,6 +69,7 @@ func (d *detacher) size(ev Event) {
 		return
 	}
 	d.sizeAttrs(r.Attrs)
+	d.kvs += spareOf(r.Attrs)
 	d.sizeValue(r.Body)
 	d.bytes += len(r.SeverityText) + len(r.WireEventName)
 	if u, ok := ev.(*Unknown); ok {
@@ -135,7 +137,7 @@ func (d *detacher) event(ev Event) Event {
 	}
 	nr := *r
 	nr.Common = Common{} // bind sets every field from the attributes
-	nr.Attrs = d.attrs(r.Attrs)
+	nr.Attrs = d.attrsRoom(r.Attrs, spareOf(r.Attrs))
 	nr.Body = d.value(r.Body)
 	nr.SeverityText, nr.WireEventName = d.str(r.SeverityText), d.str(r.WireEventName)
 	nr.Resource, nr.Scope = d.resource(r.Resource), d.scope(r.Scope)
@@ -161,9 +163,25 @@ func (d *detacher) str(s string) string {
 	return unsafe.String(&d.buf[start], len(s))
 }
 
+// maxDetachSpare bounds the room a copy keeps after its record's attributes (see spareOf).
+const maxDetachSpare = 16
+
+// spareOf is the room a copy of a record's attribute list keeps after it: the room the list
+// had (DecodeOptions.SpareAttrs), so that what the decoder's room was for (redaction adding
+// its audit attributes) does not reallocate on the copy either; at most maxDetachSpare.
+func spareOf(a Attributes) int {
+	if a == nil {
+		return 0
+	}
+	return min(cap(a)-len(a), maxDetachSpare)
+}
+
 // attrs copies a list into the KeyValue storage, capped at its length so that an append to the
 // copy reallocates instead of overwriting a neighbour. A nil list stays nil.
-func (d *detacher) attrs(a Attributes) Attributes {
+func (d *detacher) attrs(a Attributes) Attributes { return d.attrsRoom(a, 0) }
+
+// attrsRoom is attrs with room for spare more entries after the list's, its own.
+func (d *detacher) attrsRoom(a Attributes, spare int) Attributes {
 	if a == nil {
 		return nil
 	}
@@ -171,7 +189,9 @@ func (d *detacher) attrs(a Attributes) Attributes {
 	for _, kv := range a {
 		d.kvBuf = append(d.kvBuf, KeyValue{Key: d.str(kv.Key)})
 	}
-	out := d.kvBuf[start:len(d.kvBuf):len(d.kvBuf)]
+	end := len(d.kvBuf)
+	d.kvBuf = d.kvBuf[:end+spare] // the storage was sized for the room too
+	out := d.kvBuf[start:end:end+spare]
 	// Values after the list's entries: a map value's entries take storage after them.
 	for i, kv := range a {
 		out[i].Value = d.value(kv.Value)

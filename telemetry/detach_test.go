@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -298,4 +299,49 @@ func TestDetachResourceFields(t *testing.T) {
 	assert.Equal(t, "cowork", got.ServiceName)
 	assert.Equal(t, "darwin", got.OSType)
 	assert.Nil(t, got.Attrs)
+}
+
+// TestDetachKeepsRoom checks that a copy keeps the room its record's attributes had after them
+// (DecodeOptions.SpareAttrs), its own: filling every copy's room adds to it without
+// reallocating and leaves every other copy as it was.
+func TestDetachKeepsRoom(t *testing.T) {
+	f := corpus.Logs(corpus.Protobuf, "mcp")[0]
+	logs, err := DecodeOptions{SpareAttrs: 3}.DecodeLogsProto(f.Data)
+	require.NoError(t, err)
+	evs := logs.Events()
+	require.Greater(t, len(evs), 1)
+	for name, copies := range map[string][]Event{"Detach": detachEach(evs), "DetachAll": DetachAll(evs)} {
+		for i, c := range copies {
+			want := cap(evs[i].EventRecord().Attrs) - len(evs[i].EventRecord().Attrs)
+			require.Equal(t, want, cap(c.EventRecord().Attrs)-len(c.EventRecord().Attrs), "%s: event %d", name, i)
+		}
+		encoded := func(i int) []byte {
+			b, err := EncodeLogsProto(NewLogs(copies[i]))
+			require.NoError(t, err)
+			return b
+		}
+		before := make([][]byte, len(copies))
+		for i := range copies {
+			before[i] = encoded(i)
+		}
+		for i, c := range copies {
+			r := c.EventRecord()
+			first := &r.Attrs[:1][0]
+			for k := range cap(r.Attrs) - len(r.Attrs) {
+				r.Attrs = append(r.Attrs, KeyValue{Key: fmt.Sprint("spare.", k), Value: Int(int64(k))})
+			}
+			assert.Same(t, first, &r.Attrs[0], "%s: filling event %d's room reallocated", name, i)
+			for j := range copies {
+				if j > i { // the ones before have been filled already
+					assert.Equal(t, before[j], encoded(j), "%s: filling event %d's room changed event %d", name, i, j)
+				}
+			}
+		}
+	}
+	// Without the option the copies are capped, as the originals are.
+	plain, err := DecodeLogsProto(f.Data)
+	require.NoError(t, err)
+	for _, c := range DetachAll(plain.Events()) {
+		assert.Equal(t, len(c.EventRecord().Attrs), cap(c.EventRecord().Attrs))
+	}
 }
