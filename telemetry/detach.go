@@ -191,7 +191,7 @@ func (d *detacher) attrsRoom(a Attributes, spare int) Attributes {
 	}
 	end := len(d.kvBuf)
 	d.kvBuf = d.kvBuf[:end+spare] // the storage was sized for the room too
-	out := d.kvBuf[start:end:end+spare]
+	out := d.kvBuf[start : end : end+spare]
 	// Values after the list's entries: a map value's entries take storage after them.
 	for i, kv := range a {
 		out[i].Value = d.value(kv.Value)
