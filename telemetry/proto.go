@@ -326,16 +326,13 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 		if err != nil {
 			return off, err
 		}
+		if f := recordField(num); f.name != "" && typ != f.typ {
+			return off, fmt.Errorf("%w: %s wire type %d", ErrMalformed, f.name, typ)
+		}
 		switch num {
 		case 1:
-			if typ != protowire.Fixed64Type {
-				return off, fmt.Errorf("%w: time_unix_nano wire type %d", ErrMalformed, typ)
-			}
 			r.TimeUnixNano = v
 		case 11:
-			if typ != protowire.Fixed64Type {
-				return off, fmt.Errorf("%w: observed_time_unix_nano wire type %d", ErrMalformed, typ)
-			}
 			r.ObservedTimeUnixNano = v
 		case 2:
 			r.SeverityNumber = int32(v)
@@ -344,16 +341,10 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 				return s, err
 			}
 		case 5:
-			if typ != protowire.BytesType {
-				return off, fmt.Errorf("%w: body wire type %d", ErrMalformed, typ)
-			}
-			if r.Body, err = d.decodeAnyValue(s, e, 0); err != nil {
+			if r.Body, err = d.decodeAnyValue(r.Body, s, e, 0); err != nil {
 				return s, err
 			}
 		case 6:
-			if typ != protowire.BytesType {
-				return off, fmt.Errorf("%w: attribute wire type %d", ErrMalformed, typ)
-			}
 			// The fast path above has declined this attribute (or could not read its tag).
 			kv, err := d.keyValueFields(s, e, 0)
 			if err != nil {
@@ -366,15 +357,15 @@ func (d *protoDecoder) decodeLogRecord(ev Event, r *Record, off, end int) (int, 
 		case 8:
 			r.Flags = uint32(v)
 		case 9:
-			if typ == protowire.BytesType && e-s == 16 {
+			if e-s == 16 {
 				copy(r.TraceID[:], d.src[s:e])
-			} else if typ == protowire.BytesType && e != s {
+			} else if e != s {
 				return s, fmt.Errorf("%w: trace_id of %d bytes", ErrMalformed, e-s)
 			}
 		case 10:
-			if typ == protowire.BytesType && e-s == 8 {
+			if e-s == 8 {
 				copy(r.SpanID[:], d.src[s:e])
-			} else if typ == protowire.BytesType && e != s {
+			} else if e != s {
 				return s, fmt.Errorf("%w: span_id of %d bytes", ErrMalformed, e-s)
 			}
 		case 12:
@@ -396,6 +387,33 @@ func (d *protoDecoder) schemaURL(s, e int, path string) string {
 		d.fail(-1, path, s, err)
 	}
 	return v
+}
+
+// wireField is a field's name and wire type.
+type wireField struct {
+	name string
+	typ  protowire.Type
+}
+
+// logRecordFields are the LogRecord fields the decoder reads, by number.
+var logRecordFields = [...]wireField{
+	1: {"time_unix_nano", protowire.Fixed64Type}, 2: {"severity_number", protowire.VarintType},
+	3: {"severity_text", protowire.BytesType}, 5: {"body", protowire.BytesType},
+	6: {"attribute", protowire.BytesType}, 7: {"dropped_attributes_count", protowire.VarintType},
+	8: {"flags", protowire.Fixed32Type}, 9: {"trace_id", protowire.BytesType},
+	10: {"span_id", protowire.BytesType}, 11: {"observed_time_unix_nano", protowire.Fixed64Type},
+	12: {"event_name", protowire.BytesType},
+}
+
+// recordField returns the LogRecord field num, or a zero wireField for one the decoder does
+// not read (skipped, as any unknown field). A known field of another wire type makes the
+// record malformed: protobuf's own decoders keep it as an unknown field, and the value is
+// lost without a word; read as if it had the right type, it would be a wrong value.
+func recordField(num protowire.Number) wireField {
+	if num > 0 && int(num) < len(logRecordFields) {
+		return logRecordFields[num]
+	}
+	return wireField{}
 }
 
 func (d *protoDecoder) str(s, e int) (string, error) {
@@ -429,7 +447,7 @@ func (d *protoDecoder) keyValueFields(off, end, depth int) (KeyValue, error) {
 					return kv, err
 				}
 			case 2:
-				if kv.Value, err = d.decodeAnyValue(s, e, depth); err != nil {
+				if kv.Value, err = d.decodeAnyValue(kv.Value, s, e, depth); err != nil {
 					return kv, err
 				}
 			}
@@ -439,8 +457,11 @@ func (d *protoDecoder) keyValueFields(off, end, depth int) (KeyValue, error) {
 	return kv, nil
 }
 
-func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
-	var v Value
+// decodeAnyValue decodes the AnyValue message in [off, end) into v, the value an earlier
+// occurrence of the same field decoded (or the empty value): as protobuf merges a repeated
+// message field, a field of the message replaces v, except that an array or kvlist adds its
+// elements to those of an array or kvlist v, and a message without a field leaves v as it is.
+func (d *protoDecoder) decodeAnyValue(v Value, off, end, depth int) (Value, error) {
 	for off < end {
 		num, typ, s, e, x, next, err := d.field(off, end)
 		if err != nil {
@@ -466,13 +487,16 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 			if num == 5 {
 				var buf [8]Value
 				vs := buf[:0]
+				if v.Kind() == ValueArray {
+					vs = append(vs, v.Array()...)
+				}
 				for o := s; o < e; {
 					n2, t2, s2, e2, _, nx, err := d.field(o, e)
 					if err != nil {
 						return v, err
 					}
 					if n2 == 1 && t2 == protowire.BytesType {
-						ev, err := d.decodeAnyValue(s2, e2, depth+1)
+						ev, err := d.decodeAnyValue(Value{}, s2, e2, depth+1)
 						if err != nil {
 							return v, err
 						}
@@ -483,6 +507,9 @@ func (d *protoDecoder) decodeAnyValue(off, end, depth int) (Value, error) {
 				v = d.arena.array(vs)
 			} else {
 				var kvs []KeyValue
+				if v.Kind() == ValueMap {
+					kvs = append(kvs, v.Map()...)
+				}
 				for o := s; o < e; {
 					n2, t2, s2, e2, _, nx, err := d.field(o, e)
 					if err != nil {
