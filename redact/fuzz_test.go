@@ -117,7 +117,8 @@ func FuzzJSON(f *testing.F) {
 }
 
 // FuzzPlanted checks that no context hides a secret or PII: a labelled value of the test
-// corpus (a card, e-mail, key, token, IBAN, …) that a preset removes when it stands alone,
+// corpus (a card, e-mail, key, token, IBAN, …) of a detector that needs no context, which a
+// preset removes when it stands alone,
 // planted between any two texts, set off by a space, tab, newline, bracket, quote or
 // punctuation on each side, never comes out as it went in. It compares with the same texts
 // without it, which may hold copies of their own that rightly survive (glued to a word, so
@@ -125,9 +126,13 @@ func FuzzJSON(f *testing.F) {
 func FuzzPlanted(f *testing.F) {
 	var planted []string
 	seen := map[string]bool{}
+	// Detectors that find a value by what stands around it (a key, a flag, a URL, a header, a
+	// home directory) are left out: away from that context, the value is rightly kept.
+	inContext := map[string]bool{"assignment": true, "command_line": true, "high_entropy": true, "url_secret_param": true,
+		"url_credentials": true, "auth_header": true, "home_user": true}
 	for _, c := range loadLabelled(f) {
 		for _, l := range c.Labels {
-			if !seen[l.Value] {
+			if !seen[l.Value] && !inContext[l.Detector] {
 				seen[l.Value] = true
 				planted = append(planted, l.Value)
 			}

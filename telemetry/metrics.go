@@ -102,8 +102,8 @@ type ScopeMetrics struct {
 }
 
 // Metric is one metric with its data points. Sums and gauges are typed; other data types
-// (histograms, summaries) are kept as their raw wire form and re-encoded unchanged in the same
-// encoding only.
+// (histograms, summaries) are kept as their raw wire form, unchecked, and re-encoded unchanged
+// in the same encoding only.
 type Metric struct {
 	Name        string
 	Description string

@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -276,4 +278,158 @@ func TestDecodeMergesRepeatedValues(t *testing.T) {
 			assert.Empty(t, diffLogs(&want, got))
 		})
 	}
+}
+
+// FuzzDecodeMetricsProtoOfficial is FuzzDecodeLogsProtoOfficial for metrics.
+func FuzzDecodeMetricsProtoOfficial(f *testing.F) {
+	seedCorpus(f, corpus.Protobuf, "metrics")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req colmetricspb.ExportMetricsServiceRequest
+		offErr := proto.Unmarshal(b, &req)
+		ours, err := telemetry.DecodeMetricsProto(b)
+		if offErr != nil {
+			if err == nil && !hasOther(ours) {
+				t.Fatalf("the official decoder refuses the request (%v), the decoder reports nothing", offErr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("the official decoder reads the request, the decoder reports %v", err)
+		}
+		if d := diffMetrics(&req, ours); d != "" {
+			t.Fatalf("the decoders disagree: %s", d)
+		}
+	})
+}
+
+// hasOther reports whether m holds a metric of a type the decoder keeps as its raw bytes
+// (histograms, summaries), unchecked.
+func hasOther(m *telemetry.Metrics) bool {
+	for _, rm := range m.ResourceMetrics {
+		for _, sm := range rm.ScopeMetrics {
+			for _, mt := range sm.Metrics {
+				if mt.Type == telemetry.MetricTypeOther {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// diffMetrics returns where m differs from req, or "".
+func diffMetrics(req *colmetricspb.ExportMetricsServiceRequest, m *telemetry.Metrics) string {
+	if len(req.ResourceMetrics) != len(m.ResourceMetrics) {
+		return fmt.Sprintf("%d resourceMetrics, want %d", len(m.ResourceMetrics), len(req.ResourceMetrics))
+	}
+	for i, prm := range req.ResourceMetrics {
+		rm := &m.ResourceMetrics[i]
+		at := fmt.Sprintf("resourceMetrics[%d]", i)
+		if rm.SchemaURL != prm.SchemaUrl {
+			return at + ".schemaUrl"
+		}
+		if d := diffAttrs(prm.GetResource().GetAttributes(), rm.Resource.Attrs); d != "" {
+			return at + ".resource.attributes" + d
+		}
+		if rm.Resource.DroppedAttributesCount != prm.GetResource().GetDroppedAttributesCount() {
+			return at + ".resource.droppedAttributesCount"
+		}
+		if len(rm.ScopeMetrics) != len(prm.ScopeMetrics) {
+			return fmt.Sprintf("%s: %d scopeMetrics, want %d", at, len(rm.ScopeMetrics), len(prm.ScopeMetrics))
+		}
+		for j, psm := range prm.ScopeMetrics {
+			sm := &rm.ScopeMetrics[j]
+			at := fmt.Sprintf("%s.scopeMetrics[%d]", at, j)
+			ps := psm.GetScope()
+			if sm.SchemaURL != psm.SchemaUrl || sm.Scope.Name != ps.GetName() || sm.Scope.Version != ps.GetVersion() ||
+				sm.Scope.DroppedAttributesCount != ps.GetDroppedAttributesCount() {
+				return at + ".scope"
+			}
+			if d := diffAttrs(ps.GetAttributes(), sm.Scope.Attrs); d != "" {
+				return at + ".scope.attributes" + d
+			}
+			if len(sm.Metrics) != len(psm.Metrics) {
+				return fmt.Sprintf("%s: %d metrics, want %d", at, len(sm.Metrics), len(psm.Metrics))
+			}
+			for k, pmt := range psm.Metrics {
+				if d := diffMetric(pmt, &sm.Metrics[k]); d != "" {
+					return fmt.Sprintf("%s.metrics[%d]%s", at, k, d)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func diffMetric(pmt *metricspb.Metric, mt *telemetry.Metric) string {
+	if mt.Name != pmt.Name || mt.Description != pmt.Description || mt.Unit != pmt.Unit {
+		return ": name, description or unit"
+	}
+	if d := diffAttrs(pmt.Metadata, mt.Metadata); d != "" {
+		return ".metadata" + d
+	}
+	var points []*metricspb.NumberDataPoint
+	switch data := pmt.Data.(type) {
+	case *metricspb.Metric_Gauge:
+		if mt.Type != telemetry.MetricTypeGauge {
+			return fmt.Sprintf(": type %v, want gauge", mt.Type)
+		}
+		points = data.Gauge.GetDataPoints()
+	case *metricspb.Metric_Sum:
+		if mt.Type != telemetry.MetricTypeSum || int32(mt.Temporality) != int32(data.Sum.GetAggregationTemporality()) ||
+			mt.Monotonic != data.Sum.GetIsMonotonic() {
+			return fmt.Sprintf(": type %v (temporality %v, monotonic %v), want %v", mt.Type, mt.Temporality, mt.Monotonic, data.Sum)
+		}
+		points = data.Sum.GetDataPoints()
+	case nil:
+		if mt.Type != telemetry.MetricTypeUnknown {
+			return fmt.Sprintf(": type %v, want none", mt.Type)
+		}
+	default:
+		if mt.Type != telemetry.MetricTypeOther {
+			return fmt.Sprintf(": type %v, want other", mt.Type)
+		}
+	}
+	if len(mt.Points) != len(points) {
+		return fmt.Sprintf(": %d points, want %d", len(mt.Points), len(points))
+	}
+	for i, pp := range points {
+		p := &mt.Points[i]
+		at := fmt.Sprintf(".points[%d]", i)
+		if p.StartTimeUnixNano != pp.StartTimeUnixNano || p.TimeUnixNano != pp.TimeUnixNano || p.Flags != pp.Flags {
+			return at + ": times or flags"
+		}
+		switch v := pp.Value.(type) {
+		case *metricspb.NumberDataPoint_AsInt:
+			if !p.IsInt || p.Int != v.AsInt {
+				return at + ": as_int"
+			}
+		case *metricspb.NumberDataPoint_AsDouble:
+			if p.IsInt || math.Float64bits(p.Value) != math.Float64bits(v.AsDouble) {
+				return at + ": as_double"
+			}
+		case nil:
+			if p.IsInt || p.Value != 0 {
+				return at + ": no value"
+			}
+		}
+		if d := diffAttrs(pp.Attributes, p.Attrs); d != "" {
+			return at + ".attributes" + d
+		}
+	}
+	return ""
+}
+
+// TestDecodeFieldNumberTooLarge checks that a field number above 2²⁹-1, which protobuf does not
+// allow, is malformed (found by FuzzDecodeMetricsProtoOfficial: it was read as an unknown
+// field and skipped).
+func TestDecodeFieldNumberTooLarge(t *testing.T) {
+	req := protowire.AppendFixed32(protowire.AppendVarint(nil, uint64(protowire.MaxValidNumber+1)<<3|uint64(protowire.Fixed32Type)), 7)
+	_, err := telemetry.DecodeLogsProto(req)
+	assert.ErrorIs(t, err, telemetry.ErrMalformed)
+	_, err = telemetry.DecodeMetricsProto(req)
+	assert.ErrorIs(t, err, telemetry.ErrMalformed)
+	ok := protowire.AppendFixed32(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.Fixed32Type), 7)
+	_, err = telemetry.DecodeLogsProto(ok)
+	assert.NoError(t, err, "the largest field number is an unknown field, skipped")
 }

@@ -3,7 +3,6 @@ package telemetry
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -540,7 +539,7 @@ func consumeTag(b string) (protowire.Number, protowire.Type, int) {
 	if n < 0 {
 		return 0, 0, -1
 	}
-	if v>>3 > uint64(math.MaxInt32) {
+	if v>>3 > uint64(protowire.MaxValidNumber) { // 2²⁹-1: larger numbers are malformed
 		return -1, 0, n
 	}
 	return protowire.Number(v >> 3), protowire.Type(v & 7), n
