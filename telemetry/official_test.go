@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -432,4 +434,60 @@ func TestDecodeFieldNumberTooLarge(t *testing.T) {
 	ok := protowire.AppendFixed32(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.Fixed32Type), 7)
 	_, err = telemetry.DecodeLogsProto(ok)
 	assert.NoError(t, err, "the largest field number is an unknown field, skipped")
+}
+
+// TestDecodeJSONMatchesOfficial runs the comparison of FuzzDecodeLogsJSONOfficial over the
+// corpus, which protojson reads too.
+func TestDecodeJSONMatchesOfficial(t *testing.T) {
+	n := 0
+	for _, f := range corpus.Files(corpus.JSON) {
+		if f.Signal != "logs" {
+			continue
+		}
+		var req collogspb.ExportLogsServiceRequest
+		require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(f.Data, &req), f.Path())
+		if d := diffLogsNoIDs(&req, decodeLogs(t, f)); d != "" {
+			t.Errorf("%s: %s", f.Path(), d)
+		}
+		n++
+	}
+	require.Positive(t, n)
+}
+
+// diffLogsNoIDs is diffLogs without trace and span ids, which it clears in both.
+func diffLogsNoIDs(req *collogspb.ExportLogsServiceRequest, l *telemetry.Logs) string {
+	for _, rl := range req.ResourceLogs {
+		for _, sl := range rl.ScopeLogs {
+			for _, r := range sl.LogRecords {
+				r.TraceId, r.SpanId = nil, nil
+			}
+		}
+	}
+	for _, ev := range l.Events() {
+		r := ev.EventRecord()
+		r.TraceID, r.SpanID = telemetry.TraceID{}, telemetry.SpanID{}
+	}
+	return diffLogs(req, l)
+}
+
+// FuzzDecodeLogsJSONOfficial is FuzzDecodeLogsProtoOfficial for OTLP/JSON, against protojson
+// with the generated types: what protojson reads, the decoder reads (within its depth and
+// size limits), and the same. OTLP/JSON writes trace and span ids in hex where protojson reads
+// base64, so ids are not compared; protojson refuses some requests OTLP/JSON allows.
+func FuzzDecodeLogsJSONOfficial(f *testing.F) {
+	seedCorpus(f, corpus.JSON, "logs")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req collogspb.ExportLogsServiceRequest
+		offErr := protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, &req)
+		ours, err := telemetry.DecodeLogsJSON(b)
+		if offErr == nil && err != nil && !errors.Is(err, telemetry.ErrTooDeep) && !errors.Is(err, telemetry.ErrTooLarge) {
+			t.Fatalf("protojson reads the request, the decoder reports %v", err)
+		}
+		if offErr != nil || err != nil {
+			return
+		}
+		if d := diffLogsNoIDs(&req, ours); d != "" {
+			t.Fatalf("the decoders disagree: %s", d)
+		}
+	})
 }
