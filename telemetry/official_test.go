@@ -14,6 +14,7 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -82,12 +83,8 @@ func diffLogs(req *collogspb.ExportLogsServiceRequest, l *telemetry.Logs) string
 		if rl.SchemaURL != prl.SchemaUrl {
 			return at + ".schemaUrl"
 		}
-		pres := prl.GetResource() // nil when absent: its getters return zero values
-		if d := diffAttrs(pres.GetAttributes(), rl.Resource.Attrs); d != "" {
-			return at + ".resource.attributes" + d
-		}
-		if rl.Resource.DroppedAttributesCount != pres.GetDroppedAttributesCount() {
-			return at + ".resource.droppedAttributesCount"
+		if d := diffResource(prl.GetResource(), rl.Resource); d != "" {
+			return at + d
 		}
 		if len(rl.ScopeLogs) != len(prl.ScopeLogs) {
 			return fmt.Sprintf("%s: %d scopeLogs, want %d", at, len(rl.ScopeLogs), len(prl.ScopeLogs))
@@ -98,12 +95,8 @@ func diffLogs(req *collogspb.ExportLogsServiceRequest, l *telemetry.Logs) string
 			if sl.SchemaURL != psl.SchemaUrl {
 				return at + ".schemaUrl"
 			}
-			ps := psl.GetScope()
-			if sl.Scope.Name != ps.GetName() || sl.Scope.Version != ps.GetVersion() || sl.Scope.DroppedAttributesCount != ps.GetDroppedAttributesCount() {
-				return at + ".scope"
-			}
-			if d := diffAttrs(ps.GetAttributes(), sl.Scope.Attrs); d != "" {
-				return at + ".scope.attributes" + d
+			if d := diffScope(psl.GetScope(), sl.Scope); d != "" {
+				return at + d
 			}
 			if len(sl.Events) != len(psl.LogRecords) {
 				return fmt.Sprintf("%s: %d logRecords, want %d", at, len(sl.Events), len(psl.LogRecords))
@@ -138,6 +131,29 @@ func diffLogs(req *collogspb.ExportLogsServiceRequest, l *telemetry.Logs) string
 				}
 			}
 		}
+	}
+	return ""
+}
+
+// diffResource returns where r differs from pr (nil when absent: its getters return zero
+// values), or "".
+func diffResource(pr *resourcepb.Resource, r *telemetry.Resource) string {
+	if d := diffAttrs(pr.GetAttributes(), r.Attrs); d != "" {
+		return ".resource.attributes" + d
+	}
+	if r.DroppedAttributesCount != pr.GetDroppedAttributesCount() {
+		return ".resource.droppedAttributesCount"
+	}
+	return ""
+}
+
+// diffScope returns where s differs from ps (nil when absent), or "".
+func diffScope(ps *commonpb.InstrumentationScope, s *telemetry.Scope) string {
+	if s.Name != ps.GetName() || s.Version != ps.GetVersion() || s.DroppedAttributesCount != ps.GetDroppedAttributesCount() {
+		return ".scope"
+	}
+	if d := diffAttrs(ps.GetAttributes(), s.Attrs); d != "" {
+		return ".scope.attributes" + d
 	}
 	return ""
 }
@@ -330,11 +346,8 @@ func diffMetrics(req *colmetricspb.ExportMetricsServiceRequest, m *telemetry.Met
 		if rm.SchemaURL != prm.SchemaUrl {
 			return at + ".schemaUrl"
 		}
-		if d := diffAttrs(prm.GetResource().GetAttributes(), rm.Resource.Attrs); d != "" {
-			return at + ".resource.attributes" + d
-		}
-		if rm.Resource.DroppedAttributesCount != prm.GetResource().GetDroppedAttributesCount() {
-			return at + ".resource.droppedAttributesCount"
+		if d := diffResource(prm.GetResource(), rm.Resource); d != "" {
+			return at + d
 		}
 		if len(rm.ScopeMetrics) != len(prm.ScopeMetrics) {
 			return fmt.Sprintf("%s: %d scopeMetrics, want %d", at, len(rm.ScopeMetrics), len(prm.ScopeMetrics))
@@ -342,13 +355,11 @@ func diffMetrics(req *colmetricspb.ExportMetricsServiceRequest, m *telemetry.Met
 		for j, psm := range prm.ScopeMetrics {
 			sm := &rm.ScopeMetrics[j]
 			at := fmt.Sprintf("%s.scopeMetrics[%d]", at, j)
-			ps := psm.GetScope()
-			if sm.SchemaURL != psm.SchemaUrl || sm.Scope.Name != ps.GetName() || sm.Scope.Version != ps.GetVersion() ||
-				sm.Scope.DroppedAttributesCount != ps.GetDroppedAttributesCount() {
-				return at + ".scope"
+			if sm.SchemaURL != psm.SchemaUrl {
+				return at + ".schemaUrl"
 			}
-			if d := diffAttrs(ps.GetAttributes(), sm.Scope.Attrs); d != "" {
-				return at + ".scope.attributes" + d
+			if d := diffScope(psm.GetScope(), sm.Scope); d != "" {
+				return at + d
 			}
 			if len(sm.Metrics) != len(psm.Metrics) {
 				return fmt.Sprintf("%s: %d metrics, want %d", at, len(sm.Metrics), len(psm.Metrics))
