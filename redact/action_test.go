@@ -86,6 +86,10 @@ func TestDetectorsTable(t *testing.T) {
 		{"0 5500-0000-0000-0004 0", []string{"card:5500-0000-0000-0004"}}, // the separator changes (FuzzPlanted)
 		{"0 078-92-9163 0", []string{"ssn:078-92-9163"}},
 		{"0 +33 1 23 45 67 38 0A", []string{"phone:+33 1 23 45 67 38"}},
+		{"0\"+4915193852789)000", []string{"phone:+4915193852789"}},
+		{"111 11 1111 1@0.AA", []string{"ssn:111 11 1111", "email:1@0.AA"}},
+		{"ref 9 123-45-6789-0", nil}, // 123-45-6789 is a sample number, never issued
+		{"id 2 234 56 7890 x", []string{"ssn:234 56 7890"}},
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},

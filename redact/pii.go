@@ -355,33 +355,58 @@ func findSSNs(t *scanText, out []span) []span {
 		}
 		readDigitRun(s, i, "- ", &r)
 		i = r.next(s, "- ") - 1
-		if r.n != 9 || !numberEnd(s, r.end) {
-			continue
-		}
 		if r.sep != 0 {
-			if r.ng != 3 || r.groups[0] != 3 || r.groups[1] != 2 || r.groups[2] != 4 {
-				continue
-			}
-		} else {
-			if t.keywordsIn()&ssnKeywordMask == 0 {
-				continue
-			}
-			ctx := s[max(0, r.start-24):r.start]
-			if indexFold(ctx, "ssn", 0) < 0 && indexFold(ctx, "social security", 0) < 0 {
-				continue
-			}
-		}
-		d := r.digits[:9]
-		area, group, serial := prefixNum(d, 3), prefixNum(d[3:], 2), prefixNum(d[5:], 4)
-		if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+			out = ssnsIn(s, r.start, r.end, out)
 			continue
 		}
-		if ds := string(d); ds == "078051120" || ds == "219099999" || ds == "123456789" {
+		if r.n != 9 || !numberEnd(s, r.end) || t.keywordsIn()&ssnKeywordMask == 0 {
 			continue
 		}
-		out = append(out, span{r.start, r.end, DetectorSSN})
+		ctx := s[max(0, r.start-24):r.start]
+		if indexFold(ctx, "ssn", 0) < 0 && indexFold(ctx, "social security", 0) < 0 {
+			continue
+		}
+		if validSSN(r.digits[:9]) {
+			out = append(out, span{r.start, r.end, DetectorSSN})
+		}
 	}
 	return out
+}
+
+// ssnsIn reports the SSNs in the run of digit groups s[start:end]: three groups in a row of 3,
+// 2 and 4 digits, wherever they stand in the run ("111 11 1111 1@x.example" holds one).
+func ssnsIn(s string, start, end int, out []span) []span {
+	var g [3][2]int // the last three groups' bounds
+	k := 0
+	for j := start; j < end; {
+		e := j
+		for e < end && isDigit(s[e]) {
+			e++
+		}
+		g[0], g[1], g[2] = g[1], g[2], [2]int{j, e}
+		if k++; k >= 3 && g[0][1]-g[0][0] == 3 && g[1][1]-g[1][0] == 2 && e-j == 4 && (e < end || numberEnd(s, e)) {
+			var d [9]byte
+			copy(d[:3], s[g[0][0]:g[0][1]])
+			copy(d[3:5], s[g[1][0]:g[1][1]])
+			copy(d[5:], s[j:e])
+			if validSSN(d[:]) {
+				out = append(out, span{g[0][0], e, DetectorSSN})
+				k = 0
+			}
+		}
+		j = e + 1
+	}
+	return out
+}
+
+// validSSN reports whether the 9 digits d are an SSN that may have been issued.
+func validSSN(d []byte) bool {
+	area, group, serial := prefixNum(d, 3), prefixNum(d[3:], 2), prefixNum(d[5:], 4)
+	if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+		return false
+	}
+	ds := string(d)
+	return ds != "078051120" && ds != "219099999" && ds != "123456789"
 }
 
 // findPhones reports E.164 numbers (+ then 8–15 digits, separators allowed) and North
@@ -436,14 +461,15 @@ func phoneDigits(s string, i int) (n, end int) {
 }
 
 // phonePrefix returns the digits and end of the longest part of the phone digits s[i:end]
-// that ends at a space and holds 8–15 digits, or 0: what read on took in digits that are not
-// the number's ("+33 1 23 45 67 38 0A"). A dash or dot ends no shorter number: it joins.
+// that ends at a space or bracket and holds 8–15 digits, or 0: what read on took in digits
+// that are not the number's ("+33 1 23 45 67 38 0A", "+4915193852789)000"). A dash or dot
+// ends no shorter number: it joins.
 func phonePrefix(s string, i, end int) (n, e int) {
 	d := 0
 	for k := i; k < end; k++ {
 		if isDigit(s[k]) {
 			d++
-		} else if s[k] == ' ' && d >= 8 && d <= 15 {
+		} else if (s[k] == ' ' || s[k] == '(' || s[k] == ')') && d >= 8 && d <= 15 {
 			n, e = d, k
 		}
 	}
