@@ -546,6 +546,8 @@ func TestRedactTwice(t *testing.T) {
 		"aws configure set ghp_0123456789abcdefghijABCDEFGHIJ012345 value1",
 		"AKIAESKS55IOEWJRCF3L hello",
 		"password=hunter22x and AKIAESKS55IOEWJRCF3L: plain",
+		" config\n#ghr_iE5Dg7k36bzLCVWjqW6pEEbJ6apgwh8JJNQ6\nDEB",
+		"git config (AKIAESKS55IOEWJRCF3L) hello",
 	}
 	for name, e := range engines {
 		for _, s := range twice {

@@ -516,7 +516,7 @@ func isPlaceholder(v string) bool {
 // 1 for token-like keys (only random-looking values are), 0 otherwise.
 func keyClass(key string) int {
 	key = strings.Trim(key, `"'- `)
-	if len(key) < 3 || len(key) > 64 || isRedactedToken(key) {
+	if len(key) < 3 || len(key) > 64 || isRedactedToken(key) || holdsRedaction(key) {
 		// A label ([AWS_ACCESS_KEY]) or pseudonym (secret:k1:0da2782c84929ada) names what was
 		// removed, not a setting: read as a key, it would make redacting the text again (a
 		// store re-redacted, a collector forwarding to another) remove the word after it.
@@ -543,6 +543,31 @@ func keyClass(key string) int {
 		}
 	}
 	return cls
+}
+
+// holdsRedaction reports whether the word w holds a label or a pseudonym the engine wrote
+// beside other characters ("#[GITHUB_TOKEN]", "(secret:k1:0da2782c84929ada)"): a word the
+// first pass made, which names no setting.
+func holdsRedaction(w string) bool {
+	for i := strings.IndexByte(w, '['); i >= 0; {
+		j := strings.IndexByte(w[i:], ']')
+		if j < 0 {
+			break
+		}
+		if isRedactedToken(w[i : i+j+1]) {
+			return true
+		}
+		k := strings.IndexByte(w[i+1:], '[')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	if len(w) > pseudonymHexLen+2 {
+		t := strings.TrimFunc(w, func(r rune) bool { return r > 0x7f || !isAlnum(byte(r)) })
+		return t != w && isPseudonym(t)
+	}
+	return false
 }
 
 func containsAny(s string, ws ...string) bool {
