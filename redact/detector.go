@@ -102,15 +102,18 @@ var detectorInfos = [detectorCount]detectorInfo{
 	DetectorHomeUser:       {"home_user", "[USER]", "user", false, false},
 }
 
-// builtinEntity reports whether name is the entity of a built-in detector (secret, email, …),
-// which its pseudonyms start with (TestBuiltinEntity keeps the list in step).
-func builtinEntity(name string) bool {
-	switch name {
-	case "value", "secret", "email", "card", "iban", "ssn", "phone", "ip", "user":
-		return true
+// builtinEntities are the entities of the built-in detectors (secret, email, …), which their
+// pseudonyms start with.
+var builtinEntities = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, d := range detectorInfos {
+		m[d.entity] = true
 	}
-	return false
-}
+	return m
+}()
+
+// builtinEntity reports whether name is the entity of a built-in detector.
+func builtinEntity(name string) bool { return builtinEntities[name] }
 
 // String returns the detector's policy name, e.g. "github_token", or "" for DetectorUnknown.
 func (d Detector) String() string {

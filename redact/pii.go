@@ -87,15 +87,12 @@ type digitRun struct {
 	digits     [24]byte
 	n          int
 	sep        byte // 0, ' ', '-' or '.'
-	groups     [8]int
-	ng         int
 }
 
 // readDigitRun reads digits from i allowing single separators from seps between groups. It
 // stops before a separator that is not followed by a digit.
 func readDigitRun(s string, i int, seps string, r *digitRun) {
 	*r = digitRun{start: i}
-	g := 0
 	for i < len(s) {
 		c := s[i]
 		if isDigit(c) {
@@ -103,26 +100,17 @@ func readDigitRun(s string, i int, seps string, r *digitRun) {
 				r.digits[r.n] = c
 			}
 			r.n++
-			g++
 			i++
 			continue
 		}
-		if strings.IndexByte(seps, c) >= 0 && i+1 < len(s) && isDigit(s[i+1]) && (r.sep == 0 || r.sep == c) && g > 0 {
+		// A separator after a digit (what the run has read so far ends with one), before one.
+		if i > r.start && strings.IndexByte(seps, c) >= 0 && i+1 < len(s) && isDigit(s[i+1]) && (r.sep == 0 || r.sep == c) {
 			r.sep = c
-			if r.ng < len(r.groups) {
-				r.groups[r.ng] = g
-			}
-			r.ng++
-			g = 0
 			i++
 			continue
 		}
 		break
 	}
-	if r.ng < len(r.groups) {
-		r.groups[r.ng] = g
-	}
-	r.ng++
 	r.end = i
 }
 

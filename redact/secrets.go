@@ -549,19 +549,19 @@ func keyClass(key string) int {
 // beside other characters ("#[GITHUB_TOKEN]", "(secret:k1:0da2782c84929ada)"): a word the
 // first pass made, which names no setting.
 func holdsRedaction(w string) bool {
-	for i := strings.IndexByte(w, '['); i >= 0; {
-		j := strings.IndexByte(w[i:], ']')
+	for rest := w; ; rest = rest[1:] {
+		i := strings.IndexByte(rest, '[')
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		j := strings.IndexByte(rest, ']')
 		if j < 0 {
 			break
 		}
-		if isRedactedToken(w[i : i+j+1]) {
+		if isRedactedToken(rest[:j+1]) {
 			return true
 		}
-		k := strings.IndexByte(w[i+1:], '[')
-		if k < 0 {
-			break
-		}
-		i += 1 + k
 	}
 	if len(w) > pseudonymHexLen+2 {
 		t := strings.TrimFunc(w, func(r rune) bool { return r > 0x7f || !isAlnum(byte(r)) })
