@@ -32,6 +32,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error names the record, the path within it, the byte offset and the cause.
 func (e *DecodeError) Error() string {
 	s := "telemetry: decode"
 	if e.Record >= 0 {

@@ -61,6 +61,7 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// Error gives the one violation, or the number of violations and the first.
 func (e *ValidationError) Error() string {
 	if len(e.Violations) == 1 {
 		return "telemetry: invalid events: " + e.Violations[0].String()

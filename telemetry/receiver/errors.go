@@ -33,6 +33,7 @@ type RetryError struct {
 	After time.Duration
 }
 
+// Error is the cause with the delay the client is asked to wait.
 func (e *RetryError) Error() string {
 	msg := "receiver: retry"
 	if e.Err != nil {
@@ -54,6 +55,7 @@ type PartialError struct {
 	Message string
 }
 
+// Error is the number of records rejected and why.
 func (e *PartialError) Error() string {
 	return "receiver: " + strconv.FormatInt(e.Rejected, 10) + " records rejected: " + e.Message
 }

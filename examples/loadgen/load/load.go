@@ -118,6 +118,7 @@ type Result struct {
 // EventsPerSecond is the acknowledged events over the elapsed time.
 func (r Result) EventsPerSecond() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
 
+// String is the result as one line: events, requests, rate, latencies and failures.
 func (r Result) String() string {
 	return fmt.Sprintf("%d events in %d requests in %v: %.0f events/s; ack latency p50 %v p99 %v max %v; %d retries, %d failed",
 		r.Events, r.Requests, r.Elapsed.Round(time.Millisecond), r.EventsPerSecond(), r.P50, r.P99, r.Max, r.Retries, r.Failed)
