@@ -24,6 +24,10 @@ type DecodeError struct {
 	// Record is the index of the log record or metric data point in the request, counting
 	// across resources and scopes, or -1 when the problem is in the envelope.
 	Record int
+	// Records, when more than one, is the number of records from Record on that the problem
+	// made the decoder skip: a metric dropped whole counts each of its data points. 0 and 1
+	// both mean the one record (none for the envelope).
+	Records int
 	// Path locates the problem, e.g. resourceLogs[0].scopeLogs[0].logRecords[3].attributes[5].
 	Path string
 	// Offset is the byte offset in the input where the problem was found.
@@ -50,6 +54,15 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the cause.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Skipped is the number of records the problem made the decoder skip: 0 for the envelope,
+// else Records, at least 1.
+func (e *DecodeError) Skipped() int {
+	if e.Record < 0 {
+		return 0
+	}
+	return max(e.Records, 1)
+}
 
 // DecodeErrors returns the DecodeErrors inside err (as returned by a decoder), in order.
 func DecodeErrors(err error) []*DecodeError {

@@ -20,8 +20,10 @@ func DecodeMetricsProto(b []byte) (*Metrics, error) { return DecodeOptions{}.Dec
 // DecodeMetricsJSON decodes an OTLP/JSON ExportMetricsServiceRequest with the default options.
 func DecodeMetricsJSON(b []byte) (*Metrics, error) { return DecodeOptions{}.DecodeMetricsJSON(b) }
 
-// DecodeMetricsProto decodes an OTLP ExportMetricsServiceRequest in protobuf. A malformed
-// metric is reported as a [*DecodeError] (Record counts data points) and skipped.
+// DecodeMetricsProto decodes an OTLP ExportMetricsServiceRequest in protobuf. Records are
+// data points: a malformed data point is reported as a [*DecodeError] and skipped, and the
+// other points of its metric are kept; a problem in a metric itself (its name, its metadata)
+// drops the metric, with one error whose Records counts its points.
 func (o DecodeOptions) DecodeMetricsProto(b []byte) (*Metrics, error) {
 	m := &Metrics{}
 	if len(b) > o.maxBytes() {
@@ -91,9 +93,13 @@ func (d *protoDecoder) scopeMetrics(sm *ScopeMetrics, path string, off, end int)
 				}
 			case 2:
 				var mt Metric
-				first := d.record
-				if at, err := d.metric(&mt, s, e); err != nil {
-					d.fail(first, path+".metrics["+strconv.Itoa(len(sm.Metrics))+"]", at, err)
+				first, errs := d.record, len(d.errs)
+				mpath := path + ".metrics[" + strconv.Itoa(len(sm.Metrics)) + "]"
+				if at, err := d.metric(&mt, mpath, s, e); err != nil {
+					// The metric is dropped whole: one error for all its points, in place of
+					// those its bad points reported.
+					d.errs = d.errs[:errs]
+					d.errs = append(d.errs, &DecodeError{Record: first, Records: d.record - first, Path: mpath, Offset: at, Err: err})
 				} else {
 					sm.Metrics = append(sm.Metrics, mt)
 				}
@@ -106,11 +112,19 @@ func (d *protoDecoder) scopeMetrics(sm *ScopeMetrics, path string, off, end int)
 	return true
 }
 
-func (d *protoDecoder) metric(mt *Metric, off, end int) (int, error) {
+// metric decodes one metric. A bad data point is reported and skipped (see numberData); a
+// problem in the metric itself is returned, with its offset, after the rest of the metric has
+// been read, so that d.record has counted all its points.
+func (d *protoDecoder) metric(mt *Metric, path string, off, end int) (int, error) {
+	var bad error
+	badAt := 0
 	for off < end {
 		num, typ, s, e, _, next, err := d.field(off, end)
 		if err != nil {
-			return off, err
+			if bad == nil {
+				bad, badAt = err, off
+			}
+			return badAt, bad
 		}
 		if typ == protowire.BytesType {
 			switch num {
@@ -126,9 +140,10 @@ func (d *protoDecoder) metric(mt *Metric, off, end int) (int, error) {
 					mt.Type = MetricTypeSum
 				}
 				var at int
-				if at, err = d.numberData(mt, s, e); err != nil {
-					return at, err
+				if at, err = d.numberData(mt, path, s, e); err != nil && bad == nil {
+					bad, badAt = err, at
 				}
+				err = nil
 			case 9, 10, 11:
 				mt.Type, mt.raw, mt.rawNum = MetricTypeOther, d.src[s:e], int(num)
 				d.record++
@@ -138,17 +153,19 @@ func (d *protoDecoder) metric(mt *Metric, off, end int) (int, error) {
 					mt.Metadata = append(mt.Metadata, kv)
 				}
 			}
-			if err != nil {
-				return s, err
+			if err != nil && bad == nil {
+				bad, badAt = err, s
 			}
 		}
 		off = next
 	}
-	return 0, nil
+	return badAt, bad
 }
 
-func (d *protoDecoder) numberData(mt *Metric, off, end int) (int, error) {
-	for off < end {
+// numberData decodes a gauge's or sum's data. A data point that fails to decode is reported
+// (its index as the record) and skipped; the others are kept. A framing error ends it.
+func (d *protoDecoder) numberData(mt *Metric, path string, off, end int) (int, error) {
+	for i := 0; off < end; {
 		num, typ, s, e, v, next, err := d.field(off, end)
 		if err != nil {
 			return off, err
@@ -156,11 +173,14 @@ func (d *protoDecoder) numberData(mt *Metric, off, end int) (int, error) {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			var p Point
+			rec := d.record
 			d.record++
 			if at, err := d.point(&p, s, e); err != nil {
-				return at, err
+				d.fail(rec, path+".dataPoints["+strconv.Itoa(i)+"]", at, err)
+			} else {
+				mt.Points = append(mt.Points, p)
 			}
-			mt.Points = append(mt.Points, p)
+			i++
 		case num == 2 && typ == protowire.VarintType:
 			mt.Temporality = Temporality(int32(v))
 		case num == 3 && typ == protowire.VarintType:
@@ -204,7 +224,8 @@ func (d *protoDecoder) point(p *Point, off, end int) (int, error) {
 	return 0, nil
 }
 
-// DecodeMetricsJSON decodes an OTLP/JSON ExportMetricsServiceRequest.
+// DecodeMetricsJSON decodes an OTLP/JSON ExportMetricsServiceRequest; bad data points and
+// metrics are reported and skipped as [DecodeOptions.DecodeMetricsProto] says.
 func (o DecodeOptions) DecodeMetricsJSON(b []byte) (*Metrics, error) {
 	m := &Metrics{}
 	if len(b) > o.maxBytes() {
@@ -257,10 +278,15 @@ func (o DecodeOptions) DecodeMetricsJSON(b []byte) (*Metrics, error) {
 							case "metrics":
 								return s.array(func() error {
 									var mt Metric
-									first := record
-									err := metricJSON(s, &mt, &record)
+									first, nerrs := record, len(errs)
+									mpath := spath + ".metrics[" + strconv.Itoa(len(sm.Metrics)) + "]"
+									err := metricJSON(s, &mt, &record, mpath, flush)
 									if s.sem != nil {
-										flush(first, spath+".metrics["+strconv.Itoa(len(sm.Metrics))+"]")
+										// The metric is dropped whole: one error for all its
+										// points, in place of those its bad points reported.
+										errs = errs[:nerrs]
+										errs = append(errs, &DecodeError{Record: first, Records: record - first, Path: mpath, Offset: s.semAt, Err: s.sem})
+										s.sem = nil
 									} else if err == nil {
 										sm.Metrics = append(sm.Metrics, mt)
 									}
@@ -284,7 +310,10 @@ func (o DecodeOptions) DecodeMetricsJSON(b []byte) (*Metrics, error) {
 	return m, errors.Join(errs...)
 }
 
-func metricJSON(s *jsonScanner, mt *Metric, record *int) error {
+// metricJSON decodes one metric at path. A data point with a semantic problem is reported
+// through flush (its index as the record) and skipped; a problem of the metric itself is left
+// in s.sem for the caller, which drops the metric.
+func metricJSON(s *jsonScanner, mt *Metric, record *int, path string, flush func(rec int, path string)) error {
 	return s.object(func(key string) error {
 		var err error
 		switch key {
@@ -305,11 +334,22 @@ func metricJSON(s *jsonScanner, mt *Metric, record *int) error {
 				var err error
 				switch k2 {
 				case "dataPoints", "data_points":
+					i := 0
 					err = s.array(func() error {
 						var p Point
+						rec := *record
 						*record++
+						// A problem of the metric's, found before this point, waits aside.
+						held, heldAt := s.sem, s.semAt
+						s.sem = nil
 						err := pointJSON(s, &p)
-						mt.Points = append(mt.Points, p)
+						if s.sem != nil {
+							flush(rec, path+"."+key+".dataPoints["+strconv.Itoa(i)+"]")
+						} else if err == nil {
+							mt.Points = append(mt.Points, p)
+						}
+						s.sem, s.semAt = held, heldAt
+						i++
 						return err
 					})
 				case "aggregationTemporality", "aggregation_temporality":

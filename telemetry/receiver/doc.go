@@ -20,9 +20,11 @@
 //     with 413, an unsupported Content-Type or Content-Encoding with 415, a request without
 //     the configured bearer token with 401 (UNAUTHENTICATED), checked in constant time.
 //   - When the consumer is saturated ([ErrSaturated]) or unavailable ([ErrUnavailable]), or
-//     more than [Options].MaxConcurrent requests are in flight, the answer is 429 or 503 with
-//     a Retry-After header (gRPC RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo), which
-//     OTLP exporters retry.
+//     more than [Options].MaxConcurrent requests are in flight, or a body is not read within
+//     [Options].ReadTimeout, the answer is 429 or 503 with a Retry-After header (gRPC
+//     RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo), which OTLP exporters retry.
+//   - Every answer, refusals included, is in the request's encoding: a JSON request gets a
+//     JSON body. Media types and content codings are matched case-insensitively.
 //
 // The consumer acknowledges a batch by returning nil: the receiver answers success only then,
 // so a consumer that stores events before returning gives at-least-once delivery end to end.

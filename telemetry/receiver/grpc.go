@@ -18,6 +18,10 @@ import (
 
 // grpcService is what the service descriptors below dispatch to.
 type grpcService interface {
+	// admitGRPC checks the caller's token before the request is decoded.
+	admitGRPC(ctx context.Context, sig Signal) error
+	// refuseGRPC answers (and counts) a request refused before exportGRPC.
+	refuseGRPC(sig Signal, out outcome) error
 	exportGRPC(ctx context.Context, sig Signal, body []byte) (proto.Message, error)
 }
 
@@ -25,7 +29,9 @@ type grpcService interface {
 // (opentelemetry.proto.collector.{logs,metrics}.v1) on s. The request bytes are handed to the
 // package's own decoders as they arrived, without an intermediate protobuf message tree.
 // Create s with [Receiver.GRPCServerOptions] so that message sizes are bounded the same way as
-// over HTTP.
+// over HTTP. The bearer token is checked before the message is decoded, but after grpc-go has
+// received (and decompressed) it, up to that bound; to refuse callers earlier, check the
+// token in a tap handle ([google.golang.org/grpc.InTapHandle]) as well.
 func (r *Receiver) RegisterGRPC(s grpc.ServiceRegistrar) {
 	s.RegisterService(&logsDesc, r)
 	s.RegisterService(&metricsDesc, r)
@@ -39,19 +45,42 @@ func (r *Receiver) GRPCServerOptions() []grpc.ServerOption {
 	}
 }
 
+func (r *Receiver) admitGRPC(ctx context.Context, sig Signal) error {
+	auth := ""
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("authorization"); len(v) > 0 {
+			auth = v[0]
+		}
+	}
+	if !r.authorized(auth) {
+		return r.refuseGRPC(sig, outcome{kind: outcomeUnauthorized, msg: "missing or wrong bearer token"})
+	}
+	return nil
+}
+
+func (r *Receiver) refuseGRPC(sig Signal, out outcome) error {
+	r.count(sig, out)
+	return grpcStatus(out).Err()
+}
+
+// grpcStatus is the status of a refused request, with RetryInfo when it is to be retried.
+func grpcStatus(out outcome) *status.Status {
+	st := status.New(grpcCode(out.kind), out.msg)
+	if out.kind == outcomeSaturated || out.kind == outcomeUnavailable {
+		secs := retrySeconds(out.after)
+		d, _ := time.ParseDuration(secs + "s")
+		if ds, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); err == nil {
+			st = ds
+		}
+	}
+	return st
+}
+
 func (r *Receiver) exportGRPC(ctx context.Context, sig Signal, body []byte) (proto.Message, error) {
 	out := r.serveGRPC(ctx, sig, body)
 	r.count(sig, out)
 	if out.kind != outcomeOK {
-		st := status.New(grpcCode(out.kind), out.msg)
-		if out.kind == outcomeSaturated || out.kind == outcomeUnavailable {
-			secs := retrySeconds(out.after)
-			d, _ := time.ParseDuration(secs + "s")
-			if ds, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); err == nil {
-				st = ds
-			}
-		}
-		return nil, st.Err()
+		return nil, grpcStatus(out).Err()
 	}
 	if sig == SignalMetrics {
 		resp := &colmetricspb.ExportMetricsServiceResponse{}
@@ -67,16 +96,8 @@ func (r *Receiver) exportGRPC(ctx context.Context, sig Signal, body []byte) (pro
 	return resp, nil
 }
 
+// serveGRPC serves a request whose caller admitGRPC has let in.
 func (r *Receiver) serveGRPC(ctx context.Context, sig Signal, body []byte) outcome {
-	auth := ""
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("authorization"); len(v) > 0 {
-			auth = v[0]
-		}
-	}
-	if !r.authorized(auth) {
-		return outcome{kind: outcomeUnauthorized, msg: "missing or wrong bearer token"}
-	}
 	if int64(len(body)) > r.opts.MaxDecompressedBytes {
 		return outcome{kind: outcomeTooLarge, msg: "message too large"}
 	}
@@ -88,15 +109,23 @@ func (r *Receiver) serveGRPC(ctx context.Context, sig Signal, body []byte) outco
 }
 
 // rawHandler decodes the request into an Empty message, which keeps every field as unknown
-// bytes: exactly the request's wire form, handed to the decoder untouched.
+// bytes: exactly the request's wire form, handed to the decoder untouched. The token is
+// checked first. A message that is not protobuf at all fails in dec, where grpc-go has
+// already answered INTERNAL (which exporters do not retry, as INVALID_ARGUMENT): it is
+// counted as malformed.
 func rawHandler(sig Signal, method string) func(any, context.Context, func(any) error, grpc.UnaryServerInterceptor) (any, error) {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		svc := srv.(grpcService)
+		if err := svc.admitGRPC(ctx, sig); err != nil {
+			return nil, err
+		}
 		in := new(emptypb.Empty)
 		if err := dec(in); err != nil {
+			_ = svc.refuseGRPC(sig, outcome{kind: outcomeMalformed, msg: "malformed request"})
 			return nil, err
 		}
 		call := func(ctx context.Context, req any) (any, error) {
-			return srv.(grpcService).exportGRPC(ctx, sig, req.(*emptypb.Empty).ProtoReflect().GetUnknown())
+			return svc.exportGRPC(ctx, sig, req.(*emptypb.Empty).ProtoReflect().GetUnknown())
 		}
 		if interceptor == nil {
 			return call(ctx, in)

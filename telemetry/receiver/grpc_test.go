@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -97,6 +98,35 @@ func TestGRPC(t *testing.T) {
 		assert.Equal(t, codes.ResourceExhausted, status.Code(err))
 		assert.Zero(t, s.events)
 	})
+	t.Run("not protobuf", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			opts receiver.Options
+			auth string
+			want codes.Code
+		}{
+			// grpc-go answers INTERNAL itself when the message does not parse, before the
+			// handler can choose: not retried either, and counted.
+			{"is refused for good", receiver.Options{}, "", codes.Internal},
+			{"without the token is UNAUTHENTICATED", receiver.Options{Token: "tok"}, "Bearer nope", codes.Unauthenticated},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := &sink{}
+				conn, r := grpcClient(t, s, tc.opts)
+				ctx := context.Background()
+				if tc.auth != "" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "authorization", tc.auth)
+				}
+				in, out := []byte{0xff, 0xff, 0xff}, []byte(nil)
+				err := conn.Invoke(ctx, collogspb.LogsService_Export_FullMethodName, &in, &out, grpc.ForceCodecV2(rawCodec{}))
+				assert.Equal(t, tc.want, status.Code(err), err)
+				assert.Zero(t, s.events)
+				st := r.Stats()
+				assert.Equal(t, int64(1), st.Requests, "counted as any refusal")
+				assert.Len(t, st.Refused, 1)
+			})
+		}
+	})
 	t.Run("partial success", func(t *testing.T) {
 		c := receiver.Funcs{Logs: func(context.Context, *telemetry.Logs) error {
 			return &receiver.PartialError{Rejected: 1, Message: "one bad"}
@@ -108,3 +138,17 @@ func TestGRPC(t *testing.T) {
 		assert.Equal(t, "one bad", resp.GetPartialSuccess().GetErrorMessage())
 	})
 }
+
+// rawCodec sends a *[]byte as the message's bytes, whatever they are.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*[]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,6 +57,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func hasSuffix(p, s string) bool { return len(p) >= len(s) && p[len(p)-len(s):] == s }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, sig Signal, json *bool) outcome {
+	// Every answer, refusals included, is in the request's encoding: read it first.
+	mt, err := mediaType(req.Header.Get("Content-Type"))
+	*json = mt == "application/json"
 	if sig == SignalUnknown {
 		return outcome{kind: outcomeNotFound, msg: "not found: use " + PathLogs + " or " + PathMetrics}
 	}
@@ -67,23 +71,16 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, sig Signal, j
 		w.Header().Set("WWW-Authenticate", `Bearer realm="otlp"`)
 		return outcome{kind: outcomeUnauthorized, msg: "missing or wrong bearer token"}
 	}
-	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	switch {
 	case err != nil:
 		return outcome{kind: outcomeUnsupported, msg: "unsupported content type: use application/x-protobuf or application/json"}
-	case mt == "application/json":
-		*json = true
-	case mt == "application/x-protobuf" || mt == "application/protobuf":
+	case mt == "application/json", mt == "application/x-protobuf", mt == "application/protobuf":
 	default:
 		return outcome{kind: outcomeUnsupported, msg: "unsupported content type " + strconv.Quote(mt) + ": use application/x-protobuf or application/json"}
 	}
-	gz := false
-	switch enc := req.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return outcome{kind: outcomeUnsupported, msg: "unsupported content encoding " + strconv.Quote(enc) + ": use gzip or none"}
+	gz, ok := gzipped(req.Header.Values("Content-Encoding"))
+	if !ok {
+		return outcome{kind: outcomeUnsupported, msg: "unsupported content encoding " + strconv.Quote(strings.Join(req.Header.Values("Content-Encoding"), ", ")) + ": use gzip or none"}
 	}
 	if req.ContentLength > r.opts.MaxBodyBytes {
 		return outcome{kind: outcomeTooLarge, msg: "body of " + strconv.FormatInt(req.ContentLength, 10) + " bytes exceeds the limit of " + strconv.FormatInt(r.opts.MaxBodyBytes, 10)}
@@ -101,7 +98,9 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, sig Signal, j
 		raw.Grow(int(req.ContentLength))
 	}
 	if _, err := raw.ReadFrom(io.LimitReader(req.Body, r.opts.MaxBodyBytes+1)); err != nil {
-		return readFailure(err)
+		o := readFailure(err)
+		o.after = r.opts.RetryAfter
+		return o
 	}
 	if int64(raw.Len()) > r.opts.MaxBodyBytes {
 		return outcome{kind: outcomeTooLarge, msg: "body exceeds the limit of " + strconv.FormatInt(r.opts.MaxBodyBytes, 10) + " bytes"}
@@ -116,7 +115,41 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, sig Signal, j
 		}
 		body = plain.Bytes()
 	}
+	if *json && len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}") // an empty request, as an empty protobuf body is
+	}
 	return r.process(req.Context(), sig, body, *json)
+}
+
+// mediaType is the media type of a Content-Type value, in lower case. A parameter that does
+// not parse (`application/json; charset`) does not matter: the receiver reads none.
+func mediaType(v string) (string, error) {
+	mt, _, err := mime.ParseMediaType(v)
+	if errors.Is(err, mime.ErrInvalidMediaParameter) {
+		err = nil
+	}
+	return mt, err
+}
+
+// gzipped reads the Content-Encoding values (codings are case-insensitive, and may be listed):
+// whether the body is gzip-compressed, and false for ok when a coding is not supported
+// (anything but gzip, once, and identity).
+func gzipped(values []string) (gz, ok bool) {
+	for _, v := range values {
+		for c := range strings.SplitSeq(v, ",") {
+			switch strings.ToLower(strings.TrimSpace(c)) {
+			case "", "identity":
+			case "gzip", "x-gzip":
+				if gz {
+					return false, false // gzip twice: not worth a second pass
+				}
+				gz = true
+			default:
+				return false, false
+			}
+		}
+	}
+	return gz, true
 }
 
 // gunzip decompresses body into dst, at most MaxDecompressedBytes.
@@ -158,7 +191,8 @@ func httpStatus(k outcomeKind) int {
 	case outcomeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case outcomeTimeout:
-		return http.StatusRequestTimeout
+		// Not 408, which OTLP exporters do not retry: the batch would be lost.
+		return http.StatusServiceUnavailable
 	case outcomeSaturated:
 		return http.StatusTooManyRequests
 	case outcomeUnavailable:
@@ -179,7 +213,7 @@ func writeOutcome(w http.ResponseWriter, sig Signal, json bool, o outcome) {
 		h.Set("Content-Type", "application/x-protobuf")
 	}
 	code := httpStatus(o.kind)
-	if o.kind == outcomeSaturated || o.kind == outcomeUnavailable {
+	if o.kind == outcomeSaturated || o.kind == outcomeUnavailable || o.kind == outcomeTimeout {
 		h.Set("Retry-After", retrySeconds(o.after))
 	}
 	var body []byte

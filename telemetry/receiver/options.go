@@ -33,9 +33,12 @@ type Options struct {
 	// DefaultMaxDecompressedBytes. It is also the decoder's size limit.
 	MaxDecompressedBytes int64
 	// MaxConcurrent is the number of requests (HTTP and gRPC together) decoded and consumed at
-	// once; beyond it requests get 503 with Retry-After at once. Default: DefaultMaxConcurrent.
+	// once; beyond it requests get 503 with Retry-After at once. An HTTP request holds its slot
+	// from the end of its headers, while its body is read (at most ReadTimeout), so that the
+	// bodies held in memory are bounded too. Default: DefaultMaxConcurrent.
 	MaxConcurrent int
-	// ReadTimeout bounds reading one HTTP request body. Default: DefaultReadTimeout.
+	// ReadTimeout bounds reading one HTTP request body; a body not read in time gets 503 with
+	// Retry-After (not 408, which exporters do not retry). Default: DefaultReadTimeout.
 	ReadTimeout time.Duration
 	// RetryAfter is the delay sent with 429 and 503 answers (whole seconds, at least 1).
 	// Default: DefaultRetryAfter.

@@ -152,7 +152,9 @@ func (r *Receiver) process(ctx context.Context, sig Signal, body []byte, json bo
 	var out outcome
 	if decErr != nil {
 		des := telemetry.DecodeErrors(decErr)
-		bad := map[int]bool{}
+		// What each bad record made the decoder skip (a metric dropped whole skips all its
+		// data points), counted once per record.
+		bad := map[int]int{}
 		var msgs []string
 		for _, de := range des {
 			if de.Record < 0 {
@@ -162,40 +164,49 @@ func (r *Receiver) process(ctx context.Context, sig Signal, body []byte, json bo
 				}
 				return outcome{kind: kind, msg: de.Error()}
 			}
-			if !bad[de.Record] {
-				bad[de.Record] = true
-				if len(msgs) < maxMessageErrors {
-					msgs = append(msgs, de.Error())
-				}
+			if _, seen := bad[de.Record]; !seen && len(msgs) < maxMessageErrors {
+				msgs = append(msgs, de.Error())
 			}
+			bad[de.Record] = max(bad[de.Record], de.Skipped())
 		}
 		if len(des) == 0 { // not a DecodeError: treat the whole request as malformed
 			return outcome{kind: outcomeMalformed, msg: decErr.Error()}
 		}
-		out.rejected = int64(len(bad))
+		for _, k := range bad {
+			out.rejected += int64(k)
+		}
 		if len(bad) > len(msgs) {
 			msgs = append(msgs, "and "+strconv.Itoa(len(bad)-len(msgs))+" more")
 		}
 		out.msg = strings.Join(msgs, "; ")
 		if n == 0 {
-			return outcome{kind: outcomeMalformed, msg: out.msg, rejected: out.rejected}
+			return outcome{kind: outcomeMalformed, msg: out.msg}
 		}
 	}
 	if n == 0 {
 		return out
 	}
 	err := call()
-	var pe *PartialError
+	var (
+		pe *PartialError
+		re *RetryError
+	)
 	switch {
 	case err == nil:
 		out.accepted = int64(n)
 	case errors.As(err, &pe):
-		out.rejected += pe.Rejected
-		out.accepted = int64(n) - pe.Rejected
+		// A count outside the batch is the consumer's mistake: keep the answer possible.
+		rej := min(max(pe.Rejected, 0), int64(n))
+		out.rejected += rej
+		out.accepted = int64(n) - rej
 		if out.msg != "" {
 			out.msg += "; "
 		}
 		out.msg += pe.Message
+	case errors.As(err, &re) && !errors.Is(re.Err, ErrSaturated):
+		// A RetryError always asks for a retry: whatever its cause, but saturation, it is
+		// unavailability (see RetryError).
+		return outcome{kind: outcomeUnavailable, msg: "consumer unavailable", after: retryAfter(err, r.opts.RetryAfter)}
 	case errors.Is(err, ErrInvalid):
 		return outcome{kind: outcomeMalformed, msg: err.Error()}
 	case errors.Is(err, ErrSaturated):
@@ -233,7 +244,9 @@ func retrySeconds(d time.Duration) string {
 func (r *Receiver) count(sig Signal, o outcome) {
 	r.st.requests.Add(1)
 	r.st.accepted.Add(o.accepted)
-	r.st.rejected.Add(o.rejected)
+	if o.kind == outcomeOK { // the records of a refused request are not "rejected": see Stats
+		r.st.rejected.Add(o.rejected)
+	}
 	if int(o.kind) < len(r.st.refused) && o.kind != outcomeOK {
 		r.st.refused[o.kind].Add(1)
 	}

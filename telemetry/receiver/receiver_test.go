@@ -138,6 +138,12 @@ func TestHTTPAccepts(t *testing.T) {
 		{"metrics json", "/v1/metrics", ctJSON, "", metJSON.Data, 0, nPoints(metJSON)},
 		{"metrics proto gzip", "/v1/metrics", ctProto, "gzip", gz(t, metProto.Data), 0, nPoints(metProto)},
 		{"mounted under a prefix", "/otlp/v1/logs", ctProto, "", logsProto.Data, nLogs(logsProto), 0},
+		{"coding in upper case", "/v1/logs", ctProto, "GZIP", gz(t, logsProto.Data), nLogs(logsProto), 0},
+		{"codings listed", "/v1/logs", ctProto, "identity, gzip", gz(t, logsProto.Data), nLogs(logsProto), 0},
+		{"media type in upper case", "/v1/logs", "Application/X-Protobuf", "", logsProto.Data, nLogs(logsProto), 0},
+		{"a parameter that does not parse", "/v1/logs", ctJSON + "; charset", "", logsJSON.Data, nLogs(logsJSON), 0},
+		{"empty json body", "/v1/logs", ctJSON, "", nil, 0, 0},
+		{"empty protobuf body", "/v1/metrics", ctProto, "", nil, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +206,46 @@ func TestHTTPPartialSuccess(t *testing.T) {
 		assert.Equal(t, int64(2), rejected)
 		assert.Equal(t, "2 records lack session.id", msg)
 	})
+	t.Run("a consumer's count outside the batch is clamped", func(t *testing.T) {
+		f := corpusFile(t, corpus.Protobuf, "logs")
+		l, err := telemetry.DecodeLogsProto(f.Data)
+		require.NoError(t, err)
+		for _, tc := range []struct{ says, want int64 }{{1000, int64(l.Len())}, {-1, 0}} {
+			c := receiver.Funcs{Logs: func(context.Context, *telemetry.Logs) error {
+				return &receiver.PartialError{Rejected: tc.says, Message: "some"}
+			}}
+			r, err := receiver.New(c, receiver.Options{})
+			require.NoError(t, err)
+			w := post(t, r, "/v1/logs", ctProto, "", "", f.Data)
+			require.Equal(t, http.StatusOK, w.Code)
+			rejected, _ := parsePartial(t, w.Body.Bytes())
+			assert.Equal(t, tc.want, rejected)
+			st := r.Stats()
+			assert.Equal(t, tc.want, st.Rejected)
+			assert.Equal(t, int64(l.Len())-tc.want, st.Accepted)
+		}
+	})
+	t.Run("a bad data point costs only itself", func(t *testing.T) {
+		s := &sink{}
+		r, err := receiver.New(s, receiver.Options{})
+		require.NoError(t, err)
+		body := `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"a","sum":{"dataPoints":[{"asInt":"1"}]}},
+			{"name":"b","sum":{"dataPoints":[{"asInt":"1"},{"asInt":"2"},{"asInt":"x"}]}},
+			{"name":"c","sum":{"aggregationTemporality":"SOON","dataPoints":[{"asInt":"1"},{"asInt":"2"}]}}]}]}]}`
+		w := post(t, r, "/v1/metrics", ctJSON, "", "", []byte(body))
+		require.Equal(t, http.StatusOK, w.Code)
+		var resp struct {
+			PartialSuccess struct {
+				RejectedDataPoints string `json:"rejectedDataPoints"`
+				ErrorMessage       string `json:"errorMessage"`
+			} `json:"partialSuccess"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+		assert.Equal(t, "3", resp.PartialSuccess.RejectedDataPoints, "b's bad point and c's two, dropped with c")
+		assert.Contains(t, resp.PartialSuccess.ErrorMessage, "metrics[1].sum.dataPoints[2]")
+		assert.Contains(t, resp.PartialSuccess.ErrorMessage, "metrics[2]")
+		assert.Equal(t, 3, s.points, "a's point and b's good ones")
+	})
 }
 
 // parsePartial reads an ExportLogsServiceResponse's partial_success.
@@ -257,6 +303,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{name: "unsupported content type", ct: "text/plain", body: logs, want: 415},
 		{name: "missing content type", ct: "", body: logs, want: 415},
 		{name: "unsupported encoding", ct: ctProto, enc: "br", body: logs, want: 415},
+		{name: "gzip twice", ct: ctProto, enc: "gzip, gzip", body: gz(t, gz(t, logs)), want: 415},
 		{name: "no token", opts: receiver.Options{Token: "s3cret"}, ct: ctProto, body: logs, want: 401},
 		{name: "wrong token", opts: receiver.Options{Token: "s3cret"}, ct: ctProto, auth: "Bearer s3creT", body: logs, want: 401},
 		{name: "token without scheme", opts: receiver.Options{Token: "s3cret"}, ct: ctProto, auth: "s3cret", body: logs, want: 401},
@@ -267,6 +314,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{name: "retry error sets the delay", consumer: &receiver.RetryError{Err: receiver.ErrSaturated, After: 2500 * time.Millisecond}, ct: ctProto, body: logs, want: 429, retryAfter: "3"},
 		{name: "failing consumer is retryable", consumer: assert.AnError, ct: ctProto, body: logs, want: 503, retryAfter: "1"},
 		{name: "consumer refuses for good", consumer: receiver.ErrInvalid, ct: ctProto, body: logs, want: 400},
+		{name: "a retry error is retried whatever its cause", consumer: &receiver.RetryError{Err: receiver.ErrInvalid, After: 2 * time.Second}, ct: ctProto, body: logs, want: 503, retryAfter: "2"},
 		{name: "GET", method: http.MethodGet, ct: ctProto, want: 405},
 		{name: "unknown path", path: "/v1/traces", ct: ctProto, body: logs, want: 404},
 	}
@@ -302,8 +350,47 @@ func TestHTTPRefusals(t *testing.T) {
 			if tt.want != 200 {
 				assert.Zero(t, s.events, "a refused request must not reach the consumer's storage")
 				assert.Zero(t, r.Stats().Accepted)
+				assert.Zero(t, r.Stats().Rejected, "Rejected counts records of successful requests only")
 				assert.NotEmpty(t, r.Stats().Refused)
 			}
+		})
+	}
+}
+
+// TestHTTPRefusalsInRequestEncoding: a refusal is in the request's encoding too, whatever
+// refuses it: a JSON request gets a JSON google.rpc.Status.
+func TestHTTPRefusalsInRequestEncoding(t *testing.T) {
+	r, err := receiver.New(&sink{}, receiver.Options{Token: "s3cret"})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, method, path, enc, auth string
+		want, code                    int
+	}{
+		{"no token", http.MethodPost, "/v1/logs", "", "", 401, 16},
+		{"GET", http.MethodGet, "/v1/logs", "", "Bearer s3cret", 405, 12},
+		{"unknown path", http.MethodPost, "/v1/traces", "", "Bearer s3cret", 404, 5},
+		{"unsupported encoding", http.MethodPost, "/v1/logs", "br", "Bearer s3cret", 415, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", ctJSON+"; charset=utf-8")
+			if tc.enc != "" {
+				req.Header.Set("Content-Encoding", tc.enc)
+			}
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			require.Equal(t, tc.want, w.Code)
+			assert.Equal(t, ctJSON, w.Header().Get("Content-Type"))
+			var st struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &st), w.Body.String())
+			assert.Equal(t, tc.code, st.Code)
+			assert.NotEmpty(t, st.Message)
 		})
 	}
 }
@@ -343,7 +430,9 @@ func TestHTTPReadTimeout(t *testing.T) {
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+	// 503 with Retry-After, which exporters retry (they drop a batch answered 408).
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 	assert.Zero(t, consumed.Load())
 	assert.Equal(t, int64(1), r.Stats().Refused["timeout"])
 }
