@@ -575,3 +575,18 @@ func TestBuiltinEntity(t *testing.T) {
 	}
 	assert.False(t, builtinEntity("password"))
 }
+
+// TestCustomBaseURLScanned: anthropic.custom_base_url is free text an admin sets, and may
+// carry credentials; it is scanned like any other value, not skipped as an identifier.
+func TestCustomBaseURLScanned(t *testing.T) {
+	e := newEngine(t, Strict)
+	for _, in := range []string{
+		"https://admin:Hunter2Secret@gw.acme.internal/v1",
+		"https://gw.acme.internal/v1?api_key=q8Zr2LmXy7Pp0aaaQ3",
+	} {
+		out, _ := e.Value(telemetry.KeyCustomBaseURL, telemetry.String(in))
+		assert.NotContains(t, out.Str(), "Hunter2Secret", in)
+		assert.NotContains(t, out.Str(), "q8Zr2LmXy7Pp0aaaQ3", in)
+		assert.Contains(t, out.Str(), "gw.acme.internal", "the host stays")
+	}
+}

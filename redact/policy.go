@@ -164,7 +164,7 @@ var defaultSkip = []string{
 	telemetry.KeyOSVersion, telemetry.KeyHostArch, telemetry.KeyAppVersion, telemetry.KeyAppEntrypoint,
 	telemetry.KeyIdentitySource, telemetry.KeyErrorType, telemetry.KeyErrorCategory, telemetry.KeyStatusCode,
 	telemetry.KeyDurationMS, telemetry.KeyPromptLength, telemetry.KeyResponseLength, telemetry.KeyToolInputSizeBytes,
-	telemetry.KeyToolResultSizeBytes, telemetry.KeyCustomBaseURL, telemetry.KeyWSLVersion,
+	telemetry.KeyToolResultSizeBytes, telemetry.KeyWSLVersion,
 }
 
 var defaultJSONKeys = []string{telemetry.KeyToolInput, telemetry.KeyToolParameters, telemetry.KeyManagedSettingsSettings}
