@@ -127,6 +127,7 @@ func (d *protoDecoder) metric(mt *Metric, path string, off, end int) (int, error
 			return badAt, bad
 		}
 		if typ == protowire.BytesType {
+			at := s // where a problem of this field is reported
 			switch num {
 			case 1:
 				mt.Name, err = d.str(s, e)
@@ -139,11 +140,7 @@ func (d *protoDecoder) metric(mt *Metric, path string, off, end int) (int, error
 				if num == 7 {
 					mt.Type = MetricTypeSum
 				}
-				var at int
-				if at, err = d.numberData(mt, path, s, e); err != nil && bad == nil {
-					bad, badAt = err, at
-				}
-				err = nil
+				at, err = d.numberData(mt, path, s, e)
 			case 9, 10, 11:
 				mt.Type, mt.raw, mt.rawNum = MetricTypeOther, d.src[s:e], int(num)
 				d.record++
@@ -154,7 +151,7 @@ func (d *protoDecoder) metric(mt *Metric, path string, off, end int) (int, error
 				}
 			}
 			if err != nil && bad == nil {
-				bad, badAt = err, s
+				bad, badAt = err, at
 			}
 		}
 		off = next

@@ -19,6 +19,28 @@ func rejected(err error) int {
 	return n
 }
 
+// skipWant is what decoding metrics a, b and c should give when b is bad: a and c have one
+// good point each.
+type skipWant struct {
+	kept     int // of metric b's points
+	rejected int
+	path     string // the end of the first error's path
+	record   int    // the first error's record
+}
+
+// check checks the decode of a, b and c, of total points in all, against w.
+func (w skipWant) check(t *testing.T, m *telemetry.Metrics, err error, total int) {
+	t.Helper()
+	require.ErrorIs(t, err, telemetry.ErrMalformed)
+	des := telemetry.DecodeErrors(err)
+	require.NotEmpty(t, des)
+	assert.Equal(t, w.record, des[0].Record)
+	assert.True(t, strings.HasSuffix(des[0].Path, w.path), des[0].Path)
+	assert.Equal(t, w.rejected, rejected(err))
+	assert.Equal(t, 2+w.kept, m.Len(), "a's and c's points, and b's good ones")
+	assert.Equal(t, total, m.Len()+rejected(err), "every point is kept or counted")
+}
+
 // TestMalformedMetricPointIsSkipped: a bad data point is reported and skipped, and the other
 // points of its metric are kept; a problem in the metric itself drops the metric, and its one
 // error counts every point dropped, so that a receiver's rejected count is what was lost.
@@ -26,30 +48,20 @@ func TestMalformedMetricPointIsSkipped(t *testing.T) {
 	t.Run("json", func(t *testing.T) {
 		pt := func(v string) string { return `{"asInt":` + v + `,"timeUnixNano":"1"}` }
 		for _, tc := range []struct {
-			name     string
-			metric   string
-			kept     int // of metric b's points
-			rejected int
-			path     string
-			record   int
+			name   string
+			metric string
+			skipWant
 		}{
-			{"bad point", `{"name":"b","sum":{"dataPoints":[` + pt(`"1"`) + `,` + pt(`"x"`) + `,` + pt(`"3"`) + `]}}`, 2, 1, ".metrics[1].sum.dataPoints[1]", 2},
-			{"two bad points", `{"name":"b","gauge":{"dataPoints":[` + pt(`"x"`) + `,` + pt(`"2"`) + `,` + pt(`"y"`) + `]}}`, 1, 2, ".metrics[1].gauge.dataPoints[0]", 1},
-			{"bad metric before its points", `{"name":"b","sum":{"aggregationTemporality":"SOON","dataPoints":[` + pt(`"1"`) + `,` + pt(`"2"`) + `,` + pt(`"3"`) + `]}}`, 0, 3, ".metrics[1]", 1},
-			{"bad metric after a bad point", `{"name":"b","sum":{"dataPoints":[` + pt(`"x"`) + `,` + pt(`"2"`) + `,` + pt(`"3"`) + `],"aggregationTemporality":"SOON"}}`, 0, 3, ".metrics[1]", 1},
+			{"bad point", `{"name":"b","sum":{"dataPoints":[` + pt(`"1"`) + `,` + pt(`"x"`) + `,` + pt(`"3"`) + `]}}`, skipWant{2, 1, ".metrics[1].sum.dataPoints[1]", 2}},
+			{"two bad points", `{"name":"b","gauge":{"dataPoints":[` + pt(`"x"`) + `,` + pt(`"2"`) + `,` + pt(`"y"`) + `]}}`, skipWant{1, 2, ".metrics[1].gauge.dataPoints[0]", 1}},
+			{"bad metric before its points", `{"name":"b","sum":{"aggregationTemporality":"SOON","dataPoints":[` + pt(`"1"`) + `,` + pt(`"2"`) + `,` + pt(`"3"`) + `]}}`, skipWant{0, 3, ".metrics[1]", 1}},
+			{"bad metric after a bad point", `{"name":"b","sum":{"dataPoints":[` + pt(`"x"`) + `,` + pt(`"2"`) + `,` + pt(`"3"`) + `],"aggregationTemporality":"SOON"}}`, skipWant{0, 3, ".metrics[1]", 1}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				in := `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"a","gauge":{"dataPoints":[` + pt(`"7"`) + `]}},` +
 					tc.metric + `,{"name":"c","gauge":{"dataPoints":[` + pt(`"9"`) + `]}}]}]}]}`
 				m, err := telemetry.DecodeMetricsJSON([]byte(in))
-				require.ErrorIs(t, err, telemetry.ErrMalformed)
-				des := telemetry.DecodeErrors(err)
-				require.NotEmpty(t, des)
-				assert.Equal(t, tc.record, des[0].Record)
-				assert.True(t, strings.HasSuffix(des[0].Path, tc.path), des[0].Path)
-				assert.Equal(t, tc.rejected, rejected(err))
-				assert.Equal(t, 2+tc.kept, m.Len(), "a's and c's points, and b's good ones")
-				assert.Equal(t, 5, m.Len()+rejected(err), "every point is kept or counted")
+				tc.check(t, m, err, 5)
 			})
 		}
 	})
@@ -74,28 +86,18 @@ func TestMalformedMetricPointIsSkipped(t *testing.T) {
 			return []byte(s)
 		}
 		for _, tc := range []struct {
-			name     string
-			m        *telemetry.Metrics
-			kept     int
-			rejected int
-			path     string
-			record   int
+			name string
+			m    *telemetry.Metrics
+			skipWant
 		}{
-			{"bad point", build("b", "ok", "BAD", "ok"), 2, 1, ".metrics[1].dataPoints[1]", 2},
-			{"two bad points", build("b", "BAD", "ok", "BAD"), 1, 2, ".metrics[1].dataPoints[0]", 1},
-			{"bad metric name", build("BAD", "ok", "ok", "ok"), 0, 3, ".metrics[1]", 1},
-			{"bad metric name and point", build("BAD", "BAD", "ok"), 0, 2, ".metrics[1]", 1},
+			{"bad point", build("b", "ok", "BAD", "ok"), skipWant{2, 1, ".metrics[1].dataPoints[1]", 2}},
+			{"two bad points", build("b", "BAD", "ok", "BAD"), skipWant{1, 2, ".metrics[1].dataPoints[0]", 1}},
+			{"bad metric name", build("BAD", "ok", "ok", "ok"), skipWant{0, 3, ".metrics[1]", 1}},
+			{"bad metric name and point", build("BAD", "BAD", "ok"), skipWant{0, 2, ".metrics[1]", 1}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				m, err := telemetry.DecodeMetricsProto(corrupt(t, tc.m))
-				require.ErrorIs(t, err, telemetry.ErrMalformed)
-				des := telemetry.DecodeErrors(err)
-				require.NotEmpty(t, des)
-				assert.Equal(t, tc.record, des[0].Record)
-				assert.True(t, strings.HasSuffix(des[0].Path, tc.path), des[0].Path)
-				assert.Equal(t, tc.rejected, rejected(err))
-				assert.Equal(t, 2+tc.kept, m.Len())
-				assert.Equal(t, tc.m.Len(), m.Len()+rejected(err), "every point is kept or counted")
+				tc.check(t, m, err, tc.m.Len())
 			})
 		}
 	})

@@ -98,9 +98,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, sig Signal, j
 		raw.Grow(int(req.ContentLength))
 	}
 	if _, err := raw.ReadFrom(io.LimitReader(req.Body, r.opts.MaxBodyBytes+1)); err != nil {
-		o := readFailure(err)
-		o.after = r.opts.RetryAfter
-		return o
+		return r.readFailure(err)
 	}
 	if int64(raw.Len()) > r.opts.MaxBodyBytes {
 		return outcome{kind: outcomeTooLarge, msg: "body exceeds the limit of " + strconv.FormatInt(r.opts.MaxBodyBytes, 10) + " bytes"}
@@ -168,9 +166,9 @@ func (r *Receiver) gunzip(dst *bytes.Buffer, body []byte) (outcome, bool) {
 	return outcome{}, true
 }
 
-func readFailure(err error) outcome {
+func (r *Receiver) readFailure(err error) outcome {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return outcome{kind: outcomeTimeout, msg: "request body not read in time"}
+		return outcome{kind: outcomeTimeout, msg: "request body not read in time", after: r.opts.RetryAfter}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -244,9 +244,7 @@ func retrySeconds(d time.Duration) string {
 func (r *Receiver) count(sig Signal, o outcome) {
 	r.st.requests.Add(1)
 	r.st.accepted.Add(o.accepted)
-	if o.kind == outcomeOK { // the records of a refused request are not "rejected": see Stats
-		r.st.rejected.Add(o.rejected)
-	}
+	r.st.rejected.Add(o.rejected) // only a success carries a rejected count: see Stats
 	if int(o.kind) < len(r.st.refused) && o.kind != outcomeOK {
 		r.st.refused[o.kind].Add(1)
 	}

@@ -181,15 +181,9 @@ func TestHTTPPartialSuccess(t *testing.T) {
 		require.NoError(t, err)
 		w := post(t, r, "/v1/logs", ctJSON, "", "", []byte(badRecordJSON))
 		require.Equal(t, http.StatusOK, w.Code)
-		var resp struct {
-			PartialSuccess struct {
-				RejectedLogRecords string `json:"rejectedLogRecords"`
-				ErrorMessage       string `json:"errorMessage"`
-			} `json:"partialSuccess"`
-		}
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
-		assert.Equal(t, "1", resp.PartialSuccess.RejectedLogRecords)
-		assert.Contains(t, resp.PartialSuccess.ErrorMessage, "logRecords[1]")
+		rejected, msg := parsePartialJSON(t, w.Body.Bytes(), "rejectedLogRecords")
+		assert.Equal(t, "1", rejected)
+		assert.Contains(t, msg, "logRecords[1]")
 		assert.Equal(t, 2, s.events)
 		assert.Equal(t, int64(1), r.Stats().Rejected)
 	})
@@ -234,18 +228,23 @@ func TestHTTPPartialSuccess(t *testing.T) {
 			{"name":"c","sum":{"aggregationTemporality":"SOON","dataPoints":[{"asInt":"1"},{"asInt":"2"}]}}]}]}]}`
 		w := post(t, r, "/v1/metrics", ctJSON, "", "", []byte(body))
 		require.Equal(t, http.StatusOK, w.Code)
-		var resp struct {
-			PartialSuccess struct {
-				RejectedDataPoints string `json:"rejectedDataPoints"`
-				ErrorMessage       string `json:"errorMessage"`
-			} `json:"partialSuccess"`
-		}
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
-		assert.Equal(t, "3", resp.PartialSuccess.RejectedDataPoints, "b's bad point and c's two, dropped with c")
-		assert.Contains(t, resp.PartialSuccess.ErrorMessage, "metrics[1].sum.dataPoints[2]")
-		assert.Contains(t, resp.PartialSuccess.ErrorMessage, "metrics[2]")
+		rejected, msg := parsePartialJSON(t, w.Body.Bytes(), "rejectedDataPoints")
+		assert.Equal(t, "3", rejected, "b's bad point and c's two, dropped with c")
+		assert.Contains(t, msg, "metrics[1].sum.dataPoints[2]")
+		assert.Contains(t, msg, "metrics[2]")
 		assert.Equal(t, 3, s.points, "a's point and b's good ones")
 	})
+}
+
+// parsePartialJSON reads a JSON export response's partialSuccess: its count, the member
+// named count (rejectedLogRecords or rejectedDataPoints), and its errorMessage.
+func parsePartialJSON(t *testing.T, b []byte, count string) (rejected, msg string) {
+	t.Helper()
+	var resp struct {
+		PartialSuccess map[string]string `json:"partialSuccess"`
+	}
+	require.NoError(t, json.Unmarshal(b, &resp), string(b))
+	return resp.PartialSuccess[count], resp.PartialSuccess["errorMessage"]
 }
 
 // parsePartial reads an ExportLogsServiceResponse's partial_success.
