@@ -89,7 +89,13 @@ const ctJSON, ctProto = "application/json", "application/x-protobuf"
 
 func post(t *testing.T, h http.Handler, path, ct, enc, auth string, body []byte) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	return send(t, h, http.MethodPost, path, ct, enc, auth, body)
+}
+
+// send serves one request with the given headers (each left out when empty).
+func send(t *testing.T, h http.Handler, method, path, ct, enc, auth string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
@@ -329,18 +335,7 @@ func TestHTTPRefusals(t *testing.T) {
 			if path == "" {
 				path = "/v1/logs"
 			}
-			req := httptest.NewRequest(method, path, bytes.NewReader(tt.body))
-			if tt.ct != "" {
-				req.Header.Set("Content-Type", tt.ct)
-			}
-			if tt.enc != "" {
-				req.Header.Set("Content-Encoding", tt.enc)
-			}
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
-			}
-			w := httptest.NewRecorder()
-			r.ServeHTTP(w, req)
+			w := send(t, r, method, path, tt.ct, tt.enc, tt.auth, tt.body)
 			assert.Equal(t, tt.want, w.Code, w.Body.String())
 			assert.Equal(t, tt.retryAfter, w.Header().Get("Retry-After"))
 			if tt.want == 401 {
@@ -371,16 +366,7 @@ func TestHTTPRefusalsInRequestEncoding(t *testing.T) {
 		{"unsupported encoding", http.MethodPost, "/v1/logs", "br", "Bearer s3cret", 415, 12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(`{}`))
-			req.Header.Set("Content-Type", ctJSON+"; charset=utf-8")
-			if tc.enc != "" {
-				req.Header.Set("Content-Encoding", tc.enc)
-			}
-			if tc.auth != "" {
-				req.Header.Set("Authorization", tc.auth)
-			}
-			w := httptest.NewRecorder()
-			r.ServeHTTP(w, req)
+			w := send(t, r, tc.method, tc.path, ctJSON+"; charset=utf-8", tc.enc, tc.auth, []byte(`{}`))
 			require.Equal(t, tc.want, w.Code)
 			assert.Equal(t, ctJSON, w.Header().Get("Content-Type"))
 			var st struct {
