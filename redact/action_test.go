@@ -101,6 +101,20 @@ func TestDetectorsTable(t *testing.T) {
 		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
 			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
 		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+		// Addresses with a port, in a URL, a CIDR or after a label (a reviewer's leaks).
+		{"dial tcp 203.0.113.7:443: i/o timeout", []string{"ipv4:203.0.113.7"}},
+		{"GET http://203.0.113.7:8080/health and https://10.9.8.7/api", []string{"ipv4:203.0.113.7", "ipv4:10.9.8.7"}},
+		{"allow 10.1.2.3/32 from ip:8.8.8.8", []string{"ipv4:10.1.2.3", "ipv4:8.8.8.8"}},
+		{"ssh jane@203.0.113.7:22 and /hosts/10.4.5.6/logs", []string{"ipv4:203.0.113.7", "ipv4:10.4.5.6"}},
+		{"Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36", nil}, // a product's version
+		{"1.2.3.4.5 and 10.1.2.3.4 and 127.0.0.1:8080", nil},
+		// Cards and SSNs in a URL path, after a label, before an expiry.
+		{"GET /v1/cards/4111111111111111 200", []string{"card:4111111111111111"}},
+		{"card:4111111111111111 exp 4111111111111111:12/27", []string{"card:4111111111111111", "card:4111111111111111"}},
+		{"ssn:536-22-1234 /people/536-22-1234/", []string{"ssn:536-22-1234", "ssn:536-22-1234"}},
+		{"sha1:41111111111111112abc /x/4111111111111111abc", nil},
+		// A keyed pseudonym whose hex is all digits is not a card; a bare "entity:" label is.
+		{"user email:k1:4111111111111111 ok", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -137,6 +137,8 @@ func numberStart(s string, i int) bool {
 	return !isAlnum(c) && c != '.' && c != '-' && c != '_' && c != '/' && c != '+' && c != ':'
 }
 
+// numberEnd reports whether a number may end at i: the byte there is not a letter, digit or
+// a joiner followed by more of a token.
 func numberEnd(s string, i int) bool {
 	if i >= len(s) {
 		return true
@@ -150,6 +152,37 @@ func numberEnd(s string, i int) bool {
 	}
 	return true
 }
+
+// idStart and idEnd are numberStart and numberEnd for numbers whose checksum or layout
+// identifies them (cards, SSNs): those may also stand after or before ':' and '/', as a URL
+// path segment ("/v1/cards/4111…"), a label ("ssn:536-…") or an expiry ("4111…:12/27").
+func idStart(s string, i int) bool {
+	return i == 0 || s[i-1] == ':' || s[i-1] == '/' || numberStart(s, i)
+}
+
+func idEnd(s string, i int) bool {
+	return i >= len(s) || s[i] == ':' || s[i] == '/' || numberEnd(s, i)
+}
+
+// inPseudonym reports whether s[start:end] is the hex of a keyed pseudonym
+// ("email:k1:4024007198765432"), which may be all digits and pass for a card.
+func inPseudonym(s string, start, end int) bool {
+	if end-start != pseudonymHexLen || start == 0 || s[start-1] != ':' || continuesToken(s, end) {
+		return false
+	}
+	h := start - 1
+	for h > 0 && start-h <= 42 && isPseudonymHead(s[h-1]) {
+		h--
+	}
+	return strings.Count(s[h:start], ":") >= 2 && isPseudonym(s[h:end])
+}
+
+// continuesToken reports whether s[i] continues a token (a pseudonym ends at a boundary).
+func continuesToken(s string, i int) bool {
+	return i < len(s) && (isAlnum(s[i]) || s[i] == '_')
+}
+
+func isPseudonymHead(c byte) bool { return isAlnum(c) || c == '_' || c == '-' || c == ':' }
 
 func luhn(d []byte) bool {
 	sum := 0
@@ -207,7 +240,7 @@ func findCards(t *scanText, out []span) []span {
 	s := t.s
 	var r digitRun
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) || !numberStart(s, i) {
+		if !isDigit(s[i]) || !idStart(s, i) {
 			continue
 		}
 		readDigitRun(s, i, " -", &r)
@@ -238,8 +271,8 @@ func cardsIn(s string, start, end int, out []span) []span {
 			if groups++; groups == 1 {
 				first = k - j
 			}
-			if n >= 13 && (groups == 1 || groups >= 3 && first >= 4 && first <= 6) && (k < end || numberEnd(s, k)) &&
-				cardIssuer(d[:n]) && luhn(d[:n]) && !allSame(d[:n]) {
+			if n >= 13 && (groups == 1 || groups >= 3 && first >= 4 && first <= 6) && (k < end || idEnd(s, k)) &&
+				cardIssuer(d[:n]) && luhn(d[:n]) && !allSame(d[:n]) && !inPseudonym(s, a, k) {
 				best = k
 			}
 			j = k + 1 // past the separator
@@ -338,7 +371,7 @@ func findSSNs(t *scanText, out []span) []span {
 	s := t.s
 	var r digitRun
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) || !numberStart(s, i) {
+		if !isDigit(s[i]) || !idStart(s, i) {
 			continue
 		}
 		readDigitRun(s, i, "- ", &r)
@@ -347,7 +380,7 @@ func findSSNs(t *scanText, out []span) []span {
 			out = ssnsIn(s, r.start, r.end, out)
 			continue
 		}
-		if r.n != 9 || !numberEnd(s, r.end) || t.keywordsIn()&ssnKeywordMask == 0 {
+		if r.n != 9 || !idEnd(s, r.end) || t.keywordsIn()&ssnKeywordMask == 0 {
 			continue
 		}
 		ctx := s[max(0, r.start-24):r.start]
@@ -372,7 +405,7 @@ func ssnsIn(s string, start, end int, out []span) []span {
 			e++
 		}
 		g[0], g[1], g[2] = g[1], g[2], [2]int{j, e}
-		if k++; k >= 3 && g[0][1]-g[0][0] == 3 && g[1][1]-g[1][0] == 2 && e-j == 4 && (e < end || numberEnd(s, e)) {
+		if k++; k >= 3 && g[0][1]-g[0][0] == 3 && g[1][1]-g[1][0] == 2 && e-j == 4 && (e < end || idEnd(s, e)) {
 			var d [9]byte
 			copy(d[:3], s[g[0][0]:g[0][1]])
 			copy(d[3:5], s[g[1][0]:g[1][1]])
@@ -540,12 +573,36 @@ func take3(s string, j int, dst []byte) bool {
 	return true
 }
 
+// ipStart reports whether an IPv4 address may start at i: as numberStart, and also after ':'
+// ("ip:8.8.8.8") and after '/' in a URL or path ("http://10.1.2.3", "/hosts/10.1.2.3/"), but
+// not after a product token's '/' ("Chrome/120.0.0.0" is a version).
+func ipStart(s string, i int) bool {
+	if numberStart(s, i) || s[i-1] == ':' {
+		return true
+	}
+	if s[i-1] != '/' {
+		return false
+	}
+	h := i - 1
+	for h > 0 && (isAlnum(s[h-1]) || s[h-1] == '-' || s[h-1] == '_' || s[h-1] == '.') {
+		h--
+	}
+	return h == i-1 || (h > 0 && s[h-1] == '/')
+}
+
+// ipEnd reports whether an IPv4 address may end at i: as numberEnd, and also before a port
+// or a path (':443', '/32', '/api').
+func ipEnd(s string, i int) bool {
+	return i >= len(s) || s[i] == ':' || s[i] == '/' || numberEnd(s, i)
+}
+
 // findIPv4 reports dotted quads with octets 0–255 (no leading zeros), not part of a longer
-// dotted number and not right after "v" or "version".
+// dotted number and not right after "v" or "version". The unspecified (0.x), loopback
+// (127.x) and broadcast (255.x) ranges identify no one and are kept.
 func findIPv4(t *scanText, out []span) []span {
 	s := t.s
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) || !numberStart(s, i) {
+		if !isDigit(s[i]) || !ipStart(s, i) {
 			continue
 		}
 		j := i
@@ -582,7 +639,7 @@ func findIPv4(t *scanText, out []span) []span {
 			}
 			continue
 		}
-		if !numberEnd(s, j) || first == 0 || first == 255 {
+		if !ipEnd(s, j) || first == 0 || first == 127 || first == 255 {
 			i = j
 			continue
 		}
