@@ -113,6 +113,15 @@ func TestDetectorsTable(t *testing.T) {
 		{"card:4111111111111111 exp 4111111111111111:12/27", []string{"card:4111111111111111", "card:4111111111111111"}},
 		{"ssn:536-22-1234 /people/536-22-1234/", []string{"ssn:536-22-1234", "ssn:536-22-1234"}},
 		{"sha1:41111111111111112abc /x/4111111111111111abc", nil},
+		// Words that mark a placeholder count only as words of their own (a reviewer's leaks:
+		// "todo" in a cookie's path and a password kept the whole value).
+		{"Cookie: sessionid=q8Zr2LmX0vTn4KbW; last=/todos", []string{"auth_header:sessionid=q8Zr2LmX0vTn4KbW; last=/todos"}},
+		{"Cookie: theme=example; sid=Zq81mXr0Tn4KbWv2", []string{"auth_header:theme=example; sid=Zq81mXr0Tn4KbWv2"}},
+		{"password=Autodom2024! and password=Example2024", []string{"command_line:Autodom2024!", "command_line:Example2024"}},
+		{"export DB_PASSWORD=Insertion9 PGPASSWORD=passw0rd", []string{"command_line:Insertion9", "command_line:passw0rd"}},
+		{"https://app:MySample1@db/x Authorization: Bearer eyJhbGciOiJIUzI1NiJ9abc...", []string{"url_credentials:MySample1", "auth_header:eyJhbGciOiJIUzI1NiJ9abc..."}},
+		{"password=fake-pass password=myFakePassword password=TODO Cookie: a=${A}; b=<b>", nil},
+		{"Authorization: Bearer sk-ant-... and Authorization: Bearer <your key>", nil},
 		// A keyed pseudonym whose hex is all digits is not a card; a bare "entity:" label is.
 		{"user email:k1:4111111111111111 ok", nil},
 	}

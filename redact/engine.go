@@ -210,12 +210,12 @@ type plan struct {
 	canon    *plan  // roots only: the root whose children this one's are (see Engine.root)
 	root     bool
 	protect  bool
-	whole    int16 // index of the first matching whole-value rule, or -1
-	scan     bool  // run detectors over strings
-	json     bool  // a declared JSON-valued path
-	memo     bool  // strings here are remembered in the engine's memo
-	keyCls   int8  // keyClass of the last path segment: the value itself may be a secret
-	header   bool  // the last path segment is a credential header name (Authorization, Cookie, …)
+	whole    int16  // index of the first matching whole-value rule, or -1
+	scan     bool   // run detectors over strings
+	json     bool   // a declared JSON-valued path
+	memo     bool   // strings here are remembered in the engine's memo
+	keyCls   int8   // keyClass of the last path segment: the value itself may be a secret
+	header   string // the credential header the last path segment names, lower case ("cookie"), or ""
 	det      [detectorCount]int16
 	mu       sync.Mutex
 	children atomic.Pointer[map[string]*plan]
@@ -503,7 +503,7 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 		if lk := lowerInto(kb[:0], key); lk != nil {
 			for _, h := range authHeaderNames {
 				if string(lk) == h {
-					p.header = true
+					p.header = h
 				}
 			}
 		}
@@ -873,8 +873,8 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 	w.spans = w.spans[:0]
 	// The member key may say what the value is: a credential header, a password, a token.
 	hdr := -1
-	if p.header && w.e.scanner.enabled.has(DetectorAuthHeader) {
-		hdr = headerCredential(s)
+	if p.header != "" && w.e.scanner.enabled.has(DetectorAuthHeader) {
+		hdr = headerCredential(p.header, s)
 	}
 	if hdr >= 0 {
 		w.spans = append(w.spans, span{hdr, len(s), DetectorAuthHeader})

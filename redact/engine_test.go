@@ -430,6 +430,12 @@ func TestHeaderMembers(t *testing.T) {
 	assert.Equal(t, `{"url":"https://api.acme.example","headers":{"Authorization":"Bearer [CREDENTIALS]","Cookie":"[CREDENTIALS]","Accept":"application/json","X-Api-Key":"<your key>"}}`, out.Str())
 	again, _ := e.Value("mcp_args", out)
 	assert.Equal(t, out.Str(), again.Str())
+
+	// A cookie member is a placeholder only when each of its values is one.
+	in = `{"headers":{"Cookie":"theme=example; sid=Zq81mXr0Tn4KbWv2","Set-Cookie":"sid=${SID}; Path=/todo; HttpOnly"}}`
+	out, ok = e.Value("mcp_args", telemetry.String(in))
+	require.True(t, ok)
+	assert.Equal(t, `{"headers":{"Cookie":"[CREDENTIALS]","Set-Cookie":"sid=${SID}; Path=/todo; HttpOnly"}}`, out.Str())
 }
 
 func TestRuleTurnsDetectorOn(t *testing.T) {

@@ -337,7 +337,7 @@ func findAuthHeaders(t *scanText, out []span) []span {
 					v = strings.TrimRight(s[i:end], " ,;\\")
 				}
 			}
-			if len(v) < 6 || isPlaceholder(v) {
+			if len(v) < 6 || headerPlaceholder(name, v) {
 				continue
 			}
 			out = append(out, span{i, i + len(v), DetectorAuthHeader})
@@ -347,9 +347,32 @@ func findAuthHeaders(t *scanText, out []span) []span {
 	return out
 }
 
-// headerCredential returns where the credential starts in the value of a credential header
-// ("Bearer abc" → 7), or -1 when the value is a placeholder or too short.
-func headerCredential(v string) int {
+// headerPlaceholder reports whether the value v of header name stands for a credential
+// rather than holding one. A cookie header holds many values, and is a placeholder only when
+// each of them is one (session=${SESSION}); Set-Cookie's attributes after the first ';' are
+// not values.
+func headerPlaceholder(name, v string) bool {
+	if name != "cookie" && name != "set-cookie" {
+		return isPlaceholder(v)
+	}
+	if name == "set-cookie" {
+		v, _, _ = strings.Cut(v, ";")
+	}
+	for c := range strings.SplitSeq(v, ";") {
+		_, val, ok := strings.Cut(c, "=")
+		if !ok {
+			val = c
+		}
+		if !isPlaceholder(val) {
+			return false
+		}
+	}
+	return true
+}
+
+// headerCredential returns where the credential starts in the value v of the credential
+// header name ("Bearer abc" → 7), or -1 when the value is a placeholder or too short.
+func headerCredential(name, v string) int {
 	st := 0
 	if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 25 && isSchemeWord(v[:sp]) {
 		st = sp + 1
@@ -357,7 +380,7 @@ func headerCredential(v string) int {
 			st++
 		}
 	}
-	if len(v)-st < 6 || isPlaceholder(v[st:]) || isRedactedToken(v[st:]) {
+	if len(v)-st < 6 || headerPlaceholder(name, v[st:]) || isRedactedToken(v[st:]) {
 		return -1
 	}
 	return st
@@ -460,10 +483,12 @@ func lowerInto(dst []byte, s string) []byte {
 	return dst
 }
 
-// placeholderWords are values that stand for a secret rather than being one (lower case,
-// matched as substrings).
-var placeholderWords = []string{"example", "your_", "your-", "yourpass", "xxxx", "placeholder", "changeme", "change_me",
-	"dummy", "redacted", "<", "${", "{{", "$(", "%s", "...", "…", "secret_here", "here>", "insert", "replace_me", "todo", "sample", "fake", "test123", "passw0rd"}
+// placeholderWords are words that mark a value as a stand-in for a secret (lower case). A
+// word counts only where it stands as a word: set off by a non-letter or a change of case
+// (fake-token, myFakeToken, AKIAIOSFODNN7EXAMPLE, YOUR_KEY), not inside another word
+// (Autodom2024!, /todos).
+var placeholderWords = []string{"example", "placeholder", "changeme", "change_me", "dummy", "redacted", "insert",
+	"replace_me", "todo", "sample", "fake", "secret_here", "yourpass", "your_", "your-"}
 
 // placeholderFirst indexes placeholderWords by first byte.
 var placeholderFirst = func() (t [256][]uint8) {
@@ -474,8 +499,10 @@ var placeholderFirst = func() (t [256][]uint8) {
 }()
 
 // isPlaceholder reports whether v looks like a stand-in for a secret: a variable reference
-// ($TOKEN, ${X}, %X%), a template, an example word, a run of one character, or a literal
-// like "null" or "true".
+// ($TOKEN, ${X}, %X%), a template (<token>, {{ secret }}), an example word, an elided value
+// (sk-..., ./...), a run of one character, or a literal like "null" or "true". It errs
+// towards "no": a secret it takes for a placeholder is kept, a placeholder it misses is only
+// removed.
 func isPlaceholder(v string) bool {
 	v = strings.Trim(v, `"' `)
 	if len(v) == 0 {
@@ -495,12 +522,16 @@ func isPlaceholder(v string) bool {
 	case "null", "none", "nil", "true", "false", "undefined", "password", "secret", "token", "pass", "empty", "string", "required", "optional", "env", "prompt", "stdin", "file":
 		return true
 	}
+	mixed := strings.IndexFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) >= 0 // has lower-case letters
 	for i := 0; i < len(ls); i++ {
 		for _, k := range placeholderFirst[ls[i]] {
-			if strings.HasPrefix(ls[i:], placeholderWords[k]) {
+			if w := placeholderWords[k]; strings.HasPrefix(ls[i:], w) && standsAsWord(v, i, i+len(w), mixed) {
 				return true
 			}
 		}
+	}
+	if strings.Contains(ls, "xxxx") || strings.Contains(ls, "%s") || template(v) || elided(v) {
+		return true
 	}
 	same := true
 	for i := 1; i < len(v); i++ {
@@ -510,6 +541,62 @@ func isPlaceholder(v string) bool {
 		}
 	}
 	return same
+}
+
+// standsAsWord reports whether v[i:j] is a word of its own: its start meets the value's edge,
+// a non-letter or a change of case, and its end the edge, a symbol or a change of case; or
+// the word is in capitals inside a value with lower-case letters (wJalr…CYEXAMPLEKEY). Digits
+// may come before the word (AKIAIOSFODNN7EXAMPLE) but not after it: a word followed by a
+// number is how people make passwords (Example2024, Sample1). A word that ends in a separator
+// (your_) needs only its start.
+func standsAsWord(v string, i, j int, mixed bool) bool {
+	w := v[i:j]
+	if mixed && strings.IndexFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' }) < 0 && len(w) >= 4 {
+		return true
+	}
+	start := i == 0 || !isLetterByte(v[i-1]) || (isLower(v[i-1]) && isUpper(v[i]))
+	end := j == len(v) || !isAlnum(v[j]) || !isLetterByte(v[j-1]) || (isLower(v[j-1]) && isUpper(v[j]))
+	return start && end
+}
+
+// template reports whether v holds a template or reference: "<your key>", "${X}", "{{ x }}",
+// "$(cmd)".
+func template(v string) bool {
+	for _, m := range [...]struct{ open, close string }{{"${", "}"}, {"{{", "}}"}, {"$(", ")"}} {
+		if o := strings.Index(v, m.open); o >= 0 && strings.Contains(v[o+len(m.open):], m.close) {
+			return true
+		}
+	}
+	for o := strings.IndexByte(v, '<'); o >= 0; {
+		j := o + 1
+		for j < len(v) && (isAlnum(v[j]) || v[j] == '_' || v[j] == '-' || v[j] == ' ' || v[j] == '.') {
+			j++
+		}
+		if j > o+1 && j < len(v) && v[j] == '>' {
+			return true
+		}
+		n := strings.IndexByte(v[j:], '<')
+		if n < 0 {
+			break
+		}
+		o = j + n
+	}
+	return false
+}
+
+// elided reports whether v is cut short with an ellipsis and keeps at most a short prefix of
+// what it stands for (sk-ant-api03-..., ghp_…): longer text around the dots is a value.
+func elided(v string) bool {
+	if !strings.Contains(v, "...") && !strings.Contains(v, "…") {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if isAlnum(v[i]) {
+			n++
+		}
+	}
+	return n <= 12
 }
 
 // keyClass classifies an assignment key: 2 for password-like keys (any value is a secret),
