@@ -596,3 +596,30 @@ func TestCustomBaseURLScanned(t *testing.T) {
 		assert.Contains(t, out.Str(), "gw.acme.internal", "the host stays")
 	}
 }
+
+// TestBodiesRedacted checks that a record body is redacted whatever its kind, unless it is
+// only the claude_code.<name> marker (a body with text after the name, or a map, an array or
+// bytes, was stored as sent before December 2026).
+func TestBodiesRedacted(t *testing.T) {
+	e := newEngine(t, Strict)
+	tests := []struct {
+		name string
+		body telemetry.Value
+		want string // the body's JSON after redaction
+	}{
+		{"marker", telemetry.String("claude_code.user_prompt"), `"claude_code.user_prompt"`},
+		{"marker with text", telemetry.String("claude_code.user_prompt mail jane@acme.example"), `"claude_code.user_prompt mail email:k1:8185275da704be68"`},
+		{"other event's marker", telemetry.String("claude_code.jane@acme.example"), `"email:k1:2c955f1d66bac9f2"`},
+		{"map", telemetry.Map(telemetry.KeyValue{Key: "note", Value: telemetry.String("card 4111111111111111")}), `{"note":"card [CARD]"}`},
+		{"array", telemetry.Strings("ok", "ssh jane@203.0.113.7:22"), `["ok","ssh jane@[IP]:22"]`},
+		{"bytes", telemetry.Bytes([]byte("password=Autodom2024!")), `"password=[SECRET]"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := telemetry.New(telemetry.NameUserPrompt)
+			ev.EventRecord().Body = tt.body
+			e.Event(ev)
+			assert.Equal(t, tt.want, valueJSON(ev.EventRecord().Body))
+		})
+	}
+}

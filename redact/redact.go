@@ -15,8 +15,8 @@ type change struct {
 	oc  outcome
 }
 
-// Event redacts ev's record attributes (and a body that is not the claude_code.<name>
-// marker) in place, using [telemetry.Set] and [telemetry.Delete] so typed fields stay in step
+// Event redacts ev's record attributes and its body (unless the body is only the
+// claude_code.<name> marker) in place, using [telemetry.Set] and [telemetry.Delete] so typed fields stay in step
 // with the attribute list. Clone the event first ([telemetry.Clone]) to keep the original. It
 // does not touch
 // ev's Resource, which is shared by the events of a batch: use [Engine.Logs] for batches, or
@@ -62,7 +62,7 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	}
 	rec := ev.EventRecord()
 	var rep Report
-	if rec.Body.Kind() == telemetry.ValueString && !strings.HasPrefix(rec.Body.Str(), telemetry.BodyPrefix) {
+	if !isBodyMarker(rec.Body, ev.Name()) {
 		nv, oc := w.value(root.child(bodyKey), rec.Body)
 		if oc != same {
 			rec.Body = nv
@@ -105,6 +105,17 @@ func (w *walker) event(ev telemetry.Event, sum *Report) Report {
 	clear(w.counts)
 	sum.Keys = append(sum.Keys, rep.Keys...)
 	return Report{}
+}
+
+// isBodyMarker reports whether body is the claude_code.<name> marker of the event named name,
+// which carries nothing but the name. Any other body (text after the name, a map, an array,
+// bytes) is redacted.
+func isBodyMarker(body telemetry.Value, name string) bool {
+	if body.Kind() != telemetry.ValueString {
+		return false
+	}
+	rest, ok := strings.CutPrefix(body.Str(), telemetry.BodyPrefix)
+	return ok && rest == name
 }
 
 // attrs redacts an event's attributes below root, appending what changed to changes. It
