@@ -288,7 +288,9 @@ func (p *plan) fast() fastPath {
 	}
 	var f fastPath
 	if p.whole < 0 {
-		f |= fastScalars
+		if p.keyCls != 2 {
+			f |= fastScalars
+		}
 		if !p.scan && !p.json {
 			f |= fastPlain
 		}
@@ -432,6 +434,9 @@ func (p *plan) child(key string) *plan {
 		path = p.path + "." + key
 	}
 	c := p.e.newPlan(p.scope, p.event, path, key, p.root && protectedKeys[key])
+	if p.keyCls == 2 && c.scan && c.keyCls == 0 && inheritsSecret(key) {
+		c.keyCls = 2 // a member of a password's value is the password
+	}
 	p.mu.Lock()
 	old := p.children.Load()
 	n := 0
@@ -690,8 +695,17 @@ func (w *walker) value(p *plan, v telemetry.Value) (telemetry.Value, outcome) {
 	case telemetry.ValueEmpty:
 		return v, same
 	}
-	// Numbers and booleans: only whole-value rules apply.
+	// Numbers and booleans: only whole-value rules apply, and a number under a password-like
+	// key is a secret (a PIN, a numeric password).
 	if p.whole < 0 {
+		if p.keyCls == 2 && p.scan && (v.Kind() == telemetry.ValueInt || v.Kind() == telemetry.ValueDouble) {
+			switch out, oc := w.str(p, v.Text()); oc {
+			case changed:
+				return telemetry.String(out), changed
+			case removed, failed:
+				return telemetry.Value{}, oc
+			}
+		}
 		return v, same
 	}
 	r := &w.e.rules[p.whole]
@@ -972,7 +986,7 @@ func keyedSecret(p *plan, s string) Detector {
 	if p.keyCls == 0 || len(s) < 3 || isRedactedToken(s) || isPlaceholder(s) || looksLikeIdentifier(s) {
 		return DetectorUnknown
 	}
-	if p.keyCls == 2 && !strings.ContainsAny(s, " \n") {
+	if p.keyCls == 2 {
 		return DetectorAssignment
 	}
 	if p.keyCls == 1 && looksRandom(s) {
@@ -1096,6 +1110,15 @@ func (w *walker) jnode(p *plan, n *jvalue) bool {
 	switch n.kind {
 	case jString:
 		out, oc := w.str(p, n.s)
+		return w.setJString(n, out, oc)
+	case jNumber:
+		if p.keyCls != 2 {
+			return false
+		}
+		out, oc := w.str(p, n.s) // a PIN or a numeric password
+		if oc == changed {
+			n.kind = jString
+		}
 		return w.setJString(n, out, oc)
 	case jObject:
 		ch := false

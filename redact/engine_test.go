@@ -623,3 +623,40 @@ func TestBodiesRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordKeyValues checks that any real value under a password-like member key is
+// removed: with spaces, numeric, starting with '/' or "http", or nested below the key. Each was
+// kept before December 2026. A path or URL naming where the secret is, and members naming
+// something about it, stay.
+func TestPasswordKeyValues(t *testing.T) {
+	e := newEngine(t, Strict)
+	tests := []struct{ in, want string }{
+		{`{"password":"correct horse battery staple"}`, `{"password":"[SECRET]"}`},
+		{`{"db_password":"20240611","pin_secret":"4821"}`, `{"db_password":"[SECRET]","pin_secret":"[SECRET]"}`},
+		{`{"password":"/Pa55word","secret":"httpOnlyS3cret"}`, `{"password":"[SECRET]","secret":"[SECRET]"}`},
+		{`{"password":{"value":"Zq81mXr0Tn4"},"credentials":{"username":"svc","type":"basic","db":"hunter22"}}`,
+			`{"password":{"value":"[SECRET]"},"credentials":{"username":"svc","type":"basic","db":"[SECRET]"}}`},
+		{`{"password":["first one","S3cond"]}`, `{"password":["[SECRET]","[SECRET]"]}`},
+		{`{"pin_secret":4821,"password":20240611.5,"secret_ttl":3600,"n":4111111111111111}`,
+			`{"pin_secret":"[SECRET]","password":"[SECRET]","secret_ttl":3600,"n":4111111111111111}`},
+		{`{"password_file":"/run/secrets/db","secret":"/run/secrets/api","password":"https://vault.internal/v1/db"}`,
+			`{"password_file":"/run/secrets/db","secret":"/run/secrets/api","password":"https://vault.internal/v1/db"}`},
+		{`{"password":"<your password>","secret":"${API_SECRET}","password_length":"12"}`,
+			`{"password":"<your password>","secret":"${API_SECRET}","password_length":"12"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			out, ok := e.Value("mcp_args", telemetry.String(tt.in))
+			require.True(t, ok)
+			assert.Equal(t, tt.want, out.Str())
+			again, _ := e.Value("mcp_args", out)
+			assert.Equal(t, out.Str(), again.Str(), "idempotent")
+		})
+	}
+	// The same in an attribute's map value, where numbers have their wire type.
+	in := telemetry.Map(telemetry.KeyValue{Key: "db_password", Value: telemetry.Int(20240611)},
+		telemetry.KeyValue{Key: "secret_ttl", Value: telemetry.Int(3600)})
+	out, ok := e.Value("mcp_args", in)
+	require.True(t, ok)
+	assert.Equal(t, `{"db_password":"[SECRET]","secret_ttl":3600}`, valueJSON(out))
+}

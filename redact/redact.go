@@ -27,7 +27,8 @@ type change struct {
 // Values keep their wire type unless a rule rewrites them: a rewritten number, boolean or
 // bytes value, and a map masked, hashed or reduced to its length as a whole, become strings.
 // Whole-value generalise, truncate and partial rules on a map or array apply to each string
-// inside it. Numbers and booleans are never scanned by detectors.
+// inside it. Numbers and booleans are never scanned by detectors; a number under a
+// password-like key (a PIN) is a secret, and becomes a string when replaced.
 func (e *Engine) Event(ev telemetry.Event) Report {
 	if ev == nil {
 		return Report{}

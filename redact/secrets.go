@@ -624,12 +624,30 @@ func keyClass(key string) int {
 	default:
 		return 0
 	}
-	for _, suf := range keySuffixNotSecret {
-		if strings.HasSuffix(lk, suf) {
-			return 0
-		}
+	if namesNoSecret(lk) {
+		return 0
 	}
 	return cls
+}
+
+// namesNoSecret reports whether the lower-case key lk names something about a secret (its
+// id, name, type, path, length, expiry…) rather than the secret itself.
+func namesNoSecret(lk string) bool {
+	for _, suf := range keySuffixNotSecret {
+		if strings.HasSuffix(lk, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// inheritsSecret reports whether a member key under a password-like key holds the secret too
+// ({"password":{"value":"…"}}, {"credentials":{"db":"…"}}): any key that does not name
+// something about it (username, type, expires_at stay).
+func inheritsSecret(key string) bool {
+	var kb [64]byte
+	lk := lowerInto(kb[:0], key)
+	return lk != nil && !namesNoSecret(string(lk))
 }
 
 // holdsRedaction reports whether the word w holds a label or a pseudonym the engine wrote
@@ -670,7 +688,8 @@ var keySuffixNotSecret = []string{"_id", "_ids", "id", "_name", "name", "_count"
 	"_url", "_uri", "_path", "path", "_file", "file", "_env", "_ttl", "_expiry", "_expires", "_expires_at", "expiration", "tokens",
 	"_at", "_hash", "_version", "_kind", "_mode", "mode", "_format", "_field", "_header", "_prefix", "_policy", "_limit", "limit",
 	"_enabled", "enabled", "_required", "_stdin", "-stdin", "_source", "_method", "method", "_endpoint", "_provider", "provider",
-	"_rotation", "_hint", "_strength", "_min", "_max", "_reset", "reset", "_changed", "_label", "_usage", "_budget", "_index"}
+	"_rotation", "_hint", "_strength", "_min", "_max", "_reset", "reset", "_changed", "_label", "_usage", "_budget", "_index",
+	"_seconds", "_secs", "_ms", "_minutes", "_hours", "_days", "_retries", "_attempts", "_timeout"}
 
 // findAssignments finds key=value and key: value pairs whose key names a secret: env files,
 // YAML, JSON, INI, HCL and prose. Password-like keys report any real value; token-like keys
@@ -815,20 +834,21 @@ func isLowerWord(w string) bool {
 	return true
 }
 
-// looksLikeIdentifier reports whether v is obviously not a secret value: a number, a boolean,
-// a path, or a shell/template reference.
+// looksLikeIdentifier reports whether v, under a secret-like key, names where a secret is
+// rather than being one: a path of two segments or more (/run/secrets/db, ~/.pgpass,
+// ./pw.txt) or an http(s) URL, with no space. A number is a secret there (a PIN, a numeric
+// password), and so is a word that merely starts with '/' or "http".
 func looksLikeIdentifier(v string) bool {
-	allDigit := true
-	for i := 0; i < len(v); i++ {
-		if !isDigit(v[i]) {
-			allDigit = false
-			break
-		}
+	if strings.ContainsAny(v, " \t\n") {
+		return false
 	}
-	if allDigit && len(v) < 9 {
+	if strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://") {
 		return true
 	}
-	return v[0] == '/' || v[0] == '~' || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "http")
+	if strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "./") {
+		return true
+	}
+	return v[0] == '/' && strings.IndexByte(v[1:], '/') > 0
 }
 
 // looksRandom reports whether v is a plausible generated credential: at least 16 bytes, no
