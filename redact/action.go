@@ -237,11 +237,21 @@ func nthPartIs(p string, sep byte, k int, w string) bool {
 	return false
 }
 
-// splitHome splits a home-directory prefix off p, returning "~/" (or "~\") and the rest.
+// splitHome splits a home-directory prefix off p, returning "~/" (or "~\") and the rest. A
+// Windows home may sit behind a WSL or MSYS mount of its drive (/mnt/c/Users/…, /c/Users/…).
 func splitHome(p string) (home, rest string, ok bool) {
+	q := p
+	if len(q) >= 7 && strings.HasPrefix(q, "/mnt/") && isLetterByte(q[5]) && q[6] == '/' {
+		q = q[6:]
+	} else if len(q) >= 3 && q[0] == '/' && isLetterByte(q[1]) && q[2] == '/' {
+		q = q[2:]
+	}
+	if q != p && !strings.HasPrefix(q, "/Users/") {
+		q = p
+	}
 	for _, h := range []string{"/Users/", "/home/", "/export/home/", "/var/home/"} {
-		if strings.HasPrefix(p, h) {
-			r := p[len(h):]
+		if strings.HasPrefix(q, h) {
+			r := q[len(h):]
 			if i := strings.IndexByte(r, '/'); i >= 0 {
 				return "~/", r[i+1:], true
 			}

@@ -14,6 +14,9 @@ func TestGeneralizePath(t *testing.T) {
 		{"/home/bob/", "~/"},
 		{`C:\Users\carol\Desktop\x\y\z.xlsx`, `~\Desktop\x\…\z.xlsx`},
 		{"/etc/nginx/conf.d/sites/default.conf", "/etc/nginx/…/default.conf"},
+		{"/mnt/c/Users/jane/Documents/a/b/c.txt", "~/Documents/a/…/c.txt"},
+		{"/c/Users/jane/x.txt", "~/x.txt"},
+		{"/mnt/data/Users/jane/x.txt", "/mnt/data/…/x.txt"},
 		{"relative/a/b/c/d", "relative/a/…/d"},
 		{"notes.txt", "notes.txt"},
 		{"", ""},
@@ -101,6 +104,13 @@ func TestDetectorsTable(t *testing.T) {
 		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
 			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
 		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
+		// JSON-escaped backslashes.
+		{"cd /mnt/c/Users/jane.doe/src && ls /c/Users/bob/x", []string{"home_user:jane.doe", "home_user:bob"}},
+		{`open \\wsl$\Ubuntu\home\amir\x and \\wsl.localhost\Debian\home\li\y`, []string{"home_user:amir", "home_user:li"}},
+		{"see file:///Users/jane/a.txt and file:///C:/Users/bob/b.txt", []string{"home_user:jane", "home_user:bob"}},
+		{`{"path":"C:\\Users\\jane\\x","p2":"D:\\users\\bob\\y"}`, []string{"home_user:jane", "home_user:bob"}},
+		{"https://host/mnt/c/Users/jane/x and /opt/c/Users/bob and https://github.com/Users/x", nil},
 		// Addresses with a port, in a URL, a CIDR or after a label (a reviewer's leaks).
 		{"dial tcp 203.0.113.7:443: i/o timeout", []string{"ipv4:203.0.113.7"}},
 		{"GET http://203.0.113.7:8080/health and https://10.9.8.7/api", []string{"ipv4:203.0.113.7", "ipv4:10.9.8.7"}},

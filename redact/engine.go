@@ -756,6 +756,9 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 			w.count(p.whole)
 			return "", removed
 		}
+		if (r.Action == ActionGeneralize || r.Action == ActionTruncate) && p.scan {
+			return w.scanThenWhole(p, r, s)
+		}
 		out := w.wholeText(r, s)
 		mv := memoVal{out: out, depth: -1}
 		if out != s {
@@ -782,6 +785,33 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 		return s, same
 	}
 	return w.scanText(p, s)
+}
+
+// scanThenWhole applies a whole-value rule r that keeps part of the text (generalise,
+// truncate) after the detectors: what it keeps may hold an e-mail address or a key
+// (~/clients/jane@acme.example/…), and a key cut short by truncation would no longer be found.
+func (w *walker) scanThenWhole(p *plan, r *compiledRule, s string) (string, outcome) {
+	var mv memoVal
+	text, oc, memoOK := w.scanRounds(p, s, &mv)
+	switch oc {
+	case same:
+		text = s
+	case removed, failed:
+		return "", oc
+	}
+	out := w.wholeText(r, text)
+	if out != text {
+		w.count(p.whole)
+		memoOK = mv.add(p.whole) && memoOK
+	}
+	mv.out, mv.oc = out, same
+	if out != s {
+		mv.oc = changed
+	}
+	if p.memo && memoOK && w.depth < 4 {
+		w.e.memo.put(p, s, mv)
+	}
+	return out, mv.oc
 }
 
 // jsonText redacts the parsed JSON document jv (the text s) at p. Its result depends on the
@@ -857,20 +887,7 @@ func mvIndex(rule int16, n int) int {
 // after four rounds is removed (fail closed). This makes redaction idempotent.
 func (w *walker) scanText(p *plan, s string) (string, outcome) {
 	var mv memoVal
-	memoOK, settled := true, false
-	out, oc := w.scanOnce(p, s, &mv, &memoOK, &settled)
-	for round := 0; oc == changed && !settled; round++ {
-		if round == 3 {
-			out, oc = "", failed
-			break
-		}
-		next, oc2 := w.scanOnce(p, out, &mv, &memoOK, &settled)
-		if oc2 == same {
-			break
-		}
-		out, oc = next, oc2
-	}
-	mv.out, mv.oc, mv.depth = out, oc, -1
+	out, oc, memoOK := w.scanRounds(p, s, &mv)
 	// Below four levels of JSON a JSON-looking text is scanned instead of parsed; such a
 	// result would be wrong at a shallower depth, so it is not remembered.
 	if memoOK && w.depth < 4 {
@@ -880,6 +897,26 @@ func (w *walker) scanText(p *plan, s string) (string, outcome) {
 		return s, same
 	}
 	return out, oc
+}
+
+// scanRounds is scanText without the memo: it fills mv with the result and its counts, and
+// reports whether mv could hold them all.
+func (w *walker) scanRounds(p *plan, s string, mv *memoVal) (string, outcome, bool) {
+	memoOK, settled := true, false
+	out, oc := w.scanOnce(p, s, mv, &memoOK, &settled)
+	for round := 0; oc == changed && !settled; round++ {
+		if round == 3 {
+			out, oc = "", failed
+			break
+		}
+		next, oc2 := w.scanOnce(p, out, mv, &memoOK, &settled)
+		if oc2 == same {
+			break
+		}
+		out, oc = next, oc2
+	}
+	mv.out, mv.oc, mv.depth = out, oc, -1
+	return out, oc, memoOK
 }
 
 // scanOnce is one round of scanText; it adds its counts to mv.
@@ -906,16 +943,7 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 		if mv.dets < 65535 {
 			mv.dets++
 		}
-		for i := 0; i < int(mv.nrules); i++ {
-			if mv.rules[i].rule == rule {
-				mv.rules[i].n++
-				return
-			}
-		}
-		if int(mv.nrules) < len(mv.rules) {
-			mv.rules[mv.nrules] = memoCount{rule, 1}
-			mv.nrules++
-		} else {
+		if !mv.add(rule) {
 			*memoOK = false
 		}
 	}
@@ -1288,6 +1316,22 @@ type memoVal struct {
 	depth  int8 // the walker depth a JSON document's result holds at; -1: any depth
 	dets   uint16
 	rules  [3]memoCount
+}
+
+// add counts one use of rule, reporting false when mv has no slot left for it.
+func (v *memoVal) add(rule int16) bool {
+	for i := 0; i < int(v.nrules); i++ {
+		if v.rules[i].rule == rule {
+			v.rules[i].n++
+			return true
+		}
+	}
+	if int(v.nrules) == len(v.rules) {
+		return false
+	}
+	v.rules[v.nrules] = memoCount{rule, 1}
+	v.nrules++
+	return true
 }
 
 // holdsAt reports whether the result holds at walker depth d.

@@ -660,3 +660,23 @@ func TestPasswordKeyValues(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, `{"db_password":"[SECRET]","secret_ttl":3600}`, valueJSON(out))
 }
+
+// TestGeneralizedPathsScanned checks that what a generalised or truncated value keeps is
+// scanned: a path segment holding an e-mail address or a key was kept as sent before
+// December 2026.
+func TestGeneralizedPathsScanned(t *testing.T) {
+	e := newEngine(t, Strict)
+	in := `{"file_path":"/mnt/c/Users/jane/clients/ann@acme.example/AKIAQWERTYUIOPASDFGH/x/notes.txt","notebook_path":"/srv/nb/a.ipynb"}`
+	out, ok := e.Value(telemetry.KeyToolInput, telemetry.String(in))
+	require.True(t, ok)
+	assert.Equal(t, `{"file_path":"~/clients/email:k1:`, out.Str()[:len(`{"file_path":"~/clients/email:k1:`)])
+	assert.NotContains(t, out.Str(), "ann@acme.example")
+	assert.NotContains(t, out.Str(), "jane")
+	assert.Contains(t, out.Str(), `/…/notes.txt","notebook_path":"/srv/nb/a.ipynb"}`)
+
+	p := Policy{Name: "t", Detectors: []Detector{DetectorAWSAccessKey},
+		Rules: []Rule{{Name: "trunc", Keys: []string{"error"}, Action: ActionTruncate, MaxLen: 30}}}
+	v, ok := newEngine(t, p).Value("error", telemetry.String("denied for AKIAQWERTYUIOPASDFGH on bucket x"))
+	require.True(t, ok)
+	assert.Equal(t, "denied for [AWS_ACCESS_KEY] on…", v.Str())
+}

@@ -735,15 +735,14 @@ func findHomeUsers(t *scanText, out []span) []span {
 			}
 			k += from
 			from = k + len(h)
-			if k > 0 {
-				p := s[k-1]
-				drive := p == ':' && k >= 2 && isLetterByte(s[k-2]) && (k == 2 || !isAlnum(s[k-3]))
-				if (isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\') && !drive {
-					continue
+			if h[0] == '\\' && k > 0 && s[k-1] == '\\' {
+				k-- // JSON-escaped: C:\\Users\\jane
+				if from < len(s) && s[from] == '\\' {
+					from++
 				}
-				if inURL(s, k) {
-					continue
-				}
+			}
+			if k > 0 && !homeRoot(s, k) {
+				continue
 			}
 			ns := from
 			ne := ns
@@ -770,6 +769,39 @@ func findHomeUsers(t *scanText, out []span) []span {
 }
 
 func isLetterByte(c byte) bool { return isUpper(c) || isLower(c) }
+
+// homeRoot reports whether the home directory s[k:] ("/Users/…") starts a path: at a word
+// boundary, after a drive (C:), a WSL or MSYS mount of one (/mnt/c, /c), a WSL share
+// (\\wsl$\Ubuntu, \\wsl.localhost\Ubuntu) or a file:// URL, and not inside another URL.
+func homeRoot(s string, k int) bool {
+	pre := s[:k]
+	switch {
+	case strings.HasSuffix(pre, "file://"), strings.HasSuffix(pre, "file://localhost"):
+		return true // file:///Users/…
+	case len(pre) >= 2 && pre[len(pre)-1] == ':' && isLetterByte(pre[len(pre)-2]) && (len(pre) == 2 || !isAlnum(pre[len(pre)-3])): // C:
+		pre = pre[:len(pre)-2]
+	case len(pre) >= 2 && pre[len(pre)-2] == '/' && isLetterByte(pre[len(pre)-1]): // /c, /mnt/c
+		pre = strings.TrimSuffix(pre[:len(pre)-2], "/mnt")
+	case pre[len(pre)-1] != '\\' && strings.Contains(pre[max(0, len(pre)-80):], `\\wsl`):
+		seg := strings.LastIndexByte(pre, '\\') // \\wsl$\<distro>
+		share := strings.LastIndexByte(pre[:max(seg, 0)], '\\')
+		if seg > 0 && share > 0 && pre[share-1] == '\\' {
+			if n := pre[share+1 : seg]; n == "wsl$" || n == "wsl.localhost" {
+				return true
+			}
+		}
+	}
+	if strings.HasSuffix(pre, "file://") || strings.HasSuffix(pre, "file:///") {
+		return true // file:///C:/Users/…
+	}
+	if pre != "" {
+		p := pre[len(pre)-1]
+		if isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\' {
+			return false
+		}
+	}
+	return !inURL(s, len(pre))
+}
 
 // inURL reports whether position k lies in a token that contains "://".
 func inURL(s string, k int) bool {
