@@ -104,6 +104,17 @@ func TestDetectorsTable(t *testing.T) {
 		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
 			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
 		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+		// Password flags after wrappers, inside a shell's or ssh's command, after the program
+		// that runs the one with the flag, and attached to curl's -u.
+		{"sudo -u root mysql -pS3cretPass db", []string{"command_line:S3cretPass"}},
+		{"timeout 10 nice -n 5 mysql -u app -pS3cretPass", []string{"command_line:S3cretPass"}},
+		{`bash -c "mysql -uroot -pS3cretPass -e 'select 1'"`, []string{"command_line:S3cretPass"}},
+		{`ssh -i k.pem -p 2222 db1 'mysqldump -pS3cretPass app' > x.sql`, []string{"command_line:S3cretPass"}},
+		{"ssh db1 PGPASSWORD=S3cretPass psql", []string{"command_line:S3cretPass"}},
+		{"docker exec -it db mysql -uroot -pS3cretPass", []string{"command_line:S3cretPass"}},
+		{`kubectl exec pod -- sh -lc 'redis-cli -a S3cretPass ping'`, []string{"command_line:S3cretPass"}},
+		{"curl -uadmin:S3cretPass https://ci.acme.example", []string{"command_line:S3cretPass"}},
+		{"sudo -p 'Password:' apt update && timeout 5s docker run -p 8080:80 nginx", nil},
 		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
 		// JSON-escaped backslashes.
 		{"cd /mnt/c/Users/jane.doe/src && ls /c/Users/bob/x", []string{"home_user:jane.doe", "home_user:bob"}},

@@ -95,11 +95,85 @@ var cmdKeywordMask = func() uint64 {
 // findCommandLine tokenises a command line and reports the values of secret flags
 // (--password x, --token=x, -p x for mysql/docker…, -pSECRET for mysql, curl -u user:pass) and
 // of sensitive variables set with export/env/set. The program name and flag names are kept.
+// The program may come after wrappers and their options (sudo -u root, timeout 10, ssh host),
+// inside a command given to a shell or ssh (bash -c '…'), or after the program that runs it
+// (docker exec db mysql …).
 func findCommandLine(t *scanText, out []span) []span {
-	s := t.s
 	if t.keywordsIn()&cmdKeywordMask == 0 {
 		return out
 	}
+	return commandLine(t.s, out, 0)
+}
+
+// wrapper is a program that runs another one named after its own options and arguments
+// (sudo -u root mysql …, timeout 10 mysql …, ssh host mysql …).
+type wrapper struct {
+	argFlags   string // short options that take the next word as their argument
+	positional int    // arguments before the program (timeout's duration, ssh's host)
+}
+
+var wrappers = map[string]wrapper{
+	"sudo": {"ugChpDrtUT", 0}, "doas": {"uC", 0}, "env": {"uSC", 0}, "command": {}, "exec": {"a", 0}, "time": {"fo", 0},
+	"nohup": {}, "timeout": {"sk", 1}, "nice": {"n", 0}, "ionice": {"cnp", 0}, "stdbuf": {"ioe", 0}, "xargs": {"IinPLdEsa", 0},
+	"watch": {"n", 0}, "strace": {"opesuE", 0}, "ltrace": {"opesuE", 0}, "chronic": {}, "unbuffer": {}, "caffeinate": {"tw", 0},
+	"torsocks": {}, "proxychains": {"f", 0}, "proxychains4": {"f", 0}, "runuser": {"ugl", 0}, "chpst": {"ugUn", 0},
+	"ssh": {"BbcDEeFIiJLlmOoPpQRSWw", 1},
+}
+
+// shells run the command line given after -c (bash -c 'mysql -p…', su -c '…').
+var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "fish": true, "su": true, "busybox": true}
+
+// maxCommandNesting bounds how deep command lines inside command lines are read.
+const maxCommandNesting = 3
+
+// programName is the base name of a command word (/usr/bin/mysql → mysql, mysql.exe → mysql).
+func programName(raw string) string {
+	if k := strings.LastIndexAny(raw, `/\`); k >= 0 {
+		raw = raw[k+1:]
+	}
+	return strings.TrimSuffix(raw, ".exe")
+}
+
+// skipWrapper returns the index of the last word of the wrapper at ws[i] and its options
+// and arguments: the program it runs is the word after.
+func skipWrapper(s string, ws []word, i int, wr wrapper) int {
+	j, pos := i+1, wr.positional
+	for ; j < len(ws) && !ws[j].op; j++ {
+		r := s[ws[j].start:ws[j].end]
+		if r == "--" {
+			return j
+		}
+		if strings.HasPrefix(r, "-") && len(r) > 1 {
+			if len(r) == 2 && strings.IndexByte(wr.argFlags, r[1]) >= 0 {
+				j++
+			}
+			continue
+		}
+		if pos == 0 {
+			break
+		}
+		pos--
+	}
+	return j - 1
+}
+
+// nested reports the secrets of the command line s[vs:ve], which stands inside another one
+// (bash -c '…', ssh host '…'), at their place in s.
+func nested(s string, vs, ve int, out []span, depth int) []span {
+	if depth >= maxCommandNesting || vs >= ve {
+		return out
+	}
+	n := len(out)
+	out = commandLine(s[vs:ve], out, depth+1)
+	for k := n; k < len(out); k++ {
+		out[k].start += vs
+		out[k].end += vs
+	}
+	return out
+}
+
+// commandLine is findCommandLine over s, a command line at nesting depth depth.
+func commandLine(s string, out []span, depth int) []span {
 	var wb [64]word
 	ws := shellWords(s, wb[:0])
 	prog := ""
@@ -119,18 +193,24 @@ func findCommandLine(t *scanText, out []span) []span {
 			setter = true
 		}
 		if prog == "" {
-			if raw == "sudo" || raw == "env" || raw == "command" || raw == "exec" || raw == "time" || raw == "nohup" {
+			if wr, ok := wrappers[programName(raw)]; ok {
+				i = skipWrapper(s, ws, i, wr)
 				continue
 			}
-			p := raw
-			if k := strings.LastIndexAny(p, `/\`); k >= 0 {
-				p = p[k+1:]
+			if w.vs != w.start && strings.ContainsAny(s[w.vs:w.ve], " \t") {
+				out = nested(s, w.vs, w.ve, out, depth) // a quoted command line: ssh host 'mysql -p…'
+				continue
 			}
-			prog = strings.TrimSuffix(p, ".exe")
+			prog = programName(raw)
 			if eq := strings.IndexByte(raw, '='); eq > 0 && isEnvName(raw[:eq]) {
 				out = envAssign(s, w, eq, true, out)
 				prog = ""
 			}
+			continue
+		}
+		if p := programName(raw); p != prog && (shells[p] || (shortPasswordFlag[p] != 0 && !loginOnly[p]) || p == "curl") {
+			// A program run by the one before: docker exec db mysql -p…, kubectl exec … -- sh -c '…'.
+			prog, login, setter = p, false, false
 			continue
 		}
 		switch {
@@ -185,6 +265,11 @@ func findCommandLine(t *scanText, out []span) []span {
 			}
 		case len(raw) >= 2 && raw[0] == '-' && raw[1] != '-':
 			flag := raw[1]
+			if shells[prog] && strings.IndexByte(raw[1:], 'c') >= 0 && isLetters(raw[1:]) && i+1 < len(ws) && !ws[i+1].op {
+				out = nested(s, ws[i+1].vs, ws[i+1].ve, out, depth) // bash -c 'mysql -p…', bash -lc '…'
+				i++
+				continue
+			}
 			if pf, ok := shortPasswordFlag[prog]; ok && flag == pf && (login || !loginOnly[prog]) {
 				if len(raw) > 2 && prog != "docker" && prog != "podman" {
 					// mysql -pSECRET
@@ -195,9 +280,13 @@ func findCommandLine(t *scanText, out []span) []span {
 					out = flagValue(s, ws[i+1], DetectorCommandLine, out)
 					i++
 				}
-			} else if flag == 'u' && len(raw) == 2 && userPassPrograms[prog] && i+1 < len(ws) {
-				out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
-				i++
+			} else if flag == 'u' && userPassPrograms[prog] {
+				if len(raw) > 2 {
+					out = userPass(s, w.start+2, w.end, out) // curl -uadmin:secret
+				} else if i+1 < len(ws) {
+					out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
+					i++
+				}
 			}
 		}
 	}
