@@ -104,6 +104,10 @@ func TestDetectorsTable(t *testing.T) {
 		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
 			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
 		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+		// URL passwords holding bytes that should have been percent-encoded.
+		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
+		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},
+		{"see https://medium.com/@jane and http://h:8080/@x and https://h/a:b@c", nil},
 		// Password flags after wrappers, inside a shell's or ssh's command, after the program
 		// that runs the one with the flag, and attached to curl's -u.
 		{"sudo -u root mysql -pS3cretPass db", []string{"command_line:S3cretPass"}},

@@ -422,22 +422,19 @@ func findURLSecrets(t *scanText, out []span) []span {
 		for end < len(s) && !isURLStop(s[end]) {
 			end++
 		}
-		u := s[from:end]
-		// Authority.
-		ae := strings.IndexAny(u, "/?#")
-		if ae < 0 {
-			ae = len(u)
-		}
-		if at := strings.LastIndexByte(u[:ae], '@'); at > 0 {
-			if c := strings.IndexByte(u[:at], ':'); c >= 0 && at-c-1 >= 1 {
-				pw := u[c+1 : at]
-				if !isPlaceholder(pw) {
-					out = append(out, span{from + c + 1, from + at, DetectorURLCredentials})
-				}
+		// Authority. The password may hold a byte that ends a URL (',' ')'): the URL runs on
+		// after it, and its query starts after it.
+		off := 0
+		if ps, pe := urlPassword(s, from); pe > ps && !isPlaceholder(s[ps:pe]) {
+			out = append(out, span{ps, pe, DetectorURLCredentials})
+			off = pe - from
+			for end = max(end, pe); end < len(s) && !isURLStop(s[end]); end++ {
 			}
 		}
+		u := s[from:end]
 		// Query.
-		if q := strings.IndexByte(u, '?'); q >= 0 {
+		if q := strings.IndexByte(u[off:], '?'); q >= 0 {
+			q += off
 			qs := u[q+1:]
 			if h := strings.IndexByte(qs, '#'); h >= 0 {
 				qs = qs[:h]
@@ -467,6 +464,49 @@ func findURLSecrets(t *scanText, out []span) []span {
 		}
 		from = end
 	}
+}
+
+// urlPassword returns the bounds of the password in the authority of the URL whose
+// authority starts at s[from] (user:password@host), or an empty range. A password may hold
+// bytes a URL should have percent-encoded ('/', '#', '?', ',', ')'): the authority runs to the
+// last '@' before a space or quote, provided the user name is plain, what follows the '@' is a
+// host, and the password is not a port with a path (host:8080/@user).
+func urlPassword(s string, from int) (int, int) {
+	end := from
+	at := -1
+	for end < len(s) && end-from < 256 && s[end] > ' ' && s[end] != '"' && s[end] != '\'' && s[end] != '`' && s[end] != '<' && s[end] != '>' {
+		if s[end] == '@' {
+			at = end
+		}
+		end++
+	}
+	if at < 0 || at+1 >= len(s) || !(isAlnum(s[at+1]) || s[at+1] == '[') {
+		return 0, 0
+	}
+	c := strings.IndexByte(s[from:at], ':')
+	if c < 0 {
+		return 0, 0
+	}
+	c += from
+	for k := from; k < c; k++ {
+		if !isEmailLocal(s[k]) {
+			return 0, 0 // not a user name: the '@' is in the path or query
+		}
+	}
+	pw := s[c+1 : at]
+	if pw == "" {
+		return 0, 0
+	}
+	if sl := strings.IndexAny(pw, "/?#"); sl >= 0 {
+		port := sl > 0
+		for k := 0; k < sl; k++ {
+			port = port && isDigit(pw[k])
+		}
+		if port || sl == 0 {
+			return 0, 0 // host:8080/… or host:/… then an '@' in the path
+		}
+	}
+	return c + 1, at
 }
 
 func isURLStop(c byte) bool {
