@@ -38,7 +38,8 @@ func newHasher(keyID string, key []byte) *hasher {
 }
 
 // pseudonym returns entity ":" [keyID ":"] hex16(HMAC-SHA256(key, entity NUL value)).
-// E-mail addresses are lower-cased (ASCII letters) first so that case variants share a pseudonym.
+// E-mail addresses are lower-cased (ASCII letters), with an escaped '@' unescaped, first so
+// that variants of one address share a pseudonym.
 func (h *hasher) pseudonym(entity, v string) string {
 	if isPseudonym(v) {
 		return v
@@ -47,7 +48,15 @@ func (h *hasher) pseudonym(entity, v string) string {
 	in := append(st.in[:0], entity...)
 	in = append(in, 0)
 	if entity == "email" {
+	next:
 		for i := 0; i < len(v); i++ {
+			for _, m := range emailAts {
+				if strings.HasPrefix(v[i:], m) {
+					in = append(in, '@') // jane%40acme.com is jane@acme.com
+					i += len(m) - 1
+					continue next
+				}
+			}
 			in = append(in, lowerASCII(v[i]))
 		}
 	} else {

@@ -47,6 +47,9 @@ func TestPseudonym(t *testing.T) {
 	h := newHasher("k1", testKey)
 	a := h.pseudonym("email", "Jane@Acme.Example")
 	assert.Equal(t, a, h.pseudonym("email", "jane@acme.example"))
+	for _, escaped := range []string{"jane%40acme.example", `Jane\u0040acme.example`, "jane&#64;ACME.example"} {
+		assert.Equal(t, a, h.pseudonym("email", escaped), "an escaped '@' is the same address")
+	}
 	assert.Regexp(t, `^email:k1:[0-9a-f]{16}$`, a)
 	assert.Equal(t, a, h.pseudonym("email", a), "a pseudonym is not hashed again")
 	assert.NotEqual(t, h.pseudonym("user", "jane"), h.pseudonym("email", "jane"))
@@ -104,6 +107,10 @@ func TestDetectorsTable(t *testing.T) {
 		{"truncated -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0",
 			[]string{"private_key:-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"}},
 		{"[EMAIL] and email:k1:0123456789abcdef and /Users/user:k1:0123456789abcdef/x", nil},
+		// E-mail addresses with the '@' escaped for a URL, JSON or HTML, and after an escape.
+		{`GET /u?email=jane%40acme.example&x=1 "b\u0040acme.example" c&#64;acme.example`,
+			[]string{"email:jane%40acme.example", `email:b\u0040acme.example`, "email:c&#64;acme.example"}},
+		{`{"a":"line\njane@acme.example"} 100%40 pct%40x`, []string{"email:jane@acme.example"}},
 		// URL passwords holding bytes that should have been percent-encoded.
 		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
 		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},

@@ -19,57 +19,88 @@ var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif":
 	"js": true, "ts": true, "css": true, "py": true, "go": true, "rs": true, "json": true, "yaml": true, "yml": true, "txt": true,
 	"md": true, "lock": true, "tsx": true, "jsx": true, "mjs": true, "cjs": true, "map": true, "wasm": true, "pdf": true}
 
-// findEmails reports local@domain.tld addresses.
+// emailAts are the ways an '@' is written in text that was escaped for a URL, JSON or HTML.
+var emailAts = [...]string{"%40", `\u0040`, "&#64;"}
+
+// findEmails reports local@domain.tld addresses, also with the '@' escaped (jane%40acme.com
+// in a URL, jane\u0040acme.com in raw JSON, jane&#64;acme.com in HTML).
 func findEmails(t *scanText, out []span) []span {
 	s := t.s
 	for from := 0; ; {
 		k := strings.IndexByte(s[from:], '@')
 		if k < 0 {
-			return out
+			break
 		}
 		at := from + k
 		from = at + 1
-		ls := at
-		for ls > 0 && isEmailLocal(s[ls-1]) && at-ls < 64 {
-			ls--
+		if ls, de, ok := emailAround(s, at, at+1); ok {
+			out = append(out, span{ls, de, DetectorEmail})
+			from = de
 		}
-		for ls < at && (s[ls] == '.' || s[ls] == '-') {
-			ls++
-		}
-		if ls == at || s[at-1] == '.' {
-			continue
-		}
-		if ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
-			continue // scheme://user:password@host is the URL detector's
-		}
-		if ls >= 3 && s[ls-3:ls] == "://" {
-			continue // scheme://user@host: a URL's user name
-		}
-		if at-ls == 3 && s[ls:at] == "git" {
-			continue // git@github.com:org/repo
-		}
-		de := at + 1
-		for de < len(s) && isDomainByte(s[de]) {
-			de++
-		}
-		for de > at+1 && (s[de-1] == '.' || s[de-1] == '-') {
-			de--
-		}
-		dom := s[at+1 : de]
-		dot := strings.LastIndexByte(dom, '.')
-		if dot <= 0 || strings.Contains(dom, "..") || dom[0] == '-' || dom[0] == '.' {
-			continue
-		}
-		tld := dom[dot+1:]
-		if len(tld) < 2 || len(tld) > 24 || !isLetters(tld) || fileExtTLDs[strings.ToLower(tld)] {
-			continue
-		}
-		if first := dom[:strings.IndexByte(dom, '.')]; len(first) >= 2 && isDigit(first[0]) && (first[len(first)-1] == 'x') {
-			continue // @2x.
-		}
-		out = append(out, span{ls, de, DetectorEmail})
-		from = de
 	}
+	if !t.has(fPercent) && !t.has(fBackslash) && !t.has(fAmp) {
+		return out
+	}
+	for _, m := range emailAts {
+		for from := 0; ; {
+			k := indexFold(s, m, from)
+			if k < 0 {
+				break
+			}
+			from = k + len(m)
+			if ls, de, ok := emailAround(s, k, k+len(m)); ok {
+				out = append(out, span{ls, de, DetectorEmail})
+				from = de
+			}
+		}
+	}
+	return out
+}
+
+// emailAround returns the bounds of the e-mail address whose '@' is s[at:atEnd], if one is.
+func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
+	ls = at
+	for ls > 0 && isEmailLocal(s[ls-1]) && at-ls < 64 {
+		ls--
+	}
+	if ls > 0 && s[ls-1] == '\\' && ls < at {
+		ls++ // the letter of an escape (x\njane@…) is not the address's
+	}
+	for ls < at && (s[ls] == '.' || s[ls] == '-') {
+		ls++
+	}
+	if ls == at || s[at-1] == '.' {
+		return 0, 0, false
+	}
+	if ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
+		return 0, 0, false // scheme://user:password@host is the URL detector's
+	}
+	if ls >= 3 && s[ls-3:ls] == "://" {
+		return 0, 0, false // scheme://user@host: a URL's user name
+	}
+	if at-ls == 3 && s[ls:at] == "git" {
+		return 0, 0, false // git@github.com:org/repo
+	}
+	de = atEnd
+	for de < len(s) && isDomainByte(s[de]) {
+		de++
+	}
+	for de > atEnd && (s[de-1] == '.' || s[de-1] == '-') {
+		de--
+	}
+	dom := s[atEnd:de]
+	dot := strings.LastIndexByte(dom, '.')
+	if dot <= 0 || strings.Contains(dom, "..") || dom[0] == '-' || dom[0] == '.' {
+		return 0, 0, false
+	}
+	tld := dom[dot+1:]
+	if len(tld) < 2 || len(tld) > 24 || !isLetters(tld) || fileExtTLDs[strings.ToLower(tld)] {
+		return 0, 0, false
+	}
+	if first := dom[:strings.IndexByte(dom, '.')]; len(first) >= 2 && isDigit(first[0]) && (first[len(first)-1] == 'x') {
+		return 0, 0, false // @2x.
+	}
+	return ls, de, true
 }
 
 func isLetters(s string) bool {

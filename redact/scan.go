@@ -34,6 +34,8 @@ const (
 	fPlus
 	fParen
 	fQuote
+	fPercent
+	fAmp
 	fHigh // non-ASCII
 )
 
@@ -50,6 +52,7 @@ var byteClass = func() (t [256]features) {
 	t['@'], t[':'], t['/'], t['\\'], t['='], t['-'], t['_'], t['.'] = fAt, fColon, fSlash, fBackslash, fEq, fDash, fUnder, fDot
 	t[' '], t['\t'], t['\n'], t['\r'], t['?'], t['+'] = fSpace, fSpace, fNewline, fNewline, fQuestion, fPlus
 	t['('], t[')'], t['"'], t['\''] = fParen, fParen, fQuote, fQuote
+	t['%'], t['&'] = fPercent, fAmp
 	for c := 0x80; c < 0x100; c++ {
 		t[c] = fHigh
 	}
@@ -153,7 +156,7 @@ var impls = []detectorImpl{
 	{setOf(DetectorURLCredentials, DetectorURLSecretParam), func(t *scanText) bool { return t.f&(fAt|fQuestion|fEq) != 0 && t.has(fColon|fSlash) }, findURLSecrets},
 	{setOf(DetectorCommandLine), func(t *scanText) bool { return t.has(fSpace) }, findCommandLine},
 	{setOf(DetectorAssignment, DetectorHighEntropy), func(t *scanText) bool { return t.f&(fColon|fEq) != 0 }, findAssignments},
-	{setOf(DetectorEmail), func(t *scanText) bool { return t.has(fAt | fDot) }, findEmails},
+	{setOf(DetectorEmail), func(t *scanText) bool { return t.has(fDot) && t.f&(fAt|fPercent|fBackslash|fAmp) != 0 }, findEmails},
 	{setOf(DetectorIBAN), func(t *scanText) bool { return t.has(fUpper) && t.digits >= 12 }, findIBANs},
 	{setOf(DetectorCard), func(t *scanText) bool { return t.digits >= 12 }, findCards},
 	{setOf(DetectorSSN), func(t *scanText) bool { return t.digits >= 9 }, findSSNs},
