@@ -115,6 +115,11 @@ func TestDetectorsTable(t *testing.T) {
 		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
 		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},
 		{"see https://medium.com/@jane and http://h:8080/@x and https://h/a:b@c", nil},
+		// Credential headers behind a prefix, and curl's cookies.
+		{"X-Authorization: Bearer 9fk2Lq0ZsP4mXc7V\nHTTP_AUTHORIZATION=Basic YWxhZGRpbjpvcGVu", []string{"auth_header:9fk2Lq0ZsP4mXc7V", "auth_header:YWxhZGRpbjpvcGVu"}},
+		{"HTTP_COOKIE=sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb", []string{"auth_header:sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb"}},
+		{"curl -b 'sid=Zq81mXr0Tn4KbWv2; theme=dark' --cookie=sid=Zq81mXr0 -b jar.txt https://x", []string{"command_line:sid=Zq81mXr0Tn4KbWv2; theme=dark", "command_line:sid=Zq81mXr0"}},
+		{"X-Request-Authorization-Mode: strict and my_authorization: x", nil},
 		// Password flags after wrappers, inside a shell's or ssh's command, after the program
 		// that runs the one with the flag, and attached to curl's -u.
 		{"sudo -u root mysql -pS3cretPass db", []string{"command_line:S3cretPass"}},

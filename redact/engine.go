@@ -506,11 +506,7 @@ func (e *Engine) newPlan(scope Scope, event, path, key string, protect bool) *pl
 		p.keyCls = int8(keyClass(key))
 		var kb [32]byte
 		if lk := lowerInto(kb[:0], key); lk != nil {
-			for _, h := range authHeaderNames {
-				if string(lk) == h {
-					p.header = h
-				}
-			}
+			p.header = credentialHeader(string(lk))
 		}
 	}
 	return p

@@ -436,6 +436,12 @@ func TestHeaderMembers(t *testing.T) {
 	out, ok = e.Value("mcp_args", telemetry.String(in))
 	require.True(t, ok)
 	assert.Equal(t, `{"headers":{"Cookie":"[CREDENTIALS]","Set-Cookie":"sid=${SID}; Path=/todo; HttpOnly"}}`, out.Str())
+
+	// A credential header behind a prefix: the CGI environment, X-Authorization.
+	in = `{"environ":{"HTTP_AUTHORIZATION":"Bearer 9fk2Lq0ZsP4mXc7V","HTTP_COOKIE":"sid=abcdef123456","HTTP_ACCEPT":"*/*"},"X-Authorization":"Token q8Zr2LmX0vTn"}`
+	out, ok = e.Value("mcp_args", telemetry.String(in))
+	require.True(t, ok)
+	assert.Equal(t, `{"environ":{"HTTP_AUTHORIZATION":"Bearer [CREDENTIALS]","HTTP_COOKIE":"[CREDENTIALS]","HTTP_ACCEPT":"*/*"},"X-Authorization":"Token [CREDENTIALS]"}`, out.Str())
 }
 
 func TestRuleTurnsDetectorOn(t *testing.T) {

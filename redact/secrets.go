@@ -289,6 +289,41 @@ var authHeaderBits = func() []uint64 {
 	return out
 }()
 
+// headerPrefixes are what may stand before a credential header's name and keep it one:
+// X-Authorization, X-Forwarded-Authorization, and the CGI and WSGI environment's
+// HTTP_AUTHORIZATION and HTTP_COOKIE.
+var headerPrefixes = []string{"x-forwarded-", "x-original-", "x-", "http_x_", "http_"}
+
+// headerPrefixAt returns where one of headerPrefixes ends at s[k] starts, or -1.
+func headerPrefixAt(s string, k int) int {
+	for _, p := range headerPrefixes {
+		if k >= len(p) && hasPrefixFold(s[k-len(p):], p) {
+			return k - len(p)
+		}
+	}
+	return -1
+}
+
+// credentialHeader returns the credential header that the lower-case name lk is, with or
+// without one of headerPrefixes ("http_authorization" → "authorization"), or "".
+func credentialHeader(lk string) string {
+	for _, h := range authHeaderNames {
+		if lk == h {
+			return h
+		}
+	}
+	for _, p := range headerPrefixes {
+		if rest, ok := strings.CutPrefix(lk, p); ok {
+			for _, h := range authHeaderNames {
+				if rest == h {
+					return h
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // findAuthHeaders finds "Authorization: Bearer …", "Cookie: …", "X-Api-Key: …" (also with =
 // in key=value renderings) and reports the credential after the scheme.
 func findAuthHeaders(t *scanText, out []span) []span {
@@ -305,7 +340,10 @@ func findAuthHeaders(t *scanText, out []span) []span {
 			}
 			from = k + len(name)
 			if k > 0 && (isAlnum(s[k-1]) || s[k-1] == '-' || s[k-1] == '_') {
-				continue
+				p := headerPrefixAt(s, k)
+				if p < 0 || (p > 0 && (isAlnum(s[p-1]) || s[p-1] == '-' || s[p-1] == '_')) {
+					continue
+				}
 			}
 			i := from
 			if i < len(s) && (s[i] == '"' || s[i] == '\'') {

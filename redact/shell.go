@@ -86,7 +86,7 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 // cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
 var cmdKeywordMask = func() uint64 {
 	var m uint64
-	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", "export ", "set ", "auth", "cred", "bearer"} {
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer", "cookie"} {
 		m |= kwBit(k)
 	}
 	return m
@@ -232,6 +232,15 @@ func commandLine(s string, out []span, depth int) []span {
 		case strings.HasPrefix(raw, "--"):
 			name, val, hasEq := strings.Cut(raw[2:], "=")
 			lname := strings.ToLower(name)
+			if lname == "cookie" && userPassPrograms[prog] {
+				if hasEq {
+					out = cookieArg(s, word{start: w.start + 3 + len(name), end: w.end}, out)
+				} else if i+1 < len(ws) && !ws[i+1].op {
+					out = cookieArg(s, ws[i+1], out)
+					i++
+				}
+				continue
+			}
 			if hasEq {
 				// --from-literal=password=VALUE, --build-arg=NPM_TOKEN=VALUE
 				if eq := strings.IndexByte(val, '='); eq > 0 && isEnvName(val[:eq]) {
@@ -280,6 +289,9 @@ func commandLine(s string, out []span, depth int) []span {
 					out = flagValue(s, ws[i+1], DetectorCommandLine, out)
 					i++
 				}
+			} else if flag == 'b' && len(raw) == 2 && userPassPrograms[prog] && i+1 < len(ws) && !ws[i+1].op {
+				out = cookieArg(s, ws[i+1], out) // curl -b 'sid=…'
+				i++
 			} else if flag == 'u' && userPassPrograms[prog] {
 				if len(raw) > 2 {
 					out = userPass(s, w.start+2, w.end, out) // curl -uadmin:secret
@@ -339,6 +351,19 @@ func envAssign(s string, w word, eq int, env bool, out []span) []span {
 func flagValue(s string, w word, d Detector, out []span) []span {
 	if w.ve-w.vs >= 3 && !isPlaceholder(s[w.vs:w.ve]) {
 		out = append(out, span{w.vs, w.ve, d})
+	}
+	return out
+}
+
+// cookieArg reports the cookies given to curl -b / --cookie: a word with name=value pairs
+// (a word without '=' names a cookie file, which is kept).
+func cookieArg(s string, w word, out []span) []span {
+	vs, ve := w.start, w.end
+	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
+		vs, ve = vs+1, ve-1
+	}
+	if v := s[vs:ve]; strings.IndexByte(v, '=') > 0 && len(v) >= 6 && !headerPlaceholder("cookie", v) {
+		out = append(out, span{vs, ve, DetectorCommandLine})
 	}
 	return out
 }
