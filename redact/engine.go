@@ -933,6 +933,10 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 	if len(w.spans) == 0 {
 		return s, same
 	}
+	// A value under a secret-like key, in text or as a member, is judged on what it reads:
+	// an e-mail address replaced inside one changes it ("token: jane@acme.com[" becomes a
+	// random-looking pseudonym), so such a result is judged again.
+	recheck := p.keyCls != 0 || (hdr < 0 && w.st.s == s && w.st.keywordsIn()&secretKeyMask != 0)
 	note := func(rule int16) {
 		w.count(rule)
 		w.dets++
@@ -981,6 +985,7 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 		if !(sp.det == DetectorHomeUser && isPathSep(s, sp.start-1) && isPathSep(s, sp.end) && act != ActionMask) {
 			joined = joined || (sp.start > 0 && joinable(s[sp.start-1])) || (sp.end < len(s) && joinable(s[sp.end]))
 		}
+		joined = joined || (recheck && !keyedDetectors.has(sp.det))
 	}
 	if !changedAny {
 		return s, same

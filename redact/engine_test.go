@@ -560,6 +560,12 @@ func TestRedactTwice(t *testing.T) {
 		"password=hunter22x and AKIAESKS55IOEWJRCF3L: plain",
 		" config\n#ghr_iE5Dg7k36bzLCVWjqW6pEEbJ6apgwh8JJNQ6\nDEB",
 		"git config (AKIAESKS55IOEWJRCF3L) hello",
+		// An e-mail address inside a value under a secret-like key: its pseudonym changes what
+		// the value reads as (a reviewer's cases).
+		"token: jane@acme.com[",
+		"auth: jane@acme.com,x",
+		"secret: a@b.example]x",
+		`{"token":"jane@acme.com[","auth":"a@b.example,x"}`,
 	}
 	for name, e := range engines {
 		for _, s := range twice {

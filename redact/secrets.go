@@ -677,6 +677,15 @@ func elided(v string) bool {
 	return n <= 12
 }
 
+// secretKeyMask is the keywords of keys whose value findAssignments may report.
+var secretKeyMask = kwBit("pass") | kwBit("token") | kwBit("secret") | kwBit("key") | kwBit("auth") | kwBit("cred") |
+	kwBit("bearer") | kwBit("cookie")
+
+// keyedDetectors report a whole value because of its key or flag; their replacement is a
+// label that no detector reads again.
+var keyedDetectors = setOf(DetectorAssignment, DetectorHighEntropy, DetectorAuthHeader, DetectorCommandLine,
+	DetectorURLCredentials, DetectorURLSecretParam)
+
 // keyClass classifies an assignment key: 2 for password-like keys (any value is a secret),
 // 1 for token-like keys (only random-looking values are), 0 otherwise.
 func keyClass(key string) int {
