@@ -784,21 +784,32 @@ func (w *walker) str(p *plan, s string) (string, outcome) {
 }
 
 // scanThenWhole applies a whole-value rule r that keeps part of the text (generalise,
-// truncate) after the detectors: what it keeps may hold an e-mail address or a key
-// (~/clients/jane@acme.example/…), and a key cut short by truncation would no longer be found.
+// truncate) together with the detectors: what it keeps may hold an e-mail address or a key
+// (~/clients/jane@acme.example/…). A path is generalised first, so that nothing is spent on
+// the parts it drops (the home directory's user name); a text is scanned before it is
+// truncated, since a key cut short would no longer be found.
 func (w *walker) scanThenWhole(p *plan, r *compiledRule, s string) (string, outcome) {
 	var mv memoVal
-	text, oc, memoOK := w.scanRounds(p, s, &mv)
+	text := s
+	if r.Action == ActionGeneralize {
+		if text = w.wholeText(r, s); text != s {
+			w.count(p.whole)
+			mv.add(p.whole) // the first count always has a slot
+		}
+	}
+	out, oc, memoOK := w.scanRounds(p, text, &mv)
 	switch oc {
 	case same:
-		text = s
+		out = text
 	case removed, failed:
 		return "", oc
 	}
-	out := w.wholeText(r, text)
-	if out != text {
-		w.count(p.whole)
-		memoOK = mv.add(p.whole) && memoOK
+	if r.Action != ActionGeneralize {
+		if t := w.wholeText(r, out); t != out {
+			out = t
+			w.count(p.whole)
+			memoOK = mv.add(p.whole) && memoOK
+		}
 	}
 	mv.out, mv.oc = out, same
 	if out != s {

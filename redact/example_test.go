@@ -32,7 +32,7 @@ func ExampleEngine_Event() {
 	// tool_use_id toolu_01
 	// tool_parameters {"bash_command":"curl","full_command":"curl -u admin:[SECRET] https://ci.acme.example"}
 	// tool_input {"file_path":"~/Documents/plan/notes.txt"}
-	// changed: 2 detections: 2
+	// changed: 2 detections: 1
 }
 
 func ExampleEngine_Value() {

@@ -600,7 +600,17 @@ func isPlaceholder(v string) bool {
 	case "null", "none", "nil", "true", "false", "undefined", "password", "secret", "token", "pass", "empty", "string", "required", "optional", "env", "prompt", "stdin", "file":
 		return true
 	}
-	mixed := strings.IndexFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) >= 0 // has lower-case letters
+	var mixed, marks, dots bool // lower-case letters; bytes of a template or an ellipsis
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case isLower(c):
+			mixed = true
+		case c == '$' || c == '{' || c == '<' || c == '%':
+			marks = true
+		case c == '.' || c == 0xE2:
+			dots = true
+		}
+	}
 	for i := 0; i < len(ls); i++ {
 		for _, k := range placeholderFirst[ls[i]] {
 			if w := placeholderWords[k]; strings.HasPrefix(ls[i:], w) && standsAsWord(v, i, i+len(w), mixed) {
@@ -608,7 +618,7 @@ func isPlaceholder(v string) bool {
 			}
 		}
 	}
-	if strings.Contains(ls, "xxxx") || strings.Contains(ls, "%s") || template(v) || elided(v) {
+	if strings.Contains(ls, "xxxx") || (marks && (strings.Contains(ls, "%s") || template(v))) || (dots && elided(v)) {
 		return true
 	}
 	same := true
@@ -628,13 +638,21 @@ func isPlaceholder(v string) bool {
 // number is how people make passwords (Example2024, Sample1). A word that ends in a separator
 // (your_) needs only its start.
 func standsAsWord(v string, i, j int, mixed bool) bool {
-	w := v[i:j]
-	if mixed && strings.IndexFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' }) < 0 && len(w) >= 4 {
+	if mixed && j-i >= 4 && allNotLower(v[i:j]) {
 		return true
 	}
 	start := i == 0 || !isLetterByte(v[i-1]) || (isLower(v[i-1]) && isUpper(v[i]))
 	end := j == len(v) || !isAlnum(v[j]) || !isLetterByte(v[j-1]) || (isLower(v[j-1]) && isUpper(v[j]))
 	return start && end
+}
+
+func allNotLower(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if isLower(w[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // template reports whether v holds a template or reference: "<your key>", "${X}", "{{ x }}",
@@ -720,13 +738,24 @@ func keyClass(key string) int {
 // namesNoSecret reports whether the lower-case key lk names something about a secret (its
 // id, name, type, path, length, expiry…) rather than the secret itself.
 func namesNoSecret(lk string) bool {
-	for _, suf := range keySuffixNotSecret {
+	if lk == "" {
+		return false
+	}
+	for _, suf := range keySuffixByLast[lk[len(lk)-1]] {
 		if strings.HasSuffix(lk, suf) {
 			return true
 		}
 	}
 	return false
 }
+
+// keySuffixByLast indexes keySuffixNotSecret by last byte.
+var keySuffixByLast = func() (t [256][]string) {
+	for _, suf := range keySuffixNotSecret {
+		t[suf[len(suf)-1]] = append(t[suf[len(suf)-1]], suf)
+	}
+	return t
+}()
 
 // inheritsSecret reports whether a member key under a password-like key holds the secret too
 // ({"password":{"value":"…"}}, {"credentials":{"db":"…"}}): any key that does not name

@@ -105,6 +105,28 @@ func findCommandLine(t *scanText, out []span) []span {
 	return commandLine(t.s, out, 0)
 }
 
+// runByOthersFilter has bit n of entry c set when a name of runByOthers starts with c and
+// has n bytes: most words are ruled out without hashing them.
+var runByOthersFilter = func() (t [256]uint32) {
+	for p := range runByOthers {
+		t[p[0]] |= 1 << len(p)
+	}
+	return t
+}()
+
+// runByOther returns the program that the command word raw names when it is one of
+// runByOthers.
+func runByOther(raw string) (string, bool) {
+	if len(raw) > 40 || raw[0] == '-' {
+		return "", false
+	}
+	p := programName(raw)
+	if len(p) < 2 || len(p) > 31 || runByOthersFilter[p[0]]&(1<<len(p)) == 0 {
+		return "", false
+	}
+	return p, runByOthers[p]
+}
+
 // wrapper is a program that runs another one named after its own options and arguments
 // (sudo -u root mysql …, timeout 10 mysql …, ssh host mysql …).
 type wrapper struct {
@@ -128,11 +150,30 @@ const maxCommandNesting = 3
 
 // programName is the base name of a command word (/usr/bin/mysql → mysql, mysql.exe → mysql).
 func programName(raw string) string {
-	if k := strings.LastIndexAny(raw, `/\`); k >= 0 {
-		raw = raw[k+1:]
+	for k := len(raw) - 1; k >= 0; k-- {
+		if raw[k] == '/' || raw[k] == '\\' {
+			raw = raw[k+1:]
+			break
+		}
 	}
 	return strings.TrimSuffix(raw, ".exe")
 }
+
+// runByOthers are the programs findCommandLine reads after another program that runs them
+// (docker exec db mysql -p…, kubectl exec pod -- sh -c '…'): shells, password-flag programs
+// that take -p outside a login subcommand, and curl.
+var runByOthers = func() map[string]bool {
+	m := map[string]bool{"curl": true}
+	for p := range shells {
+		m[p] = true
+	}
+	for p := range shortPasswordFlag {
+		if !loginOnly[p] {
+			m[p] = true
+		}
+	}
+	return m
+}()
 
 // skipWrapper returns the index of the last word of the wrapper at ws[i] and its options
 // and arguments: the program it runs is the word after.
@@ -208,7 +249,7 @@ func commandLine(s string, out []span, depth int) []span {
 			}
 			continue
 		}
-		if p := programName(raw); p != prog && (shells[p] || (shortPasswordFlag[p] != 0 && !loginOnly[p]) || p == "curl") {
+		if p, ok := runByOther(raw); ok && p != prog {
 			// A program run by the one before: docker exec db mysql -p…, kubectl exec … -- sh -c '…'.
 			prog, login, setter = p, false, false
 			continue
