@@ -89,6 +89,8 @@ func TestDetectorsTable(t *testing.T) {
 		{"4111 1111111111 11 1@0.AA", []string{"card:4111 1111111111 11", "email:1@0.AA"}},
 		{"two 4111 1111 1111 1111 5500 0000 0000 0004", []string{"card:4111 1111 1111 1111", "card:5500 0000 0000 0004"}},
 		{"order 2024 1234 5678 9012 3456 7", nil},
+		// Two cards sharing a group (FuzzPlanted: the first hid the second).
+		{"4000 00000 6011 1820 2111 2826)o", []string{"card:4000 00000 6011 1820 2111 2826"}},
 		{"0 5500-0000-0000-0004 0", []string{"card:5500-0000-0000-0004"}}, // the separator changes (FuzzPlanted)
 		{"0 078-92-9163 0", []string{"ssn:078-92-9163"}},
 		{"0 +33 1 23 45 67 38 0A", []string{"phone:+33 1 23 45 67 38"}},

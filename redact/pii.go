@@ -285,8 +285,9 @@ func findCards(t *scanText, out []span) []span {
 // between groups): from each group, the longest run of whole groups that is a card, bare (one
 // group) or grouped (three groups or more, the first of 4–6 digits). Numbers next to a card
 // in the same run do not hide it: "4111 1111 1111 1111 2 items" holds a card, and so does
-// "ref 1234 4111111111111111".
+// "ref 1234 4111111111111111". Cards that share a group are reported as one span.
 func cardsIn(s string, start, end int, out []span) []span {
+	first0 := len(out) // this run's detections start here
 	var d [19]byte
 	for a := start; a < end; {
 		n, groups, first, best := 0, 0, 0, -1
@@ -309,9 +310,11 @@ func cardsIn(s string, start, end int, out []span) []span {
 			j = k + 1 // past the separator
 		}
 		if best >= 0 {
-			out = append(out, span{a, best, DetectorCard})
-			a = best + 1
-			continue
+			if k := len(out) - 1; k >= first0 && out[k].end > a {
+				out[k].end = max(out[k].end, best) // cards sharing a group: "4000 00000 6011 1820 2111 2826"
+			} else {
+				out = append(out, span{a, best, DetectorCard})
+			}
 		}
 		for a < end && isDigit(s[a]) { // the next group
 			a++
