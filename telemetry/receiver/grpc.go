@@ -29,9 +29,9 @@ type grpcService interface {
 // (opentelemetry.proto.collector.{logs,metrics}.v1) on s. The request bytes are handed to the
 // package's own decoders as they arrived, without an intermediate protobuf message tree.
 // Create s with [Receiver.GRPCServerOptions] so that message sizes are bounded the same way as
-// over HTTP. The bearer token is checked before the message is decoded, but after grpc-go has
-// received (and decompressed) it, up to that bound; to refuse callers earlier, check the
-// token in a tap handle ([google.golang.org/grpc.InTapHandle]) as well.
+// over HTTP. The bearer token is checked from the call's headers before the message is read
+// (grpc-go runs a unary handler before it receives the message): a caller without it is
+// refused whatever it sends, and its message is neither decompressed nor decoded.
 func (r *Receiver) RegisterGRPC(s grpc.ServiceRegistrar) {
 	s.RegisterService(&logsDesc, r)
 	s.RegisterService(&metricsDesc, r)
