@@ -117,6 +117,20 @@ func TestDetectorsTable(t *testing.T) {
 		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
 		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},
 		{"see https://medium.com/@jane and http://h:8080/@x and https://h/a:b@c", nil},
+		// When the loose reading fails, the authority is read as RFC 3986 has it (a reviewer's
+		// regressions: each was found before the loose reading came).
+		{"https://jane@acme.com:hunter2secret@git.example.com/repo.git", []string{"url_credentials:hunter2secret"}},
+		{"url=https://u:hunter2secret@host.com/,owner=@-team", []string{"url_credentials:hunter2secret"}},
+		{"git remote add origin https://admin:hunter2secret@", []string{"url_credentials:hunter2secret"}},
+		// A reviewer's regressions of the changes above: a cookie value that merely starts
+		// with '%', a drive set off by a symbol, a domain account before an address, an
+		// escaped '@' inside mysql's password, a JSON-escaped WSL share.
+		{"Cookie: session=%2BdGVzdHNlc3Npb25rZXk%3D; consent=true", []string{"auth_header:session=%2BdGVzdHNlc3Npb25rZXk%3D; consent=true"}},
+		{`open /C:/Users/jane/x.go \\?\C:\Users\bob\f.txt -u:/Users/amir`, []string{"home_user:jane", "home_user:bob", "home_user:amir"}},
+		{`runas /user:CORP\jane.doe@corp.example.com cmd`, []string{"email:jane.doe@corp.example.com"}},
+		{"mysql -u root -pS3cret%40corp.io db", []string{"command_line:S3cret%40corp.io"}},
+		{`{"p":"\\\\wsl$\\Ubuntu\\home\\jane\\x"}`, []string{"home_user:jane"}},
+		{"bcrypt $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", nil},
 		// Credential headers behind a prefix, and curl's cookies.
 		{"X-Authorization: Bearer 9fk2Lq0ZsP4mXc7V\nHTTP_AUTHORIZATION=Basic YWxhZGRpbjpvcGVu", []string{"auth_header:9fk2Lq0ZsP4mXc7V", "auth_header:YWxhZGRpbjpvcGVu"}},
 		{"HTTP_COOKIE=sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb", []string{"auth_header:sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb"}},
@@ -144,8 +158,9 @@ func TestDetectorsTable(t *testing.T) {
 		{"dial tcp 203.0.113.7:443: i/o timeout", []string{"ipv4:203.0.113.7"}},
 		{"GET http://203.0.113.7:8080/health and https://10.9.8.7/api", []string{"ipv4:203.0.113.7", "ipv4:10.9.8.7"}},
 		{"allow 10.1.2.3/32 from ip:8.8.8.8", []string{"ipv4:10.1.2.3", "ipv4:8.8.8.8"}},
-		{"ssh jane@203.0.113.7:22 and /hosts/10.4.5.6/logs", []string{"ipv4:203.0.113.7", "ipv4:10.4.5.6"}},
-		{"Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36", nil}, // a product's version
+		{"ssh jane@203.0.113.7:22 and ftp://10.4.5.6/logs", []string{"ipv4:203.0.113.7", "ipv4:10.4.5.6"}},
+		{"/releases/download/1.2.3.4/app.zip /tmp/node/10.24.1.2/bin", nil}, // versions in paths
+		{"Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36", nil},                 // a product's version
 		{"1.2.3.4.5 and 10.1.2.3.4 and 127.0.0.1:8080", nil},
 		// Cards and SSNs in a URL path, after a label, before an expiry.
 		{"GET /v1/cards/4111111111111111 200", []string{"card:4111111111111111"}},

@@ -993,7 +993,7 @@ func (w *walker) scanOnce(p *plan, s string, mv *memoVal, memoOK, settled *bool)
 		// A replacement can join with its neighbours into a new detection (a pseudonym after
 		// "TOKEN=" looks random; a card's kept digits before "@x.io" are an e-mail). A path
 		// user name between separators is the common case that cannot.
-		if !(sp.det == DetectorHomeUser && isPathSep(s, sp.start-1) && isPathSep(s, sp.end) && act != ActionMask) {
+		if !(sp.det == DetectorHomeUser && isPathSep(s, sp.start-1) && isPathSep(s, sp.end) && !strings.HasPrefix(s[sp.end:], `\u0040`) && act != ActionMask) {
 			joined = joined || (sp.start > 0 && joinable(s[sp.start-1])) || (sp.end < len(s) && joinable(s[sp.end]))
 		}
 		joined = joined || (recheck && !keyedDetectors.has(sp.det))
@@ -1014,10 +1014,11 @@ func isPathSep(s string, i int) bool {
 }
 
 // joinable reports whether a byte next to a replacement could make it part of a new
-// detection (a letter, digit or a joiner such as '@', '.', ':', '/', '-', '_', '+', '=').
+// detection (a letter, digit or a joiner such as '@', '.', ':', '/', '-', '_', '+', '=', and
+// '%', '\', '&' that begin an escaped '@').
 // Replacements bounded by spaces, quotes, brackets and punctuation need no rescan.
 func joinable(c byte) bool {
-	return isAlnum(c) || c == '@' || c == '.' || c == ':' || c == '/' || c == '\\' || c == '-' || c == '_' || c == '+' || c == '=' || c == '%' || c >= 0x80
+	return isAlnum(c) || c == '@' || c == '.' || c == ':' || c == '/' || c == '\\' || c == '-' || c == '_' || c == '+' || c == '=' || c == '%' || c == '&' || c >= 0x80
 }
 
 // keyedSecret reports a value that is a secret because of the key it sits under: any real

@@ -566,6 +566,10 @@ func TestRedactTwice(t *testing.T) {
 		"auth: jane@acme.com,x",
 		"secret: a@b.example]x",
 		`{"token":"jane@acme.com[","auth":"a@b.example,x"}`,
+		// An address beside an escaped '@', and one behind a home directory (a reviewer's).
+		"jane@acme.com&#64;acme.com",
+		`C:\Users\janejane\u0040acme.com`,
+		"password: $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
 	}
 	for name, e := range engines {
 		for _, s := range twice {
@@ -644,6 +648,10 @@ func TestPasswordKeyValues(t *testing.T) {
 	e := newEngine(t, Strict)
 	tests := []struct{ in, want string }{
 		{`{"password":"correct horse battery staple"}`, `{"password":"[SECRET]"}`},
+		{`{"password":"my fake dog barks","secret":"your secret here","token":"insert token here"}`,
+			`{"password":"[SECRET]","secret":"your secret here","token":"insert token here"}`},
+		{`{"password":"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW","secret":"$API_SECRET"}`,
+			`{"password":"[SECRET]","secret":"$API_SECRET"}`},
 		{`{"db_password":"20240611","pin_secret":"4821"}`, `{"db_password":"[SECRET]","pin_secret":"[SECRET]"}`},
 		{`{"password":"/Pa55word","secret":"httpOnlyS3cret"}`, `{"password":"[SECRET]","secret":"[SECRET]"}`},
 		{`{"password":{"value":"Zq81mXr0Tn4"},"credentials":{"username":"svc","type":"basic","db":"hunter22"}}`,

@@ -64,7 +64,16 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 		ls--
 	}
 	if ls > 0 && s[ls-1] == '\\' && ls < at {
-		ls++ // the letter of an escape (x\njane@…) is not the address's
+		// The letter of an escape is not the address's (x\njane@…, \u00e9jane@…); a domain
+		// account's name is (CORP\jane@…).
+		switch s[ls] {
+		case 'n', 't', 'r', 'b', 'f':
+			ls++
+		case 'u':
+			if ls+5 <= at && isHex(s[ls+1]) && isHex(s[ls+2]) && isHex(s[ls+3]) && isHex(s[ls+4]) {
+				ls += 5
+			}
+		}
 	}
 	for ls < at && (s[ls] == '.' || s[ls] == '-') {
 		ls++
@@ -608,20 +617,10 @@ func take3(s string, j int, dst []byte) bool {
 }
 
 // ipStart reports whether an IPv4 address may start at i: as numberStart, and also after ':'
-// ("ip:8.8.8.8") and after '/' in a URL or path ("http://10.1.2.3", "/hosts/10.1.2.3/"), but
-// not after a product token's '/' ("Chrome/120.0.0.0" is a version).
+// ("ip:8.8.8.8") and as a URL's host ("http://10.1.2.3"). After a '/' inside a path it is a
+// version as often as not (/releases/download/1.2.3.4/, Chrome/120.0.0.0), and is kept.
 func ipStart(s string, i int) bool {
-	if numberStart(s, i) || s[i-1] == ':' {
-		return true
-	}
-	if s[i-1] != '/' {
-		return false
-	}
-	h := i - 1
-	for h > 0 && (isAlnum(s[h-1]) || s[h-1] == '-' || s[h-1] == '_' || s[h-1] == '.') {
-		h--
-	}
-	return h == i-1 || (h > 0 && s[h-1] == '/')
+	return numberStart(s, i) || s[i-1] == ':' || (i >= 2 && s[i-1] == '/' && s[i-2] == '/')
 }
 
 // ipEnd reports whether an IPv4 address may end at i: as numberEnd, and also before a port
@@ -813,16 +812,15 @@ func homeRoot(s string, k int) bool {
 	case strings.HasSuffix(pre, "file://"), strings.HasSuffix(pre, "file://localhost"):
 		return true // file:///Users/…
 	case len(pre) >= 2 && pre[len(pre)-1] == ':' && isLetterByte(pre[len(pre)-2]) && (len(pre) == 2 || !isAlnum(pre[len(pre)-3])): // C:
+		// A drive letter set off from what precedes it starts a path wherever it stands
+		// (/C:/Users, \\?\C:\Users, -u:/Users), unless in a URL other than file://.
 		pre = pre[:len(pre)-2]
+		return strings.HasSuffix(pre, "file://") || strings.HasSuffix(pre, "file:///") || !inURL(s, len(pre))
 	case len(pre) >= 2 && pre[len(pre)-2] == '/' && isLetterByte(pre[len(pre)-1]): // /c, /mnt/c
 		pre = strings.TrimSuffix(pre[:len(pre)-2], "/mnt")
 	case pre[len(pre)-1] != '\\' && strings.Contains(pre[max(0, len(pre)-80):], `\\wsl`):
-		seg := strings.LastIndexByte(pre, '\\') // \\wsl$\<distro>
-		share := strings.LastIndexByte(pre[:max(seg, 0)], '\\')
-		if seg > 0 && share > 0 && pre[share-1] == '\\' {
-			if n := pre[share+1 : seg]; n == "wsl$" || n == "wsl.localhost" {
-				return true
-			}
+		if wslShare(pre[max(0, len(pre)-80):]) {
+			return true
 		}
 	}
 	if strings.HasSuffix(pre, "file://") || strings.HasSuffix(pre, "file:///") {
@@ -835,6 +833,21 @@ func homeRoot(s string, k int) bool {
 		}
 	}
 	return !inURL(s, len(pre))
+}
+
+// wslShare reports whether pre ends with a WSL share and distribution (\\wsl$\Ubuntu,
+// \\wsl.localhost\Debian), its backslashes single or JSON-escaped.
+func wslShare(pre string) bool {
+	if strings.Contains(pre, `\\\\wsl`) {
+		pre = strings.ReplaceAll(pre, `\\`, `\`) // JSON-escaped: \\\\wsl$\\Ubuntu
+	}
+	seg := strings.LastIndexByte(pre, '\\')
+	share := strings.LastIndexByte(pre[:max(seg, 0)], '\\')
+	if seg <= 0 || share <= 0 || pre[share-1] != '\\' {
+		return false
+	}
+	n := pre[share+1 : seg]
+	return n == "wsl$" || n == "wsl.localhost"
 }
 
 // inURL reports whether position k lies in a token that contains "://".

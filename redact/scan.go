@@ -217,6 +217,7 @@ func (sc *scanner) scanWith(t *scanText, s string, out []span) []span {
 	if len(out) < 2 {
 		return out
 	}
+	out = keyedFirst(out)
 	slices.SortStableFunc(out, func(a, b span) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -227,6 +228,35 @@ func (sc *scanner) scanWith(t *scanText, s string, out []span) []span {
 	for _, sp := range out[1:] {
 		if sp.start < out[k-1].end {
 			continue
+		}
+		out[k] = sp
+		k++
+	}
+	return out[:k]
+}
+
+// keyedFirst drops the detections that overlap one of a value that is secret because of its
+// key or flag (keyedDetectors): "-pS3cret%40corp.io" is mysql's password, not an e-mail
+// address that would take the "p" of the flag with it.
+func keyedFirst(out []span) []span {
+	keyed := 0
+	for _, sp := range out {
+		if keyedDetectors.has(sp.det) {
+			keyed++
+		}
+	}
+	if keyed == 0 || keyed == len(out) {
+		return out
+	}
+	k := 0
+next:
+	for _, sp := range out {
+		if !keyedDetectors.has(sp.det) {
+			for _, kp := range out {
+				if keyedDetectors.has(kp.det) && sp.start < kp.end && kp.start < sp.end {
+					continue next
+				}
+			}
 		}
 		out[k] = sp
 		k++

@@ -396,16 +396,21 @@ func headerPlaceholder(name, v string) bool {
 	if name == "set-cookie" {
 		v, _, _ = strings.Cut(v, ";")
 	}
+	some := false
 	for c := range strings.SplitSeq(v, ";") {
 		_, val, ok := strings.Cut(c, "=")
 		if !ok {
 			val = c
 		}
+		if val = strings.TrimSpace(val); val == "" {
+			continue // an empty value stands for nothing
+		}
 		if !isPlaceholder(val) {
 			return false
 		}
+		some = true
 	}
-	return true
+	return some || isPlaceholder(v)
 }
 
 // headerCredential returns where the credential starts in the value v of the credential
@@ -506,9 +511,10 @@ func findURLSecrets(t *scanText, out []span) []span {
 
 // urlPassword returns the bounds of the password in the authority of the URL whose
 // authority starts at s[from] (user:password@host), or an empty range. A password may hold
-// bytes a URL should have percent-encoded ('/', '#', '?', ',', ')'): the authority runs to the
-// last '@' before a space or quote, provided the user name is plain, what follows the '@' is a
-// host, and the password is not a port with a path (host:8080/@user).
+// bytes a URL should have percent-encoded ('/', '#', '?', ',', ')'): the authority is read to
+// the last '@' before a space or quote, provided the user name is plain, what follows the '@'
+// is a host, and the password is not a port with a path (host:8080/@user). When that reading
+// fails, the authority is what precedes the first '/', '?' or '#', as RFC 3986 has it.
 func urlPassword(s string, from int) (int, int) {
 	end := from
 	at := -1
@@ -518,6 +524,28 @@ func urlPassword(s string, from int) (int, int) {
 		}
 		end++
 	}
+	if ps, pe := loosePassword(s, from, at); pe > ps {
+		return ps, pe
+	}
+	// RFC 3986: the authority ends at the first '/', '?' or '#'; its last '@' ends the userinfo.
+	ae := from
+	for ae < end && s[ae] != '/' && s[ae] != '?' && s[ae] != '#' && !isURLStop(s[ae]) {
+		ae++
+	}
+	at = strings.LastIndexByte(s[from:ae], '@')
+	if at <= 0 {
+		return 0, 0
+	}
+	at += from
+	c := strings.IndexByte(s[from:at], ':')
+	if c < 0 || at-(from+c+1) < 1 {
+		return 0, 0
+	}
+	return from + c + 1, at
+}
+
+// loosePassword is urlPassword's reading of an authority that runs to the '@' at s[at].
+func loosePassword(s string, from, at int) (int, int) {
 	if at < 0 || at+1 >= len(s) || !(isAlnum(s[at+1]) || s[at+1] == '[') {
 		return 0, 0
 	}
@@ -586,8 +614,7 @@ func isPlaceholder(v string) bool {
 	if len(v) == 0 {
 		return true
 	}
-	switch v[0] {
-	case '$', '<', '%', '{', '[':
+	if isReference(v) {
 		return true
 	}
 	var lb [256]byte
@@ -599,6 +626,9 @@ func isPlaceholder(v string) bool {
 	switch ls {
 	case "null", "none", "nil", "true", "false", "undefined", "password", "secret", "token", "pass", "empty", "string", "required", "optional", "env", "prompt", "stdin", "file":
 		return true
+	}
+	if strings.IndexByte(v, ' ') >= 0 && !template(v) {
+		return placeholderPhrase(v)
 	}
 	var mixed, marks, dots bool // lower-case letters; bytes of a template or an ellipsis
 	for i := 0; i < len(v); i++ {
@@ -629,6 +659,78 @@ func isPlaceholder(v string) bool {
 		}
 	}
 	return same
+}
+
+// isReference reports whether v as a whole refers to a value kept elsewhere: a variable
+// ($TOKEN, ${X}, $(cmd), %TOKEN%), a name in braces ({token}), or anything in square
+// brackets ([YOUR_TOKEN], the engine's labels). Other
+// values that start with those bytes are values ($2b$12$… is a bcrypt hash, %2B… URL-encoded
+// bytes, {"id":…} a document).
+func isReference(v string) bool {
+	switch v[0] {
+	case '$':
+		return strings.HasPrefix(v, "${") || strings.HasPrefix(v, "$(") || isIdentifier(v[1:])
+	case '%':
+		return len(v) > 2 && v[len(v)-1] == '%' && isIdentifier(v[1:len(v)-1])
+	case '[':
+		return true // a label ([SECRET], also cut short by a URL's end), a list, an IPv6 host
+	case '{':
+		return v[len(v)-1] == '}' && len(v) > 2 && (strings.HasPrefix(v, "{{") || bracketName(v[1:len(v)-1]))
+	case '<':
+		return template(v)
+	}
+	return false
+}
+
+// isIdentifier reports whether w is a variable name: a letter or '_', then letters, digits, '_'.
+func isIdentifier(w string) bool {
+	if w == "" || isDigit(w[0]) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !isAlnum(w[i]) && w[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// bracketName reports whether w, found between brackets, names something: letters, digits,
+// '_', '-', '.' and spaces, with at least one letter.
+func bracketName(w string) bool {
+	letter := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if isLetterByte(c) {
+			letter = true
+		} else if !isDigit(c) && c != '_' && c != '-' && c != ' ' && c != '.' {
+			return false
+		}
+	}
+	return letter
+}
+
+// phraseFillers are the words a placeholder phrase is made of beside placeholder words
+// ("your password here", "insert token here").
+var phraseFillers = map[string]bool{"your": true, "my": true, "the": true, "a": true, "an": true, "here": true, "goes": true,
+	"put": true, "enter": true, "with": true, "of": true, "to": true, "for": true, "own": true, "actual": true, "real": true,
+	"new": true, "this": true, "that": true, "is": true, "and": true, "or": true, "value": true, "password": true, "passwd": true,
+	"passphrase": true, "secret": true, "token": true, "key": true, "api": true, "access": true, "auth": true, "credential": true,
+	"credentials": true, "user": true, "username": true, "pass": true}
+
+// placeholderPhrase reports whether the words of v are each a filler or a placeholder: a
+// phrase that stands for a secret ("your password here"), not a passphrase ("my fake dog
+// barks").
+func placeholderPhrase(v string) bool {
+	for w := range strings.FieldsSeq(v) {
+		w = strings.Trim(w, ".,:;!?()\"'")
+		var lb [64]byte
+		if lw := lowerInto(lb[:0], w); w == "" || (lw != nil && phraseFillers[string(lw)]) || isPlaceholder(w) {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // standsAsWord reports whether v[i:j] is a word of its own: its start meets the value's edge,
