@@ -136,6 +136,13 @@ func TestDetectorsTable(t *testing.T) {
 		{"HTTP_COOKIE=sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb", []string{"auth_header:sid=Zq81mXr0Tn4KbWv2 X-Forwarded-Authorization: Bearer q8Zr2LmX0vTn4Kb"}},
 		{"curl -b 'sid=Zq81mXr0Tn4KbWv2; theme=dark' --cookie=sid=Zq81mXr0 -b jar.txt https://x", []string{"command_line:sid=Zq81mXr0Tn4KbWv2; theme=dark", "command_line:sid=Zq81mXr0"}},
 		{"X-Request-Authorization-Mode: strict and my_authorization: x", nil},
+		// A header's value runs to the quote the header stands in, past quotes of its own: a
+		// quoted or JSON cookie value and Digest's parameters leaked before.
+		{`curl -H 'Cookie: session={"id":"a8f3kq29xlm4"}; theme=dark' https://x`, []string{`auth_header:session={"id":"a8f3kq29xlm4"}; theme=dark`}},
+		{`Cookie: sid="a8f3kq29xlm4Zq81"`, []string{`auth_header:sid="a8f3kq29xlm4Zq81"`}},
+		{`-H 'Authorization: Digest username="bob", response="6629fae49393a0539745"' -X GET`, []string{`auth_header:username="bob", response="6629fae49393a0539745"`}},
+		{`{"Cookie": "sid=\"a8f3kq29xlm4Zq81\"", "Accept": "json"}`, []string{`auth_header:sid=\"a8f3kq29xlm4Zq81\"`}},
+		{`"cmd": "curl -H \"Authorization: Bearer q8Zr2LmX0vTn4Kb\" https://x"`, []string{`auth_header:q8Zr2LmX0vTn4Kb`}},
 		// Password flags after wrappers, inside a shell's or ssh's command, after the program
 		// that runs the one with the flag, and attached to curl's -u.
 		{"sudo -u root mysql -pS3cretPass db", []string{"command_line:S3cretPass"}},

@@ -345,6 +345,14 @@ func findAuthHeaders(t *scanText, out []span) []span {
 					continue
 				}
 			}
+			// The quote the header stands in, if any ('Cookie: …' in a command line, a JSON
+			// string), ends its value; quotes inside it (a quoted cookie value, Digest's
+			// parameters, a JSON cookie) do not.
+			start := k
+			if p := headerPrefixAt(s, k); p >= 0 {
+				start = p
+			}
+			q := openingQuote(s, start)
 			i := from
 			if i < len(s) && (s[i] == '"' || s[i] == '\'') {
 				i++
@@ -356,13 +364,17 @@ func findAuthHeaders(t *scanText, out []span) []span {
 				continue
 			}
 			i++
-			for i < len(s) && (s[i] == ' ' || s[i] == '"' || s[i] == '\'') {
+			for i < len(s) && s[i] == ' ' {
 				i++
 			}
-			end := i
-			for end < len(s) && s[end] != '\n' && s[end] != '\r' && s[end] != '"' && s[end] != '\'' {
-				end++
+			if i < len(s) && (s[i] == '"' || s[i] == '\'') { // "Cookie": "…": the value's own quote
+				q = quoteAt(s, i)
+				i++
+			} else if i+1 < len(s) && s[i] == '\\' && s[i+1] == '"' {
+				q = quoteAt(s, i+1)
+				i += 2
 			}
+			end := headerEnd(s, i, q)
 			from = max(from, end) // a header runs to the end of its line: linear time
 			v := strings.TrimRight(s[i:end], " ,;\\")
 			if name == "authorization" || name == "proxy-authorization" {
@@ -383,6 +395,46 @@ func findAuthHeaders(t *scanText, out []span) []span {
 		}
 	}
 	return out
+}
+
+// A quote delimits a header's value: its character, and whether it is escaped (\" in a
+// JSON string); the zero quote is none, and the value runs to the end of its line.
+type quote struct {
+	c       byte
+	escaped bool
+}
+
+// quoteAt returns the quote at s[i] (a quote character).
+func quoteAt(s string, i int) quote {
+	return quote{s[i], i > 0 && s[i-1] == '\\'}
+}
+
+// openingQuote returns the quote right before s[k], or none.
+func openingQuote(s string, k int) quote {
+	if k > 0 && (s[k-1] == '"' || s[k-1] == '\'') {
+		return quoteAt(s, k-1)
+	}
+	return quote{}
+}
+
+// headerEnd returns where the value of a header that starts at i ends: at the end of its
+// line, or before the quote q that closes it (an escaped one for an escaped q, an unescaped
+// one otherwise).
+func headerEnd(s string, i int, q quote) int {
+	end := i
+	for ; end < len(s) && s[end] != '\n' && s[end] != '\r'; end++ {
+		if q.c == 0 || s[end] != q.c {
+			continue
+		}
+		esc := end > i && s[end-1] == '\\'
+		if esc == q.escaped {
+			if esc {
+				end--
+			}
+			break
+		}
+	}
+	return end
 }
 
 // headerPlaceholder reports whether the value v of header name stands for a credential
