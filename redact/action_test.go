@@ -139,6 +139,8 @@ func TestDetectorsTable(t *testing.T) {
 		// A header's value runs to the quote the header stands in, past quotes of its own: a
 		// quoted or JSON cookie value and Digest's parameters leaked before.
 		{`curl -H 'Cookie: session={"id":"a8f3kq29xlm4"}; theme=dark' https://x`, []string{`auth_header:session={"id":"a8f3kq29xlm4"}; theme=dark`}},
+		{"Authorization: a8f2c9e1b7d6a3f5e0 expired; Authorization: Bearer q8Zr2LmX0vTn4Kb expired", []string{"auth_header:a8f2c9e1b7d6a3f5e0 expired; Authorization: Bearer q8Zr2LmX0vTn4Kb expired"}},
+		{"Authorization: Bearer q8Zr2LmX0vTn4Kb expired", []string{"auth_header:q8Zr2LmX0vTn4Kb"}},
 		{`Cookie: sid="a8f3kq29xlm4Zq81"`, []string{`auth_header:sid="a8f3kq29xlm4Zq81"`}},
 		{`-H 'Authorization: Digest username="bob", response="6629fae49393a0539745"' -X GET`, []string{`auth_header:username="bob", response="6629fae49393a0539745"`}},
 		{`{"Cookie": "sid=\"a8f3kq29xlm4Zq81\"", "Accept": "json"}`, []string{`auth_header:sid=\"a8f3kq29xlm4Zq81\"`}},

@@ -694,7 +694,7 @@ func (w *walker) value(p *plan, v telemetry.Value) (telemetry.Value, outcome) {
 	// Numbers and booleans: only whole-value rules apply, and a number under a password-like
 	// key is a secret (a PIN, a numeric password).
 	if p.whole < 0 {
-		if p.keyCls == 2 && p.scan && (v.Kind() == telemetry.ValueInt || v.Kind() == telemetry.ValueDouble) {
+		if p.scan && ((p.keyCls == 2 && v.Kind() == telemetry.ValueDouble) || (v.Kind() == telemetry.ValueInt && (p.keyCls == 2 || cardInt(v.IntRaw())))) {
 			switch out, oc := w.str(p, v.Text()); oc {
 			case changed:
 				return telemetry.String(out), changed
@@ -1153,10 +1153,10 @@ func (w *walker) jnode(p *plan, n *jvalue) bool {
 		out, oc := w.str(p, n.s)
 		return w.setJString(n, out, oc)
 	case jNumber:
-		if p.keyCls != 2 {
+		if p.keyCls != 2 && !(p.scan && cardDigits(n.s)) {
 			return false
 		}
-		out, oc := w.str(p, n.s) // a PIN or a numeric password
+		out, oc := w.str(p, n.s) // a PIN or a numeric password, a card number
 		if oc == changed {
 			n.kind = jString
 		}
@@ -1180,6 +1180,24 @@ func (w *walker) jnode(p *plan, n *jvalue) bool {
 	}
 	return false
 }
+
+// cardDigits reports whether the JSON number t has as many digits as a card number (13 to
+// 19, nothing else): such a number is scanned as text, so that a card sent as a number is
+// found.
+func cardDigits(t string) bool {
+	if len(t) < 13 || len(t) > 19 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if !isDigit(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cardInt reports whether the integer x has as many digits as a card number (13 to 19).
+func cardInt(x int64) bool { return x >= 1_000_000_000_000 }
 
 // leafAction reports whether a whole-value action on a map or array applies to each string
 // inside it (rather than to the value rendered as JSON).

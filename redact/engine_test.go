@@ -235,7 +235,9 @@ func TestValueKinds(t *testing.T) {
 	require.True(t, ok)
 	m := telemetry.Attributes(out.Map())
 	n, _ := m.Get("n")
-	assert.Equal(t, telemetry.ValueInt, n.Kind(), "numbers are not scanned")
+	// A number with a card's digits is scanned: a card sent as a number is a card (a
+	// reviewer's leak; FuzzPlanted found it in a JSON array).
+	assert.Equal(t, "************1111", n.Str())
 	l, _ := m.Get("list")
 	assert.Equal(t, "ok", l.Array()[0].Str())
 	assert.Equal(t, "mail ***@acme.example", l.Array()[1].Str())
@@ -658,9 +660,16 @@ func TestPasswordKeyValues(t *testing.T) {
 			`{"password":{"value":"[SECRET]"},"credentials":{"username":"svc","type":"basic","db":"[SECRET]"}}`},
 		{`{"password":["first one","S3cond"]}`, `{"password":["[SECRET]","[SECRET]"]}`},
 		{`{"pin_secret":4821,"password":20240611.5,"secret_ttl":3600,"n":4111111111111111}`,
-			`{"pin_secret":"[SECRET]","password":"[SECRET]","secret_ttl":3600,"n":4111111111111111}`},
+			`{"pin_secret":"[SECRET]","password":"[SECRET]","secret_ttl":3600,"n":"[CARD]"}`},
+		{`{"n":[ 6224365672210782],"ts":1732443123456,"id":4111111111111112}`,
+			`{"n":["[CARD]"],"ts":1732443123456,"id":4111111111111112}`},
 		{`{"password_file":"/run/secrets/db","secret":"/run/secrets/api","password":"https://vault.internal/v1/db"}`,
 			`{"password_file":"/run/secrets/db","secret":"/run/secrets/api","password":"https://vault.internal/v1/db"}`},
+		// A bracket that never closes, or a template inside a value, is no placeholder (a
+		// reviewer's leaks).
+		{`{"password":"[7hx!Kq2zzP","secret":"[Hunter22]x","pw":"[YOUR_PASSWORD]"}`, `{"password":"[SECRET]","secret":"[SECRET]","pw":"[YOUR_PASSWORD]"}`},
+		{`{"password":"Hunter22${x}","secret":"S3cr3t<a>pw","passwd":"Ab%s9xQz!","token":"Bearer ${TOKEN}"}`,
+			`{"password":"[SECRET]","secret":"[SECRET]","passwd":"[SECRET]","token":"Bearer ${TOKEN}"}`},
 		{`{"password":"<your password>","secret":"${API_SECRET}","password_length":"12"}`,
 			`{"password":"<your password>","secret":"${API_SECRET}","password_length":"12"}`},
 	}
@@ -675,10 +684,12 @@ func TestPasswordKeyValues(t *testing.T) {
 	}
 	// The same in an attribute's map value, where numbers have their wire type.
 	in := telemetry.Map(telemetry.KeyValue{Key: "db_password", Value: telemetry.Int(20240611)},
-		telemetry.KeyValue{Key: "secret_ttl", Value: telemetry.Int(3600)})
+		telemetry.KeyValue{Key: "secret_ttl", Value: telemetry.Int(3600)},
+		telemetry.KeyValue{Key: "n", Value: telemetry.Int(4111111111111111)},
+		telemetry.KeyValue{Key: "ts", Value: telemetry.Int(1732443123456)})
 	out, ok := e.Value("mcp_args", in)
 	require.True(t, ok)
-	assert.Equal(t, `{"db_password":"[SECRET]","secret_ttl":3600}`, valueJSON(out))
+	assert.Equal(t, `{"db_password":"[SECRET]","secret_ttl":3600,"n":"[CARD]","ts":1732443123456}`, valueJSON(out))
 }
 
 // TestGeneralizedPathsScanned checks that what a generalised or truncated value keeps is

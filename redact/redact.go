@@ -143,7 +143,11 @@ func (w *walker) attrs(root *plan, attrs telemetry.Attributes, changes []change)
 					if f&fastPlain != 0 && w.plainSame(kv.Value.Str()) {
 						continue
 					}
-				case telemetry.ValueInt, telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
+				case telemetry.ValueInt:
+					if f&fastScalars != 0 && !cardInt(kv.Value.IntRaw()) {
+						continue
+					}
+				case telemetry.ValueDouble, telemetry.ValueBool, telemetry.ValueEmpty:
 					if f&fastScalars != 0 {
 						continue
 					}

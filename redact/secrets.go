@@ -380,11 +380,17 @@ func findAuthHeaders(t *scanText, out []span) []span {
 			if name == "authorization" || name == "proxy-authorization" {
 				// Keep the scheme (Bearer, Basic, Token, …).
 				if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 25 && isSchemeWord(v[:sp]) {
+					one := singleToken(v[:sp])
 					i += sp + 1
 					for i < len(s) && s[i] == ' ' {
 						i++
 					}
 					v = strings.TrimRight(s[i:end], " ,;\\")
+					if one {
+						if sp := strings.IndexAny(v, " \t"); sp > 0 {
+							v = strings.TrimRight(v[:sp], ",;\\")
+						}
+					}
 				}
 			}
 			if len(v) < 6 || headerPlaceholder(name, v) {
@@ -482,12 +488,23 @@ func headerCredential(name, v string) int {
 }
 
 func isSchemeWord(w string) bool {
+	digits := false
 	for i := 0; i < len(w); i++ {
-		if !isAlnum(w[i]) && w[i] != '-' {
+		if isDigit(w[i]) {
+			digits = true
+		} else if !isAlnum(w[i]) && w[i] != '-' {
 			return false
 		}
 	}
-	return true
+	// A word with digits is a scheme only when known (AWS4-HMAC-SHA256): a token before a
+	// space is the credential ("Authorization: a8f2c9e1b7d6a3f5e0 expired").
+	return !digits || strings.HasPrefix(w, "AWS4-") || strings.HasPrefix(strings.ToUpper(w), "SCRAM-")
+}
+
+// singleToken reports whether the credential of the authorization scheme w is one token,
+// which ends at a space (Bearer, Basic, Token), unlike Digest's parameters.
+func singleToken(w string) bool {
+	return strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") || strings.EqualFold(w, "token")
 }
 
 // secretParams are URL query parameter names whose value is a credential (lower case).
@@ -700,7 +717,7 @@ func isPlaceholder(v string) bool {
 			}
 		}
 	}
-	if strings.Contains(ls, "xxxx") || (marks && (strings.Contains(ls, "%s") || template(v))) || (dots && elided(v)) {
+	if strings.Contains(ls, "xxxx") || (marks && template(v)) || (dots && elided(v)) {
 		return true
 	}
 	same := true
@@ -725,7 +742,7 @@ func isReference(v string) bool {
 	case '%':
 		return len(v) > 2 && v[len(v)-1] == '%' && isIdentifier(v[1:len(v)-1])
 	case '[':
-		return true // a label ([SECRET], also cut short by a URL's end), a list, an IPv6 host
+		return bracketLabel(v)
 	case '{':
 		return v[len(v)-1] == '}' && len(v) > 2 && (strings.HasPrefix(v, "{{") || bracketName(v[1:len(v)-1]))
 	case '<':
@@ -812,26 +829,96 @@ func allNotLower(w string) bool {
 // template reports whether v holds a template or reference: "<your key>", "${X}", "{{ x }}",
 // "$(cmd)".
 func template(v string) bool {
+	found := false
+	outside := 0 // letters and digits outside the templates
+	scheme := 0  // where a leading scheme word and its space end (Bearer ${TOKEN})
+	if sp := strings.IndexByte(v, ' '); sp > 0 && sp < 25 && isSchemeWord(v[:sp]) {
+		scheme = sp + 1
+	}
+	for i := scheme; i < len(v); {
+		if n := templateAt(v, i); n > 0 {
+			found = true
+			i += n
+			continue
+		}
+		if isAlnum(v[i]) {
+			outside++
+		}
+		i++
+	}
+	// A template inside a value (Hunter22${x}, S3cr3t<a>pw) does not make it a stand-in.
+	return found && outside <= maxOutsideTemplate
+}
+
+// maxOutsideTemplate is how many letters and digits a value may hold besides its templates
+// and still be one (sk-${KEY}, ${HOST}:${PORT}).
+const maxOutsideTemplate = 5
+
+// templateAt returns the length of the template that starts at v[i] (${X}, {{ x }}, $(cmd),
+// <name>, %s), or 0.
+func templateAt(v string, i int) int {
+	rest := v[i:]
 	for _, m := range [...]struct{ open, close string }{{"${", "}"}, {"{{", "}}"}, {"$(", ")"}} {
-		if o := strings.Index(v, m.open); o >= 0 && strings.Contains(v[o+len(m.open):], m.close) {
-			return true
+		if strings.HasPrefix(rest, m.open) {
+			if c := strings.Index(rest[len(m.open):], m.close); c >= 0 {
+				return len(m.open) + c + len(m.close)
+			}
+			return 0
 		}
 	}
-	for o := strings.IndexByte(v, '<'); o >= 0; {
-		j := o + 1
-		for j < len(v) && (isAlnum(v[j]) || v[j] == '_' || v[j] == '-' || v[j] == ' ' || v[j] == '.') {
+	switch {
+	case strings.HasPrefix(rest, "%s"):
+		return 2
+	case rest[0] == '<':
+		j := 1
+		for j < len(rest) && (isAlnum(rest[j]) || rest[j] == '_' || rest[j] == '-' || rest[j] == ' ' || rest[j] == '.') {
 			j++
 		}
-		if j > o+1 && j < len(v) && v[j] == '>' {
+		if j > 1 && j < len(rest) && rest[j] == '>' {
+			return j + 1
+		}
+	}
+	return 0
+}
+
+// bracketLabel reports whether v, which starts with '[', is a label as a whole: a name in
+// square brackets ([YOUR_TOKEN], the engine's [SECRET]), an engine label cut short by the end
+// of a URL's part ([PASSWORD), or an IPv6 host ([::1]). Other values that start with '['
+// ([7hx!Kq2zzP, [Hunter22]x) are values.
+func bracketLabel(v string) bool {
+	w := v[1:]
+	if strings.HasSuffix(w, "]") {
+		w = w[:len(w)-1]
+		if bracketName(w) || isIPv6Literal(w) {
 			return true
 		}
-		n := strings.IndexByte(v[j:], '<')
-		if n < 0 {
-			break
-		}
-		o = j + n
+		return false
 	}
-	return false
+	if w == "" {
+		return true
+	}
+	for i := 0; i < len(w); i++ {
+		if !isUpper(w[i]) && w[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isIPv6Literal reports whether w is made of hex digits, ':' and '.', with a ':'.
+func isIPv6Literal(w string) bool {
+	colon := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c == ':':
+			colon = true
+		case isDigit(c) || c == '.' || ('a' <= c|0x20 && c|0x20 <= 'f'):
+		default:
+			return false
+		}
+	}
+	return colon
 }
 
 // elided reports whether v is cut short with an ellipsis and keeps at most a short prefix of
