@@ -155,6 +155,8 @@ func TestDetectorsTable(t *testing.T) {
 		{"docker exec -it db mysql -uroot -pS3cretPass", []string{"command_line:S3cretPass"}},
 		{`kubectl exec pod -- sh -lc 'redis-cli -a S3cretPass ping'`, []string{"command_line:S3cretPass"}},
 		{"curl -uadmin:S3cretPass https://ci.acme.example", []string{"command_line:S3cretPass"}},
+		{"curl --user admin:hunter22x https://x.example && curl --user=u:hunter22y --proxy-user u:hunter22z -x http://p:3128 https://x",
+			[]string{"command_line:hunter22x", "command_line:hunter22y", "command_line:hunter22z"}},
 		{"sudo -p 'Password:' apt update && timeout 5s docker run -p 8080:80 nginx", nil},
 		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
 		// JSON-escaped backslashes.

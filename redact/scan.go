@@ -72,7 +72,7 @@ type scanText struct {
 // pass over the text finds which occur (a first-byte table, then a prefix compare), the way
 // secret scanners gate their rules with an Aho-Corasick pass.
 var keywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer",
-	"proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token",
+	"-user", "proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token",
 	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security",
 	"/users", "\\users", "/home", "\\home"}
 

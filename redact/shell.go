@@ -86,7 +86,7 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 // cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
 var cmdKeywordMask = func() uint64 {
 	var m uint64
-	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer", "cookie"} {
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
 		m |= kwBit(k)
 	}
 	return m
