@@ -117,6 +117,9 @@ func TestDetectorsTable(t *testing.T) {
 		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
 		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},
 		{"see https://medium.com/@jane and http://h:8080/@x and https://h/a:b@c", nil},
+		// An '@' in the path after the password (a reviewer's leaks and losses).
+		{"pip install git+https://deploy:S3cretPw@github.com/acme/sample-tool.git@v1.0", []string{"url_credentials:S3cretPw"}},
+		{"npm i https://u:S3cretPw@npm.corp.com/example/@acme/x https://u:p@ss@h.example/?next=/@me", []string{"url_credentials:S3cretPw", "url_credentials:p@ss"}},
 		// When the loose reading fails, the authority is read as RFC 3986 has it (a reviewer's
 		// regressions: each was found before the loose reading came).
 		{"https://jane@acme.com:hunter2secret@git.example.com/repo.git", []string{"url_credentials:hunter2secret"}},

@@ -581,17 +581,30 @@ func findURLSecrets(t *scanText, out []span) []span {
 // urlPassword returns the bounds of the password in the authority of the URL whose
 // authority starts at s[from] (user:password@host), or an empty range. A password may hold
 // bytes a URL should have percent-encoded ('/', '#', '?', ',', ')'): the authority is read to
-// the last '@' before a space or quote, provided the user name is plain, what follows the '@'
-// is a host, and the password is not a port with a path (host:8080/@user). When that reading
+// the first '@' after the user name's ':' (or the last of those that follow it up to the host's
+// end), provided the user name is plain, what follows the '@' is a host, and the password is
+// not a port with a path (host:8080/@user). When that reading
 // fails, the authority is what precedes the first '/', '?' or '#', as RFC 3986 has it.
 func urlPassword(s string, from int) (int, int) {
 	end := from
-	at := -1
+	colon, at := -1, -1
 	for end < len(s) && end-from < 256 && s[end] > ' ' && s[end] != '"' && s[end] != '\'' && s[end] != '`' && s[end] != '<' && s[end] != '>' {
-		if s[end] == '@' {
+		switch {
+		case s[end] == ':' && colon < 0:
+			colon = end
+		case s[end] == '@' && colon >= 0 && at < 0:
 			at = end
 		}
 		end++
+	}
+	// The password ends at the last '@' before the host's end ('/', '?', '#'): a later '@'
+	// is in the path (repo.git@v1.0, /@scope/pkg, ?next=/@me).
+	if at >= 0 {
+		for k := at + 1; k < end && s[k] != '/' && s[k] != '?' && s[k] != '#'; k++ {
+			if s[k] == '@' {
+				at = k
+			}
+		}
 	}
 	if ps, pe := loosePassword(s, from, at); pe > ps {
 		return ps, pe
