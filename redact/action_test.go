@@ -101,6 +101,8 @@ func TestDetectorsTable(t *testing.T) {
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},
+		{"[SSN] 536221234 and [SSN]536221234", nil}, // the engine's label is no context: idempotence
+		{"SSN [SSN] 536221234", []string{"ssn:536221234"}},
 		{"iban DE89 3704 0044 0532 0130 00", []string{"iban:DE89 3704 0044 0532 0130 00"}},
 		{"ls /Users/jane.doe/x and C:\\Users\\bob\\y", []string{"home_user:jane.doe", "home_user:bob"}},
 		{"mail a.b+c@mail.acme.co.uk.", []string{"email:a.b+c@mail.acme.co.uk"}},

@@ -426,8 +426,7 @@ func findSSNs(t *scanText, out []span) []span {
 		if r.n != 9 || !idEnd(s, r.end) || t.keywordsIn()&ssnKeywordMask == 0 {
 			continue
 		}
-		ctx := s[max(0, r.start-24):r.start]
-		if indexFold(ctx, "ssn", 0) < 0 && indexFold(ctx, "social security", 0) < 0 {
+		if !ssnContext(s, max(0, r.start-24), r.start) {
 			continue
 		}
 		if validSSN(r.digits[:9]) {
@@ -435,6 +434,23 @@ func findSSNs(t *scanText, out []span) []span {
 		}
 	}
 	return out
+}
+
+// ssnContext reports whether s[lo:hi], the text before a bare nine-digit number, names it an
+// SSN: "SSN" or "social security", but not the engine's label [SSN], so that redacting the
+// output again finds nothing new.
+func ssnContext(s string, lo, hi int) bool {
+	ctx := s[lo:hi]
+	if indexFold(ctx, "social security", 0) >= 0 {
+		return true
+	}
+	for k := indexFold(ctx, "ssn", 0); k >= 0; k = indexFold(ctx, "ssn", k+3) {
+		at := lo + k
+		if at == 0 || s[at-1] != '[' || at+3 >= len(s) || s[at+3] != ']' {
+			return true
+		}
+	}
+	return false
 }
 
 // ssnsIn reports the SSNs in the run of digit groups s[start:end]: three groups in a row of 3,
