@@ -101,6 +101,11 @@ func TestDetectorsTable(t *testing.T) {
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},
+		// After an escaped line break or tab (text quoting JSON that did not parse): a
+		// reviewer's leaks.
+		{`Command failed: {"stdout":"paid with\n4111111111111111\n\t536-22-1234\t203.0.113.7\n/home/jane/x"} (truncated`,
+			[]string{"card:4111111111111111", "ssn:536-22-1234", "ipv4:203.0.113.7", "home_user:jane"}},
+		{`output: "x\nAuthorization: Bearer a8f2c9e1b7d6a3f5e0\nHost: x"`, []string{"auth_header:a8f2c9e1b7d6a3f5e0"}},
 		{"[SSN] 536221234 and [SSN]536221234", nil}, // the engine's label is no context: idempotence
 		{"SSN [SSN] 536221234", []string{"ssn:536221234"}},
 		{"iban DE89 3704 0044 0532 0130 00", []string{"iban:DE89 3704 0044 0532 0130 00"}},

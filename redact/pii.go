@@ -170,7 +170,7 @@ func (r *digitRun) next(s, seps string) int {
 // numberStart reports whether a number may start at i: the byte before is not a letter,
 // digit or a joiner that would make it part of a longer token.
 func numberStart(s string, i int) bool {
-	if i == 0 {
+	if i == 0 || afterEscape(s, i) {
 		return true
 	}
 	c := s[i-1]
@@ -817,6 +817,13 @@ func findHomeUsers(t *scanText, out []span) []span {
 	return out
 }
 
+// afterEscape reports whether s[i] follows a line break or tab written as an escape (\n, \r,
+// \t): text that holds JSON which did not parse, or a log line quoting one. What follows starts
+// a word, as after the break itself.
+func afterEscape(s string, i int) bool {
+	return i >= 2 && s[i-2] == '\\' && (s[i-1] == 'n' || s[i-1] == 'r' || s[i-1] == 't')
+}
+
 func isLetterByte(c byte) bool { return isUpper(c) || isLower(c) }
 
 // homeRoot reports whether the home directory s[k:] ("/Users/…") starts a path: at a word
@@ -842,7 +849,7 @@ func homeRoot(s string, k int) bool {
 	if strings.HasSuffix(pre, "file://") || strings.HasSuffix(pre, "file:///") {
 		return true // file:///C:/Users/…
 	}
-	if pre != "" {
+	if pre != "" && !afterEscape(s, len(pre)) {
 		p := pre[len(pre)-1]
 		if isAlnum(p) || p == '.' || p == '_' || p == '-' || p == '/' || p == '\\' {
 			return false

@@ -339,9 +339,9 @@ func findAuthHeaders(t *scanText, out []span) []span {
 				break
 			}
 			from = k + len(name)
-			if k > 0 && (isAlnum(s[k-1]) || s[k-1] == '-' || s[k-1] == '_') {
+			if k > 0 && (isAlnum(s[k-1]) || s[k-1] == '-' || s[k-1] == '_') && !afterEscape(s, k) {
 				p := headerPrefixAt(s, k)
-				if p < 0 || (p > 0 && (isAlnum(s[p-1]) || s[p-1] == '-' || s[p-1] == '_')) {
+				if p < 0 || (p > 0 && (isAlnum(s[p-1]) || s[p-1] == '-' || s[p-1] == '_') && !afterEscape(s, p)) {
 					continue
 				}
 			}
@@ -387,7 +387,7 @@ func findAuthHeaders(t *scanText, out []span) []span {
 					}
 					v = strings.TrimRight(s[i:end], " ,;\\")
 					if one {
-						if sp := strings.IndexAny(v, " \t"); sp > 0 {
+						if sp := strings.IndexAny(v, " \t\\"); sp > 0 { // a space, or an escaped line break
 							v = strings.TrimRight(v[:sp], ",;\\")
 						}
 					}
