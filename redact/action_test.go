@@ -171,6 +171,11 @@ func TestDetectorsTable(t *testing.T) {
 		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
 		// JSON-escaped backslashes.
 		{"cd /mnt/c/Users/jane.doe/src && ls /c/Users/bob/x", []string{"home_user:jane.doe", "home_user:bob"}},
+		// Any case after a drive, 8.3 short names and names with spaces (a reviewer's leaks);
+		// a REST route and a second argument are not home directories.
+		{`c:/users/jane/main.go /mnt/c/users/amir/x C:\Users\JANESM~1\AppData C:\Users\John Smith\Documents x`,
+			[]string{"home_user:jane", "home_user:amir", "home_user:JANESM~1", "home_user:John Smith"}},
+		{"GET /users/jane/profile and cp /Users/li notes/x and /Users/Jane Doe/", []string{"home_user:li", "home_user:Jane Doe"}},
 		{`open \\wsl$\Ubuntu\home\amir\x and \\wsl.localhost\Debian\home\li\y`, []string{"home_user:amir", "home_user:li"}},
 		{"see file:///Users/jane/a.txt and file:///C:/Users/bob/b.txt", []string{"home_user:jane", "home_user:bob"}},
 		{`{"path":"C:\\Users\\jane\\x","p2":"D:\\users\\bob\\y"}`, []string{"home_user:jane", "home_user:bob"}},

@@ -752,6 +752,15 @@ func findIPv6(t *scanText, out []span) []span {
 // homeDirs are the home-directory prefixes whose next path segment is a user name.
 var homeDirs = []string{"/Users/", "/home/", `\Users\`, "/Users\\", `\home\`, "/export/home/", "/var/home/"}
 
+// homeDirsLower are homeDirs in lower case, for indexFold.
+var homeDirsLower = func() []string {
+	l := make([]string, len(homeDirs))
+	for i, h := range homeDirs {
+		l[i] = strings.ToLower(h)
+	}
+	return l
+}()
+
 var homeKeywordMask = kwBit("/users") | kwBit("\\users") | kwBit("/home") | kwBit("\\home")
 
 // homeDirBits is the keyword that must occur for each of homeDirs.
@@ -776,14 +785,23 @@ func findHomeUsers(t *scanText, out []span) []span {
 		}
 		for from := 0; ; {
 			k := strings.Index(s[from:], h)
-			if h == `\Users\` && k < 0 {
-				k = indexFold(s[from:], `\users\`, 0)
+			folded := false
+			if strings.Contains(h, "Users") {
+				// Windows and macOS take the name in any case (c:/users/jane); a slash form
+				// in another case counts after a drive or its mount only (not /users/42 of
+				// a REST route).
+				if f := indexFold(s[from:], homeDirsLower[i], 0); f >= 0 && (k < 0 || f < k) {
+					k, folded = f, true
+				}
 			}
 			if k < 0 {
 				break
 			}
 			k += from
 			from = k + len(h)
+			if folded && h[0] == '/' && !afterDrive(s, k) {
+				continue
+			}
 			if h[0] == '\\' && k > 0 && s[k-1] == '\\' {
 				k-- // JSON-escaped: C:\\Users\\jane
 				if from < len(s) && s[from] == '\\' {
@@ -799,22 +817,70 @@ func findHomeUsers(t *scanText, out []span) []span {
 				s[ne] != ' ' && s[ne] != '\t' && s[ne] != ',' && s[ne] != ';' && s[ne] != ')' && s[ne] != ']' && s[ne] != '`' {
 				ne++
 			}
-			name := s[ns:ne]
 			if ne < len(s) && s[ne] == ' ' && (strings.HasPrefix(s[ne:], " User") || strings.HasPrefix(s[ne:], " Users")) {
 				continue // "Default User", "All Users"
 			}
+			if h[1] == 'U' {
+				ne = nameWithSpaces(s, ne)
+			}
+			name := s[ns:ne]
 			for len(name) > 0 && (name[len(name)-1] == '.' || name[len(name)-1] == ':') {
 				name = name[:len(name)-1]
 			}
 			var lb [64]byte
 			lname := lowerInto(lb[:0], name)
-			if name == "" || strings.ContainsAny(name, "*<>$%{}~?[") || isRedactedToken(name) || (lname != nil && notUserNames[string(lname)]) {
+			if name == "" || strings.ContainsAny(name, "*<>$%{}?[") || (strings.IndexByte(name, '~') >= 0 && !shortName(name)) || isRedactedToken(name) || (lname != nil && notUserNames[string(lname)]) {
 				continue
 			}
 			out = append(out, span{ns, ns + len(name), DetectorHomeUser})
 		}
 	}
 	return out
+}
+
+// afterDrive reports whether the home directory at s[k] follows a drive (C:, /C:) or its WSL
+// or MSYS mount (/mnt/c, /c).
+func afterDrive(s string, k int) bool {
+	n := k
+	switch {
+	case n >= 2 && s[n-1] == ':' && isLetterByte(s[n-2]) && (n == 2 || !isAlnum(s[n-3])):
+		return true
+	case n >= 2 && s[n-2] == '/' && isLetterByte(s[n-1]) && (n == 2 || !isAlnum(s[n-3]) || strings.HasSuffix(s[:n-1], "/mnt/")):
+		return true
+	}
+	return false
+}
+
+// nameWithSpaces returns where a Windows or macOS user name that reads to s[ne] ends when it
+// goes on past a space: over capitalised words (John Smith, Jane Doe) up to the path's next
+// separator. Other text after a space (cp /Users/jane notes/x) is not the name.
+func nameWithSpaces(s string, ne int) int {
+	j := ne
+	for j < len(s) && j-ne < 48 && s[j] == ' ' && j+1 < len(s) && isUpper(s[j+1]) {
+		j++
+		for j < len(s) && (isLetterByte(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '\'') {
+			j++
+		}
+		if j < len(s) && (s[j] == '\\' || s[j] == '/') {
+			return j
+		}
+	}
+	return ne
+}
+
+// shortName reports whether name is a Windows 8.3 short name (JANESM~1), which stands for the
+// long one.
+func shortName(name string) bool {
+	t := strings.IndexByte(name, '~')
+	if t < 1 || t > 6 || t+1 >= len(name) {
+		return false
+	}
+	for i := t + 1; i < len(name); i++ {
+		if !isDigit(name[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // afterEscape reports whether s[i] follows a line break or tab written as an escape (\n, \r,
