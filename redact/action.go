@@ -51,7 +51,7 @@ func (h *hasher) pseudonym(entity, v string) string {
 	next:
 		for i := 0; i < len(v); i++ {
 			for _, m := range emailAts {
-				if strings.HasPrefix(v[i:], m) {
+				if hasPrefixFold(v[i:], m) {
 					in = append(in, '@') // jane%40acme.com is jane@acme.com
 					i += len(m) - 1
 					continue next

@@ -47,7 +47,7 @@ func TestPseudonym(t *testing.T) {
 	h := newHasher("k1", testKey)
 	a := h.pseudonym("email", "Jane@Acme.Example")
 	assert.Equal(t, a, h.pseudonym("email", "jane@acme.example"))
-	for _, escaped := range []string{"jane%40acme.example", `Jane\u0040acme.example`, "jane&#64;ACME.example"} {
+	for _, escaped := range []string{"jane%40acme.example", `Jane\u0040acme.example`, "jane&#64;ACME.example", "jane%2540acme.example", `jane\\u0040acme.example`, "jane&#X40;acme.example", "jane&#064;acme.example"} {
 		assert.Equal(t, a, h.pseudonym("email", escaped), "an escaped '@' is the same address")
 	}
 	assert.Regexp(t, `^email:k1:[0-9a-f]{16}$`, a)
@@ -120,6 +120,8 @@ func TestDetectorsTable(t *testing.T) {
 		{`GET /u?email=jane%40acme.example&x=1 "b\u0040acme.example" c&#64;acme.example`,
 			[]string{"email:jane%40acme.example", `email:b\u0040acme.example`, "email:c&#64;acme.example"}},
 		{`{"a":"line\njane@acme.example"} 100%40 pct%40x`, []string{"email:jane@acme.example"}},
+		{`jane&#x40;acme.com b&#064;acme.com c%2540acme.com d\\u0040acme.com`,
+			[]string{"email:jane&#x40;acme.com", "email:b&#064;acme.com", "email:c%2540acme.com", `email:d\\u0040acme.com`}},
 		// URL passwords holding bytes that should have been percent-encoded.
 		{"postgres://app:p/ss#w,rd)x@db.internal:5432/app?sslmode=require", []string{"url_credentials:p/ss#w,rd)x"}},
 		{"https://u:S3cr?t@h/x?token=abc123&y=1", []string{"url_credentials:S3cr?t", "url_secret_param:abc123"}},

@@ -19,8 +19,10 @@ var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif":
 	"js": true, "ts": true, "css": true, "py": true, "go": true, "rs": true, "json": true, "yaml": true, "yml": true, "txt": true,
 	"md": true, "lock": true, "tsx": true, "jsx": true, "mjs": true, "cjs": true, "map": true, "wasm": true, "pdf": true}
 
-// emailAts are the ways an '@' is written in text that was escaped for a URL, JSON or HTML.
-var emailAts = [...]string{"%40", `\u0040`, "&#64;"}
+// emailAts are the ways an '@' is written in text that was escaped for a URL, JSON or HTML,
+// once or twice (jane%2540acme.com, jane\\u0040acme.com), in lower case for indexFold and
+// longest first, so that the pseudonym's unescaping takes the whole escape.
+var emailAts = [...]string{"%2540", `\\u0040`, "&#x40;", "&#064;", "%40", `\u0040`, "&#64;"}
 
 // findEmails reports local@domain.tld addresses, also with the '@' escaped (jane%40acme.com
 // in a URL, jane\u0040acme.com in raw JSON, jane&#64;acme.com in HTML).
