@@ -101,6 +101,8 @@ func TestDetectorsTable(t *testing.T) {
 		{"ts 1732443123456", nil},
 		{"SSN 078-05-1120", nil},
 		{"ssn 12345678 is short; ssn 234567891", []string{"ssn:234567891"}},
+		// A phone number that reads on into a card stops before it (a reviewer's leak).
+		{"tel:+1 415 555 2671 4539 1488 0343 6467", []string{"phone:+1 415 555 2671", "card:4539 1488 0343 6467"}},
 		// After an escaped line break or tab (text quoting JSON that did not parse): a
 		// reviewer's leaks.
 		{`Command failed: {"stdout":"paid with\n4111111111111111\n\t536-22-1234\t203.0.113.7\n/home/jane/x"} (truncated`,

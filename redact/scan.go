@@ -218,6 +218,7 @@ func (sc *scanner) scanWith(t *scanText, s string, out []span) []span {
 		return out
 	}
 	out = keyedFirst(out)
+	out = cardsOverPhones(s, out)
 	slices.SortStableFunc(out, func(a, b span) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -255,6 +256,42 @@ next:
 			for _, kp := range out {
 				if keyedDetectors.has(kp.det) && sp.start < kp.end && kp.start < sp.end {
 					continue next
+				}
+			}
+		}
+		out[k] = sp
+		k++
+	}
+	return out[:k]
+}
+
+// cardsOverPhones cuts a phone number that read on into a card number short of the card
+// ("+1 415 555 2671 4539 1488 0343 6467": the phone's digits end where the card's start), and
+// drops one inside a card: the card is the stronger reading (Luhn, issuer), and the longer
+// phone would leave the card's other digits as sent.
+func cardsOverPhones(s string, out []span) []span {
+	var cards, phones bool
+	for _, sp := range out {
+		cards = cards || sp.det == DetectorCard
+		phones = phones || sp.det == DetectorPhone
+	}
+	if !cards || !phones {
+		return out
+	}
+	k := 0
+next:
+	for _, sp := range out {
+		if sp.det == DetectorPhone {
+			for _, c := range out {
+				if c.det != DetectorCard || sp.start >= c.end || c.start >= sp.end {
+					continue
+				}
+				if c.start <= sp.start {
+					continue next
+				}
+				sp.end = c.start
+				for sp.end > sp.start && !isDigit(s[sp.end-1]) {
+					sp.end--
 				}
 			}
 		}
