@@ -655,6 +655,10 @@ func TestPasswordKeyValues(t *testing.T) {
 		{`{"password":"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW","secret":"$API_SECRET"}`,
 			`{"password":"[SECRET]","secret":"$API_SECRET"}`},
 		{`{"db_password":"20240611","pin_secret":"4821"}`, `{"db_password":"[SECRET]","pin_secret":"[SECRET]"}`},
+		// Keys a reviewer found kept: -pass, .pass, camelCase, pw, pin, passcode, otp.
+		{`{"db-pass":"hunter22","smtp.pass":"hunter23","dbPass":"hunter24","pw":"hunter25","pin":"4821","passcode":"77123","otp":"493021"}`,
+			`{"db-pass":"[SECRET]","smtp.pass":"[SECRET]","dbPass":"[SECRET]","pw":"[SECRET]","pin":"[SECRET]","passcode":"[SECRET]","otp":"[SECRET]"}`},
+		{`{"spin":"4821","bypass":"on","compass":"north","pinned":"yes","pin_count":3}`, `{"spin":"4821","bypass":"on","compass":"north","pinned":"yes","pin_count":3}`},
 		{`{"password":"/Pa55word","secret":"httpOnlyS3cret"}`, `{"password":"[SECRET]","secret":"[SECRET]"}`},
 		{`{"password":{"value":"Zq81mXr0Tn4"},"credentials":{"username":"svc","type":"basic","db":"hunter22"}}`,
 			`{"password":{"value":"[SECRET]"},"credentials":{"username":"svc","type":"basic","db":"[SECRET]"}}`},

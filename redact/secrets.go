@@ -962,7 +962,7 @@ var keyedDetectors = setOf(DetectorAssignment, DetectorHighEntropy, DetectorAuth
 // 1 for token-like keys (only random-looking values are), 0 otherwise.
 func keyClass(key string) int {
 	key = strings.Trim(key, `"'- `)
-	if len(key) < 3 || len(key) > 64 || isRedactedToken(key) || holdsRedaction(key) {
+	if (len(key) < 3 && !strings.EqualFold(key, "pw")) || len(key) > 64 || isRedactedToken(key) || holdsRedaction(key) {
 		// A label ([AWS_ACCESS_KEY]) or pseudonym (secret:k1:0da2782c84929ada) names what was
 		// removed, not a setting: read as a key, it would make redacting the text again (a
 		// store re-redacted, a collector forwarding to another) remove the word after it.
@@ -972,8 +972,9 @@ func keyClass(key string) int {
 	lk := string(lowerInto(kb[:0], key))
 	cls := 0
 	switch {
-	case containsAny(lk, "password", "passwd", "passphrase", "secret", "credential"),
-		lk == "pwd" || strings.HasSuffix(lk, "_pwd") || strings.HasSuffix(lk, "-pwd") || lk == "pass" || strings.HasSuffix(lk, "_pass"):
+	case containsAny(lk, "password", "passwd", "passphrase", "passcode", "secret", "credential"),
+		nameOrSuffix(lk, "pwd"), nameOrSuffix(lk, "pass"), nameOrSuffix(lk, "pw"), nameOrSuffix(lk, "pin"), lk == "otp",
+		len(key) > 4 && (strings.HasSuffix(key, "Pass") || strings.HasSuffix(key, "Pwd")):
 		cls = 2
 	case containsAny(lk, "token", "apikey", "api_key", "api-key", "accesskey", "access_key", "private_key", "privatekey", "auth",
 		"signature", "session_key", "sessionkey", "cookie", "bearer", "jwt"),
@@ -987,6 +988,16 @@ func keyClass(key string) int {
 		return 0
 	}
 	return cls
+}
+
+// nameOrSuffix reports whether the lower-case key lk is w, or ends with w after '_', '-' or
+// '.' (db_pass, db-pass, smtp.pass).
+func nameOrSuffix(lk, w string) bool {
+	if lk == w {
+		return true
+	}
+	n := len(lk) - len(w)
+	return n > 0 && strings.HasSuffix(lk, w) && (lk[n-1] == '_' || lk[n-1] == '-' || lk[n-1] == '.')
 }
 
 // namesNoSecret reports whether the lower-case key lk names something about a secret (its
