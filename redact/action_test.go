@@ -202,6 +202,9 @@ func TestDetectorsTable(t *testing.T) {
 		{"Cookie: sessionid=q8Zr2LmX0vTn4KbW; last=/todos", []string{"auth_header:sessionid=q8Zr2LmX0vTn4KbW; last=/todos"}},
 		{"Cookie: theme=example; sid=Zq81mXr0Tn4KbWv2", []string{"auth_header:theme=example; sid=Zq81mXr0Tn4KbWv2"}},
 		{"password=Autodom2024! and password=Example2024", []string{"command_line:Autodom2024!", "command_line:Example2024"}},
+		// A quoted key=value runs to its quote; subscripts are keys (a reviewer's leaks).
+		{`curl -d 'password=correct horse battery staple&user=x' https://x`, []string{"assignment:correct horse battery staple"}},
+		{`os.environ['DB_PASSWORD'] = 'S3cretPw1' and config["password"]="S3cretPw2"`, []string{"assignment:S3cretPw1", "assignment:S3cretPw2"}},
 		{"export DB_PASSWORD=Insertion9 PGPASSWORD=passw0rd", []string{"command_line:Insertion9", "command_line:passw0rd"}},
 		{"https://app:MySample1@db/x Authorization: Bearer eyJhbGciOiJIUzI1NiJ9abc...", []string{"url_credentials:MySample1", "auth_header:eyJhbGciOiJIUzI1NiJ9abc..."}},
 		{"password=fake-pass password=myFakePassword password=TODO Cookie: a=${A}; b=<b>", nil},

@@ -1094,6 +1094,9 @@ func findAssignments(t *scanText, out []span) []span {
 		for j > 0 && s[j-1] == ' ' {
 			j--
 		}
+		if c == '=' && j > 1 && s[j-1] == ']' && (s[j-2] == '"' || s[j-2] == '\'') {
+			j-- // a subscript: config['password'] = …, os.environ["DB_PASSWORD"] = …
+		}
 		quoted := byte(0)
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 			quoted = s[j-1]
@@ -1157,8 +1160,21 @@ func findAssignments(t *scanText, out []span) []span {
 			ve = v
 			toEOL := c == ':' && lineStart && quoted == 0
 			envLine := c == '=' && lineStart && quoted == 0
+			// A key=value that opens a quoted string ('password=correct horse battery staple',
+			// a form body) runs to its closing quote or the next '&'.
+			var toQuote byte
+			if c == '=' && quoted == 0 && cls == 2 && j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+				toQuote = s[j-1]
+			}
 			for ve < len(s) {
 				b := s[ve]
+				if toQuote != 0 {
+					if b == toQuote || b == '&' || b == '\n' || b == '\r' {
+						break
+					}
+					ve++
+					continue
+				}
 				if b == '\n' || b == '\r' || b == '"' || b == '\'' || b == '`' || (!toEOL && (b == ' ' || b == '\t')) ||
 					(!toEOL && !envLine && (b == ',' || b == ';' || b == '&' || b == '}' || b == ')' || b == ']' || b == '|')) {
 					break
