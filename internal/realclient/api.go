@@ -2,6 +2,7 @@ package realclient
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -90,7 +91,7 @@ func toolResults(req *messagesRequest) int {
 }
 
 // messages answers one Messages API call, number k.
-func (s *Server) messages(w http.ResponseWriter, k int, body []byte) {
+func (s *Server) messages(ctx context.Context, w http.ResponseWriter, k int, body []byte) {
 	var req messagesRequest
 	if len(body) == 0 {
 		body = []byte("{}")
@@ -145,6 +146,10 @@ func (s *Server) messages(w http.ResponseWriter, k int, body []byte) {
 		}}
 		stop, call.Reply = "tool_use", st.name
 	} else {
+		s.markClosed(name)
+		if scen.After != "" {
+			s.awaitClosed(ctx, scen.After)
+		}
 		content = []pyjson.Object{{{Key: "type", Value: "text"}, {Key: "text", Value: closingText}}}
 		call.Reply = "text"
 	}

@@ -31,7 +31,10 @@
 //     TERM before record.sh's variables are set, so a developer's own settings cannot leak in;
 //   - a Messages request that is not JSON gets a 400 where the python mock dropped the
 //     connection;
-//   - agent and subagent are new scenarios (a background subagent), not in the corpus.
+//   - agent and subagent are new scenarios (a background subagent), not in the corpus; the
+//     subagent's closing text waits for its parent's (Scenario.After), so its notification
+//     always opens a prompt of its own instead of riding the parent's turn when the machine
+//     is slow.
 //
 // Nothing here reaches beyond 127.0.0.1 except Install's npm install.
 package realclient

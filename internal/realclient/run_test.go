@@ -112,6 +112,24 @@ func TestRealCLI(t *testing.T) {
 			scens = append(scens, c.Scenario)
 		}
 		assert.Contains(t, scens, "subagent", "the subagent's own model calls")
+		assert.Equal(t, 2, ev["user_prompt"], "the notification opened a prompt of its own: %v", ev)
+	})
+
+	// A parent whose turn outlasts its subagent: without Scenario.After the CLI would hand the
+	// notification to the parent's next model call and no second prompt would open.
+	t.Run("json/agent-slow-parent", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		slow := Scenario{Name: "agent", AllowedTools: []string{"Agent", "Bash"}, Steps: []Step{
+			{"Agent", `{"description": "Research Globex", "prompt": "scenario:subagent workdir:@W@ Research the competitor Globex.", "subagent_type": "general-purpose", "run_in_background": true}`},
+			{"Bash", `{"command": "sleep 3", "description": "Wait"}`},
+		}}
+		res, err := Run(ctx, Config{Bin: bin, Scenario: "agent", Scenarios: []Scenario{slow}, Timeout: 45 * time.Second})
+		require.NoError(t, err)
+		ev := EventCounts(res.Requests)
+		assert.Equal(t, 1, ev["subagent_completed"], "events: %v", ev)
+		assert.Equal(t, 2, ev["user_prompt"], "the notification opened a prompt of its own: %v", ev)
 	})
 
 	t.Run("protobuf/web-gzip", func(t *testing.T) {

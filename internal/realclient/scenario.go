@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Workdir is the placeholder for the scenario's working folder in a Step's Input; the stand-in
@@ -33,7 +34,17 @@ type Scenario struct {
 	// AllowedTools are appended to the --allowedTools list Run passes, for scenarios whose
 	// tools record.sh does not allow. The built-in scenarios leave it empty.
 	AllowedTools []string
+	// After names a scenario whose conversation must have asked for its closing text before
+	// this one's closing text is sent (waiting at most AfterWait). A background subagent's
+	// scenario names its parent's: the CLI hands a notification that arrives while the parent's
+	// turn is still running to that turn's next model call, and only one that arrives after the
+	// turn's last call opens a prompt of its own, so without the wait which of the two happens
+	// depends on how fast each conversation runs.
+	After string
 }
+
+// AfterWait bounds how long a closing text waits for the scenario its Scenario.After names.
+const AfterWait = 30 * time.Second
 
 // builtin are the scenarios of mock_anthropic.py and record.sh, in their order.
 var builtin = []Scenario{
@@ -70,7 +81,7 @@ var builtin = []Scenario{
 		{"Agent", `{"description": "Research Globex", "prompt": "scenario:subagent workdir:@W@ Research the competitor Globex.", "subagent_type": "general-purpose", "run_in_background": true}`},
 		{"Glob", `{"pattern": "*.txt", "path": "@W@"}`},
 	}},
-	{Name: "subagent", Steps: []Step{
+	{Name: "subagent", After: "agent", Steps: []Step{
 		{"Bash", `{"command": "echo globex", "description": "Research"}`},
 	}},
 	// leak is named in record.sh (user and --mcp-config) but has no steps in the mock: the

@@ -1,6 +1,7 @@
 package realclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,8 @@ type Server struct {
 	counter  int // POSTs so far, the python mock's arrival counter
 	requests []Request
 	calls    []Call
-	changed  chan struct{} // closed and replaced on every capture
+	changed  chan struct{}            // closed and replaced on every capture
+	closing  map[string]chan struct{} // per scenario, closed once its closing text is asked for
 
 	srv *http.Server
 	ln  net.Listener
@@ -135,7 +137,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, "application/json", []byte(`{"input_tokens": 42}`))
 		return
 	}
-	s.messages(w, k, body)
+	s.messages(r.Context(), w, k, body)
+}
+
+// closed returns the channel that is closed once scenario name's conversation has asked for
+// its closing text.
+func (s *Server) closed(name string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing == nil {
+		s.closing = map[string]chan struct{}{}
+	}
+	ch, ok := s.closing[name]
+	if !ok {
+		ch = make(chan struct{})
+		s.closing[name] = ch
+	}
+	return ch
+}
+
+// markClosed records that scenario name's conversation asked for its closing text.
+func (s *Server) markClosed(name string) {
+	ch := s.closed(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// awaitClosed waits, at most AfterWait, for scenario name's closing text to be asked for.
+func (s *Server) awaitClosed(ctx context.Context, name string) {
+	t := time.NewTimer(AfterWait)
+	defer t.Stop()
+	select {
+	case <-s.closed(name):
+	case <-ctx.Done():
+	case <-t.C:
+		s.log.Warn("realclient: gave up waiting for a scenario's closing text", "scenario", name, "wait", AfterWait)
+	}
 }
 
 func reply(w http.ResponseWriter, code int, ct string, data []byte) {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -167,6 +168,11 @@ func TestMockScenarioSteps(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			srv := httptest.NewServer(NewHandler())
 			defer srv.Close()
+			first := 1 // the arrival number of the first call
+			if sc.After != "" { // its closing text waits for that scenario's
+				post(t, srv.URL, "/v1/messages", messagesBody(false, "scenario:"+sc.After, 99, "Bash"))
+				first++
+			}
 			for done := 0; done <= len(sc.Steps); done++ {
 				resp, body := post(t, srv.URL, "/v1/messages?beta=true",
 					messagesBody(true, "scenario:"+sc.Name+" workdir:/home/x/w more", done, "Bash", "Read"))
@@ -191,7 +197,7 @@ func TestMockScenarioSteps(t *testing.T) {
 				}
 				assert.Equal(t, "tool_use", block["type"])
 				assert.Equal(t, sc.Steps[done].Tool, block["name"])
-				assert.Equal(t, fmt.Sprintf("toolu_%04d", done+1), block["id"])
+				assert.Equal(t, fmt.Sprintf("toolu_%04d", done+first), block["id"])
 				assert.Equal(t, "tool_use", stop)
 				partial := data[2]["delta"].(map[string]any)["partial_json"].(string)
 				assert.True(t, json.Valid([]byte(partial)), partial)
@@ -202,6 +208,50 @@ func TestMockScenarioSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMockAfter checks that a subagent's closing text waits until its parent's conversation
+// has asked for its own, and that its tool calls do not.
+func TestMockAfter(t *testing.T) {
+	h := NewHandler()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, _ := post(t, srv.URL, "/v1/messages", messagesBody(false, "scenario:subagent", 0, "Bash"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, "a step does not wait")
+	done := make(chan []byte, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+"/v1/messages", "application/json", strings.NewReader(messagesBody(false, "scenario:subagent", 1, "Bash")))
+		if err != nil {
+			done <- nil
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- b
+	}()
+	select {
+	case <-done:
+		t.Fatal("the subagent's closing text was sent before its parent's turn ended")
+	case <-time.After(200 * time.Millisecond):
+	}
+	_, body := post(t, srv.URL, "/v1/messages", messagesBody(false, "scenario:agent", 1, "Agent", "Glob"))
+	assert.Contains(t, string(body), `"Glob"`, "the parent's step does not release it")
+	select {
+	case <-done:
+		t.Fatal("released by the parent's step")
+	case <-time.After(200 * time.Millisecond):
+	}
+	_, body = post(t, srv.URL, "/v1/messages", messagesBody(false, "scenario:agent", 2, "Agent", "Glob"))
+	assert.Contains(t, string(body), closingText)
+	select {
+	case b := <-done:
+		assert.Contains(t, string(b), closingText)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subagent's closing text was not released by its parent's")
+	}
+	calls := h.Calls()
+	require.Len(t, calls, 4)
+	assert.Equal(t, []string{"subagent", "agent", "agent", "subagent"}, []string{calls[0].Scenario, calls[1].Scenario, calls[2].Scenario, calls[3].Scenario})
 }
 
 func TestMockFatal(t *testing.T) {
