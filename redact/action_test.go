@@ -172,6 +172,22 @@ func TestDetectorsTable(t *testing.T) {
 		{"curl --user admin:hunter22x https://x.example && curl --user=u:hunter22y --proxy-user u:hunter22z -x http://p:3128 https://x",
 			[]string{"command_line:hunter22x", "command_line:hunter22y", "command_line:hunter22z"}},
 		{"sudo -p 'Password:' apt update && timeout 5s docker run -p 8080:80 nginx", nil},
+		// Credentials of other programs' own options, bundled curl options, a glued docker
+		// login -p, and a command on the next line (a reviewer's leaks).
+		{"curl -sSfu admin:Hunter22a https://x && curl -su admin:Hunter22b https://x && curl -sSfuadmin:Hunter22c https://x",
+			[]string{"command_line:Hunter22a", "command_line:Hunter22b", "command_line:Hunter22c"}},
+		{"curl -sSfL -o out.tgz https://x && curl -U proxy:Hunter22d -x http://p https://x", []string{"command_line:Hunter22d"}},
+		{"docker login -pHunter22e reg.acme.example && oc login -u dev -p Hunter22f https://api", []string{"command_line:Hunter22e", "command_line:Hunter22f"}},
+		{"sqlcmd -S db -U sa -P Hunter22g -Q 'select 1' && zip -P Hunter22h out.zip a.txt", []string{"command_line:Hunter22g", "command_line:Hunter22h"}},
+		{"7z a -pHunter22i -mhe=on out.7z dir && 7z x -p out.7z", []string{"command_line:Hunter22i"}},
+		{"ldapsearch -x -D cn=admin -w Hunter22j -b dc=acme && keytool -list -keystore k.jks -storepass Hunter22k", []string{"command_line:Hunter22j", "command_line:Hunter22k"}},
+		{"openssl pkcs12 -export -passout pass:Hunter22l -passin env:PW -in a.pem && openssl enc -aes256 -k Hunter22m -kfile key.txt",
+			[]string{"command_line:Hunter22l", "command_line:Hunter22m"}},
+		{"smbclient //fs/share -U 'CORP\\jane%Hunter22n' && lftp -u jane,Hunter22o ftp.acme && http -a jane:Hunter22p https://x",
+			[]string{"command_line:Hunter22n", "command_line:Hunter22o", "command_line:Hunter22p"}},
+		{"htpasswd -bc .htpasswd jane Hunter22q && htpasswd -nbB -C 10 bob Hunter22r && htpasswd -c .htpasswd amy", []string{"command_line:Hunter22q", "command_line:Hunter22r"}},
+		{"cd /srv/app\nmysql -uroot -pHunter22s app", []string{"command_line:Hunter22s"}},
+		{"influx -port 8086 -password Hunter22t && ls -w 80 -p", []string{"command_line:Hunter22t"}},
 		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
 		// JSON-escaped backslashes.
 		{"cd /mnt/c/Users/jane.doe/src && ls /c/Users/bob/x", []string{"home_user:jane.doe", "home_user:bob"}},

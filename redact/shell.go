@@ -7,7 +7,7 @@ import "strings"
 type word struct {
 	start, end int
 	vs, ve     int
-	op         bool // a control operator: | || && ; &
+	op         bool // a control operator: | || && ; & or a newline
 }
 
 // shellWords splits a command line into words the way a POSIX shell does for quoting
@@ -17,7 +17,12 @@ func shellWords(s string, out []word) []word {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+		if c == ' ' || c == '\t' || c == '\r' {
+			i++
+			continue
+		}
+		if c == '\n' { // ends a command, as ';' does
+			out = append(out, word{start: i, end: i + 1, vs: i, ve: i + 1, op: true})
 			i++
 			continue
 		}
@@ -74,11 +79,130 @@ var secretFlags = []string{"password", "passwd", "pass", "token", "api-key", "ap
 var shortPasswordFlag = map[string]byte{
 	"mysql": 'p', "mysqldump": 'p', "mysqladmin": 'p', "mariadb": 'p', "mariadb-dump": 'p', "docker": 'p', "podman": 'p',
 	"sshpass": 'p', "mongo": 'p', "mongosh": 'p', "mongodump": 'p', "mongorestore": 'p', "redis-cli": 'a', "buildah": 'p',
-	"skopeo": 'p', "nerdctl": 'p', "helm": 'p', "oras": 'p', "crane": 'p',
+	"skopeo": 'p', "nerdctl": 'p', "helm": 'p', "oras": 'p', "crane": 'p', "oc": 'p', "az": 'p',
 }
 
 // loginOnly programs take -p as a password only in their login subcommand.
-var loginOnly = map[string]bool{"docker": true, "podman": true, "buildah": true, "skopeo": true, "nerdctl": true, "helm": true, "oras": true, "crane": true}
+var loginOnly = map[string]bool{"docker": true, "podman": true, "buildah": true, "skopeo": true, "nerdctl": true, "helm": true, "oras": true, "crane": true,
+	"oc": true, "az": true}
+
+// A programFlag is an option of one program whose value holds a credential, in one of the
+// value forms below. A one-letter option takes its value glued (-Psecret) or as the next word;
+// a longer one (keytool -storepass) as the next word.
+type programFlag struct {
+	flag string
+	form byte
+}
+
+// The value forms of programFlag: the whole value, glued or next; only the value glued to the
+// option (7z's -p, whose next word is an archive); only the next word (openssl's -k, as
+// -kfile is another option); openssl's pass:SECRET (env:, file: and stdin name where
+// the password is), or a user and password joined by ':', '%' (Samba) or ',' (lftp).
+const (
+	formValue byte = iota
+	formGlued
+	formNext
+	formOpenSSL
+	formUserColon
+	formUserPercent
+	formUserComma
+)
+
+// programFlags are the options, per program, whose value is a credential, beyond secretFlags
+// (--password and its kind, any program) and shortPasswordFlag (-p).
+var programFlags = func() map[string][]programFlag {
+	m := map[string][]programFlag{
+		"sqlcmd": {{"-P", formValue}}, "bcp": {{"-P", formValue}}, "sqsh": {{"-P", formValue}}, "ipmitool": {{"-P", formValue}},
+		"zip": {{"-P", formValue}}, "unzip": {{"-P", formValue}}, "mosquitto_pub": {{"-P", formValue}}, "mosquitto_sub": {{"-P", formValue}},
+		"cqlsh": {{"-p", formValue}}, "psexec": {{"-p", formValue}}, "evil-winrm": {{"-p", formValue}}, "hdbsql": {{"-p", formValue}},
+		"rabbitmqadmin": {{"-p", formValue}}, "couchbase-cli": {{"-p", formValue}}, "vsql": {{"-w", formValue}},
+		"influx": {{"-password", formValue}},
+		"keytool": {{"-storepass", formValue}, {"-keypass", formValue}, {"-srcstorepass", formValue}, {"-deststorepass", formValue},
+			{"-srckeypass", formValue}, {"-destkeypass", formValue}, {"-new", formValue}},
+		"jarsigner": {{"-storepass", formValue}, {"-keypass", formValue}},
+		"openssl":   {{"-passout", formOpenSSL}, {"-passin", formOpenSSL}, {"-pass", formOpenSSL}, {"-password", formOpenSSL}, {"-k", formNext}},
+		"lftp":      {{"-u", formUserComma}},
+		"curl":      {{"-U", formUserColon}},
+		"http":      {{"-a", formUserColon}}, "https": {{"-a", formUserColon}}, "xh": {{"-a", formUserColon}},
+	}
+	for _, p := range []string{"7z", "7za", "7zz", "7zr"} {
+		m[p] = []programFlag{{"-p", formGlued}}
+	}
+	for _, p := range []string{"ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldapwhoami", "ldappasswd", "ldapcompare", "ldapmodrdn", "ldapexop"} {
+		m[p] = []programFlag{{"-w", formValue}}
+	}
+	for _, p := range []string{"smbclient", "rpcclient", "smbget", "smbcacls", "smbcquotas", "mount.cifs"} {
+		m[p] = []programFlag{{"-U", formUserPercent}}
+	}
+	return m
+}()
+
+// programFlagValue reports the credential of option ws[i] of prog when programFlags lists it,
+// and returns the index of the last word it used.
+func programFlagValue(s string, ws []word, i int, prog string, out []span) ([]span, int, bool) {
+	raw := s[ws[i].start:ws[i].end]
+	for _, f := range programFlags[prog] {
+		if !strings.HasPrefix(raw, f.flag) {
+			continue
+		}
+		if len(raw) > len(f.flag) { // glued: only one-letter options
+			if len(f.flag) != 2 || f.form == formNext {
+				continue
+			}
+			return credential(s, ws[i].start+2, ws[i].end, f.form, out), i, true
+		}
+		if f.form == formGlued || i+1 >= len(ws) || ws[i+1].op {
+			return out, i, true
+		}
+		return credential(s, ws[i+1].vs, ws[i+1].ve, f.form, out), i + 1, true
+	}
+	return out, i, false
+}
+
+// credential reports the secret of the value s[vs:ve] in form.
+func credential(s string, vs, ve int, form byte, out []span) []span {
+	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
+		vs, ve = vs+1, ve-1
+	}
+	switch form {
+	case formOpenSSL:
+		if ve-vs < 5 || s[vs:vs+5] != "pass:" {
+			return out
+		}
+		vs += 5
+	case formUserColon:
+		return userPass(s, vs, ve, ':', out)
+	case formUserPercent:
+		return userPass(s, vs, ve, '%', out)
+	case formUserComma:
+		return userPass(s, vs, ve, ',', out)
+	}
+	if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) {
+		out = append(out, span{vs, ve, DetectorCommandLine})
+	}
+	return out
+}
+
+// curlNoArg are curl's one-letter options that take no argument, which may come bundled
+// before -u (curl -sSfu user:password).
+const curlNoArg = "sSfLkvigGInNqjJlOpRZ0123456#:"
+
+// bundledUser returns the index of 'u' in a bundle of curl's one-letter options (-sSfu,
+// -su), or -1: the options before it take no argument, so what follows it is its value.
+func bundledUser(raw string) int {
+	for k := 1; k < len(raw); k++ {
+		if raw[k] == 'u' {
+			if k == 1 {
+				return -1 // plain -u, read as before
+			}
+			return k
+		}
+		if strings.IndexByte(curlNoArg, raw[k]) < 0 {
+			return -1
+		}
+	}
+	return -1
+}
 
 // userPassPrograms take "-u user:password" (curl) or "--user user:password".
 var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true, "xh": true}
@@ -86,7 +210,7 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 // cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
 var cmdKeywordMask = func() uint64 {
 	var m uint64
-	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
 		m |= kwBit(k)
 	}
 	return m
@@ -292,9 +416,9 @@ func commandLine(s string, out []span, depth int) []span {
 			if !isSecretFlag(lname) {
 				if (lname == "user" || lname == "proxy-user") && userPassPrograms[prog] {
 					if hasEq {
-						out = userPass(s, w.start+2+len(name)+1, w.end, out)
+						out = userPass(s, w.start+2+len(name)+1, w.end, ':', out)
 					} else if i+1 < len(ws) {
-						out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
+						out = userPass(s, ws[i+1].vs, ws[i+1].ve, ':', out)
 						i++
 					}
 				}
@@ -314,6 +438,14 @@ func commandLine(s string, out []span, depth int) []span {
 				i++
 			}
 		case len(raw) >= 2 && raw[0] == '-' && raw[1] != '-':
+			if o, j, ok := programFlagValue(s, ws, i, prog, out); ok {
+				out, i = o, j
+				continue
+			}
+			if prog == "htpasswd" && strings.IndexByte(raw, 'b') > 0 {
+				out, i = htpasswdBatch(s, ws, i, out)
+				continue
+			}
 			flag := raw[1]
 			if shells[prog] && strings.IndexByte(raw[1:], 'c') >= 0 && isLetters(raw[1:]) && i+1 < len(ws) && !ws[i+1].op {
 				out = nested(s, ws[i+1].vs, ws[i+1].ve, out, depth) // bash -c 'mysql -p…', bash -lc '…'
@@ -321,8 +453,8 @@ func commandLine(s string, out []span, depth int) []span {
 				continue
 			}
 			if pf, ok := shortPasswordFlag[prog]; ok && flag == pf && (login || !loginOnly[prog]) {
-				if len(raw) > 2 && prog != "docker" && prog != "podman" {
-					// mysql -pSECRET
+				if len(raw) > 2 {
+					// mysql -pSECRET, docker login -pSECRET
 					if len(raw)-2 >= 3 && !isPlaceholder(raw[2:]) {
 						out = append(out, span{w.start + 2, w.end, DetectorCommandLine})
 					}
@@ -335,9 +467,16 @@ func commandLine(s string, out []span, depth int) []span {
 				i++
 			} else if flag == 'u' && userPassPrograms[prog] {
 				if len(raw) > 2 {
-					out = userPass(s, w.start+2, w.end, out) // curl -uadmin:secret
+					out = userPass(s, w.start+2, w.end, ':', out) // curl -uadmin:secret
 				} else if i+1 < len(ws) {
-					out = userPass(s, ws[i+1].vs, ws[i+1].ve, out)
+					out = userPass(s, ws[i+1].vs, ws[i+1].ve, ':', out)
+					i++
+				}
+			} else if k := bundledUser(raw); k > 0 && userPassPrograms[prog] {
+				if k+1 < len(raw) {
+					out = userPass(s, w.start+k+1, w.end, ':', out) // curl -sSfuadmin:secret
+				} else if i+1 < len(ws) && !ws[i+1].op {
+					out = userPass(s, ws[i+1].vs, ws[i+1].ve, ':', out) // curl -sSfu admin:secret
 					i++
 				}
 			}
@@ -383,6 +522,9 @@ func envAssign(s string, w word, eq int, env bool, out []span) []span {
 	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
 		vs, ve = vs+1, ve-1
 	}
+	if vs == w.start+eq+1 && ve < len(s) && s[ve] == ' ' && (singleToken(s[vs:ve]) || strings.EqualFold(s[vs:ve], "digest")) {
+		return out // HTTP_AUTHORIZATION=Basic …: the header's credential, found as one
+	}
 	if ve-vs >= 3 && !isPlaceholder(s[vs:ve]) && !looksLikeIdentifier(s[vs:ve]) && (env || cls == 2 || looksRandom(s[vs:ve])) {
 		out = append(out, span{vs, ve, DetectorCommandLine})
 	}
@@ -409,8 +551,9 @@ func cookieArg(s string, w word, out []span) []span {
 	return out
 }
 
-// userPass reports the password of a user:password word.
-func userPass(s string, vs, ve int, out []span) []span {
+// userPass reports the password of a word of a user and a password joined by sep
+// (user:password).
+func userPass(s string, vs, ve int, sep byte, out []span) []span {
 	if vs >= ve {
 		return out
 	}
@@ -419,9 +562,36 @@ func userPass(s string, vs, ve int, out []span) []span {
 		vs, ve = vs+1, ve-1
 		v = s[vs:ve]
 	}
-	c := strings.IndexByte(v, ':')
+	c := strings.IndexByte(v, sep)
 	if c < 0 || ve-(vs+c+1) < 1 || isPlaceholder(v[c+1:]) {
 		return out
 	}
 	return append(out, span{vs + c + 1, ve, DetectorCommandLine})
+}
+
+// htpasswdBatch reports the password of htpasswd's batch mode (htpasswd -b[c…] FILE USER
+// PASSWORD, or -nb USER PASSWORD) when the options at ws[i] include b, and returns the index
+// of the last word it read.
+func htpasswdBatch(s string, ws []word, i int, out []span) ([]span, int) {
+	raw := s[ws[i].start:ws[i].end]
+	if strings.IndexByte(raw, 'b') < 0 || !isLetters(raw[1:]) {
+		return out, i
+	}
+	need := 3 // FILE USER PASSWORD
+	if strings.IndexByte(raw, 'n') >= 0 {
+		need = 2 // USER PASSWORD, printed instead of written
+	}
+	j := i + 1
+	for ; j < len(ws) && !ws[j].op; j++ {
+		if r := s[ws[j].start:ws[j].end]; strings.HasPrefix(r, "-") {
+			if r == "-C" || r == "-r" {
+				j++ // their argument: -C 10
+			}
+			continue // more options: htpasswd -b -B -C 10 …
+		}
+		if need--; need == 0 {
+			return flagValue(s, ws[j], DetectorCommandLine, out), j
+		}
+	}
+	return out, j - 1
 }
