@@ -188,6 +188,21 @@ func TestDetectorsTable(t *testing.T) {
 		{"htpasswd -bc .htpasswd jane Hunter22q && htpasswd -nbB -C 10 bob Hunter22r && htpasswd -c .htpasswd amy", []string{"command_line:Hunter22q", "command_line:Hunter22r"}},
 		{"cd /srv/app\nmysql -uroot -pHunter22s app", []string{"command_line:Hunter22s"}},
 		{"influx -port 8086 -password Hunter22t && ls -w 80 -p", []string{"command_line:Hunter22t"}},
+		// Command substitutions, subshells, eval, cmd /c, PowerShell's -Command and
+		// ConvertTo-SecureString (a reviewer's leaks).
+		{"echo `mysql -pHunter22u` $(mysql -pHunter22v) (cd x && mysql -pHunter22w)", []string{"command_line:Hunter22u", "command_line:Hunter22v", "command_line:Hunter22w"}},
+		{`cmd /c "mysql -pHunter22x"; eval "mysql -pHunter22y" && pwsh -NoProfile -Command "mysql -pHunter22z"`, []string{"command_line:Hunter22x", "command_line:Hunter22y", "command_line:Hunter22z"}},
+		{`ConvertTo-SecureString "Hunter23a" -AsPlainText -Force; ConvertTo-SecureString -AsPlainText -String 'Hunter23b'`, []string{"command_line:Hunter23a", "command_line:Hunter23b"}},
+		{"mysql --password=ab(cd)ef && echo $(date) (x)", []string{"command_line:ab(cd)ef"}},
+		// A domain account in a URL, an e-mail address as a URL's user name, a domain
+		// account's address whose name starts like an escape (a reviewer's leaks).
+		{`http_proxy=http://CORP\jane:Hunter23c@proxy.acme:8080`, []string{"url_credentials:Hunter23c"}},
+		{"git clone https://jane%40acme.com@dev.azure.com/org/r and https://amy%40acme.com:Hunter23d@x.io", []string{"email:jane%40acme.com", "email:amy%40acme.com", "url_credentials:Hunter23d"}},
+		{`user CORP\nancy@acme.com and "a\njane@acme.com"`, []string{"email:nancy@acme.com", "email:jane@acme.com"}},
+		{`ACME01\tom@acme.com and x\tina@acme.com and "\u00e9va@acme.com"`, []string{"email:tom@acme.com", "email:ina@acme.com", "email:va@acme.com"}},
+		// Home directories on macOS's data volume, in a VS Code remote and a WSL share with
+		// forward slashes (a reviewer's leaks).
+		{"/System/Volumes/Data/Users/jane/x //wsl$/Ubuntu/home/amir/y vscode-remote://wsl+Ubuntu/home/li/z", []string{"home_user:jane", "home_user:amir", "home_user:li"}},
 		// Home directories behind a WSL or MSYS mount, a WSL share, a file:// URL, or with
 		// JSON-escaped backslashes.
 		{"cd /mnt/c/Users/jane.doe/src && ls /c/Users/bob/x", []string{"home_user:jane.doe", "home_user:bob"}},

@@ -65,9 +65,9 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 	for ls > 0 && isEmailLocal(s[ls-1]) && at-ls < 64 {
 		ls--
 	}
-	if ls > 0 && s[ls-1] == '\\' && ls < at {
+	if ls > 0 && s[ls-1] == '\\' && ls < at && !afterDomainName(s, ls-1) {
 		// The letter of an escape is not the address's (x\njane@…, \u00e9jane@…); a domain
-		// account's name is (CORP\jane@…).
+		// account's name is (CORP\jane@…, CORP\nancy@…).
 		switch s[ls] {
 		case 'n', 't', 'r', 'b', 'f':
 			ls++
@@ -83,10 +83,13 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 	if ls == at || s[at-1] == '.' {
 		return 0, 0, false
 	}
-	if ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
+	// A literal '@' after a URL's scheme ends its user name; an escaped one is in it, and the
+	// user name is an address (https://jane%40acme.com@dev.azure.com).
+	literal := atEnd == at+1
+	if literal && ls > 0 && s[ls-1] == ':' && strings.LastIndex(s[max(0, ls-200):ls], "://") >= 0 {
 		return 0, 0, false // scheme://user:password@host is the URL detector's
 	}
-	if ls >= 3 && s[ls-3:ls] == "://" {
+	if literal && ls >= 3 && s[ls-3:ls] == "://" {
 		return 0, 0, false // scheme://user@host: a URL's user name
 	}
 	if at-ls == 3 && s[ls:at] == "git" {
@@ -112,6 +115,16 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 		return 0, 0, false // @2x.
 	}
 	return ls, de, true
+}
+
+// afterDomainName reports whether the backslash at s[bs] ends a Windows domain's name: two
+// or more upper-case letters or digits that start a word (CORP\, ACME01\).
+func afterDomainName(s string, bs int) bool {
+	k := bs
+	for k > 0 && (isUpper(s[k-1]) || isDigit(s[k-1])) && bs-k < 16 {
+		k--
+	}
+	return bs-k >= 2 && isUpper(s[k]) && (k == 0 || !isAlnum(s[k-1]) && s[k-1] != '\\')
 }
 
 func isLetters(s string) bool {
@@ -902,6 +915,10 @@ func homeRoot(s string, k int) bool {
 	switch {
 	case strings.HasSuffix(pre, "file://"), strings.HasSuffix(pre, "file://localhost"):
 		return true // file:///Users/…
+	case strings.HasSuffix(pre, "/System/Volumes/Data"):
+		return true // macOS's data volume: /System/Volumes/Data/Users/…
+	case remoteRoot(pre):
+		return true // vscode-remote://wsl+Ubuntu/home/…, //wsl$/Ubuntu/home/…
 	case len(pre) >= 2 && pre[len(pre)-1] == ':' && isLetterByte(pre[len(pre)-2]) && (len(pre) == 2 || !isAlnum(pre[len(pre)-3])): // C:
 		// A drive letter set off from what precedes it starts a path wherever it stands
 		// (/C:/Users, \\?\C:\Users, -u:/Users), unless in a URL other than file://.
@@ -924,6 +941,21 @@ func homeRoot(s string, k int) bool {
 		}
 	}
 	return !inURL(s, len(pre))
+}
+
+// remoteRoot reports whether pre ends with the root of another machine's or distribution's
+// file system in forward-slash form: a VS Code remote (vscode-remote://wsl+Ubuntu,
+// vscode-remote://ssh-remote+host) or a WSL share (//wsl$/Ubuntu, //wsl.localhost/Debian).
+func remoteRoot(pre string) bool {
+	seg := strings.LastIndexByte(pre, '/')
+	if seg < 0 || seg == len(pre)-1 {
+		return false
+	}
+	head := pre[:seg+1]
+	if strings.HasSuffix(head, "vscode-remote://") {
+		return true
+	}
+	return strings.HasSuffix(head, "//wsl$/") || strings.HasSuffix(head, "//wsl.localhost/")
 }
 
 // wslShare reports whether pre ends with a WSL share and distribution (\\wsl$\Ubuntu,

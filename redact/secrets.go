@@ -637,7 +637,7 @@ func loosePassword(s string, from, at int) (int, int) {
 	}
 	c += from
 	for k := from; k < c; k++ {
-		if !isEmailLocal(s[k]) {
+		if !isEmailLocal(s[k]) && s[k] != '\\' { // a Windows domain may lead: CORP\jane
 			return 0, 0 // not a user name: the '@' is in the path or query
 		}
 	}

@@ -7,14 +7,14 @@ import "strings"
 type word struct {
 	start, end int
 	vs, ve     int
-	op         bool // a control operator: | || && ; & or a newline
+	op         bool // a control operator (| || && ; &), a newline, or $( ` ( ) around a command
 }
 
 // shellWords splits a command line into words the way a POSIX shell does for quoting
 // purposes: whitespace separates words, '…' and "…" group, backslash escapes one byte.
 // It never fails: an unterminated quote runs to the end of the text. It appends to out.
 func shellWords(s string, out []word) []word {
-	i := 0
+	i, open := 0, 0 // open: $( and ( not yet closed
 	for i < len(s) {
 		c := s[i]
 		if c == ' ' || c == '\t' || c == '\r' {
@@ -24,6 +24,22 @@ func shellWords(s string, out []word) []word {
 		if c == '\n' { // ends a command, as ';' does
 			out = append(out, word{start: i, end: i + 1, vs: i, ve: i + 1, op: true})
 			i++
+			continue
+		}
+		if c == '`' || c == '(' || c == ')' || c == '$' && i+1 < len(s) && s[i+1] == '(' {
+			// A command substitution or subshell starts or ends: $(…), `…`, (…).
+			j := i + 1
+			switch c {
+			case '$':
+				j++
+				open++
+			case '(':
+				open++
+			case ')':
+				open = max(open-1, 0)
+			}
+			out = append(out, word{start: i, end: j, vs: i, ve: j, op: true})
+			i = j
 			continue
 		}
 		if c == '|' || c == ';' || c == '&' {
@@ -38,7 +54,8 @@ func shellWords(s string, out []word) []word {
 		w := word{start: i}
 		for i < len(s) {
 			c = s[i]
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|' || c == ';' || c == '&' {
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|' || c == ';' || c == '&' || c == '`' ||
+				c == ')' && open > 0 || c == '$' && i+1 < len(s) && s[i+1] == '(' {
 				break
 			}
 			switch c {
@@ -210,7 +227,7 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 // cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
 var cmdKeywordMask = func() uint64 {
 	var m uint64
-	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "securestring", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
 		m |= kwBit(k)
 	}
 	return m
@@ -263,11 +280,13 @@ var wrappers = map[string]wrapper{
 	"nohup": {}, "timeout": {"sk", 1}, "nice": {"n", 0}, "ionice": {"cnp", 0}, "stdbuf": {"ioe", 0}, "xargs": {"IinPLdEsa", 0},
 	"watch": {"n", 0}, "strace": {"opesuE", 0}, "ltrace": {"opesuE", 0}, "chronic": {}, "unbuffer": {}, "caffeinate": {"tw", 0},
 	"torsocks": {}, "proxychains": {"f", 0}, "proxychains4": {"f", 0}, "runuser": {"ugl", 0}, "chpst": {"ugUn", 0},
-	"ssh": {"BbcDEeFIiJLlmOoPpQRSWw", 1},
+	"ssh":  {"BbcDEeFIiJLlmOoPpQRSWw", 1},
+	"eval": {}, "cmd": {"", 1}, // cmd /c …
 }
 
 // shells run the command line given after -c (bash -c 'mysql -p…', su -c '…').
-var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "fish": true, "su": true, "busybox": true}
+var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "fish": true, "su": true, "busybox": true,
+	"pwsh": true, "powershell": true}
 
 // maxCommandNesting bounds how deep command lines inside command lines are read.
 const maxCommandNesting = 3
@@ -351,6 +370,10 @@ func commandLine(s string, out []span, depth int) []span {
 			continue
 		}
 		raw := s[w.start:w.end]
+		if len(raw) == 22 && strings.EqualFold(raw, "ConvertTo-SecureString") {
+			out, i = secureString(s, ws, i, out)
+			continue
+		}
 		switch raw {
 		case "login":
 			login = true
@@ -447,7 +470,7 @@ func commandLine(s string, out []span, depth int) []span {
 				continue
 			}
 			flag := raw[1]
-			if shells[prog] && strings.IndexByte(raw[1:], 'c') >= 0 && isLetters(raw[1:]) && i+1 < len(ws) && !ws[i+1].op {
+			if shells[prog] && shellCommandFlag(prog, raw) && i+1 < len(ws) && !ws[i+1].op {
 				out = nested(s, ws[i+1].vs, ws[i+1].ve, out, depth) // bash -c 'mysql -p…', bash -lc '…'
 				i++
 				continue
@@ -594,4 +617,29 @@ func htpasswdBatch(s string, ws []word, i int, out []span) ([]span, int) {
 		}
 	}
 	return out, j - 1
+}
+
+// shellCommandFlag reports whether raw is the option of shell prog that takes a command line:
+// -c, or a bundle with c (bash -lc); PowerShell's -Command or -c, in any case.
+func shellCommandFlag(prog, raw string) bool {
+	if prog == "pwsh" || prog == "powershell" {
+		return strings.EqualFold(raw, "-c") || strings.EqualFold(raw, "-command")
+	}
+	return strings.IndexByte(raw[1:], 'c') >= 0 && isLetters(raw[1:])
+}
+
+// secureString reports the string given to PowerShell's ConvertTo-SecureString at ws[i] (its
+// first argument, or -String's), a password in plain text with -AsPlainText, and returns the
+// index of the last word it read.
+func secureString(s string, ws []word, i int, out []span) ([]span, int) {
+	for j := i + 1; j < len(ws) && !ws[j].op; j++ {
+		r := s[ws[j].start:ws[j].end]
+		if strings.EqualFold(r, "-String") && j+1 < len(ws) && !ws[j+1].op {
+			return flagValue(s, ws[j+1], DetectorCommandLine, out), j + 1
+		}
+		if !strings.HasPrefix(r, "-") {
+			return flagValue(s, ws[j], DetectorCommandLine, out), j
+		}
+	}
+	return out, i
 }
