@@ -228,6 +228,10 @@ func TestDetectorsTable(t *testing.T) {
 		{"card:4111111111111111 exp 4111111111111111:12/27", []string{"card:4111111111111111", "card:4111111111111111"}},
 		{"ssn:536-22-1234 /people/536-22-1234/", []string{"ssn:536-22-1234", "ssn:536-22-1234"}},
 		{"sha1:41111111111111112abc /x/4111111111111111abc", nil},
+		// Groups separated by dots, tabs or double spaces (a reviewer's leaks); versions,
+		// addresses and a Luhn-invalid number are not cards.
+		{"4111.1111.1111.1111 and 5500\t0000\t0000\t0004 and 4111  1111  1111  1111", []string{"card:4111.1111.1111.1111", "card:5500\t0000\t0000\t0004", "card:4111  1111  1111  1111"}},
+		{"v4111.1111.1111.1112 10.20.30.40 1.2.3.4111111111111111x 4111.1111.1111.1112", []string{"ipv4:10.20.30.40"}},
 		// Words that mark a placeholder count only as words of their own (a reviewer's leaks:
 		// "todo" in a cookie's path and a password kept the whole value).
 		{"Cookie: sessionid=q8Zr2LmX0vTn4KbW; last=/todos", []string{"auth_header:sessionid=q8Zr2LmX0vTn4KbW; last=/todos"}},

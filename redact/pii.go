@@ -144,9 +144,10 @@ type digitRun struct {
 	sep        byte // 0, ' ', '-' or '.'
 }
 
-// readDigitRun reads digits from i allowing single separators from seps between groups. It
-// stops before a separator that is not followed by a digit.
-func readDigitRun(s string, i int, seps string, r *digitRun) {
+// readDigitRun reads digits from i allowing single separators from seps between groups (with
+// wide, a space may also be doubled, as in "4111  1111  1111  1111"). It stops before a
+// separator that is not followed by a digit.
+func readDigitRun(s string, i int, seps string, wide bool, r *digitRun) {
 	*r = digitRun{start: i}
 	for i < len(s) {
 		c := s[i]
@@ -159,10 +160,16 @@ func readDigitRun(s string, i int, seps string, r *digitRun) {
 			continue
 		}
 		// A separator after a digit (what the run has read so far ends with one), before one.
-		if i > r.start && strings.IndexByte(seps, c) >= 0 && i+1 < len(s) && isDigit(s[i+1]) && (r.sep == 0 || r.sep == c) {
-			r.sep = c
-			i++
-			continue
+		if i > r.start && strings.IndexByte(seps, c) >= 0 && (r.sep == 0 || r.sep == c) {
+			w := 1
+			if wide && c == ' ' && i+2 < len(s) && s[i+1] == ' ' {
+				w = 2
+			}
+			if i+w < len(s) && isDigit(s[i+w]) {
+				r.sep = c
+				i += w
+				continue
+			}
 		}
 		break
 	}
@@ -289,8 +296,12 @@ func cardIssuer(d []byte) bool {
 	return false
 }
 
+// cardSeps separate the digit groups of a card number.
+const cardSeps = " -\t."
+
 // findCards reports payment card numbers: 13–19 digits, bare or in groups separated by one
-// consistent space or dash, with a known issuer prefix and length and a valid Luhn check.
+// consistent space (or two), dash, tab or dot, with a known issuer prefix and length and a
+// valid Luhn check.
 func findCards(t *scanText, out []span) []span {
 	s := t.s
 	var r digitRun
@@ -298,9 +309,9 @@ func findCards(t *scanText, out []span) []span {
 		if !isDigit(s[i]) || !idStart(s, i) {
 			continue
 		}
-		readDigitRun(s, i, " -", &r)
+		readDigitRun(s, i, cardSeps, true, &r)
 		out = cardsIn(s, r.start, r.end, out)
-		i = r.next(s, " -") - 1
+		i = r.next(s, cardSeps) - 1
 	}
 	return out
 }
@@ -331,7 +342,8 @@ func cardsIn(s string, start, end int, out []span) []span {
 				cardIssuer(d[:n]) && luhn(d[:n]) && !allSame(d[:n]) && !inPseudonym(s, a, k) {
 				best = k
 			}
-			j = k + 1 // past the separator
+			for j = k; j < end && !isDigit(s[j]); j++ { // past the separator
+			}
 		}
 		if best >= 0 {
 			if k := len(out) - 1; k >= first0 && out[k].end > a {
@@ -343,7 +355,9 @@ func cardsIn(s string, start, end int, out []span) []span {
 		for a < end && isDigit(s[a]) { // the next group
 			a++
 		}
-		a++
+		for a < end && !isDigit(s[a]) {
+			a++
+		}
 	}
 	return out
 }
@@ -432,7 +446,7 @@ func findSSNs(t *scanText, out []span) []span {
 		if !isDigit(s[i]) || !idStart(s, i) {
 			continue
 		}
-		readDigitRun(s, i, "- ", &r)
+		readDigitRun(s, i, "- ", false, &r)
 		i = r.next(s, "- ") - 1
 		if r.sep != 0 {
 			out = ssnsIn(s, r.start, r.end, out)
