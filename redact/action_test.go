@@ -200,6 +200,10 @@ func TestDetectorsTable(t *testing.T) {
 		{"git clone https://jane%40acme.com@dev.azure.com/org/r and https://amy%40acme.com:Hunter23d@x.io", []string{"email:jane%40acme.com", "email:amy%40acme.com", "url_credentials:Hunter23d"}},
 		{`user CORP\nancy@acme.com and "a\njane@acme.com"`, []string{"email:nancy@acme.com", "email:jane@acme.com"}},
 		{`ACME01\tom@acme.com and x\tina@acme.com and "\u00e9va@acme.com"`, []string{"email:tom@acme.com", "email:ina@acme.com", "email:va@acme.com"}},
+		// Internationalised addresses (RFC 6531), and country domains that are also file
+		// extensions.
+		{"mail jürgen@müller.de, “amy@acme.com’s” and josé@correo.es.", []string{"email:jürgen@müller.de", "email:amy@acme.com", "email:josé@correo.es"}},
+		{"ivan@почта.рф and jane@firma.rs or bob@acme.md; icon@2x.png and logo@3x.jpg", []string{"email:ivan@почта.рф", "email:jane@firma.rs", "email:bob@acme.md"}},
 		// Home directories on macOS's data volume, in a VS Code remote and a WSL share with
 		// forward slashes (a reviewer's leaks).
 		{"/System/Volumes/Data/Users/jane/x //wsl$/Ubuntu/home/amir/y vscode-remote://wsl+Ubuntu/home/li/z", []string{"home_user:jane", "home_user:amir", "home_user:li"}},

@@ -3,6 +3,8 @@ package redact
 import (
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Personal-data detectors. Numbers are validated with checksums (Luhn, mod-97) and issuer
@@ -14,10 +16,33 @@ func isEmailLocal(c byte) bool {
 
 func isDomainByte(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
 
+// domainEnd returns where the domain name that starts at s[i] ends: over ASCII letters,
+// digits, '.' and '-', and non-ASCII letters (an internationalised domain, müller.de), not
+// over other non-ASCII text (acme.com’s).
+func domainEnd(s string, i int) int {
+	for i < len(s) {
+		if isDomainByte(s[i]) {
+			i++
+			continue
+		}
+		if s[i] < utf8.RuneSelf {
+			break
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
 // fileExtTLDs are "TLDs" that are really file extensions (icon@2x.png).
+// Country domains that are also file extensions (.rs Serbia, .md Moldova, .py Paraguay) are
+// not listed: an address there is an address (fail closed), and icon@2x.png needs no list.
 var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true, "ico": true,
-	"js": true, "ts": true, "css": true, "py": true, "go": true, "rs": true, "json": true, "yaml": true, "yml": true, "txt": true,
-	"md": true, "lock": true, "tsx": true, "jsx": true, "mjs": true, "cjs": true, "map": true, "wasm": true, "pdf": true}
+	"js": true, "ts": true, "css": true, "go": true, "json": true, "yaml": true, "yml": true, "txt": true,
+	"lock": true, "tsx": true, "jsx": true, "mjs": true, "cjs": true, "map": true, "wasm": true, "pdf": true}
 
 // emailAts are the ways an '@' is written in text that was escaped for a URL, JSON or HTML,
 // once or twice (jane%2540acme.com, jane\\u0040acme.com), in lower case for indexFold and
@@ -62,8 +87,19 @@ func findEmails(t *scanText, out []span) []span {
 // emailAround returns the bounds of the e-mail address whose '@' is s[at:atEnd], if one is.
 func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 	ls = at
-	for ls > 0 && isEmailLocal(s[ls-1]) && at-ls < 64 {
-		ls--
+	for ls > 0 && at-ls < 64 {
+		if isEmailLocal(s[ls-1]) {
+			ls--
+			continue
+		}
+		if s[ls-1] < utf8.RuneSelf {
+			break
+		}
+		r, n := utf8.DecodeLastRuneInString(s[:ls])
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+			break // jürgen@… is an address (RFC 6531); “jane@… is not quoted
+		}
+		ls -= n
 	}
 	if ls > 0 && s[ls-1] == '\\' && ls < at && !afterDomainName(s, ls-1) {
 		// The letter of an escape is not the address's (x\njane@…, \u00e9jane@…); a domain
@@ -95,10 +131,7 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 	if at-ls == 3 && s[ls:at] == "git" {
 		return 0, 0, false // git@github.com:org/repo
 	}
-	de = atEnd
-	for de < len(s) && isDomainByte(s[de]) {
-		de++
-	}
+	de = domainEnd(s, atEnd)
 	for de > atEnd && (s[de-1] == '.' || s[de-1] == '-') {
 		de--
 	}
@@ -108,7 +141,7 @@ func emailAround(s string, at, atEnd int) (ls, de int, ok bool) {
 		return 0, 0, false
 	}
 	tld := dom[dot+1:]
-	if len(tld) < 2 || len(tld) > 24 || !isLetters(tld) || fileExtTLDs[strings.ToLower(tld)] {
+	if len(tld) < 2 || len(tld) > 24 || !(isLetters(tld) || utf8Word(tld)) || fileExtTLDs[strings.ToLower(tld)] {
 		return 0, 0, false
 	}
 	if first := dom[:strings.IndexByte(dom, '.')]; len(first) >= 2 && isDigit(first[0]) && (first[len(first)-1] == 'x') {
@@ -125,6 +158,26 @@ func afterDomainName(s string, bs int) bool {
 		k--
 	}
 	return bs-k >= 2 && isUpper(s[k]) && (k == 0 || !isAlnum(s[k-1]) && s[k-1] != '\\')
+}
+
+// utf8Word reports whether s is valid UTF-8 with a non-ASCII letter and no ASCII but
+// letters (an internationalised top-level domain: рф, 中国).
+func utf8Word(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	wide := false
+	for _, r := range s {
+		if r >= 0x80 {
+			if !unicode.IsLetter(r) {
+				return false
+			}
+			wide = true
+		} else if !isLetterByte(byte(r)) {
+			return false
+		}
+	}
+	return wide
 }
 
 func isLetters(s string) bool {

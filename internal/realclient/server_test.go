@@ -168,7 +168,7 @@ func TestMockScenarioSteps(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) {
 			srv := httptest.NewServer(NewHandler())
 			defer srv.Close()
-			first := 1 // the arrival number of the first call
+			first := 1          // the arrival number of the first call
 			if sc.After != "" { // its closing text waits for that scenario's
 				post(t, srv.URL, "/v1/messages", messagesBody(false, "scenario:"+sc.After, 99, "Bash"))
 				first++
