@@ -200,6 +200,14 @@ func TestDetectorsTable(t *testing.T) {
 		{"git clone https://jane%40acme.com@dev.azure.com/org/r and https://amy%40acme.com:Hunter23d@x.io", []string{"email:jane%40acme.com", "email:amy%40acme.com", "url_credentials:Hunter23d"}},
 		{`user CORP\nancy@acme.com and "a\njane@acme.com"`, []string{"email:nancy@acme.com", "email:jane@acme.com"}},
 		{`ACME01\tom@acme.com and x\tina@acme.com and "\u00e9va@acme.com"`, []string{"email:tom@acme.com", "email:ina@acme.com", "email:va@acme.com"}},
+		// Escaped quotes inside double quotes are read as the shell reads them, and a
+		// command line nested deeper than maxCommandNesting is removed whole when it could
+		// hold a secret (fail closed), kept when it could not.
+		{`bash -c "sh -c \"mysql -pS3cretPass db\"" && echo "a \" b" && mysql -pHunter2x db`, []string{"command_line:S3cretPass", "command_line:Hunter2x"}},
+		{`bash -c "sh -c \"sh -c \\\"mysql -pS3cretPass db\\\"\""`, []string{"command_line:S3cretPass"}},
+		{`bash -c "sh -c \"sh -c \\\"sh -c \\\\\\\"mysql -pS3cretPass db\\\\\\\"\\\"\""`, []string{"command_line:mysql -pS3cretPass db"}},
+		{`sh -c 'sh -c "sh -c \"sh -c \\\"mysql -pS3cretPass db\\\"\""'`, []string{"command_line:mysql -pS3cretPass db"}},
+		{`bash -c "sh -c \"sh -c \\\"sh -c \\\\\\\"ls -la /tmp\\\\\\\"\\\"\""`, nil},
 		// Internationalised addresses (RFC 6531), and country domains that are also file
 		// extensions.
 		{"mail jürgen@müller.de, “amy@acme.com’s” and josé@correo.es.", []string{"email:jürgen@müller.de", "email:amy@acme.com", "email:josé@correo.es"}},

@@ -100,11 +100,15 @@ func kwBit(w string) uint64 {
 
 // keywordsIn returns the bit set of keywords that occur in t.
 func (t *scanText) keywordsIn() uint64 {
-	if t.kwDone {
-		return t.kw
+	if !t.kwDone {
+		t.kw, t.kwDone = keywordsOf(t.s), true
 	}
+	return t.kw
+}
+
+// keywordsOf returns the bit set of keywords that occur in s.
+func keywordsOf(s string) uint64 {
 	var m uint64
-	s := t.s
 	for i := 0; i+1 < len(s); i++ {
 		cand := kwFirst[s[i]] & kwSecond[s[i+1]] &^ m
 		for cand != 0 {
@@ -115,7 +119,6 @@ func (t *scanText) keywordsIn() uint64 {
 			}
 		}
 	}
-	t.kw, t.kwDone = m, true
 	return m
 }
 

@@ -62,13 +62,16 @@ func shellWords(s string, out []word) []word {
 			case '\\':
 				i += 2
 				continue
-			case '\'', '"':
+			case '\'':
 				e := strings.IndexByte(s[i+1:], c)
 				if e < 0 {
 					i = len(s)
 				} else {
 					i += e + 2
 				}
+				continue
+			case '"':
+				i = doubleQuoteEnd(s, i+1)
 				continue
 			}
 			i++
@@ -84,6 +87,23 @@ func shellWords(s string, out []word) []word {
 		out = append(out, w)
 	}
 	return out
+}
+
+// doubleQuoteEnd returns the index after the '"' that closes the double-quoted string whose
+// text starts at s[i]: a backslash escapes the byte after it, as it does in the shell. An
+// unterminated string runs to the end.
+func doubleQuoteEnd(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i += 2
+			continue
+		case '"':
+			return i + 1
+		}
+		i++
+	}
+	return len(s)
 }
 
 // secretFlags are long options whose value is a credential.
@@ -342,18 +362,55 @@ func skipWrapper(s string, ws []word, i int, wr wrapper) int {
 }
 
 // nested reports the secrets of the command line s[vs:ve], which stands inside another one
-// (bash -c '…', ssh host '…'), at their place in s.
+// (bash -c '…', ssh host '…'), at their place in s. Deeper than maxCommandNesting it is not
+// read: it is removed whole if it holds a word that could start a secret (fail closed).
 func nested(s string, vs, ve int, out []span, depth int) []span {
-	if depth >= maxCommandNesting || vs >= ve {
+	if vs >= ve {
+		return out
+	}
+	if depth >= maxCommandNesting {
+		if keywordsOf(s[vs:ve])&cmdKeywordMask != 0 {
+			out = append(out, span{vs, ve, DetectorCommandLine})
+		}
 		return out
 	}
 	n := len(out)
-	out = commandLine(s[vs:ve], out, depth+1)
+	inner := s[vs:ve]
+	if vs > 0 && s[vs-1] == '"' && strings.IndexByte(inner, '\\') >= 0 {
+		// In double quotes the shell removes the backslash before " \ $ and `, and the
+		// command it runs is read without it (bash -c "sh -c \"mysql -p…\"").
+		text, at := unescapeDouble(inner)
+		out = commandLine(text, out, depth+1)
+		for k := n; k < len(out); k++ {
+			st, e := out[k].start, out[k].end
+			out[k].start, out[k].end = vs+at[st], vs+at[st]
+			if e > st {
+				out[k].end = vs + at[e-1] + 1
+			}
+		}
+		return out
+	}
+	out = commandLine(inner, out, depth+1)
 	for k := n; k < len(out); k++ {
 		out[k].start += vs
 		out[k].end += vs
 	}
 	return out
+}
+
+// unescapeDouble returns the text of a double-quoted string s as the shell reads it, and
+// for each of its bytes, and for its end, the offset in s it came from.
+func unescapeDouble(s string) (string, []int) {
+	b := make([]byte, 0, len(s))
+	at := make([]int, 0, len(s)+1)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+			i++
+		}
+		b = append(b, s[i])
+		at = append(at, i)
+	}
+	return string(b), append(at, len(s))
 }
 
 // commandLine is findCommandLine over s, a command line at nesting depth depth.
