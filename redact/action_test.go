@@ -208,6 +208,18 @@ func TestDetectorsTable(t *testing.T) {
 		{`bash -c "sh -c \"sh -c \\\"sh -c \\\\\\\"mysql -pS3cretPass db\\\\\\\"\\\"\""`, []string{"command_line:mysql -pS3cretPass db"}},
 		{`sh -c 'sh -c "sh -c \"sh -c \\\"mysql -pS3cretPass db\\\"\""'`, []string{"command_line:mysql -pS3cretPass db"}},
 		{`bash -c "sh -c \"sh -c \\\"sh -c \\\\\\\"ls -la /tmp\\\\\\\"\\\"\""`, nil},
+		// Oracle logons: user/password before the connect identifier, as rman's target or
+		// catalog, as userid=, quoted, and behind docker exec (a reviewer's leaks); / and
+		// /nolog name no password.
+		{"sqlplus scott/tiger@orcl && sqlplus system/S3cret!@//db:1521/XE && sqlplus -s app/Pw123@db",
+			[]string{"command_line:tiger", "command_line:S3cret!", "command_line:Pw123"}},
+		{"rman target sys/pw@db catalog rco/Cat123@cat; expdp scott/Hunter23e@orcl directory=d; impdp app/Hunter23f",
+			[]string{"command_line:pw", "command_line:Cat123", "command_line:Hunter23e", "command_line:Hunter23f"}},
+		{`sqlldr userid=scott/Hunter23g control=/x/y.ctl && exp USERID=app/Hunter23h@db file=x.dmp && sqlplus scott/"p@ss w0rd"@orcl`,
+			[]string{"command_line:Hunter23g", "command_line:Hunter23h", "command_line:p@ss w0rd"}},
+		{"docker exec -it ora sqlplus sys/Hunter23i@ORCLCDB as sysdba", []string{"command_line:Hunter23i"}},
+		{`sqlplus /nolog; sqlplus / as sysdba; sqlplus -s "/ as sysdba" @/tmp/q.sql; sqlplus scott@orcl; rman target / log=/tmp/l`, nil},
+		{"sqlplus user/password@db and git diff a/b and/or", nil},
 		// Internationalised addresses (RFC 6531), and country domains that are also file
 		// extensions.
 		{"mail jürgen@müller.de, “amy@acme.com’s” and josé@correo.es.", []string{"email:jürgen@müller.de", "email:amy@acme.com", "email:josé@correo.es"}},

@@ -247,7 +247,8 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 // cmdKeywordMask gates findCommandLine: one of these words must occur (case-insensitively).
 var cmdKeywordMask = func() uint64 {
 	var m uint64
-	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "securestring", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user"} {
+	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "securestring", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user",
+		"sqlplus", "rman", "expdp", "impdp", "sqlldr", "userid="} {
 		m |= kwBit(k)
 	}
 	return m
@@ -324,9 +325,15 @@ func programName(raw string) string {
 
 // runByOthers are the programs findCommandLine reads after another program that runs them
 // (docker exec db mysql -p…, kubectl exec pod -- sh -c '…'): shells, password-flag programs
-// that take -p outside a login subcommand, and curl.
+// that take -p outside a login subcommand, curl, and Oracle's tools but exp and imp, whose
+// names are common words.
 var runByOthers = func() map[string]bool {
 	m := map[string]bool{"curl": true}
+	for p := range oracleTools {
+		if p != "exp" && p != "imp" {
+			m[p] = true
+		}
+	}
 	for p := range shells {
 		m[p] = true
 	}
@@ -466,6 +473,9 @@ func commandLine(s string, out []span, depth int) []span {
 				out = flagValue(s, ws[i+1], DetectorCommandLine, out)
 				i++
 			}
+		case oracleTools[prog] && logonAt(raw) >= 0 && (logonAt(raw) > 0 || logonPlace(s, ws, i, prog)):
+			// sqlplus scott/tiger@orcl, rman target sys/pw@db, sqlldr userid=scott/tiger.
+			out = oracleLogon(s, w.start+logonAt(raw), w.end, out)
 		case !strings.HasPrefix(raw, "-") && strings.IndexByte(raw, '=') > 0 && isEnvName(raw[:strings.IndexByte(raw, '=')]):
 			// NAME=value anywhere: docker -e, vault kv put, heroku config:set, env files.
 			out = envAssign(s, w, strings.IndexByte(raw, '='), false, out)
@@ -647,6 +657,80 @@ func userPass(s string, vs, ve int, sep byte, out []span) []span {
 		return out
 	}
 	return append(out, span{vs + c + 1, ve, DetectorCommandLine})
+}
+
+// oracleTools take a logon, user/password[@connect], as an argument (sqlplus scott/tiger@orcl,
+// rman target sys/pw@db catalog rco/pw@cat) or as the value of userid= (sqlldr
+// userid=scott/tiger, exp userid=…).
+var oracleTools = map[string]bool{"sqlplus": true, "rman": true, "expdp": true, "impdp": true, "sqlldr": true, "exp": true, "imp": true}
+
+// logonAt returns where the Oracle logon in the argument raw starts: 0 for a word with a '/'
+// before any '=' (scott/tiger@orcl, '/ as sysdba'), after "userid=" for that option, or -1.
+func logonAt(raw string) int {
+	if hasPrefixFold(raw, "userid=") {
+		return len("userid=")
+	}
+	slash, eq := strings.IndexByte(raw, '/'), strings.IndexByte(raw, '=')
+	if raw[0] == '-' || raw[0] == '@' || slash <= 0 || eq >= 0 && eq < slash {
+		return -1
+	}
+	return 0
+}
+
+// logonPlace reports whether ws[i] stands where prog takes a logon: after the program and its
+// options (sqlplus -s scott/tiger, sqlplus -M "HTML ON" scott/tiger) or after rman's target,
+// catalog or auxiliary, not as a later argument ("sqlplus and/or rman" in a sentence).
+func logonPlace(s string, ws []word, i int, prog string) bool {
+	prev := s[ws[i-1].start:ws[i-1].end]
+	switch {
+	case programName(prev) == prog, prev[0] == '-':
+		return true
+	case prev[0] == '"' || prev[0] == '\'':
+		return i >= 2 && s[ws[i-2].start] == '-'
+	}
+	return prog == "rman" && (strings.EqualFold(prev, "target") || strings.EqualFold(prev, "catalog") || strings.EqualFold(prev, "auxiliary"))
+}
+
+// oracleLogon reports the password of the Oracle logon s[vs:ve]: user/password, up to the
+// '@' of the connect identifier (scott/tiger@//db:1521/XE) or a space ("sys/pw as sysdba"),
+// or a quoted password, which may hold '@' (scott/"p@ss"@orcl). A logon without a user (/,
+// /nolog, "/ as sysdba") holds no password.
+func oracleLogon(s string, vs, ve int, out []span) []span {
+	if ve-vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve-1] == s[vs] {
+		vs, ve = vs+1, ve-1
+	}
+	slash := strings.IndexByte(s[vs:ve], '/')
+	if slash <= 0 || !oracleUser(s[vs:vs+slash]) {
+		return out
+	}
+	ps := vs + slash + 1
+	pe := ps
+	if ps < ve && s[ps] == '"' {
+		ps++
+		if pe = strings.IndexByte(s[ps:ve], '"'); pe < 0 {
+			return out
+		}
+		pe += ps
+	} else {
+		for pe < ve && s[pe] != '@' && s[pe] != ' ' {
+			pe++
+		}
+	}
+	if pe > ps && !isPlaceholder(s[ps:pe]) {
+		out = append(out, span{ps, pe, DetectorCommandLine})
+	}
+	return out
+}
+
+// oracleUser reports whether u is an Oracle user name as a logon writes it: letters, digits,
+// _ $ #, a quoted name, or a proxy user (app[hr]).
+func oracleUser(u string) bool {
+	for i := 0; i < len(u); i++ {
+		if c := u[i]; !isAlnum(c) && strings.IndexByte(`_$#"[]`, c) < 0 {
+			return false
+		}
+	}
+	return u != ""
 }
 
 // htpasswdBatch reports the password of htpasswd's batch mode (htpasswd -b[c…] FILE USER
