@@ -220,6 +220,11 @@ func TestDetectorsTable(t *testing.T) {
 		{"docker exec -it ora sqlplus sys/Hunter23i@ORCLCDB as sysdba", []string{"command_line:Hunter23i"}},
 		{`sqlplus /nolog; sqlplus / as sysdba; sqlplus -s "/ as sysdba" @/tmp/q.sql; sqlplus scott@orcl; rman target / log=/tmp/l`, nil},
 		{"sqlplus user/password@db and git diff a/b and/or", nil},
+		// nmcli's Wi-Fi password and secret connection properties (a reviewer's leaks), not
+		// the properties about them.
+		{`nmcli dev wifi connect MyNet password Hunter23j && nmcli con modify x wifi-sec.psk "correct horse" 802-1x.private-key-password Hunter23k`,
+			[]string{"command_line:Hunter23j", "command_line:correct horse", "command_line:Hunter23k"}},
+		{"nmcli con mod x wifi-sec.key-mgmt wpa-psk wifi-sec.psk-flags 1 wifi-sec.wep-key-type key && nmcli dev wifi connect MyNet password", nil},
 		// Internationalised addresses (RFC 6531), and country domains that are also file
 		// extensions.
 		{"mail jürgen@müller.de, “amy@acme.com’s” and josé@correo.es.", []string{"email:jürgen@müller.de", "email:amy@acme.com", "email:josé@correo.es"}},

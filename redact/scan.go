@@ -74,7 +74,7 @@ type scanText struct {
 var keywords = []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", "export ", "set ", "auth", "cred", "bearer",
 	"-user", "proxy-authorization", "authorization", "set-cookie", "cookie", "x-api-key", "api-key", "x-auth-token", "x-access-token",
 	"private-token", "x-goog-api-key", "anthropic-api-key", "x-amz-security-token", "ssn", "social security",
-	"/users", "\\users", "/home", "\\home", " -w", "curl", "securestring", "sqlplus", "rman", "expdp", "impdp", "sqlldr", "userid="}
+	"/users", "\\users", "/home", "\\home", " -w", "curl", "securestring", "sqlplus", "rman", "expdp", "impdp", "sqlldr", "userid=", "psk"}
 
 // kwFirst and kwSecond are the keywords whose first (second) byte is the index, either case.
 var kwFirst, kwSecond = kwTable(0), kwTable(1)

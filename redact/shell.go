@@ -248,7 +248,7 @@ var userPassPrograms = map[string]bool{"curl": true, "http": true, "https": true
 var cmdKeywordMask = func() uint64 {
 	var m uint64
 	for _, k := range []string{"pass", "token", "secret", "key", " -p", " -u", " -a", " -b", " -w", "curl", "securestring", "export ", "set ", "auth", "cred", "bearer", "cookie", "-user",
-		"sqlplus", "rman", "expdp", "impdp", "sqlldr", "userid="} {
+		"sqlplus", "rman", "expdp", "impdp", "sqlldr", "userid=", "psk"} {
 		m |= kwBit(k)
 	}
 	return m
@@ -476,6 +476,10 @@ func commandLine(s string, out []span, depth int) []span {
 		case oracleTools[prog] && logonAt(raw) >= 0 && (logonAt(raw) > 0 || logonPlace(s, ws, i, prog)):
 			// sqlplus scott/tiger@orcl, rman target sys/pw@db, sqlldr userid=scott/tiger.
 			out = oracleLogon(s, w.start+logonAt(raw), w.end, out)
+		case prog == "nmcli" && nmcliSecret(raw) && i+1 < len(ws) && !ws[i+1].op:
+			// nmcli dev wifi connect SSID password X, nmcli con modify x wifi-sec.psk X.
+			out = flagValue(s, ws[i+1], DetectorCommandLine, out)
+			i++
 		case !strings.HasPrefix(raw, "-") && strings.IndexByte(raw, '=') > 0 && isEnvName(raw[:strings.IndexByte(raw, '=')]):
 			// NAME=value anywhere: docker -e, vault kv put, heroku config:set, env files.
 			out = envAssign(s, w, strings.IndexByte(raw, '='), false, out)
@@ -731,6 +735,26 @@ func oracleUser(u string) bool {
 		}
 	}
 	return u != ""
+}
+
+// nmcliSecret reports whether the nmcli argument raw names a secret whose value is the next
+// word: device wifi connect's password, or a connection property (wifi-sec.psk,
+// 802-1x.password, 802-1x.private-key-password, wifi-sec.wep-key0), also with '+' or '-'
+// before it; not the properties about one (wifi-sec.psk-flags, wifi-sec.wep-key-type).
+func nmcliSecret(raw string) bool {
+	if len(raw) > 64 {
+		return false
+	}
+	var lb [64]byte
+	prop := string(lowerInto(lb[:0], strings.TrimLeft(raw, "+-")))
+	if dot := strings.LastIndexByte(prop, '.'); dot >= 0 {
+		prop = prop[dot+1:]
+	}
+	switch prop {
+	case "password", "psk", "wep-key0", "wep-key1", "wep-key2", "wep-key3":
+		return true
+	}
+	return strings.HasSuffix(prop, "-password")
 }
 
 // htpasswdBatch reports the password of htpasswd's batch mode (htpasswd -b[c…] FILE USER
