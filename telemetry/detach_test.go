@@ -345,3 +345,53 @@ func TestDetachKeepsRoom(t *testing.T) {
 		assert.Equal(t, len(c.EventRecord().Attrs), cap(c.EventRecord().Attrs))
 	}
 }
+
+// TestDetachAllSharesRepeats checks that DetachAll stores a string an event repeats from the
+// event before it (same place, same key) once, and no key this package names, and that it
+// allocates exactly the bytes the copies use.
+func TestDetachAllSharesRepeats(t *testing.T) {
+	shared, known := 0, 0
+	for _, f := range corpus.Files(corpus.Protobuf) {
+		if f.Signal != "logs" {
+			continue
+		}
+		logs, _ := decodeWithSource(t, f.Data)
+		evs := logs.Events()
+		copies := DetachAll(evs)
+		var naive int
+		for i, ev := range evs {
+			a, c := ev.EventRecord().Attrs, copies[i].EventRecord().Attrs
+			require.Len(t, c, len(a), f.Path())
+			for j, kv := range a {
+				naive += len(kv.Key)
+				if kv.Value.Kind() == ValueString {
+					naive += len(kv.Value.Str())
+				}
+				if k, ok := knownKeys()[kv.Key]; ok {
+					known++
+					assert.Same(t, unsafe.StringData(k), unsafe.StringData(c[j].Key), "%s: key %s was copied", f.Path(), kv.Key)
+				}
+				if i > 0 && sameString(evs[i-1].EventRecord().Attrs, j, &a[j]) && kv.Value.Str() != "" {
+					shared++
+					prev := copies[i-1].EventRecord().Attrs[j].Value.Str()
+					assert.Same(t, unsafe.StringData(prev), unsafe.StringData(c[j].Value.Str()), "%s: %s repeated but stored again", f.Path(), kv.Key)
+				}
+			}
+		}
+		var d detacher
+		for _, ev := range evs {
+			d.size(ev)
+		}
+		d.alloc()
+		for _, ev := range evs {
+			d.event(ev)
+		}
+		assert.Equal(t, cap(d.buf), len(d.buf), "%s: the string storage was not used exactly", f.Path())
+		assert.Equal(t, cap(d.kvBuf), len(d.kvBuf), "%s: the attribute storage was not used exactly", f.Path())
+		if len(evs) > 1 {
+			assert.Less(t, len(d.buf), naive, "%s: nothing was shared", f.Path())
+		}
+	}
+	assert.Positive(t, shared)
+	assert.Positive(t, known)
+}

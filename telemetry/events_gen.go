@@ -324,6 +324,40 @@ func newEvent(name string) Event {
 	return nil
 }
 
+// keyLists holds the attribute keys of the standard attributes and of each typed event.
+var keyLists = [...][]string{
+	commonKeys[:],
+	userPromptKeys[:],
+	assistantResponseKeys[:],
+	toolResultKeys[:],
+	aPIRequestKeys[:],
+	aPIErrorKeys[:],
+	aPIRefusalKeys[:],
+	aPIRequestBodyKeys[:],
+	aPIResponseBodyKeys[:],
+	toolDecisionKeys[:],
+	permissionModeChangedKeys[:],
+	authKeys[:],
+	mCPServerConnectionKeys[:],
+	internalErrorKeys[:],
+	pluginInstalledKeys[:],
+	pluginLoadedKeys[:],
+	skillActivatedKeys[:],
+	atMentionKeys[:],
+	aPIRetriesExhaustedKeys[:],
+	hookRegisteredKeys[:],
+	hookExecutionStartKeys[:],
+	hookExecutionCompleteKeys[:],
+	hookPluginMetricsKeys[:],
+	compactionKeys[:],
+	subagentCompletedKeys[:],
+	feedbackSurveyKeys[:],
+	retentionSweepKeys[:],
+	managedSettingsResolvedKeys[:],
+	systemPromptKeys[:],
+	toolKeys[:],
+}
+
 // Common holds the standard attributes every Claude Code and Cowork event carries.
 type Common struct {
 	// ProcessOwner is "process.owner" (wire type str): OS login name: Cowork's custom resource attribute, which the CLI copies onto every record first (PII).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,5 +32,19 @@ func TestSizeFlag(t *testing.T) {
 	for _, bad := range []string{"", "0", "-1MiB", "1TiB", "1.5GiB", "GiB", "12XB", "9999999999GiB"} {
 		var f sizeFlag
 		assert.Error(t, f.Set(bad), bad)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		hold, want int64
+	}{
+		{1 << 30, 3 << 30},             // the default -hold
+		{2 << 30, 6 << 30},             // scales with it
+		{64 << 20, 1 << 30},            // never below 1 GiB
+		{0, 1 << 30},                   // even for an empty hold
+		{math.MaxInt64, math.MaxInt64}, // no overflow
+	} {
+		assert.Equal(t, tc.want, memoryLimit(tc.hold), "hold %d", tc.hold)
 	}
 }

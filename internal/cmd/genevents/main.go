@@ -160,6 +160,14 @@ func generate(events []*event, enums []*enum) []byte {
 	}
 	p("}\nreturn nil\n}\n\n")
 
+	p("// keyLists holds the attribute keys of the standard attributes and of each typed event.\nvar keyLists = [...][]string{\ncommonKeys[:],\n")
+	for _, ev := range events[1:] {
+		if len(ev.Fields) > 0 {
+			p("%sKeys[:],\n", lower(ev.Go))
+		}
+	}
+	p("}\n\n")
+
 	for i, ev := range events {
 		p("// %s\n", ev.Doc)
 		if i > 0 {
