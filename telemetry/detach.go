@@ -98,10 +98,8 @@ func sameKey(prev Attributes, j int, kv *KeyValue) bool {
 }
 
 func sameString(prev Attributes, j int, kv *KeyValue) bool {
-	if j >= len(prev) || kv.Value.Kind() != ValueString || prev[j].Value.Kind() != ValueString {
-		return false
-	}
-	return prev[j].Value.s() == kv.Value.s() && prev[j].Key == kv.Key
+	return sameKey(prev, j, kv) && kv.Value.Kind() == ValueString && prev[j].Value.Kind() == ValueString &&
+		prev[j].Value.s() == kv.Value.s()
 }
 
 func (d *detacher) size(ev Event) {
@@ -134,7 +132,7 @@ func (d *detacher) size(ev Event) {
 	}
 }
 
-// sizeList counts an event's attribute list, as attrsRoom copies it.
+// sizeList counts an event's attribute list, as list copies it.
 func (d *detacher) sizeList(a Attributes) {
 	d.kvs += len(a)
 	known := knownKeys()
@@ -241,6 +239,7 @@ func spareOf(a Attributes) int {
 // key this package names is its constant.
 func (d *detacher) list(a Attributes, spare int) Attributes {
 	if a == nil {
+		d.prev, d.prevCopy = nil, nil // as sizeList: the next list is compared with none
 		return nil
 	}
 	known := knownKeys()
@@ -272,10 +271,7 @@ func (d *detacher) list(a Attributes, spare int) Attributes {
 
 // attrs copies a list into the KeyValue storage, capped at its length so that an append to the
 // copy reallocates instead of overwriting a neighbour. A nil list stays nil.
-func (d *detacher) attrs(a Attributes) Attributes { return d.attrsRoom(a, 0) }
-
-// attrsRoom is attrs with room for spare more entries after the list's, its own.
-func (d *detacher) attrsRoom(a Attributes, spare int) Attributes {
+func (d *detacher) attrs(a Attributes) Attributes {
 	if a == nil {
 		return nil
 	}
@@ -283,9 +279,7 @@ func (d *detacher) attrsRoom(a Attributes, spare int) Attributes {
 	for _, kv := range a {
 		d.kvBuf = append(d.kvBuf, KeyValue{Key: d.str(kv.Key)})
 	}
-	end := len(d.kvBuf)
-	d.kvBuf = d.kvBuf[:end+spare] // the storage was sized for the room too
-	out := d.kvBuf[start : end : end+spare]
+	out := d.kvBuf[start:len(d.kvBuf):len(d.kvBuf)]
 	// Values after the list's entries: a map value's entries take storage after them.
 	for i, kv := range a {
 		out[i].Value = d.value(kv.Value)

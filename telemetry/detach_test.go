@@ -395,3 +395,34 @@ func TestDetachAllSharesRepeats(t *testing.T) {
 	assert.Positive(t, shared)
 	assert.Positive(t, known)
 }
+
+// TestDetachAllListlessEvent checks that an event without an attribute list between two alike
+// makes both passes compare the next event with no list: the storage stays exact.
+func TestDetachAllListlessEvent(t *testing.T) {
+	f := corpus.Logs(corpus.Protobuf, "mcp")[0]
+	logs, _ := decodeWithSource(t, f.Data)
+	evs := logs.Events()
+	require.NotEmpty(t, evs)
+	bare := Clone(evs[0])
+	bare.EventRecord().Attrs = nil
+	require.True(t, bare.EventRecord().attrsValid)
+	in := []Event{evs[0], bare, evs[0]}
+	var d detacher
+	for _, ev := range in {
+		d.size(ev)
+	}
+	d.alloc()
+	out := make([]Event, len(in))
+	for i, ev := range in {
+		out[i] = d.event(ev)
+	}
+	assert.Equal(t, cap(d.buf), len(d.buf), "the string storage was not used exactly")
+	assert.Equal(t, cap(d.kvBuf), len(d.kvBuf), "the attribute storage was not used exactly")
+	assert.Nil(t, out[1].EventRecord().Attrs)
+	want, got := evs[0].EventRecord().Attrs, out[2].EventRecord().Attrs
+	require.Len(t, got, len(want))
+	for j := range want {
+		assert.Equal(t, want[j].Key, got[j].Key)
+		assert.True(t, want[j].Value.Equal(got[j].Value), "%s differs", want[j].Key)
+	}
+}
